@@ -1,0 +1,51 @@
+import type { FileHeader, ImageFile } from '../types/file.js';
+import type { Finding, Note } from '../types/finding.js';
+import type { ImageMeta } from '../types/image.js';
+import type { OsInfo, Package } from '../types/package.js';
+
+/** Scanner groups that users switch on and off (`--scanners`, policy `scanners`). */
+export type ScannerName = 'inventory' | 'vuln' | 'secret' | 'malware' | 'baseline' | 'buildinstruction';
+
+/** What one analyzer call adds to the scan. Every field is optional. */
+export interface AnalysisResult {
+  os?: OsInfo;
+  packages?: Package[];
+  findings?: Finding[];
+  notes?: Note[];
+}
+
+/** Read-only view handed to whole-image analyzers once every layer has been read. */
+export interface ImageContext {
+  image: ImageMeta;
+  os?: OsInfo;
+  /** Visible files of the merged view (headers; content where some analyzer required it). */
+  files: ReadonlyMap<string, ImageFile>;
+  /** Files deleted or overwritten by a later layer (still stored in the image). */
+  hidden: readonly ImageFile[];
+  /** Analyzer options resolved from the policy (toggles, selected checks). */
+  options: AnalyzerOptions;
+}
+
+/** Options resolved from the policy; every analyzer reads only its own part. */
+export interface AnalyzerOptions {
+  secret?: { accessKeyLeak?: boolean; passwordLeak?: boolean; items?: string[] };
+  baseline?: { checks?: string[] };
+  malware?: { hashDbFiles?: string[] };
+  [key: string]: unknown;
+}
+
+export interface Analyzer {
+  /** Stable name (`dpkg`, `secret`, …). */
+  readonly name: string;
+  /** Bumped whenever output for the same input may change; part of cache keys. */
+  readonly version: number;
+  readonly scanner: ScannerName;
+  /** Also receive files hidden by later layers (secret and malware analyzers). */
+  readonly history?: boolean;
+  /** Whether this file's content must be buffered for `analyze`. Called for every tar entry: keep it cheap. */
+  required(path: string, header: FileHeader): boolean;
+  /** Called once per required file (content set unless it exceeded the buffer limit). */
+  analyze?(file: ImageFile, options: AnalyzerOptions): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
+  /** Called once per scan after every file, for analyzers that judge the image as a whole. */
+  analyzeImage?(ctx: ImageContext): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
+}

@@ -1,0 +1,4 @@
+export * from './package.js';
+export * from './finding.js';
+export * from './image.js';
+export * from './file.js';
