@@ -2,3 +2,4 @@ export * from './package.js';
 export * from './finding.js';
 export * from './image.js';
 export * from './file.js';
+export * from './scan.js';
