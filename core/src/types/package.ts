@@ -40,6 +40,8 @@ export type Ecosystem =
 
 export interface Package {
   name: string;
+  /** Name as written in the package metadata, when `name` is a normalised form (PyPI, PEP 503). */
+  originalName?: string;
   version: string;
   type: PackageType;
   /** OSV ecosystem base name; for OS packages it is derived from the detected OS. */
