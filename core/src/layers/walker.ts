@@ -1,0 +1,269 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { extract as createExtract, type Header as Headers } from 'tar-stream';
+import { PortcullisError, isPortcullisError } from '../errors.js';
+import type { EntryKind, FileHeader, ImageFile } from '../types/file.js';
+import type { Note } from '../types/finding.js';
+import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
+import { resolveLayerLimits, type LayerLimits } from './limits.js';
+import { baseName, parentOf, toImagePath } from './path.js';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_WHITEOUT = '.wh..wh..opq';
+
+/** Everything read from one layer: every entry's header, content only where some analyzer asked. */
+export interface LayerContents {
+  digest: string;
+  index: number;
+  entries: ImageFile[];
+  /** Paths deleted from lower layers by `.wh.<name>` entries. */
+  whiteouts: string[];
+  /** Directories whose lower-layer children are hidden by `.wh..wh..opq`. */
+  opaqueDirs: string[];
+  compression: Compression;
+  compressedBytes: number;
+  uncompressedBytes: number;
+  notes: Note[];
+}
+
+export interface ReadLayerOptions {
+  /** True when some analyzer needs this entry's content. Called for every regular file: keep it cheap. */
+  wants: (path: string, header: FileHeader) => boolean;
+  limits?: Partial<LayerLimits>;
+  /** Compressed bytes consumed so far for this layer. */
+  onProgress?: (compressedBytes: number) => void;
+}
+
+function toKind(type: Headers['type']): EntryKind {
+  switch (type) {
+    case 'file':
+    case 'contiguous-file':
+    case undefined:
+    case null:
+      return 'file';
+    case 'directory':
+      return 'dir';
+    case 'symlink':
+      return 'symlink';
+    case 'link':
+      return 'hardlink';
+    default:
+      return 'other';
+  }
+}
+
+/** Counts bytes on both sides of the decompressor and enforces the size and ratio limits. */
+class ByteMeter extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly check: (bytes: number) => void,
+    private readonly progress?: (bytes: number) => void,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    try {
+      this.check(this.bytes);
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
+    this.progress?.(this.bytes);
+    cb(null, chunk);
+  }
+}
+
+/** Reads the first bytes of a stream without losing them, to sniff the compression. */
+async function peek(stream: Readable, n: number): Promise<{ head: Buffer; rest: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const iterator = stream[Symbol.asyncIterator]();
+  while (size < n) {
+    const { value, done } = await iterator.next();
+    if (done) break;
+    const buf = Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
+    chunks.push(buf);
+    size += buf.length;
+  }
+  const head = Buffer.concat(chunks);
+  const rest = new Transform({
+    transform(chunk, _enc, cb) {
+      cb(null, chunk);
+    },
+  });
+  rest.write(head);
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done) break;
+        if (!rest.write(value)) await new Promise((r) => rest.once('drain', r));
+      }
+      rest.end();
+    } catch (err) {
+      rest.destroy(err as Error);
+    }
+  })();
+  return { head, rest };
+}
+
+/**
+ * Streams one layer blob once: sniffs and decompresses it, walks its tar entries, records every header,
+ * buffers only wanted files, and records whiteouts by file *name* (never by regex on the whole path).
+ */
+export async function readLayer(
+  blob: Readable,
+  layer: { digest: string; index: number },
+  options: ReadLayerOptions,
+): Promise<LayerContents> {
+  const limits = resolveLayerLimits(options.limits);
+  const { head, rest } = await peek(blob, 4);
+  const compression = sniffCompression(head);
+  const result: LayerContents = {
+    digest: layer.digest,
+    index: layer.index,
+    entries: [],
+    whiteouts: [],
+    opaqueDirs: [],
+    compression,
+    compressedBytes: 0,
+    uncompressedBytes: 0,
+    notes: [],
+  };
+
+  const compressedMeter = new ByteMeter(() => undefined, options.onProgress);
+  const uncompressedMeter = new ByteMeter((bytes) => {
+    if (bytes > limits.maxLayerBytes) {
+      throw new PortcullisError('LAYER_LIMIT_EXCEEDED', `layer expands past ${limits.maxLayerBytes} bytes`);
+    }
+    if (compression !== 'none' && bytes > limits.ratioFloorBytes) {
+      const ratio = bytes / Math.max(1, compressedMeter.bytes);
+      if (ratio > limits.maxRatio) {
+        throw new PortcullisError(
+          'LAYER_LIMIT_EXCEEDED',
+          `decompression ratio above ${limits.maxRatio}:1 (possible decompression bomb)`,
+        );
+      }
+    }
+  });
+  const decompressor = createDecompressor(compression);
+  const extract = createExtract();
+  let buffered = 0;
+
+  const onEntry = (header: Headers, stream: Readable, next: (err?: Error | null) => void): void => {
+    // the extract stream reports failures; the entry stream repeats them and must not crash the process
+    stream.on('error', () => undefined);
+    let path: string;
+    try {
+      if (result.entries.length >= limits.maxEntries) {
+        throw new PortcullisError(
+          'LAYER_LIMIT_EXCEEDED',
+          `more than ${limits.maxEntries} entries in one layer`,
+        );
+      }
+      path = toImagePath(header.name, limits.maxPathLength);
+    } catch (err) {
+      stream.resume();
+      next(err as Error);
+      return;
+    }
+    const name = baseName(path);
+    if (name === OPAQUE_WHITEOUT) {
+      result.opaqueDirs.push(parentOf(path));
+      stream.on('end', () => next()).resume();
+      return;
+    }
+    if (name.startsWith(WHITEOUT_PREFIX)) {
+      const dir = parentOf(path);
+      result.whiteouts.push((dir === '/' ? '' : dir) + '/' + name.slice(WHITEOUT_PREFIX.length));
+      stream.on('end', () => next()).resume();
+      return;
+    }
+    const kind = toKind(header.type);
+    let linkname: string | undefined;
+    if (kind === 'hardlink' && header.linkname) {
+      try {
+        linkname = toImagePath(header.linkname, limits.maxPathLength);
+      } catch (err) {
+        stream.resume();
+        next(err as Error);
+        return;
+      }
+    } else if (header.linkname) {
+      linkname = header.linkname;
+    }
+    const file: ImageFile = {
+      path,
+      kind,
+      mode: header.mode ?? 0,
+      size: header.size ?? 0,
+      uid: header.uid ?? 0,
+      gid: header.gid ?? 0,
+      ...(linkname !== undefined ? { linkname } : {}),
+      ...(header.mtime ? { mtime: header.mtime } : {}),
+      layerDigest: layer.digest,
+      layerIndex: layer.index,
+    };
+    result.entries.push(file);
+    if (kind !== 'file' || !options.wants(path, file)) {
+      stream.on('end', () => next()).resume();
+      return;
+    }
+    if (file.size > limits.maxFileBuffer || buffered + file.size > limits.maxBufferedPerLayer) {
+      result.notes.push({
+        code: 'LAYER_FILE_TOO_LARGE',
+        message: `${path} (${file.size} bytes) exceeds the per-file buffer limit; not analysed`,
+        path,
+        layerDigest: layer.digest,
+      });
+      stream.on('end', () => next()).resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let got = 0;
+    stream.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      // the header size bounds this, but a lying header must not make us buffer without limit
+      if (got <= file.size) chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      file.content = Buffer.concat(chunks);
+      buffered += file.content.length;
+      next();
+    });
+  };
+  extract.on('entry', (header, stream, next) => onEntry(header, stream as unknown as Readable, next));
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      for (const s of [rest, compressedMeter, decompressor, uncompressedMeter, extract]) s.destroy();
+      reject(err);
+    };
+    rest.on('error', (err) => fail(err));
+    compressedMeter.on('error', fail);
+    decompressor.on('error', (err) => fail(toDecompressError(err, compression)));
+    uncompressedMeter.on('error', fail);
+    extract.on('error', (err) => fail(toTarError(err)));
+    extract.on('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    rest.pipe(compressedMeter).pipe(decompressor).pipe(uncompressedMeter).pipe(extract);
+  });
+  result.compressedBytes = compressedMeter.bytes;
+  result.uncompressedBytes = uncompressedMeter.bytes;
+  return result;
+}
+
+function toTarError(err: unknown): PortcullisError {
+  if (isPortcullisError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/unexpected end/i.test(message)) {
+    return new PortcullisError('LAYER_TRUNCATED', `tar stream ends early (truncated layer)`, { cause: err });
+  }
+  return new PortcullisError('LAYER_TAR_INVALID', `invalid tar stream: ${message}`, { cause: err });
+}
