@@ -1,0 +1,162 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/env.js';
+
+/** Every `.ts` file below a directory. */
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sources(p));
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT =
+  /(?:^|\n)\s*((?:import|export)\s(?:type\s)?)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): { spec: string; typeOnly: boolean }[] {
+  const text = readFileSync(file, 'utf8');
+  const out: { spec: string; typeOnly: boolean }[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    out.push({ spec: (m[2] ?? m[3]) as string, typeOnly: (m[1] ?? '').trim().endsWith('type') });
+  }
+  return out;
+}
+
+/** `core/src/<area>/…` → area (`source`, `layers`, `errors`, `scan`, …). */
+function areaOf(repoPath: string): string {
+  const parts = repoPath.split('/');
+  if (parts[0] !== 'core' || parts[1] !== 'src') return parts[0] as string;
+  const rest = parts.slice(2);
+  return rest.length === 1 ? (rest[0] as string).replace(/\.ts$/, '') : (rest[0] as string);
+}
+
+/** Which core areas each area may import (its own area is always allowed). Stages import downward only. */
+const ALLOWED: Record<string, string[]> = {
+  errors: [],
+  types: ['errors'],
+  versions: ['errors', 'types'],
+  source: ['errors', 'types'],
+  layers: ['errors', 'types'],
+  dockerfile: ['errors', 'types'],
+  analyzers: ['errors', 'types', 'versions', 'layers', 'dockerfile'],
+  vulndb: ['errors', 'types', 'versions'],
+  matchers: ['errors', 'types', 'versions', 'vulndb', 'analyzers'],
+  policy: ['errors', 'types', 'versions'],
+  verdict: ['errors', 'types', 'policy'],
+  report: ['errors', 'types', 'versions', 'policy', 'verdict'],
+};
+const CORE_AREAS = [
+  'errors',
+  'types',
+  'versions',
+  'source',
+  'layers',
+  'dockerfile',
+  'analyzers',
+  'vulndb',
+  'matchers',
+  'policy',
+  'verdict',
+  'report',
+  'scan',
+  'index',
+  'cli',
+  'registry-scan',
+  'version',
+];
+
+const files = ['core/src', 'webhook/src', 'github-action/src']
+  .map((d) => join(ROOT, d))
+  .filter((d) => {
+    try {
+      return statSync(d).isDirectory();
+    } catch {
+      return false;
+    }
+  })
+  .flatMap(sources);
+
+interface Edge {
+  from: string;
+  spec: string;
+  typeOnly: boolean;
+  to?: string;
+}
+
+const edges: Edge[] = files.flatMap((file) =>
+  importsOf(file).map(({ spec, typeOnly }) => {
+    const from = relative(ROOT, file);
+    if (!spec.startsWith('.')) return { from, spec, typeOnly };
+    const to = relative(ROOT, resolve(dirname(file), spec)).replace(/\.js$/, '.ts');
+    return { from, spec, typeOnly, to };
+  }),
+);
+
+describe('architecture', () => {
+  it('has source files to check', () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it('keeps core free of webhook and github-action imports', () => {
+    const bad = edges.filter((e) => e.from.startsWith('core/') && e.to && !e.to.startsWith('core/'));
+    expect(bad).toEqual([]);
+  });
+
+  it('lets webhook and github-action reach core only through its public entry, and never each other', () => {
+    const bad = edges.filter(
+      (e) =>
+        (e.from.startsWith('webhook/') || e.from.startsWith('github-action/')) &&
+        e.to &&
+        !e.to.startsWith(e.from.split('/')[0] + '/') &&
+        e.to !== 'core/src/index.ts',
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps express in webhook and @actions/* in github-action', () => {
+    const bad = edges.filter(
+      (e) =>
+        (e.spec === 'express' && !e.from.startsWith('webhook/')) ||
+        (e.spec.startsWith('@actions/') && !e.from.startsWith('github-action/')),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('makes core stages import downward only', () => {
+    const bad: string[] = [];
+    for (const e of edges) {
+      if (!e.from.startsWith('core/src/') || !e.to?.startsWith('core/src/')) continue;
+      const from = areaOf(e.from);
+      const to = areaOf(e.to);
+      expect(CORE_AREAS).toContain(from);
+      const allowed = ALLOWED[from];
+      if (!allowed || from === to) continue;
+      if (!allowed.includes(to)) bad.push(`${e.from} → ${e.to}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps network code in the registry client and the DB downloader', () => {
+    const bad = edges.filter(
+      (e) =>
+        e.from.startsWith('core/') &&
+        !e.typeOnly &&
+        ['undici', 'node:http', 'node:https', 'http', 'https', 'node:net', 'node:tls'].includes(e.spec) &&
+        !e.from.startsWith('core/src/source/registry/') &&
+        !e.from.startsWith('core/src/vulndb/download') &&
+        !e.from.startsWith('core/src/cli/'),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('calls process.exit only from the CLI entry', () => {
+    const bad = files.filter(
+      (f) => /process\.exit\(/.test(readFileSync(f, 'utf8')) && !f.endsWith('core/src/cli/main.ts'),
+    );
+    expect(bad.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+});
