@@ -1,0 +1,207 @@
+import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
+import type { ImageFile } from '../../types/file.js';
+import type { Note } from '../../types/finding.js';
+import type { Package } from '../../types/package.js';
+import {
+  MAX_MANIFEST_BYTES,
+  MAX_PACKAGES_PER_FILE,
+  analyzeWith,
+  createParsedPackage,
+  dirName,
+  isRecord,
+  isRegularWithin,
+  limitError,
+  parseError,
+  parseJson,
+  stringField,
+  toNote,
+  toPurl,
+  type ParsedPackage,
+} from './common.js';
+
+/** One package of a lock file, with where npm installs it relative to the lock file's directory. */
+export interface NpmLockPackage extends ParsedPackage {
+  /** `node_modules/a/node_modules/@s/b`, relative to the directory holding the lock file. */
+  installPath: string;
+}
+
+const LOCK_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json']);
+// `node_modules/<name>/package.json` or `node_modules/@scope/<name>/package.json`, at any nesting.
+const INSTALLED_RE = /\/node_modules\/(?:@[^/]+\/)?[^/.@][^/]*\/package\.json$/;
+
+/** Builds an npm package (`pkg:npm/%40scope/name@1.0.0`). */
+export function toNpmPackage(name: string, version: string, licenses?: string[]): ParsedPackage {
+  const slash = name.startsWith('@') ? name.indexOf('/') : -1;
+  const purl =
+    slash > 0
+      ? toPurl('npm', name.slice(0, slash), name.slice(slash + 1), version)
+      : toPurl('npm', undefined, name, version);
+  return createParsedPackage('npm', 'npm', { name, version, purl, licenses });
+}
+
+// Versions that name no registry release (links, tarballs, git) cannot be matched: skip them.
+function registryVersion(name: string, version: string): { name: string; version: string } | undefined {
+  if (version.startsWith('npm:')) {
+    // Alias `npm:real-name@1.2.3`: the installed code is real-name's.
+    const spec = version.slice(4);
+    const at = spec.lastIndexOf('@');
+    if (at <= 0) return undefined;
+    return registryVersion(spec.slice(0, at), spec.slice(at + 1));
+  }
+  if (!/^\d/.test(version) || /[:/]/.test(version)) return undefined;
+  return { name, version };
+}
+
+function nameFromInstallPath(installPath: string): string {
+  const i = installPath.lastIndexOf('node_modules/');
+  return i < 0 ? '' : installPath.slice(i + 'node_modules/'.length);
+}
+
+function licensesOf(obj: Record<string, unknown>): string[] | undefined {
+  const lic = obj.license;
+  if (typeof lic === 'string' && lic.length > 0) return [lic];
+  if (isRecord(lic) && typeof lic.type === 'string') return [lic.type];
+  if (Array.isArray(obj.licenses)) {
+    const out = obj.licenses.flatMap((l) => (isRecord(l) && typeof l.type === 'string' ? [l.type] : []));
+    return out.length > 0 ? out : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Parses `package-lock.json` / `npm-shrinkwrap.json`: v2/v3 `packages` map (root, workspace folders and
+ * `link: true` entries skipped) or the v1 `dependencies` tree (walked iteratively, so nesting is bounded).
+ */
+export function parseNpmLockfile(buf: Buffer, path: string): NpmLockPackage[] {
+  const doc = parseJson(buf, path);
+  if (!isRecord(doc)) throw parseError(path, 'lock file is not a JSON object');
+  const out: NpmLockPackage[] = [];
+  const push = (
+    name: string,
+    version: string | undefined,
+    installPath: string,
+    obj: Record<string, unknown>,
+  ): void => {
+    if (!name || !version) return;
+    const reg = registryVersion(name, version);
+    if (!reg) return;
+    if (out.length >= MAX_PACKAGES_PER_FILE)
+      throw limitError(path, `more than ${MAX_PACKAGES_PER_FILE} packages`);
+    out.push({ ...toNpmPackage(reg.name, reg.version, licensesOf(obj)), installPath });
+  };
+  if (isRecord(doc.packages)) {
+    for (const [key, entry] of Object.entries(doc.packages)) {
+      // "" is the project itself; keys without node_modules/ are workspace folders (local code).
+      if (key === '' || !key.includes('node_modules/') || !isRecord(entry) || entry.link === true) continue;
+      push(stringField(entry, 'name') ?? nameFromInstallPath(key), stringField(entry, 'version'), key, entry);
+    }
+    return out;
+  }
+  if (doc.dependencies === undefined) return out;
+  if (!isRecord(doc.dependencies)) throw parseError(path, '"dependencies" is not an object');
+  const stack: { deps: Record<string, unknown>; prefix: string }[] = [{ deps: doc.dependencies, prefix: '' }];
+  while (stack.length > 0) {
+    const { deps, prefix } = stack.pop()!;
+    for (const [name, entry] of Object.entries(deps)) {
+      if (!isRecord(entry)) continue;
+      const installPath = `${prefix}node_modules/${name}`;
+      push(name, stringField(entry, 'version'), installPath, entry);
+      if (isRecord(entry.dependencies)) stack.push({ deps: entry.dependencies, prefix: `${installPath}/` });
+    }
+  }
+  return out;
+}
+
+/** Parses an installed `node_modules/…/package.json`: one package, or none when name or version is absent. */
+export function parseNpmPackageJson(buf: Buffer, path: string): ParsedPackage[] {
+  const doc = parseJson(buf, path);
+  if (!isRecord(doc)) throw parseError(path, 'package.json is not a JSON object');
+  const name = stringField(doc, 'name');
+  const version = stringField(doc, 'version');
+  if (!name || !version) return [];
+  return [toNpmPackage(name, version, licensesOf(doc))];
+}
+
+export function isNpmLockPath(path: string): boolean {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return LOCK_NAMES.has(base) && !path.includes('/node_modules/');
+}
+
+export function isNpmInstalledPath(path: string): boolean {
+  return INSTALLED_RE.test(path);
+}
+
+function installedIdentity(file: ImageFile | undefined): string | undefined {
+  if (!file?.content) return undefined;
+  try {
+    const [pkg] = parseNpmPackageJson(file.content, file.path);
+    return pkg ? `${pkg.name}@${pkg.version}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lock-file packages not also installed: an entry is dropped when the visible
+ * `<lock dir>/<installPath>/package.json` names the same package and version, because that installed
+ * manifest already reports it (one package, one location). A different installed version keeps both:
+ * the lock is then evidence of another state and hiding it could hide a vulnerable version.
+ */
+export function selectUninstalledNpm(
+  lockPath: string,
+  entries: readonly NpmLockPackage[],
+  files: ReadonlyMap<string, ImageFile>,
+): NpmLockPackage[] {
+  const dir = dirName(lockPath);
+  const base = dir === '/' ? '' : dir;
+  return entries.filter(
+    (e) => installedIdentity(files.get(`${base}/${e.installPath}/package.json`)) !== `${e.name}@${e.version}`,
+  );
+}
+
+function analyzeLockfile(
+  file: ImageFile,
+  files: ReadonlyMap<string, ImageFile>,
+): { packages: Package[]; notes: Note[] } {
+  const result = analyzeWith(file, 'npm', (buf, p) =>
+    selectUninstalledNpm(p, parseNpmLockfile(buf, p), files),
+  );
+  const packages = (result.packages ?? []).map((p) => {
+    const { installPath: _drop, ...rest } = p as Package & { installPath?: string };
+    return rest;
+  });
+  return { packages, notes: result.notes ?? [] };
+}
+
+/**
+ * npm: installed `node_modules/**\/package.json` per file; lock files once the whole image is known, so a
+ * package both locked and installed is reported once (from node_modules, see `selectUninstalledNpm`).
+ * A project's own package.json (outside node_modules) is not a dependency and is not read.
+ */
+export const npmAnalyzer: Analyzer = {
+  name: 'npm',
+  version: 1,
+  scanner: 'inventory',
+  required(path, header) {
+    return (isNpmInstalledPath(path) || isNpmLockPath(path)) && isRegularWithin(header, MAX_MANIFEST_BYTES);
+  },
+  analyze(file) {
+    if (!isNpmInstalledPath(file.path)) return undefined;
+    return analyzeWith(file, 'npm', parseNpmPackageJson);
+  },
+  analyzeImage(ctx: ImageContext): AnalysisResult {
+    const packages: Package[] = [];
+    const notes: Note[] = [];
+    for (const file of ctx.files.values()) {
+      if (file.kind !== 'file' || !isNpmLockPath(file.path)) continue;
+      try {
+        const r = analyzeLockfile(file, ctx.files);
+        packages.push(...r.packages);
+        notes.push(...r.notes);
+      } catch (err) {
+        notes.push(toNote(err, file, 'npm'));
+      }
+    }
+    return { packages, notes };
+  },
+};
