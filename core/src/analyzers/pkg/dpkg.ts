@@ -1,0 +1,143 @@
+import type { Analyzer } from '../analyzer.js';
+import { MAX_FIELD_LENGTH, addWarning, analyzeSafely, parseFailed } from './record.js';
+import type { OsPackageRecord, ParsedPackages } from './record.js';
+
+export const DPKG_STATUS_PATH = '/var/lib/dpkg/status';
+/** Distroless images keep one control paragraph per package here, without a Status field. */
+export const DPKG_STATUS_DIR = '/var/lib/dpkg/status.d/';
+
+export interface DpkgParseOptions {
+  /** Path used in errors and notes. */
+  path?: string;
+  /**
+   * Whether a paragraph needs `Status: … installed` to count. True for `/var/lib/dpkg/status`; false for
+   * distroless `status.d/*` files, which list only installed packages and carry no Status field.
+   */
+  requireStatus?: boolean;
+}
+
+/** The fields we keep from a control paragraph; everything else (Description, Depends, …) is skipped. */
+const WANTED = new Set(['package', 'status', 'version', 'architecture', 'source']);
+
+/** `Source: util-linux (2.31.1-0.4ubuntu3.1)` → name and optional version. */
+function parseSource(value: string): { name: string; version?: string } | undefined {
+  const m = /^(\S+)(?:\s+\(([^()\s]+)\))?\s*$/.exec(value);
+  if (!m?.[1]) return undefined;
+  return m[2] ? { name: m[1], version: m[2] } : { name: m[1] };
+}
+
+/** dpkg's notion of installed: the third Status word (`install ok installed`, `hold ok installed`). */
+function isInstalled(status: string | undefined): boolean {
+  const words = status?.trim().split(/\s+/) ?? [];
+  return words.length === 3 && words[1] === 'ok' && words[2] === 'installed';
+}
+
+function toRecord(
+  fields: Map<string, string>,
+  requireStatus: boolean,
+  warnings: string[],
+): OsPackageRecord | undefined {
+  const name = fields.get('package');
+  if (!name) return undefined;
+  if (requireStatus && !isInstalled(fields.get('status'))) return undefined;
+  const version = fields.get('version');
+  if (!version) {
+    addWarning(warnings, `package ${name} has no Version: skipped`);
+    return undefined;
+  }
+  const record: OsPackageRecord = { name, version };
+  const arch = fields.get('architecture');
+  if (arch) record.arch = arch;
+  const sourceField = fields.get('source');
+  const source = sourceField === undefined ? undefined : parseSource(sourceField);
+  if (sourceField !== undefined && !source)
+    addWarning(warnings, `package ${name} has a malformed Source field`);
+  record.sourceName = source?.name ?? name;
+  // Binary NMUs (`+b3`) and epochs make the binary version differ from its source's.
+  if (source?.version !== undefined && source.version !== version) record.sourceVersion = source.version;
+  return record;
+}
+
+/**
+ * Parses a dpkg status file (or one distroless `status.d` file): installed packages with name, version,
+ * architecture and source package. Linear in the input; lines of any length are skipped past, and
+ * over-long kept fields drop their paragraph with a warning. Throws ANALYZER_PARSE_FAILED for binary
+ * content or text with no control fields at all.
+ */
+export function parseDpkgStatus(buf: Buffer, options: DpkgParseOptions = {}): ParsedPackages {
+  const path = options.path ?? DPKG_STATUS_PATH;
+  const requireStatus = options.requireStatus ?? true;
+  if (buf.includes(0)) throw parseFailed(path, 'contains NUL bytes: not a dpkg control file');
+  const text = buf.toString('utf8');
+  const packages: OsPackageRecord[] = [];
+  const warnings: string[] = [];
+  let fields = new Map<string, string>();
+  let poisoned = false;
+  let sawField = false;
+
+  const flush = (): void => {
+    if (fields.size > 0 && !poisoned) {
+      const record = toRecord(fields, requireStatus, warnings);
+      if (record) packages.push(record);
+    }
+    fields = new Map();
+    poisoned = false;
+  };
+
+  let pos = 0;
+  while (pos <= text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    const line = text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end);
+    pos = end + 1;
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    // Continuation lines belong to multi-line fields (Description, Conffiles) we do not keep.
+    if (line[0] === ' ' || line[0] === '\t') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) {
+      addWarning(warnings, `ignored a line that is not a control field (${line.length} bytes)`);
+      continue;
+    }
+    sawField = true;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    if (!WANTED.has(key)) continue;
+    const value = line.slice(colon + 1).trim();
+    if (value.length > MAX_FIELD_LENGTH) {
+      addWarning(warnings, `field ${key} is ${value.length} bytes long: entry skipped`);
+      poisoned = true;
+      continue;
+    }
+    fields.set(key, value);
+  }
+  flush();
+  if (!sawField && text.trim() !== '')
+    throw parseFailed(path, 'no control fields found: not a dpkg status file');
+  return { packages, warnings };
+}
+
+/** Whether a path is the dpkg status file or a distroless `status.d` entry (not its `.md5sums`). */
+export function isDpkgStatusPath(path: string): boolean {
+  if (path === DPKG_STATUS_PATH) return true;
+  if (!path.startsWith(DPKG_STATUS_DIR)) return false;
+  const rest = path.slice(DPKG_STATUS_DIR.length);
+  return rest !== '' && !rest.includes('/') && !rest.endsWith('.md5sums');
+}
+
+export const dpkgAnalyzer: Analyzer = {
+  name: 'dpkg',
+  version: 1,
+  scanner: 'inventory',
+  required(path, header) {
+    return header.kind === 'file' && isDpkgStatusPath(path);
+  },
+  analyze(file) {
+    if (!file.content) return undefined;
+    const content = file.content;
+    return analyzeSafely(file, 'dpkg', () =>
+      parseDpkgStatus(content, { path: file.path, requireStatus: file.path === DPKG_STATUS_PATH }),
+    );
+  },
+};
