@@ -1,0 +1,236 @@
+import type { BuildRuleKey } from './rules.js';
+import { parseShell, subcommand } from './shell.js';
+import type { SimpleCommand } from './shell.js';
+
+/** A rule that fired on one command script. */
+export interface CommandHit {
+  rule: BuildRuleKey;
+  /** Short description of what fired (no secret values: callers redact). */
+  message: string;
+}
+
+export interface CommandContext {
+  /** Targets of `--mount=type=cache` on the RUN: caches there do not end up in the image. */
+  cacheMounts?: readonly string[];
+}
+
+const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'aria2c']);
+const INTERPRETERS = new Set([
+  'sh',
+  'bash',
+  'zsh',
+  'dash',
+  'ksh',
+  'ash',
+  'mksh',
+  'busybox',
+  'python',
+  'python2',
+  'python3',
+  'perl',
+  'ruby',
+  'node',
+  'php',
+]);
+const APT = new Set(['apt-get', 'apt']);
+const APT_OPTS_WITH_VALUE = new Set(['-o', '-c', '-t', '--option', '--config-file', '--target-release']);
+const INSTALL_SUBS = new Set([
+  'upgrade',
+  'install',
+  'source-install',
+  'reinstall',
+  'groupinstall',
+  'localinstall',
+  'add',
+]);
+const UPDATE_SUBS = new Set(['update', 'up']);
+const FAMILIES: Record<string, string> = {
+  'apt-get': 'apt',
+  apt: 'apt',
+  yum: 'yum',
+  apk: 'apk',
+  dnf: 'dnf',
+  zypper: 'zypper',
+};
+const SUBSTITUTED_DOWNLOAD = /(?:\$\(|<\(|`)\s*(?:sudo\s+)?(?:curl|wget)\b/;
+
+/** Rules that look at one shell script (a RUN, or a history `created_by`). One hit per rule at most. */
+export function evaluateCommandRules(script: string, ctx: CommandContext = {}): CommandHit[] {
+  const pipelines = parseShell(script);
+  const commands = pipelines.flatMap((p) => p.commands);
+  const hits = new Map<BuildRuleKey, string>();
+  const hit = (rule: BuildRuleKey, message: string): void => {
+    if (!hits.has(rule)) hits.set(rule, message);
+  };
+
+  for (const p of pipelines) {
+    const dl = p.commands.findIndex((c) => DOWNLOADERS.has(c.name));
+    if (dl >= 0 && p.commands.slice(dl + 1).some((c) => INTERPRETERS.has(c.name))) {
+      hit('PIPE_TO_SHELL', `'${p.commands[dl]?.name}' output piped into a shell`);
+    }
+  }
+  for (const c of commands) {
+    if (INTERPRETERS.has(c.name) && c.raw.some((r) => SUBSTITUTED_DOWNLOAD.test(r))) {
+      hit('PIPE_TO_SHELL', `downloaded script run by '${c.name}'`);
+    }
+    if (c.wrappers.includes('sudo') || c.name === 'sudo') hit('DS010', 'sudo used in RUN');
+    if (c.name === 'chmod') evaluateChmod(c, hit);
+    if (APT.has(c.name)) evaluateApt(c, hit);
+    if (c.name === 'apk' && subcommand(c) === 'add') {
+      if (!c.args.includes('--no-cache')) hit('DS025', "'apk add' without '--no-cache'");
+      const pkgs = packageArgs(c, 'add');
+      if (pkgs.some((a) => !/[=~<>]/.test(a)))
+        hit('PKG_UNPINNED', `unpinned: ${pkgs.filter((a) => !/[=~<>]/.test(a)).join(' ')}`);
+    }
+  }
+  evaluateCleanups(commands, hit);
+  evaluateUpdateAlone(commands, hit);
+  if (commands.some((c) => APT.has(c.name) && subcommand(c, APT_OPTS_WITH_VALUE) === 'install')) {
+    const cleaned = commands.some(
+      (c) => c.name === 'rm' && c.args.some((a) => a.startsWith('/var/lib/apt/lists')),
+    );
+    const cached = (ctx.cacheMounts ?? []).some((t) => /^\/var\/lib\/apt\/?(lists\/?)?$/.test(t));
+    if (!cleaned && !cached) hit('APT_LISTS', "'apt-get install' leaves /var/lib/apt/lists in the layer");
+  }
+  return [...hits].map(([rule, message]) => ({ rule, message }));
+}
+
+/** Names of the commands a script runs (for cross-RUN rules such as DS014). */
+export function commandNames(script: string): SimpleCommand[] {
+  return parseShell(script).flatMap((p) => p.commands);
+}
+
+function packageArgs(c: SimpleCommand, sub: string): string[] {
+  const at = c.args.indexOf(sub);
+  const out: string[] = [];
+  for (let i = at + 1; i < c.args.length; i++) {
+    const a = c.args[i] as string;
+    if (a.startsWith('-')) {
+      if (APT_OPTS_WITH_VALUE.has(a) || a === '-X' || a === '--repository' || a === '-t') i++;
+      continue;
+    }
+    // Local files, paths and variables are not registry packages.
+    if (a.includes('/') || a.endsWith('.deb') || a.endsWith('.apk') || a.includes('$')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+function evaluateApt(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string) => void): void {
+  const sub = subcommand(c, APT_OPTS_WITH_VALUE);
+  if (sub === 'dist-upgrade' || sub === 'full-upgrade') hit('DS024', `'${c.name} ${sub}' used`);
+  if (sub !== 'install') return;
+  const opts = optionValues(c);
+  const yes =
+    c.args.some(
+      (a) => a === '--yes' || a === '--assume-yes' || a === '-qq' || /^-[a-zA-Z]*y[a-zA-Z]*$/.test(a),
+    ) || opts.some((o) => /^APT::Get::Assume-Yes=(true|1|yes)$/i.test(o));
+  if (!yes) hit('DS021', `'${c.name} install' without '-y'`);
+  const noRecommends =
+    c.args.includes('--no-install-recommends') ||
+    opts.some((o) => /^APT::Install-Recommends=(false|0|no)$/i.test(o));
+  if (!noRecommends) hit('DS029', `'${c.name} install' without '--no-install-recommends'`);
+  const unpinned = packageArgs(c, 'install').filter((a) => !a.includes('='));
+  if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`);
+}
+
+function optionValues(c: SimpleCommand): string[] {
+  const out: string[] = [];
+  c.args.forEach((a, i) => {
+    if (a === '-o' || a === '--option') out.push(c.args[i + 1] ?? '');
+    else if (a.startsWith('--option=')) out.push(a.slice('--option='.length));
+    else if (/^-o./.test(a)) out.push(a.slice(2));
+  });
+  return out;
+}
+
+function evaluateChmod(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string) => void): void {
+  const mode = c.args.find((a) => !a.startsWith('-') || /^-[rwxXst]+$/.test(a));
+  if (mode === undefined) return;
+  if (/^[0-7]{1,4}$/.test(mode)) {
+    const digits = mode.padStart(4, '0');
+    const special = Number(digits[0]);
+    const others = Number(digits[3]);
+    if ((others & 2) !== 0 && (special & 1) === 0) hit('CHMOD_WORLD_WRITABLE', `chmod ${mode}`);
+    if ((special & 6) !== 0) hit('CHMOD_SETUID', `chmod ${mode}`);
+    return;
+  }
+  for (const clause of mode.split(',')) {
+    const m = /^([ugoa]*)([-+=])([rwxXstugo]*)$/.exec(clause);
+    if (m === null || m[2] === '-') continue;
+    const who = m[1] as string;
+    const perms = m[3] as string;
+    if (perms.includes('w') && (who.includes('o') || who.includes('a')))
+      hit('CHMOD_WORLD_WRITABLE', `chmod ${mode}`);
+    if (perms.includes('s') && (who === '' || /[uga]/.test(who))) hit('CHMOD_SETUID', `chmod ${mode}`);
+  }
+}
+
+/** yum / dnf / microdnf / zypper installs must be followed by their clean command in the same script. */
+function evaluateCleanups(
+  commands: SimpleCommand[],
+  hit: (rule: BuildRuleKey, message: string) => void,
+): void {
+  const specs: {
+    tool: string;
+    rule: BuildRuleKey;
+    installs: string[];
+    isClean: (c: SimpleCommand) => boolean;
+    dir?: string;
+  }[] = [
+    {
+      tool: 'yum',
+      rule: 'DS015',
+      installs: ['install', 'groupinstall', 'localinstall'],
+      isClean: cleanAll,
+      dir: '/var/cache/yum',
+    },
+    {
+      tool: 'dnf',
+      rule: 'DS019',
+      installs: ['install', 'groupinstall', 'localinstall'],
+      isClean: cleanAll,
+      dir: '/var/cache/dnf',
+    },
+    { tool: 'microdnf', rule: 'DS027', installs: ['install'], isClean: cleanAll },
+    {
+      tool: 'zypper',
+      rule: 'DS020',
+      installs: ['install', 'in', 'remove', 'rm', 'source-install', 'si', 'patch'],
+      isClean: (c) => ['clean', 'cc'].includes(subcommand(c) ?? ''),
+    },
+  ];
+  for (const s of specs) {
+    const install = commands.findIndex((c) => c.name === s.tool && s.installs.includes(subcommand(c) ?? ''));
+    if (install < 0) continue;
+    const later = commands.slice(install + 1);
+    const cleaned =
+      later.some((c) => c.name === s.tool && s.isClean(c)) ||
+      (s.dir !== undefined &&
+        later.some((c) => c.name === 'rm' && c.args.some((a) => a.startsWith(s.dir as string))));
+    if (!cleaned) hit(s.rule, `'${s.tool} install' without '${s.tool} clean'`);
+  }
+}
+
+function cleanAll(c: SimpleCommand): boolean {
+  return subcommand(c) === 'clean' && c.args.includes('all');
+}
+
+/** DS017: `<pm> update` with no `<pm> install` after it in the same script. */
+function evaluateUpdateAlone(
+  commands: SimpleCommand[],
+  hit: (rule: BuildRuleKey, message: string) => void,
+): void {
+  const updates = new Map<string, number>();
+  const installs = new Map<string, number>();
+  commands.forEach((c, i) => {
+    const family = FAMILIES[c.name];
+    if (family === undefined) return;
+    const sub = subcommand(c, APT_OPTS_WITH_VALUE) ?? '';
+    if (UPDATE_SUBS.has(sub) && !updates.has(family)) updates.set(family, i);
+    if (INSTALL_SUBS.has(sub)) installs.set(family, i);
+  });
+  for (const [family, at] of updates) {
+    if ((installs.get(family) ?? -1) < at) hit('DS017', `'${family} update' not followed by an install`);
+  }
+}

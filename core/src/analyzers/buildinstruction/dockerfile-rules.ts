@@ -1,0 +1,265 @@
+import type { DockerfileAst, Instruction, Stage } from '../../dockerfile/index.js';
+import { commandNames, evaluateCommandRules } from './command-rules.js';
+import { isLiteralSecretValue, isSecretName, REDACTED } from './redact.js';
+import type { BuildRuleKey } from './rules.js';
+
+/** One rule hit on a Dockerfile, before it becomes a Finding. */
+export interface DockerfileHit {
+  rule: BuildRuleKey;
+  message: string;
+  /** The instruction it is about (file-level hits use the final stage's FROM). */
+  instruction: Instruction;
+  /** Redacted evidence; defaults to the instruction text. */
+  evidence?: string;
+}
+
+const SHELLS = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ash',
+  'ksh',
+  '/bin/sh',
+  '/bin/bash',
+  '/bin/ash',
+  '/bin/dash',
+]);
+const SYS_DIRS = ['/proc', '/boot', '/dev', '/initrd', '/lost+found'];
+/** DS031: well-known credential variables (trivy-checks `leaked_secrets.rego`). */
+const CREDENTIAL_ENVS = new Set([
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AZURE_CLIENT_ID',
+  'AZURE_CLIENT_SECRET',
+  'GITHUB_TOKEN',
+  'OPENAI_API_KEY',
+  'HF_TOKEN',
+]);
+const SECRET_FILE_ENVS = new Set(['AWS_CONFIG_FILE', 'HF_TOKEN_PATH', 'GOOGLE_APPLICATION_CREDENTIALS']);
+const CREDENTIAL_COMMANDS = [
+  'aws configure set aws_access_key_id',
+  'aws configure set aws_secret_access_key',
+  'gcloud auth activate-service-account',
+  'az login',
+];
+
+/** The shell script a RUN executes: its command text, plus a heredoc body run by a shell. */
+export function runScript(ins: Instruction): string {
+  const line = ins.json ? ins.args.join(' ') : (ins.args[0] ?? '');
+  if (ins.heredocs.length === 0) return line;
+  const rest = line
+    .split(/\s+/)
+    .filter((w) => w !== '' && !/^\d*<<-?/.test(w))
+    .join(' ');
+  const shellBody = rest === '' || SHELLS.has(rest.split(' ')[0] ?? '');
+  return shellBody ? [rest, ...ins.heredocs.map((h) => h.content)].join('\n') : line;
+}
+
+/** Whether a credential variable name is one DS031 knows (also behind `VITE_` / `REACT_APP_`). */
+export function isCredentialEnv(name: string): boolean {
+  return CREDENTIAL_ENVS.has(name.replace(/^(VITE_|REACT_APP_)/, ''));
+}
+
+/** Evaluates every Dockerfile rule. */
+export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
+  const hits: DockerfileHit[] = [];
+  const add = (rule: BuildRuleKey, instruction: Instruction, message: string, evidence?: string): void => {
+    hits.push({ rule, instruction, message, ...(evidence === undefined ? {} : { evidence }) });
+  };
+  const names = new Set(ast.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
+  const seenNames = new Map<string, number>();
+  for (const stage of ast.stages) {
+    checkFrom(stage, names, add);
+    if (stage.name !== undefined) {
+      if (seenNames.has(stage.name)) add('DS012', stage.from, `stage name '${stage.name}' used twice`);
+      seenNames.set(stage.name, stage.index);
+    }
+    const counts = { CMD: 0, ENTRYPOINT: 0, HEALTHCHECK: 0 };
+    for (const ins of stage.instructions) {
+      if (ins.keyword === 'CMD' || ins.keyword === 'ENTRYPOINT' || ins.keyword === 'HEALTHCHECK') {
+        if (++counts[ins.keyword] > 1) {
+          const rule = ({ CMD: 'DS016', ENTRYPOINT: 'DS007', HEALTHCHECK: 'DS023' } as const)[ins.keyword];
+          add(rule, ins, `more than one ${ins.keyword} in stage ${stage.index}`);
+        }
+      }
+      checkInstruction(ins, stage, add);
+    }
+  }
+  checkFinalStage(ast, add);
+  checkWgetAndCurl(ast, add);
+  for (const ins of ast.globalArgs) checkSecretPairs(ins, add);
+  return hits;
+}
+
+type Add = (rule: BuildRuleKey, instruction: Instruction, message: string, evidence?: string) => void;
+
+function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
+  if (stage.baseStage !== undefined) return;
+  const ref = stage.baseImage;
+  if (ref.toLowerCase() === 'scratch' || names.has(ref.toLowerCase())) return;
+  if (ref.includes('@')) return;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const tag = colon > slash ? ref.slice(colon + 1) : undefined;
+  // A tag that comes from a build arg without a default is decided at build time.
+  if (stage.baseUnresolved && (tag === undefined || tag === '')) return;
+  if (tag === undefined || tag === '')
+    add('DS001', stage.from, `base image '${ref}' has no tag (means :latest)`);
+  else if (tag === 'latest') add('DS001', stage.from, `base image '${ref}' uses :latest`);
+}
+
+function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
+  switch (ins.keyword) {
+    case 'RUN': {
+      const cacheMounts = ins.flags
+        .filter((f) => f.name === 'mount' && /(^|,)type=cache(,|$)/.test(f.expanded ?? ''))
+        .map((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.expanded ?? '')?.[1] ?? '');
+      const script = runScript(ins);
+      for (const h of evaluateCommandRules(script, { cacheMounts })) add(h.rule, ins, h.message);
+      if (commandNames(script).some((c) => c.name === 'cd')) add('DS013', ins, "'cd' used in RUN");
+      break;
+    }
+    case 'ADD':
+    case 'COPY':
+      checkCopy(ins, stage, add);
+      break;
+    case 'EXPOSE':
+      for (const p of ins.expanded) {
+        const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+        if (m === null) continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        if (hi > 65535 || lo > 65535) add('DS008', ins, `port ${p} is out of range`);
+        if (lo <= 22 && 22 <= hi && (m[3] ?? 'tcp').toLowerCase() === 'tcp')
+          add('DS004', ins, `port ${p} exposed`);
+      }
+      break;
+    case 'WORKDIR': {
+      const raw = (ins.args[0] ?? '').replace(/^["']|["']$/g, '');
+      if (!/^(\/|[A-Za-z]:[\\/]|\$)/.test(raw)) add('DS009', ins, `WORKDIR '${raw}' is not absolute`);
+      const path = (ins.expanded[0] ?? '').replace(/^["']|["']$/g, '').replace(/\/+$/, '');
+      if (SYS_DIRS.some((d) => path === d || path.startsWith(`${d}/`))) {
+        add('DS030', ins, `WORKDIR '${path}' is a system directory`);
+      }
+      break;
+    }
+    case 'MAINTAINER':
+      add('DS022', ins, 'MAINTAINER is deprecated');
+      break;
+    case 'ENV':
+    case 'ARG':
+      checkSecretPairs(ins, add);
+      break;
+    default:
+      break;
+  }
+}
+
+function checkCopy(ins: Instruction, stage: Stage, add: Add): void {
+  const from = ins.flags.find((f) => f.name === 'from')?.expanded?.toLowerCase();
+  if (ins.keyword === 'COPY' && from !== undefined && stage.name !== undefined && from === stage.name) {
+    add('DS006', ins, `COPY --from=${from} refers to the current stage`);
+  }
+  const args = ins.expanded;
+  if (args.length > 2 && !(args[args.length - 1] ?? '').endsWith('/')) {
+    add('DS011', ins, `${ins.keyword} with ${args.length - 1} sources: destination must end with '/'`);
+  }
+  if (ins.keyword !== 'ADD') return;
+  const sources = args.slice(0, -1);
+  const joined = args.join(' ');
+  const hashed =
+    /^(file|multi|dir):/.test(args[0] ?? '') &&
+    (args.length === 2 || (args.length === 3 && args[1] === 'in'));
+  if (!['.tar', 'http://', 'https://', 'git@'].some((s) => joined.includes(s)) && !hashed) {
+    add('DS005', ins, 'ADD of a local file: use COPY');
+  }
+  const hasChecksum = ins.flags.some((f) => f.name === 'checksum');
+  for (const src of sources) {
+    const remote = /^(https?|ftp):\/\//i.test(src) || /^git@|^git:\/\/|\.git(#|$)/.test(src);
+    if (remote && !(hasChecksum && /^https?:/i.test(src)))
+      add('ADD_REMOTE_URL', ins, 'ADD fetches a remote URL');
+  }
+}
+
+function checkSecretPairs(ins: Instruction, add: Add): void {
+  for (const p of ins.pairs ?? []) {
+    const literal = p.raw !== undefined && isLiteralSecretValue(p.raw);
+    if (isSecretName(p.key) && literal) {
+      const rule = ins.keyword === 'ENV' ? 'SECRET_ENV' : 'SECRET_ARG';
+      add(rule, ins, `${ins.keyword} ${p.key} has a literal value`, `${ins.keyword} ${p.key}=${REDACTED}`);
+    }
+  }
+}
+
+/** Rules about the image the final stage produces: USER, HEALTHCHECK, DS031. */
+function checkFinalStage(ast: DockerfileAst, add: Add): void {
+  const final = ast.stages[ast.stages.length - 1];
+  if (final === undefined) return;
+  const chain: Stage[] = [];
+  for (let s: Stage | undefined = final; s !== undefined && chain.length <= ast.stages.length;) {
+    chain.unshift(s);
+    s = s.baseStage === undefined ? undefined : ast.stages[s.baseStage];
+  }
+  const inherited = chain.flatMap((s) => s.instructions);
+  const users = inherited.filter((i) => i.keyword === 'USER');
+  const lastUser = users[users.length - 1];
+  if (lastUser === undefined) add('DS002', final.from, 'no USER: the image runs as root');
+  else if (/^(root|0)(:.*)?$/.test((lastUser.expanded[0] ?? '').trim())) {
+    add('DS002', lastUser, `last USER is '${lastUser.expanded[0]}'`);
+  }
+  if (!inherited.some((i) => i.keyword === 'HEALTHCHECK'))
+    add('DS026', final.from, 'no HEALTHCHECK in the final stage');
+
+  const copied = final.instructions
+    .filter((i) => i.keyword === 'COPY')
+    .map((i) => i.expanded[i.expanded.length - 1] ?? '');
+  for (const ins of final.instructions) {
+    if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
+      for (const p of ins.pairs ?? []) {
+        const evidence = `${ins.keyword} ${p.key}${p.raw === undefined ? '' : `=${REDACTED}`}`;
+        if (isCredentialEnv(p.key)) add('DS031', ins, `possible exposure of secret env ${p.key}`, evidence);
+        else if (
+          SECRET_FILE_ENVS.has(p.key) &&
+          p.value &&
+          copied.some((d) => isSubPath(p.value as string, d))
+        ) {
+          add('DS031', ins, `possible exposure of the copied secret file ${p.key}`, evidence);
+        }
+      }
+    } else if (ins.keyword === 'COPY' && ins.expanded.length === 2) {
+      const dest = (ins.args[1] ?? '').replace(/^\$\{?|\}$/g, '');
+      if (SECRET_FILE_ENVS.has(dest)) add('DS031', ins, `possible exposure of secret file ${dest}`);
+    } else if (ins.keyword === 'RUN') {
+      const secretMount = ins.flags.some(
+        (f) => f.name === 'mount' && (f.expanded ?? '').startsWith('type=secret'),
+      );
+      const text = ins.args.join(' ');
+      if (!secretMount && CREDENTIAL_COMMANDS.some((c) => text.includes(c)))
+        add('DS031', ins, 'possible exposure of secret in RUN');
+    }
+  }
+}
+
+function isSubPath(p: string, dir: string): boolean {
+  const norm = (s: string): string => s.replace(/^\.\//, '').replace(/^\//, '').replace(/\/+$/, '');
+  const d = norm(dir);
+  const f = norm(p);
+  return d === '' || f === d || f.startsWith(`${d}/`);
+}
+
+/** DS014: both wget and curl are used to download (installing them does not count). */
+function checkWgetAndCurl(ast: DockerfileAst, add: Add): void {
+  let wget: Instruction | undefined;
+  let curl = false;
+  for (const stage of ast.stages) {
+    for (const ins of stage.instructions) {
+      if (ins.keyword !== 'RUN') continue;
+      const names = commandNames(runScript(ins)).map((c) => c.name);
+      if (names.includes('wget')) wget ??= ins;
+      if (names.includes('curl')) curl = true;
+    }
+  }
+  if (wget !== undefined && curl) add('DS014', wget, "both 'wget' and 'curl' used");
+}

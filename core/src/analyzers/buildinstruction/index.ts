@@ -1,0 +1,12 @@
+export { buildInstructionAnalyzer } from './analyzer.js';
+export { analyzeDockerfile, evaluateDockerfileAst } from './dockerfile.js';
+export type { AnalyzeDockerfileOptions } from './dockerfile.js';
+export { analyzeHistory, parseCreatedBy } from './history.js';
+export type { HistoryStep } from './history.js';
+export { evaluateCommandRules } from './command-rules.js';
+export type { CommandContext, CommandHit } from './command-rules.js';
+export { BUILD_RULES } from './rules.js';
+export type { BuildRule, BuildRuleKey } from './rules.js';
+export { isSecretName, redactText } from './redact.js';
+export { parseShell } from './shell.js';
+export type { Pipeline, SimpleCommand } from './shell.js';
