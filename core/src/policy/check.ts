@@ -1,0 +1,70 @@
+import { resolvePolicy } from './defaults.js';
+import { policyDigest } from './digest.js';
+import { parseDuration, toHumanSpan } from './duration.js';
+import { describeException, toExpiryDate } from './match.js';
+import type { Policy, ResolvedPolicy } from './types.js';
+
+/** One exception whose expiry matters now. */
+export interface ExpiryItem {
+  index: number;
+  /** `#2 (CVE-2023-1234, /app/**)` */
+  label: string;
+  expires: string;
+  status: 'expired' | 'expiring';
+  /** Milliseconds until expiry (negative once expired). */
+  remainingMs: number;
+  owner?: string;
+  ticket?: string;
+  message: string;
+}
+
+/** What `portcullis policy check FILE` prints after validation succeeds. */
+export interface PolicyCheckResult {
+  policyDigest: string;
+  exceptionCount: number;
+  expired: ExpiryItem[];
+  expiring: ExpiryItem[];
+}
+
+/** Lists exceptions that have expired or expire within the policy's warning window. */
+export function policyCheck(policy: Policy | ResolvedPolicy, now: Date): PolicyCheckResult {
+  const resolved = resolvePolicy(policy);
+  const window = parseDuration(resolved.gates.expiryWarning);
+  const expired: ExpiryItem[] = [];
+  const expiring: ExpiryItem[] = [];
+  resolved.exceptions.forEach((e, index) => {
+    const at = toExpiryDate(e);
+    if (!at || e.expires === undefined) return;
+    const remainingMs = at.getTime() - now.getTime();
+    const label = describeException(e, index);
+    const who = [e.owner, e.ticket].filter((s) => s !== undefined).join(', ');
+    const suffix = who ? ` [${who}]` : '';
+    const base = {
+      index,
+      label,
+      expires: e.expires,
+      remainingMs,
+      ...(e.owner !== undefined && { owner: e.owner }),
+      ...(e.ticket !== undefined && { ticket: e.ticket }),
+    };
+    if (remainingMs <= 0) {
+      expired.push({
+        ...base,
+        status: 'expired',
+        message: `exception ${label} expired ${e.expires}${suffix}`,
+      });
+    } else if (remainingMs <= window) {
+      expiring.push({
+        ...base,
+        status: 'expiring',
+        message: `exception ${label} expires ${e.expires} (in ${toHumanSpan(remainingMs)})${suffix}`,
+      });
+    }
+  });
+  return {
+    policyDigest: policyDigest(resolved),
+    exceptionCount: resolved.exceptions.length,
+    expired,
+    expiring,
+  };
+}

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { resolvePolicy } from './defaults.js';
+import type { Policy, ResolvedPolicy } from './types.js';
+
+/** JSON with object keys sorted and no whitespace, so equal values give equal bytes. */
+export function toCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : toCanonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${toCanonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * `sha256:<hex>` of the canonical JSON of the *resolved* policy: writing a default out explicitly, reordering
+ * keys or adding `$schema` does not change it; any change in meaning does.
+ */
+export function policyDigest(policy: Policy | ResolvedPolicy): string {
+  const resolved = resolvePolicy(policy);
+  return `sha256:${createHash('sha256').update(toCanonicalJson(resolved)).digest('hex')}`;
+}
