@@ -1,0 +1,283 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { PortcullisError, type Problem } from '../../errors.js';
+import { SEVERITIES, type Severity } from '../../types/finding.js';
+import { checkPatternSafety } from './pattern-safety.js';
+import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
+
+/** Rule groups users select with `scanners.secret.items` (rule ids are accepted too). */
+export type SecretCategory = 'private-key' | 'access-key' | 'token' | 'password' | 'credential-file';
+
+export const SECRET_CATEGORIES: readonly SecretCategory[] = [
+  'private-key',
+  'access-key',
+  'token',
+  'password',
+  'credential-file',
+];
+
+interface RuleBase {
+  /** Stable id, also the finding id (`secret-aws-secret-access-key`). */
+  id: string;
+  category: SecretCategory;
+  title: string;
+  severity: Severity;
+  description?: string;
+  remediation: string;
+}
+
+/** Two rules whose matches close together make one, more severe, finding (key id + secret). */
+export interface PairSpec {
+  rule: string;
+  withinLines: number;
+  id: string;
+  title: string;
+  severity: Severity;
+}
+
+/** A regular-expression rule run over file text (and image config strings). */
+export interface ContentRule extends RuleBase {
+  kind: 'content';
+  /** Lower-case literals; the rule runs only when one occurs in the text. */
+  keywords: string[];
+  /** Global regex; the `secret` named group (or the whole match) is the secret value. */
+  regex: RegExp;
+  /** When set, the rule runs only on paths matching one of these. */
+  paths?: RegExp[];
+  minEntropy?: number;
+  /** Skip template values (`${VAR}`, `<password>`, `changeme`, `xxxx`). */
+  placeholders: boolean;
+  /** Lower-case values that are never secrets for this rule. */
+  allowValues: Set<string>;
+  /** Published documentation example values: reported at low severity. */
+  examples: Set<string>;
+  validate?: ValidatorName;
+  pair?: PairSpec;
+  /** A marker that, when present in the same file, turns the finding into another rule. */
+  bundle?: { marker: string; id: string; title: string };
+}
+
+/** A rule that fires on a file's path alone (content only checked by an optional validator). */
+export interface PathRule extends RuleBase {
+  kind: 'path';
+  path: RegExp;
+  exclude?: RegExp;
+  validate?: 'der';
+}
+
+export type SecretRule = ContentRule | PathRule;
+
+/** Compiled rules plus the combined keyword prefilter. */
+export interface SecretRuleSet {
+  content: ContentRule[];
+  paths: PathRule[];
+  /** One alternation of every keyword, longest first. */
+  keywordRegex: RegExp;
+  /** Keyword → keywords it contains (found for free when it is found). */
+  keywordClosure: Map<string, string[]>;
+}
+
+/** Where the built-in rule data lives, found relative to this module (source and built layouts). */
+export const DEFAULT_SECRET_RULES_DIR: string = locateRulesDir('secrets');
+
+function locateRulesDir(name: string): string {
+  const candidates = ['../../../rules/', '../../../../../core/rules/'].map((p) =>
+    fileURLToPath(new URL(`${p}${name}/`, import.meta.url)),
+  );
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
+/** Reads and compiles every `*.yaml` rule file of a directory. */
+export function readSecretRules(dir: string = DEFAULT_SECRET_RULES_DIR): SecretRuleSet {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
+  } catch (err) {
+    throw new PortcullisError('ANALYZER_RULES_INVALID', `reading secret rules in ${dir}`, { cause: err });
+  }
+  return parseSecretRules(names.map((n) => ({ source: n, text: readFileSync(join(dir, n), 'utf8') })));
+}
+
+/** Parses rule documents (`rules: [...]`), collecting every problem before throwing once. */
+export function parseSecretRules(docs: { source: string; text: string }[]): SecretRuleSet {
+  const problems: Problem[] = [];
+  const rules: SecretRule[] = [];
+  const seen = new Set<string>();
+  for (const doc of docs) {
+    let data: unknown;
+    try {
+      data = parseYaml(doc.text);
+    } catch (err) {
+      problems.push({ path: doc.source, message: `not YAML: ${(err as Error).message}` });
+      continue;
+    }
+    const list = (data as { rules?: unknown } | null)?.rules;
+    if (!Array.isArray(list)) {
+      problems.push({ path: doc.source, message: 'expected a top-level "rules" list' });
+      continue;
+    }
+    list.forEach((raw: unknown, i) => {
+      const at = `${doc.source}#/rules/${i}`;
+      const rule = toRule(raw, at, problems);
+      if (!rule) return;
+      if (seen.has(rule.id)) problems.push({ path: at, message: `duplicate rule id ${rule.id}` });
+      seen.add(rule.id);
+      rules.push(rule);
+    });
+  }
+  const content = rules.filter((r): r is ContentRule => r.kind === 'content');
+  for (const r of content) {
+    if (r.pair && !content.some((o) => o.id === r.pair?.rule)) {
+      problems.push({ path: r.id, message: `pair.rule ${r.pair.rule} is not a content rule` });
+    }
+  }
+  if (problems.length > 0) {
+    throw new PortcullisError(
+      'ANALYZER_RULES_INVALID',
+      `invalid secret rules: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      {
+        problems,
+      },
+    );
+  }
+  const keywords = [...new Set(content.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
+  const keywordClosure = new Map(keywords.map((k) => [k, keywords.filter((o) => k.includes(o))]));
+  const keywordRegex = new RegExp(keywords.map(escapeRegExp).join('|'), 'g');
+  return {
+    content,
+    paths: rules.filter((r): r is PathRule => r.kind === 'path'),
+    keywordRegex,
+    keywordClosure,
+  };
+}
+
+function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | undefined {
+  const before = problems.length;
+  const bad = (message: string): void => void problems.push({ path: at, message });
+  if (typeof raw !== 'object' || raw === null) {
+    bad('rule must be a mapping');
+    return undefined;
+  }
+  const r = raw as Record<string, unknown>;
+  const id = str(r.id);
+  if (!id || !/^[a-z0-9][a-z0-9-]{1,80}$/.test(id)) bad('id must be lower-case kebab-case');
+  const category = str(r.category) as SecretCategory;
+  if (!SECRET_CATEGORIES.includes(category)) bad(`category must be one of ${SECRET_CATEGORIES.join(', ')}`);
+  const severity = str(r.severity) as Severity;
+  if (!SEVERITIES.includes(severity)) bad(`severity must be one of ${SEVERITIES.join(', ')}`);
+  const title = str(r.title);
+  if (!title) bad('title is required');
+  const remediation = str(r.remediation);
+  if (!remediation) bad('remediation is required');
+  const base = { id: id ?? '', category, severity, title: title ?? '', remediation: remediation ?? '' };
+  const description = str(r.description);
+  const withDescription = description ? { ...base, description } : base;
+
+  if (r.path !== undefined) {
+    const path = compile(r.path, 'i', 'path', bad);
+    const exclude = r.exclude === undefined ? undefined : compile(r.exclude, 'i', 'exclude', bad);
+    if (r.validate !== undefined && r.validate !== 'der') bad('path rules only support validate: der');
+    if (problems.length > before || !path) return undefined;
+    const rule: PathRule = { ...withDescription, kind: 'path', path };
+    if (exclude) rule.exclude = exclude;
+    if (r.validate === 'der') rule.validate = 'der';
+    return rule;
+  }
+
+  const flags = str(r.flags) ?? '';
+  if (!/^[ims]{0,3}$/.test(flags)) bad('flags may only use i, m, s');
+  const regex = compile(r.pattern, `g${flags}`, 'pattern', bad);
+  const keywords = strList(r.keywords, 'keywords', bad).map((k) => k.toLowerCase());
+  if (keywords.length === 0) bad('content rules need at least one keyword');
+  const paths =
+    r.paths === undefined
+      ? undefined
+      : strList(r.paths, 'paths', bad).map((p) => compile(p, 'i', 'paths', bad));
+  const validate = str(r.validate) as ValidatorName | undefined;
+  if (validate !== undefined && !VALIDATOR_NAMES.includes(validate)) bad(`unknown validator ${validate}`);
+  const minEntropy = r.minEntropy === undefined ? undefined : Number(r.minEntropy);
+  if (minEntropy !== undefined && !(minEntropy >= 0 && minEntropy <= 8)) bad('minEntropy must be 0…8');
+  const pair = toPair(r.pair, bad);
+  const bundle = toBundle(r.bundle, bad);
+  if (problems.length > before || !regex) return undefined;
+  const rule: ContentRule = {
+    ...withDescription,
+    kind: 'content',
+    keywords,
+    regex,
+    placeholders: r.placeholders === true,
+    allowValues: new Set(strList(r.allowValues, 'allowValues', bad).map((v) => v.toLowerCase())),
+    examples: new Set(strList(r.examples, 'examples', bad)),
+  };
+  if (paths) rule.paths = paths.filter((p): p is RegExp => p !== undefined);
+  if (minEntropy !== undefined) rule.minEntropy = minEntropy;
+  if (validate) rule.validate = validate;
+  if (pair) rule.pair = pair;
+  if (bundle) rule.bundle = bundle;
+  return rule;
+}
+
+function toPair(raw: unknown, bad: (m: string) => void): PairSpec | undefined {
+  if (raw === undefined) return undefined;
+  const p = (raw ?? {}) as Record<string, unknown>;
+  const spec = {
+    rule: str(p.rule) ?? '',
+    withinLines: Number(p.withinLines ?? 5),
+    id: str(p.id) ?? '',
+    title: str(p.title) ?? '',
+    severity: str(p.severity) as Severity,
+  };
+  if (!spec.rule || !spec.id || !spec.title || !SEVERITIES.includes(spec.severity)) {
+    bad('pair needs rule, id, title and severity');
+  }
+  if (!Number.isInteger(spec.withinLines) || spec.withinLines < 0)
+    bad('pair.withinLines must be an integer ≥ 0');
+  return spec;
+}
+
+function toBundle(raw: unknown, bad: (m: string) => void): ContentRule['bundle'] {
+  if (raw === undefined) return undefined;
+  const b = (raw ?? {}) as Record<string, unknown>;
+  const spec = { marker: str(b.marker) ?? '', id: str(b.id) ?? '', title: str(b.title) ?? '' };
+  if (!spec.marker || !spec.id || !spec.title) bad('bundle needs marker, id and title');
+  return spec;
+}
+
+function compile(raw: unknown, flags: string, field: string, bad: (m: string) => void): RegExp | undefined {
+  if (typeof raw !== 'string' || raw === '') {
+    bad(`${field} must be a non-empty string`);
+    return undefined;
+  }
+  const unsafe = checkPatternSafety(raw);
+  if (unsafe) {
+    bad(`${field} is not backtracking-safe: ${unsafe}`);
+    return undefined;
+  }
+  try {
+    return new RegExp(raw, flags);
+  } catch (err) {
+    bad(`${field} does not compile: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function strList(v: unknown, field: string, bad: (m: string) => void): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    bad(`${field} must be a list of strings`);
+    return [];
+  }
+  return v as string[];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

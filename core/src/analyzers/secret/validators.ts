@@ -1,0 +1,151 @@
+/** Checks a regex cannot express cheaply; rule data names them (`validate: pem-private-key`). */
+export type ValidatorName = 'pem-private-key' | 'putty-private-key' | 'gcp-service-account' | 'jwt';
+
+export const VALIDATOR_NAMES: readonly ValidatorName[] = [
+  'pem-private-key',
+  'putty-private-key',
+  'gcp-service-account',
+  'jwt',
+];
+
+export interface ValidationResult {
+  ok: boolean;
+  /** The value to redact into evidence, when it differs from the regex match. */
+  secret?: string;
+  /** Appended to the title (`encrypted`). */
+  note?: string;
+  /** Offset in the text where the matched object ends (for endLine). */
+  endIndex?: number;
+}
+
+/** How far past a PEM header the body is looked for. */
+const PEM_WINDOW = 16 * 1024;
+/** Shortest base64 body accepted as a real key: placeholders (`xxx`, `...`) are shorter or not base64. */
+const MIN_KEY_BODY = 16;
+
+export function runValidator(name: ValidatorName, text: string, match: RegExpExecArray): ValidationResult {
+  switch (name) {
+    case 'pem-private-key':
+      return validatePem(text, match);
+    case 'putty-private-key':
+      return validatePutty(text, match);
+    case 'gcp-service-account':
+      return validateGcp(text);
+    case 'jwt':
+      return validateJwt(match[0]);
+  }
+}
+
+function validatePem(text: string, match: RegExpExecArray): ValidationResult {
+  const start = match.index + match[0].length;
+  const window = text.slice(start, start + PEM_WINDOW);
+  const endAt = window.indexOf('-----END');
+  // keys embedded in JSON/YAML strings carry literal "\n" escapes instead of newlines
+  const lines = (endAt === -1 ? window : window.slice(0, endAt)).split(/\\r\\n|\\n|\r?\n/);
+  let body = '';
+  let encrypted = /ENCRYPTED/.test(match[0]);
+  for (const rawLine of lines) {
+    const line = rawLine.trim().replace(/^["']|["',]$/g, '');
+    if (line === '') continue;
+    if (/^[A-Za-z-]{2,40}:/.test(line)) {
+      if (/^Proc-Type:.{0,10}ENCRYPTED/.test(line)) encrypted = true;
+      continue; // PEM / PGP armor headers
+    }
+    if (!/^[A-Za-z0-9+/=]{1,200}$/.test(line)) break;
+    body += line;
+    if (body.length > 4096) break;
+  }
+  const kind = match.groups?.kind ?? '';
+  let ok: boolean;
+  if (kind.startsWith('OPENSSH'))
+    ok = body.startsWith('b3BlbnNzaC1rZXktdjE'); // "openssh-key-v1"
+  else if (kind.startsWith('PGP')) ok = body.length >= 4 * MIN_KEY_BODY;
+  else ok = body.startsWith('M') && body.length >= MIN_KEY_BODY; // DER: a SEQUENCE (0x30…) encodes as "M"
+  const result: ValidationResult = { ok, secret: body.slice(0, 64) };
+  if (endAt !== -1) result.endIndex = start + endAt;
+  if (encrypted) result.note = 'encrypted';
+  return result;
+}
+
+function validatePutty(text: string, match: RegExpExecArray): ValidationResult {
+  const window = text.slice(match.index, match.index + PEM_WINDOW);
+  const m = /Private-Lines: {0,3}\d{1,4}\r?\n([A-Za-z0-9+/=]{8,200})/.exec(window);
+  if (!m) return { ok: false };
+  const result: ValidationResult = { ok: true, secret: m[1] ?? '' };
+  if (/Encryption: {0,3}(?!none)\S/.test(window)) result.note = 'encrypted';
+  return result;
+}
+
+function validateGcp(text: string): ValidationResult {
+  // the key body must look like DER ("M…"), so templates with "..." as the key are not reported
+  if (
+    !/"private_key"\s{0,5}:\s{0,5}"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----(\\n|\s){1,4}M[A-Za-z0-9+/]{15}/.test(
+      text,
+    )
+  ) {
+    return { ok: false };
+  }
+  const id = /"private_key_id"\s{0,5}:\s{0,5}"([^"]{8,128})"/.exec(text)?.[1];
+  return id === undefined ? { ok: true } : { ok: true, secret: id };
+}
+
+function validateJwt(token: string): ValidationResult {
+  const header = token.slice(0, token.indexOf('.'));
+  try {
+    const json = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown };
+    return { ok: typeof json.alg === 'string' };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Shannon entropy in bits per character. */
+export function shannonEntropy(value: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  const n = value.length;
+  for (const c of counts.values()) {
+    const p = c / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+const PLACEHOLDER_WORDS = [
+  'your_',
+  'your-',
+  'yourpass',
+  'replace',
+  'changeme',
+  'change_me',
+  'placeholder',
+  'dummy',
+  'redacted',
+  'xxxx',
+  '****',
+  '....',
+  'example',
+  'sample',
+];
+const PLACEHOLDER_VALUES = new Set([
+  'password',
+  'passwd',
+  'null',
+  'none',
+  'nil',
+  'true',
+  'false',
+  'undefined',
+  'empty',
+]);
+
+/** True for template and documentation values (`${DB_PASS}`, `<password>`, `changeme`, `xxxx`). */
+export function isPlaceholder(value: string): boolean {
+  const lower = value.toLowerCase();
+  if (/^(\$\{|\$\(|\{\{|\{|<|%\(|%s|\$[A-Za-z_])/.test(value)) return true;
+  if (value.includes('${') || value.includes('{{') || value.includes('$(')) return true;
+  if (/^(.)\1{0,200}$/.test(value)) return true;
+  if (PLACEHOLDER_VALUES.has(lower)) return true;
+  return PLACEHOLDER_WORDS.some((w) => lower.includes(w));
+}
