@@ -1,0 +1,226 @@
+import type { AdmissionMode } from './config.js';
+import { evaluateBreakGlass, type BreakGlass } from './break-glass.js';
+import { imagesToJudge, isPodCarrier, objectMetadata, type PodImage } from './images.js';
+import { judgeImage, withTimeout, type ImageJudgement, type JudgeDeps } from './judge-image.js';
+import type { PolicyEngine } from './policy-engine.js';
+import type { AdmissionRequest } from './review.js';
+
+/** Why the answer is what it is (metrics label and log field). */
+export type DecisionBasis =
+  | 'not-applicable'
+  | 'exempt-namespace'
+  | 'exempt-label'
+  | 'no-new-images'
+  | 'verdict'
+  | 'unknown'
+  | 'failure'
+  | 'break-glass';
+
+/** The webhook's answer to one admission request, before it is written as an AdmissionReview. */
+export interface AdmissionDecision {
+  allowed: boolean;
+  /** What the policy concluded, before the mode was applied: `deny` in warn mode is still `deny` here. */
+  result: 'allow' | 'warn' | 'deny';
+  mode: AdmissionMode;
+  basis: DecisionBasis;
+  /** Deny message (enforce), readable: which image, which findings, why. */
+  message?: string;
+  code?: number;
+  warnings: string[];
+  auditAnnotations: Record<string, string>;
+  images: ImageJudgement[];
+  breakGlass?: BreakGlass;
+  policyDigest: string;
+}
+
+export interface DecideDeps extends JudgeDeps {
+  policy: PolicyEngine;
+  now: () => Date;
+}
+
+const MAX_DETAILS_PER_IMAGE = 5;
+
+/**
+ * Decides one admission request: exemptions, the images to judge, each judged against the stored findings
+ * and the current policy, then the mode, break-glass and failure mode. Always answers by the deadline; a
+ * failure to decide is never a silent allow.
+ */
+export async function decideAdmission(
+  req: AdmissionRequest,
+  deps: DecideDeps,
+  opts: { deadlineMs?: number } = {},
+): Promise<AdmissionDecision> {
+  const { config, logger } = deps;
+  const deadlineMs = Math.min(config.deadlineMs, opts.deadlineMs ?? Infinity);
+  const deadlineAt = Date.now() + deadlineMs;
+  const now = deps.now();
+  const policy = deps.policy.current();
+  const ns = req.namespace;
+  const mode: AdmissionMode =
+    (ns !== undefined ? config.namespaceModes[ns] : undefined) ?? config.mode ?? policy.admission.mode;
+  const base = {
+    mode,
+    warnings: [] as string[],
+    images: [] as ImageJudgement[],
+    policyDigest: policy.digest,
+  };
+  const allow = (basis: DecisionBasis): AdmissionDecision => ({
+    ...base,
+    allowed: true,
+    result: 'allow',
+    basis,
+    auditAnnotations: { decision: 'allow', basis },
+  });
+
+  if (!isPodCarrier(req.kind.group, req.kind.kind)) return allow('not-applicable');
+  const exempt = new Set([
+    ...config.exemptNamespaces,
+    ...policy.admission.exemptNamespaces,
+    config.namespace,
+  ]);
+  if (ns !== undefined && exempt.has(ns)) return allow('exempt-namespace');
+  const meta = objectMetadata(req.object);
+  const labelRules = Object.entries(config.exemptLabels);
+  if (labelRules.length > 0 && labelRules.every(([k, v]) => meta.labels[k] === v)) {
+    logger.info('exempt by label', {
+      uid: req.uid,
+      namespace: ns,
+      name: req.name,
+      labels: config.exemptLabels,
+    });
+    return allow('exempt-label');
+  }
+  const images = dedupe(imagesToJudge(req));
+  if (images.length === 0) return allow('no-new-images');
+
+  const ctx = {
+    policy,
+    ...(ns !== undefined ? { namespace: ns } : {}),
+    dryRun: req.dryRun,
+    now,
+    deadlineAt,
+    unknown: config.unknown ?? policy.admission.unknown,
+  };
+  const judgements = await Promise.all(
+    images.map((img) =>
+      withTimeout(
+        judgeImage(img.image, ctx, deps),
+        deadlineAt - Date.now(),
+        () => new Error('deadline'),
+      ).catch((err: unknown): ImageJudgement => ({
+        image: img.image,
+        outcome: 'failure',
+        summary: `could not decide on ${img.image} within ${deadlineMs} ms (${(err as Error).message})`,
+        details: [],
+        basis: 'failure',
+      })),
+    ),
+  );
+
+  const failures = judgements.filter((j) => j.outcome === 'failure');
+  const denies = judgements.filter((j) => j.outcome === 'deny');
+  const warns = judgements.filter((j) => j.outcome === 'warn');
+  // A failure counts as a deny when failing closed; failing open it is an allow that says so, never silent.
+  const blocking = config.failureMode === 'closed' ? [...denies, ...failures] : denies;
+  const result: AdmissionDecision['result'] =
+    blocking.length > 0 ? 'deny' : warns.length > 0 || failures.length > 0 ? 'warn' : 'allow';
+  const basis: DecisionBasis =
+    failures.length > 0
+      ? 'failure'
+      : judgements.some((j) => j.basis !== 'verdict' && j.outcome !== 'allow')
+        ? 'unknown'
+        : 'verdict';
+  const auditAnnotations: Record<string, string> = {
+    decision: result,
+    mode,
+    'policy-digest': policy.digest,
+    images: judgements
+      .map((j) => `${j.image}${j.digest ? `@${j.digest}` : ''}=${j.outcome}`)
+      .join(',')
+      .slice(0, 2000),
+  };
+
+  const breakGlass = evaluateBreakGlass(meta.annotations[config.breakGlass.annotation], {
+    ...(ns !== undefined ? { namespace: ns } : {}),
+    allowedNamespaces: config.breakGlass.namespaces,
+    maxDurationHours: config.breakGlass.maxDurationHours,
+    now,
+  });
+  if (breakGlass.status !== 'absent')
+    logger.warn(`break-glass ${breakGlass.status}`, {
+      uid: req.uid,
+      namespace: ns,
+      name: req.name,
+      user: req.userInfo?.username,
+      ...breakGlass,
+      wouldBe: result,
+      images: judgements.map((j) => ({ image: j.image, digest: j.digest, outcome: j.outcome })),
+    });
+
+  const out: AdmissionDecision = {
+    ...base,
+    allowed: true,
+    result,
+    basis,
+    images: judgements,
+    auditAnnotations,
+    ...(breakGlass.status !== 'absent' ? { breakGlass } : {}),
+  };
+  const problemLines = [...blocking, ...warns, ...(config.failureMode === 'open' ? failures : [])];
+  if (result === 'allow') return out;
+
+  if (result === 'deny' && breakGlass.status === 'honoured') {
+    out.basis = 'break-glass';
+    out.auditAnnotations['break-glass'] = `${breakGlass.ticket} until ${breakGlass.expires}`;
+    out.warnings = [
+      `portcullis: break-glass ${breakGlass.ticket} honoured until ${breakGlass.expires}; this admission is logged`,
+      ...toWarningLines(problemLines),
+    ];
+    return out;
+  }
+  const refusedNote =
+    breakGlass.status === 'refused' ? ` (break-glass annotation ignored: ${breakGlass.why})` : '';
+  if (result === 'deny' && mode === 'enforce') {
+    out.allowed = false;
+    out.code = failures.length > 0 && denies.length === 0 ? 503 : 403;
+    out.message = toDenyMessage(blocking) + refusedNote;
+    if (warns.length > 0) out.warnings = toWarningLines(warns);
+    return out;
+  }
+  if (mode === 'audit') return out;
+  out.warnings = toWarningLines(
+    problemLines,
+    mode === 'warn' && result === 'deny' ? ' (warn mode: not blocked)' : '',
+  );
+  if (refusedNote) out.warnings.push(`portcullis:${refusedNote}`);
+  return out;
+}
+
+function dedupe(images: PodImage[]): PodImage[] {
+  const seen = new Set<string>();
+  return images.filter((i) => (seen.has(i.image) ? false : (seen.add(i.image), true)));
+}
+
+/** The deny message: one paragraph per image with its worst findings. */
+export function toDenyMessage(judgements: ImageJudgement[]): string {
+  const parts = judgements.map((j) => {
+    const more =
+      j.details.length > MAX_DETAILS_PER_IMAGE
+        ? `, … and ${j.details.length - MAX_DETAILS_PER_IMAGE} more`
+        : '';
+    const details =
+      j.details.length > 0 ? ` [${j.details.slice(0, MAX_DETAILS_PER_IMAGE).join(', ')}${more}]` : '';
+    return `${j.summary}${details}`;
+  });
+  return `portcullis: ${parts.join(' | ')}`.slice(0, 4000);
+}
+
+/** Warning lines (each ≤120 chars after toWarnings): a summary per image and its top findings. */
+function toWarningLines(judgements: ImageJudgement[], suffix = ''): string[] {
+  const lines: string[] = [];
+  for (const j of judgements) {
+    lines.push(`portcullis: ${j.summary}${suffix}`);
+    for (const d of j.details.slice(0, 3)) lines.push(`portcullis: ${j.image}: ${d}`);
+  }
+  return lines;
+}

@@ -1,0 +1,95 @@
+import type { AdmissionRequest } from './review.js';
+
+/** Where in the pod spec an image was found. */
+export type ImageField = 'containers' | 'initContainers' | 'ephemeralContainers' | 'volumes';
+
+/** One image reference in an admitted object. */
+export interface PodImage {
+  image: string;
+  field: ImageField;
+  /** Container or volume name. */
+  name: string;
+}
+
+type Raw = Record<string, unknown>;
+const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+const get = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((cur, k) => (isObj(cur) ? cur[k] : undefined), o);
+
+/** Kinds that carry a pod spec, and where (FORMATS.md §1). Keyed by `group/kind`. */
+const POD_SPEC_PATHS: Record<string, string[]> = {
+  '/Pod': ['spec'],
+  'apps/Deployment': ['spec', 'template', 'spec'],
+  'apps/ReplicaSet': ['spec', 'template', 'spec'],
+  'apps/StatefulSet': ['spec', 'template', 'spec'],
+  'apps/DaemonSet': ['spec', 'template', 'spec'],
+  'batch/Job': ['spec', 'template', 'spec'],
+  'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  '/ReplicationController': ['spec', 'template', 'spec'],
+  '/PodTemplate': ['template', 'spec'],
+  // Alpha-era (≤1.20) pods/ephemeralcontainers requests carried this kind, with the list at the top level.
+  '/EphemeralContainers': [],
+};
+
+/** True when the webhook knows where this kind keeps its pod spec. */
+export function isPodCarrier(group: string, kind: string): boolean {
+  return `${group}/${kind}` in POD_SPEC_PATHS;
+}
+
+/** Every image in an object of the given kind, in spec order: containers, initContainers, ephemeralContainers, volumes. */
+export function extractImages(group: string, kind: string, obj: unknown): PodImage[] {
+  const path = POD_SPEC_PATHS[`${group}/${kind}`];
+  if (path === undefined || !isObj(obj)) return [];
+  const spec = path.length === 0 ? obj : get(obj, ...path);
+  if (!isObj(spec)) return [];
+  const out: PodImage[] = [];
+  for (const field of ['containers', 'initContainers', 'ephemeralContainers'] as const) {
+    const list = spec[field];
+    if (!Array.isArray(list)) continue;
+    for (const c of list)
+      if (isObj(c) && typeof c.image === 'string' && c.image !== '')
+        out.push({ image: c.image, field, name: typeof c.name === 'string' ? c.name : '' });
+  }
+  const vols = spec.volumes;
+  if (Array.isArray(vols))
+    for (const v of vols) {
+      const ref = get(v, 'image', 'reference');
+      if (typeof ref === 'string' && ref !== '')
+        out.push({
+          image: ref,
+          field: 'volumes',
+          name: isObj(v) && typeof v.name === 'string' ? v.name : '',
+        });
+    }
+  return out;
+}
+
+/**
+ * The images an admission request must be judged on: all of them on CREATE, on UPDATE only those not already
+ * in the old object (an unchanged image was judged when it was admitted), none on DELETE/CONNECT.
+ */
+export function imagesToJudge(req: AdmissionRequest): PodImage[] {
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return [];
+  const now = extractImages(req.kind.group, req.kind.kind, req.object);
+  if (req.operation === 'CREATE' || !req.oldObject) return now;
+  const before = new Set(extractImages(req.kind.group, req.kind.kind, req.oldObject).map((i) => i.image));
+  return now.filter((i) => !before.has(i.image));
+}
+
+/** Labels and annotations of the admitted object (for a workload, its pod template's are merged under its own). */
+export function objectMetadata(obj: unknown): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  const pick = (v: unknown): Record<string, string> =>
+    isObj(v)
+      ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
+      : {};
+  const templ =
+    get(obj, 'spec', 'template', 'metadata') ??
+    get(obj, 'spec', 'jobTemplate', 'spec', 'template', 'metadata');
+  return {
+    labels: { ...pick(get(templ, 'labels')), ...pick(get(obj, 'metadata', 'labels')) },
+    annotations: { ...pick(get(templ, 'annotations')), ...pick(get(obj, 'metadata', 'annotations')) },
+  };
+}

@@ -1,0 +1,234 @@
+import { isPortcullisError } from '../../core/src/index.js';
+import type { Finding, Severity } from '../../core/src/index.js';
+import type { Evaluation } from '../../core/src/index.js';
+import { parseDuration, type UnknownImageMode, type WebhookConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { WebhookMetrics } from './metrics.js';
+import type { PolicySnapshot } from './policy-engine.js';
+import { parseImageReference } from './reference.js';
+import type { DigestResolver } from './resolver.js';
+import type { ScanQueue } from './scan-queue.js';
+import type { StoredScan, VerdictStore } from './store/verdict-store.js';
+
+/** What the webhook concluded about one image. `failure` = could not decide (store, registry, deadline). */
+export type ImageOutcome = 'allow' | 'warn' | 'deny' | 'failure';
+
+export interface ImageJudgement {
+  image: string;
+  digest?: string;
+  outcome: ImageOutcome;
+  /** Why, as one readable sentence naming the image. */
+  summary: string;
+  /** Finding lines (`PCS-SECRET-PRIVATE-KEY critical /root/.ssh/id_rsa`), most severe first. */
+  details: string[];
+  /** How the outcome came about, for metrics and logs. */
+  basis: 'verdict' | 'unknown' | 'stale' | 'invalid' | 'not-found' | 'failure';
+}
+
+/** Everything judging needs; built once per app. */
+export interface JudgeDeps {
+  config: WebhookConfig;
+  store: VerdictStore;
+  resolver: DigestResolver;
+  queue: ScanQueue;
+  logger: Logger;
+  metrics: WebhookMetrics;
+}
+
+export interface JudgeContext {
+  policy: PolicySnapshot;
+  namespace?: string;
+  dryRun: boolean;
+  now: Date;
+  /** Absolute time (ms) by which the answer must be ready. */
+  deadlineAt: number;
+  unknown: UnknownImageMode;
+}
+
+/** Resolves when `p` does, or rejects with `timeoutError` after `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(timeoutError()), Math.max(0, ms));
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const short = (digest: string): string => digest.slice(0, 19);
+const SEV_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown'];
+
+function findingLine(f: Finding): string {
+  const where = f.location.path ?? f.location.source ?? '';
+  const pkg = f.package ? ` ${f.package.name}@${f.package.version}` : '';
+  return `${f.id} ${f.severity}${pkg}${where ? ` ${where}` : ''}`.trim();
+}
+
+/** Active (unsuppressed) findings, most severe first. */
+export function activeFindings(ev: Evaluation): Finding[] {
+  return ev.findings
+    .filter((f) => !f.suppressedBy)
+    .sort((a, b) => SEV_ORDER.indexOf(a.severity) - SEV_ORDER.indexOf(b.severity));
+}
+
+function fromEvaluation(image: string, digest: string, ev: Evaluation, note = ''): ImageJudgement {
+  const v = ev.verdict;
+  const details = activeFindings(ev).map(findingLine);
+  const reasons = v.reasons.length > 0 ? v.reasons.join('; ') : 'no findings at or above the gates';
+  const verb = v.decision === 'deny' ? 'denied' : v.decision === 'warn' ? 'allowed with warnings' : 'allowed';
+  return {
+    image,
+    digest,
+    outcome: v.decision,
+    summary: `image ${image} (${short(digest)}) ${verb}: ${reasons}${note}`,
+    details: v.decision === 'allow' ? [] : details,
+    basis: 'verdict',
+  };
+}
+
+/** Judges one image: digest, stored findings, current policy, freshness, unknown-image mode. Never throws. */
+export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDeps): Promise<ImageJudgement> {
+  const { config, logger, metrics } = deps;
+  let ref;
+  try {
+    ref = parseImageReference(image);
+  } catch (err) {
+    return { image, outcome: 'deny', summary: (err as Error).message, details: [], basis: 'invalid' };
+  }
+  const remaining = (): number => ctx.deadlineAt - Date.now();
+
+  let digest: string;
+  try {
+    digest =
+      ref.digest ??
+      (await withTimeout(
+        deps.resolver.resolveDigest(image),
+        Math.min(config.registryTimeoutMs, remaining()),
+        () =>
+          new Error(`registry did not answer within ${Math.min(config.registryTimeoutMs, remaining())} ms`),
+      ));
+  } catch (err) {
+    if (isPortcullisError(err) && err.code === 'REGISTRY_NOT_FOUND')
+      return {
+        image,
+        outcome: 'deny',
+        summary: `image ${image} not found in its registry`,
+        details: [],
+        basis: 'not-found',
+      };
+    logger.warn('digest resolution failed', { image, error: err });
+    return {
+      image,
+      outcome: 'failure',
+      summary: `could not resolve ${image} to a digest: ${(err as Error).message}`,
+      details: [],
+      basis: 'failure',
+    };
+  }
+
+  let stored: StoredScan | undefined;
+  try {
+    stored = await withTimeout(
+      deps.store.get(digest),
+      Math.min(config.storeTimeoutMs, remaining()),
+      () => new Error(`verdict store did not answer within ${config.storeTimeoutMs} ms`),
+    );
+  } catch (err) {
+    metrics.storeErrors.inc({ op: 'get' });
+    logger.error('verdict store lookup failed', { image, digest, error: err });
+    return {
+      image,
+      digest,
+      outcome: 'failure',
+      summary: `could not check ${image} (${short(digest)}): verdict store unavailable`,
+      details: [],
+      basis: 'failure',
+    };
+  }
+
+  const evalCtx = { now: ctx.now, image: { ref: ref.normalized, digest }, namespace: ctx.namespace };
+  let staleNote = '';
+  if (stored) {
+    const maxAge = parseDuration(ctx.policy.admission.maxVerdictAge || config.maxVerdictAge);
+    const age = ctx.now.getTime() - Date.parse(stored.scannedAt);
+    if (!(age > maxAge)) return fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));
+    staleNote = `the stored scan is ${Math.round(age / 3_600_000)}h old (max ${ctx.policy.admission.maxVerdictAge})`;
+  }
+  return judgeUnknown(image, digest, ctx, deps, evalCtx, staleNote);
+}
+
+async function judgeUnknown(
+  image: string,
+  digest: string,
+  ctx: JudgeContext,
+  deps: JudgeDeps,
+  evalCtx: Parameters<PolicySnapshot['evaluate']>[1],
+  staleNote: string,
+): Promise<ImageJudgement> {
+  const basis = staleNote ? 'stale' : 'unknown';
+  const what = staleNote
+    ? `${image} (${short(digest)}): ${staleNote}`
+    : `${image} (${short(digest)}) has not been scanned yet`;
+  if (ctx.dryRun) {
+    const outcome = ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny';
+    return { image, digest, outcome, summary: `${what} (dry run: no scan queued)`, details: [], basis };
+  }
+  let queued: Promise<StoredScan>;
+  try {
+    queued = deps.queue.enqueue(image.includes('@') ? image : `${image}@${digest}`, digest);
+  } catch (err) {
+    deps.logger.warn('scan not queued', { image, digest, error: err });
+    const summary = `${what}; no scan could be queued (${(err as Error).message})`;
+    return {
+      image,
+      digest,
+      outcome: ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny',
+      summary,
+      details: [],
+      basis,
+    };
+  }
+  if (ctx.unknown === 'allow-and-scan')
+    return {
+      image,
+      digest,
+      outcome: 'warn',
+      summary: `${what}; allowed, a scan was queued`,
+      details: [],
+      basis,
+    };
+  if (ctx.unknown === 'deny')
+    return {
+      image,
+      digest,
+      outcome: 'deny',
+      summary: `${what}; a scan was queued, retry in a few minutes`,
+      details: [],
+      basis,
+    };
+  // `scan`: wait for the scan, within the budget and leaving time to answer.
+  const budget = Math.min(deps.config.scanBudgetMs, ctx.deadlineAt - Date.now() - 50);
+  try {
+    const entry = await withTimeout(queued, budget, () => new Error('budget'));
+    return fromEvaluation(image, digest, ctx.policy.evaluate(entry.scan, evalCtx), ' (scanned at admission)');
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (msg === 'budget')
+      return {
+        image,
+        digest,
+        outcome: 'deny',
+        summary: `${what}; its scan did not finish within ${Math.max(0, budget)} ms and continues in the background; retry shortly`,
+        details: [],
+        basis,
+      };
+    deps.logger.warn('admission-time scan failed', { image, digest, error: err });
+    return {
+      image,
+      digest,
+      outcome: 'deny',
+      summary: `${what}; scanning it failed: ${msg}`,
+      details: [],
+      basis,
+    };
+  }
+}

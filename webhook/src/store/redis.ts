@@ -1,0 +1,58 @@
+import { Redis } from 'ioredis';
+import { wrapError } from '../../../core/src/index.js';
+import { parseStoredScan, type VerdictStore } from './verdict-store.js';
+
+export interface RedisStoreOptions {
+  url: string;
+  keyPrefix?: string;
+  /** Per-command timeout: a hung Redis must not hold an admission answer past the deadline. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Redis store shared by all replicas. Commands fail fast while disconnected (no offline queue, no retries per
+ * request) so the webhook can answer per its failure mode within the deadline; the client keeps reconnecting
+ * in the background and the store recovers by itself.
+ */
+export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
+  const prefix = opts.keyPrefix ?? 'portcullis:';
+  const client = new Redis(opts.url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: opts.commandTimeoutMs ?? 1000,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+  });
+  // ioredis emits 'error' on every failed reconnect; the failures surface through rejected commands instead.
+  client.on('error', () => {});
+  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw wrapError(err, `verdict store (redis) ${what}`, 'WEBHOOK_STORE_UNAVAILABLE');
+    }
+  };
+  return {
+    kind: 'redis',
+    async get(digest) {
+      const v = await guard('get', () => client.get(`${prefix}scan:${digest}`));
+      return v === null ? undefined : parseStoredScan(v);
+    },
+    async put(entry) {
+      await guard('put', () => client.set(`${prefix}scan:${entry.digest}`, JSON.stringify(entry)));
+    },
+    async claimOnce(key, ttlSeconds) {
+      const r = await guard('claim', () =>
+        client.set(`${prefix}claim:${key}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX'),
+      );
+      return r === 'OK';
+    },
+    async ping() {
+      await guard('ping', () => client.ping());
+    },
+    async close() {
+      client.disconnect();
+    },
+  };
+}
