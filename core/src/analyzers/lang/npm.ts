@@ -25,6 +25,9 @@ export interface NpmLockPackage extends ParsedPackage {
   installPath: string;
 }
 
+/** Deeper v1 trees than this are hostile (install paths would grow quadratically). */
+export const MAX_NPM_NESTING = 128;
+
 const LOCK_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json']);
 // `node_modules/<name>/package.json` or `node_modules/@scope/<name>/package.json`, at any nesting.
 const INSTALLED_RE = /\/node_modules\/(?:@[^/]+\/)?[^/.@][^/]*\/package\.json$/;
@@ -99,14 +102,18 @@ export function parseNpmLockfile(buf: Buffer, path: string): NpmLockPackage[] {
   }
   if (doc.dependencies === undefined) return out;
   if (!isRecord(doc.dependencies)) throw parseError(path, '"dependencies" is not an object');
-  const stack: { deps: Record<string, unknown>; prefix: string }[] = [{ deps: doc.dependencies, prefix: '' }];
+  const stack: { deps: Record<string, unknown>; prefix: string; depth: number }[] = [
+    { deps: doc.dependencies, prefix: '', depth: 1 },
+  ];
   while (stack.length > 0) {
-    const { deps, prefix } = stack.pop()!;
+    const { deps, prefix, depth } = stack.pop()!;
+    if (depth > MAX_NPM_NESTING) throw limitError(path, `dependencies nested deeper than ${MAX_NPM_NESTING}`);
     for (const [name, entry] of Object.entries(deps)) {
       if (!isRecord(entry)) continue;
       const installPath = `${prefix}node_modules/${name}`;
       push(name, stringField(entry, 'version'), installPath, entry);
-      if (isRecord(entry.dependencies)) stack.push({ deps: entry.dependencies, prefix: `${installPath}/` });
+      if (isRecord(entry.dependencies))
+        stack.push({ deps: entry.dependencies, prefix: `${installPath}/`, depth: depth + 1 });
     }
   }
   return out;
