@@ -21,7 +21,7 @@ export {
   toRpmRecord,
   type RpmDbFormat,
 } from './rpm.js';
-export { RPMTAG, parseRpmHeader, parseSourceRpm, type RpmHeaderInfo } from './rpm-header.js';
+export { RPMTAG, RpmHeaderError, parseRpmHeader, parseSourceRpm, type RpmHeaderInfo } from './rpm-header.js';
 export { isBerkeleyDb, readBerkeleyDbValues, type BlobList } from './rpm-bdb.js';
 export { isNdb, readNdbBlobs } from './rpm-ndb.js';
 export { isSqlite, readSqliteBlobs } from './rpm-sqlite.js';

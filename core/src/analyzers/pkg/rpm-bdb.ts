@@ -55,7 +55,9 @@ export function readBerkeleyDbValues(buf: Buffer, maxWarnings = 20): BlobList {
   const pageCount = Math.min(lastPageNo + 1, pagesPresent);
 
   const readChain = (firstPage: number, length: number): Buffer | string => {
-    if (length > MAX_VALUE_LENGTH || length > buf.length) return `value length ${length} is impossible`;
+    if (length > MAX_VALUE_LENGTH || length > buf.length) {
+      return `a value of ${length} bytes cannot fit in this ${buf.length}-byte database`;
+    }
     const chunks: Buffer[] = [];
     let collected = 0;
     const seen = new Set<number>();
