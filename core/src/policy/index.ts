@@ -36,3 +36,4 @@ export { importTrivyIgnore } from './import-trivy.js';
 export type { ImportResult } from './import-trivy.js';
 export { importGitlabAllowlist } from './import-gitlab.js';
 export { toAnalyzerOptions, toEnabledScanners } from './scanners.js';
+export type { PolicyAnalyzerOptions, PolicyScannerName } from './scanners.js';
