@@ -1,0 +1,198 @@
+import type { FileHandle } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { PortcullisError } from '../../errors.js';
+
+/** One member of a plain tar file, located by byte range so it can be streamed without extracting. */
+export interface TarMember {
+  /** Normalised relative path (`blobs/sha256/ab…`, no `./`, no trailing `/`). */
+  path: string;
+  type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+  /** Offset of the member's data in the tar file. */
+  offset: number;
+  size: number;
+  linkname?: string;
+}
+
+const BLOCK = 512;
+const MAX_META_BYTES = 1024 * 1024; // GNU long names and pax headers; real ones are tiny
+
+function archiveInvalid(file: string, why: string): PortcullisError {
+  return new PortcullisError('SOURCE_ARCHIVE_INVALID', `${file}: ${why}`);
+}
+
+/**
+ * Normalises a member path and refuses one that is absolute or climbs out of the archive
+ * (SOURCE_PATH_UNSAFE): such names never occur in images, only in attacks.
+ */
+export function toSafeMemberPath(name: string, file: string): string {
+  if (name.includes('\0'))
+    throw new PortcullisError('SOURCE_PATH_UNSAFE', `${file}: member name contains NUL`);
+  if (name.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(name)) {
+    throw new PortcullisError('SOURCE_PATH_UNSAFE', `${file}: absolute member path ${JSON.stringify(name)}`);
+  }
+  const normal = posix.normalize(name);
+  if (normal === '..' || normal.startsWith('../') || name.split('/').includes('..')) {
+    throw new PortcullisError(
+      'SOURCE_PATH_UNSAFE',
+      `${file}: member path ${JSON.stringify(name)} escapes the archive`,
+    );
+  }
+  return normal.replace(/\/+$/, '').replace(/^\.$/, '');
+}
+
+function readString(buf: Buffer, start: number, length: number): string {
+  const slice = buf.subarray(start, start + length);
+  const nul = slice.indexOf(0);
+  return slice.subarray(0, nul === -1 ? slice.length : nul).toString('utf8');
+}
+
+function readNumber(buf: Buffer, start: number, length: number): number {
+  const field = buf.subarray(start, start + length);
+  if ((field[0]! & 0x80) !== 0) {
+    // GNU base-256: big-endian binary after the marker bit.
+    let value = field[0]! & 0x7f;
+    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
+    return value;
+  }
+  const text = readString(buf, start, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return Number.NaN;
+  return parseInt(text, 8);
+}
+
+function checksumMatches(header: Buffer): boolean {
+  const stored = readNumber(header, 148, 8);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
+  return stored === sum;
+}
+
+function parsePax(data: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let pos = 0;
+  while (pos < data.length) {
+    const space = data.indexOf(0x20, pos);
+    if (space === -1) break;
+    const len = parseInt(data.subarray(pos, space).toString('ascii'), 10);
+    if (!Number.isFinite(len) || len <= 0 || pos + len > data.length) break;
+    const record = data.subarray(space + 1, pos + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
+    pos += len;
+  }
+  return out;
+}
+
+async function readExact(fh: FileHandle, length: number, position: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  return buf.subarray(0, bytesRead);
+}
+
+/**
+ * Reads only the headers of a plain (uncompressed) tar file and returns its members by path; member
+ * data is skipped by offset, so a 1 GB archive costs a few reads. Later duplicates win, as in tar.
+ */
+export async function readTarIndex(
+  fh: FileHandle,
+  file: string,
+  limits: { maxArchiveMembers: number },
+): Promise<Map<string, TarMember>> {
+  const { size: fileSize } = await fh.stat();
+  const members = new Map<string, TarMember>();
+  let pos = 0;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let pax: Record<string, string> = {};
+  let count = 0;
+  while (pos < fileSize) {
+    const header = await readExact(fh, BLOCK, pos);
+    if (header.length < BLOCK) throw archiveInvalid(file, `truncated tar header at offset ${pos}`);
+    if (header.every((b) => b === 0)) break; // end-of-archive marker
+    if (!checksumMatches(header)) throw archiveInvalid(file, `bad tar header checksum at offset ${pos}`);
+    const size = readNumber(header, 124, 12);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw archiveInvalid(file, `bad member size at offset ${pos}`);
+    const dataOffset = pos + BLOCK;
+    if (dataOffset + size > fileSize)
+      throw archiveInvalid(file, `truncated: member at offset ${pos} runs past the end`);
+    pos = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    const typeflag = String.fromCharCode(header[156]!);
+    if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
+      if (size > MAX_META_BYTES) {
+        throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: tar extended header of ${size} bytes`);
+      }
+      const data = await readExact(fh, size, dataOffset);
+      if (typeflag === 'L') longName = readString(data, 0, data.length);
+      else if (typeflag === 'K') longLink = readString(data, 0, data.length);
+      else if (typeflag === 'x') pax = parsePax(data);
+      continue;
+    }
+    if (++count > limits.maxArchiveMembers) {
+      throw new PortcullisError(
+        'SOURCE_LIMIT_EXCEEDED',
+        `${file}: more than ${limits.maxArchiveMembers} members`,
+      );
+    }
+    const isUstar = readString(header, 257, 5) === 'ustar';
+    const prefix = isUstar ? readString(header, 345, 155) : '';
+    const rawName =
+      pax.path ??
+      longName ??
+      (prefix ? `${prefix}/${readString(header, 0, 100)}` : readString(header, 0, 100));
+    const linkname = pax.linkpath ?? longLink ?? readString(header, 157, 100);
+    const paxSize = pax.size !== undefined ? Number(pax.size) : undefined;
+    longName = longLink = undefined;
+    pax = {};
+    if (paxSize !== undefined && paxSize !== size) {
+      // A pax size overrides the header; only bother for members we could stream (files).
+      throw archiveInvalid(file, `pax size override for ${rawName} is not supported`);
+    }
+    const path = toSafeMemberPath(rawName, file);
+    if (path === '') continue;
+    const type =
+      typeflag === '0' || typeflag === '\0' || typeflag === '7'
+        ? 'file'
+        : typeflag === '1'
+          ? 'hardlink'
+          : typeflag === '2'
+            ? 'symlink'
+            : typeflag === '5'
+              ? 'dir'
+              : 'other';
+    const member: TarMember = { path, type, offset: dataOffset, size: type === 'file' ? size : 0 };
+    if (type === 'symlink' || type === 'hardlink') member.linkname = linkname;
+    members.set(path, member);
+  }
+  return members;
+}
+
+/**
+ * Finds a regular-file member, following symlinks (relative to the link's directory) and hardlinks
+ * (relative to the archive root) inside the archive. Links that leave it are SOURCE_PATH_UNSAFE.
+ */
+export function resolveTarMember(
+  members: Map<string, TarMember>,
+  path: string,
+  file: string,
+): TarMember | undefined {
+  let current = toSafeMemberPath(path, file);
+  for (let hops = 0; hops < 16; hops++) {
+    const m = members.get(current);
+    if (m === undefined || m.type === 'file') return m;
+    if (m.type !== 'symlink' && m.type !== 'hardlink') return undefined;
+    const target = m.linkname ?? '';
+    if (target.startsWith('/')) {
+      throw new PortcullisError('SOURCE_PATH_UNSAFE', `${file}: link ${m.path} points outside the archive`);
+    }
+    const joined = m.type === 'symlink' ? posix.join(posix.dirname(m.path), target) : posix.normalize(target);
+    if (joined === '..' || joined.startsWith('../')) {
+      throw new PortcullisError(
+        'SOURCE_PATH_UNSAFE',
+        `${file}: link ${m.path} -> ${target} escapes the archive`,
+      );
+    }
+    current = joined.replace(/^\.\//, '');
+  }
+  throw archiveInvalid(file, `too many links resolving ${path}`);
+}

@@ -1,0 +1,134 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { PortcullisError, isPortcullisError } from '../../errors.js';
+import type { ProgressEvent, SourceLimits } from '../types.js';
+import type { FileStore } from './store.js';
+import { readTarIndex, resolveTarMember, type TarMember } from './tar-index.js';
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** True when the first bytes are a gzip header. */
+export function isGzip(head: Buffer): boolean {
+  return head.subarray(0, 2).equals(GZIP_MAGIC);
+}
+
+/** Reads the first bytes of a file. */
+export async function readFileHead(path: string, length: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Options for opening an archive. */
+export interface TarStoreOptions {
+  limits: SourceLimits;
+  tmpDir?: string | undefined;
+  onProgress?: ((e: ProgressEvent) => void) | undefined;
+}
+
+/**
+ * Decompresses a gzip archive once into a private temp dir, so its members can be read by byte range
+ * like a plain tar. Bounded by `maxArchiveBytes`.
+ */
+async function gunzipToTemp(file: string, opts: TarStoreOptions): Promise<{ dir: string; path: string }> {
+  const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'portcullis-archive-'));
+  const path = join(dir, 'archive.tar');
+  let bytes = 0;
+  const max = opts.limits.maxArchiveBytes;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      if (bytes > max) {
+        cb(new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: decompresses to more than ${max} bytes`));
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), counter, createWriteStream(path, { mode: 0o600 }));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    if (isPortcullisError(err)) throw err;
+    throw new PortcullisError(
+      'SOURCE_ARCHIVE_INVALID',
+      `${file}: cannot decompress: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  opts.onProgress?.({ kind: 'decompress', path: file, bytes });
+  return { dir, path };
+}
+
+/** A FileStore over a tar archive (plain, or gzip-compressed), read in place by member offsets. */
+export async function openTarStore(file: string, opts: TarStoreOptions): Promise<FileStore> {
+  let tempDir: string | undefined;
+  let tarPath = file;
+  if (isGzip(await readFileHead(file, 2))) {
+    const t = await gunzipToTemp(file, opts);
+    tempDir = t.dir;
+    tarPath = t.path;
+  }
+  let fh: FileHandle | undefined;
+  let members: Map<string, TarMember>;
+  try {
+    fh = await open(tarPath, 'r');
+    members = await readTarIndex(fh, file, opts.limits);
+  } catch (err) {
+    await fh?.close();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+  const handle = fh;
+  let closed = false;
+  const find = (path: string): TarMember | undefined => resolveTarMember(members, path, file);
+  const need = (path: string): TarMember => {
+    const m = find(path);
+    if (!m) throw new PortcullisError('SOURCE_BLOB_MISSING', `${file}: member ${path} is missing`);
+    return m;
+  };
+  const readRange = async (m: TarMember, length: number): Promise<Buffer> => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buf, 0, length, m.offset);
+    return buf.subarray(0, bytesRead);
+  };
+  return {
+    label: file,
+    has: async (path) => find(path) !== undefined,
+    sizeOf: async (path) => find(path)?.size,
+    async readFile(path, max) {
+      const m = need(path);
+      if (m.size > max) {
+        throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: ${path} is larger than ${max} bytes`);
+      }
+      return readRange(m, m.size);
+    },
+    async readHead(path, length) {
+      const m = need(path);
+      return readRange(m, Math.min(length, m.size));
+    },
+    async openFile(path) {
+      const m = need(path);
+      if (m.size === 0) return Readable.from([]);
+      return createReadStream(tarPath, { start: m.offset, end: m.offset + m.size - 1 });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    },
+  };
+}
