@@ -16,7 +16,7 @@ export interface OsPackageRecord {
   licenses?: string[];
   /** rpm: the package vendor, used to guess a namespace before the OS is known. */
   vendor?: string;
-  /** rpm: modularity label (`nodejs:18:…`), empty for non-modular packages. */
+  /** rpm: modularity label (`nodejs:18:…`), absent for non-modular packages. */
   modularityLabel?: string;
 }
 
