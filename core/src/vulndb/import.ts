@@ -1,0 +1,202 @@
+import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PortcullisError, isPortcullisError, wrapError } from '../errors.js';
+import { toEcosystemBase } from '../versions/index.js';
+import { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
+import type { OsvRecord } from './osv.js';
+import { DB_SCHEMA_VERSION, META, createSchema } from './schema.js';
+import { DEFAULT_ZIP_LIMITS, readZipFile } from './zip.js';
+import type { ZipLimits } from './zip.js';
+
+/** A record that was not imported, and why. */
+export interface SkippedRecord {
+  /** File (or `zip!entry`) the record came from. */
+  file: string;
+  reason: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  /** Withdrawn records seen (not stored; removed from the DB if present). */
+  withdrawn: number;
+  skipped: SkippedRecord[];
+  /** Records imported per ecosystem (a record affecting two ecosystems counts in both). */
+  byEcosystem: Record<string, number>;
+}
+
+export interface ImportOptions {
+  /** Called after each record is written; throwing aborts the import and leaves the old DB in place. */
+  onRecord?: (progress: { file: string; imported: number }) => void;
+  /** Keep only records affecting one of these ecosystems (`Debian:12`; a bare `Debian` keeps all releases). */
+  ecosystems?: string[];
+  /** Clock for the build time (tests). */
+  now?: () => Date;
+  zipLimits?: ZipLimits;
+  /** Largest single JSON file read. */
+  maxFileBytes?: number;
+  /** Extra meta entries written in the same transaction (`db update` bookkeeping). */
+  meta?: Record<string, string>;
+}
+
+/** One OSV document to import, already read. */
+export interface OsvInput {
+  source: string;
+  text: string | Buffer;
+}
+
+const DEFAULT_MAX_FILE_BYTES = 64 * 1024 ** 2;
+
+/**
+ * Imports OSV records from directories (recursive `*.json`) and `.zip` dumps into the SQLite DB at
+ * `dbPath`. The DB is built in a temporary file beside it (a copy of the existing DB, if any) and
+ * renamed into place only when everything is written: a crash never leaves a half-built DB.
+ */
+export function importOsv(dbPath: string, inputs: string[], opts: ImportOptions = {}): ImportResult {
+  for (const input of inputs) {
+    if (!existsSync(input)) throw new PortcullisError('DB_IMPORT_FAILED', `OSV input not found: ${input}`);
+  }
+  return writeOsv(dbPath, iterateInputs(inputs, opts), inputs, opts);
+}
+
+/** Same as importOsv, for records already in memory (used by `db update`). */
+export function writeOsv(
+  dbPath: string,
+  docs: Iterable<OsvInput | SkippedRecord>,
+  sources: string[],
+  opts: ImportOptions = {},
+): ImportResult {
+  const tmp = join(dirname(dbPath), `.${basename(dbPath)}.${process.pid}.${Date.now()}.tmp`);
+  let db: Database.Database | undefined;
+  try {
+    if (existsSync(dbPath)) copyFileSync(dbPath, tmp);
+    db = new Database(tmp);
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    createSchema(db);
+    const version = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META.schemaVersion);
+    if (version !== undefined && version !== String(DB_SCHEMA_VERSION)) {
+      throw new PortcullisError(
+        'DB_INVALID',
+        `${dbPath}: schema version ${String(version)}, expected ${DB_SCHEMA_VERSION}; delete it and import again`,
+      );
+    }
+    const result = db.transaction(() => writeRecords(db as Database.Database, docs, sources, opts))();
+    db.close();
+    db = undefined;
+    renameSync(tmp, dbPath);
+    return result;
+  } catch (err) {
+    db?.close();
+    rmSync(tmp, { force: true });
+    throw isPortcullisError(err) ? err : wrapError(err, `importing OSV into ${dbPath}`, 'DB_IMPORT_FAILED');
+  }
+}
+
+function writeRecords(
+  db: Database.Database,
+  docs: Iterable<OsvInput | SkippedRecord>,
+  sources: string[],
+  opts: ImportOptions,
+): ImportResult {
+  const deleteAffected = db.prepare('DELETE FROM affected WHERE record_id = ?');
+  const deleteRecord = db.prepare('DELETE FROM records WHERE id = ?');
+  const insertRecord = db.prepare(
+    'INSERT INTO records (id, modified, aliases, severity, json) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertAffected = db.prepare(
+    'INSERT INTO affected (record_id, ecosystem, name, data) VALUES (?, ?, ?, ?)',
+  );
+  const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const keep = opts.ecosystems ? createEcosystemFilter(opts.ecosystems) : undefined;
+  const result: ImportResult = { imported: 0, withdrawn: 0, skipped: [], byEcosystem: {} };
+
+  for (const doc of docs) {
+    if (!('text' in doc)) {
+      result.skipped.push(doc);
+      continue;
+    }
+    let record: OsvRecord;
+    try {
+      record = parseOsvRecord(JSON.parse(doc.text.toString()), doc.source);
+    } catch (err) {
+      const reason = isPortcullisError(err)
+        ? err.message.replace(`${doc.source}: `, '')
+        : `bad JSON: ${(err as Error).message}`;
+      result.skipped.push({ file: doc.source, reason });
+      continue;
+    }
+    if (keep && !(record.affected ?? []).some((a) => keep(a.package.ecosystem))) continue;
+    deleteAffected.run(record.id);
+    deleteRecord.run(record.id);
+    if (record.withdrawn) {
+      result.withdrawn++;
+      continue;
+    }
+    insertRecord.run(
+      record.id,
+      record.modified,
+      JSON.stringify([...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])]),
+      JSON.stringify(record.severity ?? []),
+      JSON.stringify(record),
+    );
+    for (const a of record.affected ?? []) {
+      if (keep && !keep(a.package.ecosystem)) continue;
+      insertAffected.run(
+        record.id,
+        a.package.ecosystem,
+        normalizePackageName(a.package.ecosystem, a.package.name),
+        JSON.stringify(a),
+      );
+    }
+    for (const eco of toRecordEcosystems(record))
+      result.byEcosystem[eco] = (result.byEcosystem[eco] ?? 0) + 1;
+    result.imported++;
+    opts.onRecord?.({ file: doc.source, imported: result.imported });
+  }
+
+  const now = (opts.now?.() ?? new Date()).toISOString();
+  const previous = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META.sources) as
+    string | undefined;
+  const history = previous ? (JSON.parse(previous) as unknown[]) : [];
+  history.push(...sources.map((source) => ({ source, importedAt: now, records: result.imported })));
+  setMeta.run(META.schemaVersion, String(DB_SCHEMA_VERSION));
+  setMeta.run(META.builtAt, now);
+  setMeta.run(META.sources, JSON.stringify(history.slice(-50)));
+  for (const [k, v] of Object.entries(opts.meta ?? {})) setMeta.run(k, v);
+  return result;
+}
+
+/** `Debian:12` keeps exactly that; a bare `Debian` keeps every release. */
+export function createEcosystemFilter(wanted: string[]): (ecosystem: string) => boolean {
+  const exact = new Set(wanted);
+  return (ecosystem) => exact.has(ecosystem) || exact.has(toEcosystemBase(ecosystem));
+}
+
+function* iterateInputs(inputs: string[], opts: ImportOptions): Generator<OsvInput | SkippedRecord> {
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  for (const input of inputs) {
+    if (statSync(input).isDirectory()) {
+      for (const file of walkJson(input)) {
+        const size = statSync(file).size;
+        if (size > maxFileBytes) yield { file, reason: `larger than ${maxFileBytes} bytes` };
+        else yield { source: file, text: readFileSync(file) };
+      }
+    } else if (input.endsWith('.zip')) {
+      for (const entry of readZipFile(input, opts.zipLimits ?? DEFAULT_ZIP_LIMITS)) {
+        if (entry.name.endsWith('.json')) yield { source: `${input}!${entry.name}`, text: entry.data };
+      }
+    } else {
+      yield { source: input, text: readFileSync(input) };
+    }
+  }
+}
+
+function* walkJson(dir: string): Generator<string> {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walkJson(p);
+    else if (e.isFile() && e.name.endsWith('.json')) yield p;
+  }
+}

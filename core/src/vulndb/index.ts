@@ -1,0 +1,11 @@
+export { importOsv, writeOsv, createEcosystemFilter } from './import.js';
+export type { ImportOptions, ImportResult, OsvInput, SkippedRecord } from './import.js';
+export { openVulnDb, dbStatus } from './open.js';
+export type { AffectedRow, DbStatus, VulnDb } from './open.js';
+export { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
+export type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './osv.js';
+export { DB_SCHEMA_VERSION } from './schema.js';
+export { readZip, readZipFile, DEFAULT_ZIP_LIMITS } from './zip.js';
+export type { ZipEntry, ZipLimits } from './zip.js';
+export { updateDb, DEFAULT_MIRROR_BASE_URL } from './download.js';
+export type { UpdateOptions, UpdateResult } from './download.js';
