@@ -15,7 +15,10 @@ export async function readBounded(stream: Readable, max: number, what: string): 
       chunks.push(buf);
     }
   } finally {
-    if (!stream.destroyed) stream.destroy();
+    if (!stream.destroyed) {
+      stream.on('error', () => {}); // an abort of a stream we stopped reading is not news
+      stream.destroy();
+    }
   }
   return Buffer.concat(chunks);
 }

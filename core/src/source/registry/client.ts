@@ -19,7 +19,7 @@ import {
 import { resolveLimits, type SourceOptions } from '../types.js';
 import { createAuthenticator, parseChallenges } from './auth.js';
 import { createCredentialLookup } from './credentials.js';
-import { createTransport, discardBody, readErrorText, type HttpResponse } from './http.js';
+import { abandonBody, createTransport, discardBody, readErrorText, type HttpResponse } from './http.js';
 import { parseNextLink } from './link.js';
 
 /** A manifest or index as fetched, verified against its digest. */
@@ -145,7 +145,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
     if (res.statusCode !== 200) throw await toStatusError(res, what);
     const length = Number(header(res, 'content-length'));
     if (Number.isFinite(length) && length > limits.maxJsonBytes) {
-      res.body.destroy();
+      abandonBody(res);
       throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${what}: ${length} bytes is over the limit`);
     }
     const data = await readBounded(res.body, limits.maxJsonBytes, what);

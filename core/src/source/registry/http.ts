@@ -75,7 +75,7 @@ export async function readErrorText(res: HttpResponse): Promise<string> {
   } catch {
     // the status is what matters; the body is only decoration
   } finally {
-    res.body.destroy();
+    abandonBody(res);
   }
   try {
     const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
@@ -87,9 +87,15 @@ export async function readErrorText(res: HttpResponse): Promise<string> {
   return text.slice(0, 200).replace(/\s+/g, ' ').trim();
 }
 
+/** Drops a body we will not read; undici reports that as an abort, which nobody needs to hear. */
+export function abandonBody(res: HttpResponse): void {
+  res.body.on('error', () => {});
+  res.body.destroy();
+}
+
 /** Discards a response body so the connection can be reused. */
 export async function discardBody(res: HttpResponse): Promise<void> {
-  await res.body.dump({ limit: 64 * 1024 }).catch(() => res.body.destroy());
+  await res.body.dump({ limit: 64 * 1024 }).catch(() => abandonBody(res));
 }
 
 /** Creates the transport; builds an Agent trusting `caCert` when no dispatcher is injected. */
