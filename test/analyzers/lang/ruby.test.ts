@@ -67,3 +67,12 @@ describe('ruby', () => {
     });
   });
 });
+
+describe('ruby on hostile input', () => {
+  it('answers 4 MiB of blank lines quickly with a parse error', () => {
+    const blank = Buffer.alloc(4 * 1024 * 1024, '\n');
+    expect(() => parseGemspec(blank, 'x')).toThrow(
+      expect.objectContaining({ code: 'ANALYZER_PARSE_FAILED' }),
+    );
+  });
+});

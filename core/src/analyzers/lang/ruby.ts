@@ -13,10 +13,14 @@ export const MAX_GEMSPEC_BYTES = 4 * 1024 * 1024;
 
 // `s.name = "rack".freeze`, `spec.version = '1.2.3'`, `s.version = Gem::Version.new("1.2.3")`.
 const ATTR_RE = (attr: string): RegExp =>
-  new RegExp(`^\\s*\\w+\\.${attr}\\s*=\\s*(?:Gem::Version\\.new\\(\\s*)?(?:"([^"\\n]*)"|'([^'\\n]*)')`, 'm');
+  new RegExp(
+    `^[ \\t]*\\w+\\.${attr}[ \\t]*=[ \\t]*(?:Gem::Version\\.new\\(\\s*)?(?:"([^"\\n]*)"|'([^'\\n]*)')`,
+    'm',
+  );
 const NAME_RE = ATTR_RE('name');
 const VERSION_RE = ATTR_RE('version');
-const LICENSES_RE = /^\s*\w+\.licenses?\s*=\s*\[?([^\n\]]*)\]?/m;
+// `[ \t]` rather than `\s`: `\s*` after `^` would rescan runs of blank lines (quadratic on hostile input).
+const LICENSES_RE = /^[ \t]*\w+\.licenses?[ \t]*=[ \t]*\[?([^\n\]]*)\]?/m;
 // The `# stub: name version platform paths` comment RubyGems writes on line two.
 const STUB_RE = /^# stub: (\S+) (\S+)/m;
 
