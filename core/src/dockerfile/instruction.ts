@@ -72,13 +72,14 @@ function parseText(text: string, line: LogicalLine, escapeChar: string, depth: n
     });
     if (ins.pairs.length === 0) throw parseFailed('ARG requires at least one argument', line.startLine);
   } else if (keyword === 'HEALTHCHECK') {
+    // Like BuildKit's parser, accept any kind here (`CONNECT …` fails later, at build time).
     const hm = /^(\S+)\s*([\s\S]*)$/.exec(rest);
     const kind = (hm?.[1] ?? '').toUpperCase();
-    if (kind === 'NONE') ins.args = ['NONE'];
-    else if (kind === 'CMD') {
-      setJsonOrShell(ins, (hm?.[2] ?? '').trim());
+    const body = (hm?.[2] ?? '').trim();
+    if (kind === 'CMD') {
+      setJsonOrShell(ins, body);
       ins.args.unshift('CMD');
-    } else throw parseFailed('HEALTHCHECK must be NONE or CMD …', line.startLine);
+    } else if (kind !== '') ins.args = body === '' ? [kind] : [kind, body];
   } else if (keyword === 'ONBUILD') {
     if (depth > 0) throw parseFailed('chaining ONBUILD via `ONBUILD ONBUILD` is not allowed', line.startLine);
     ins.onbuild = parseText(rest, line, escapeChar, depth + 1);

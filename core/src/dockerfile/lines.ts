@@ -6,6 +6,8 @@ import { splitWords } from './words.js';
 export const DOCKERFILE_LIMITS = {
   /** Whole file. */
   maxBytes: 8 * 1024 * 1024,
+  /** One physical line (BuildKit's scanner limit). */
+  maxLineChars: 65_535,
   /** One logical instruction after joining continuation lines. */
   maxLogicalLineChars: 1024 * 1024,
   maxInstructions: 50_000,
@@ -56,6 +58,13 @@ export function splitLogicalLines(text: string): SplitResult {
     throw parseFailed('binary content (NUL byte) in Dockerfile', lineOf(text, nul));
   }
   const physical = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const long = physical.findIndex((l) => l.length > DOCKERFILE_LIMITS.maxLineChars);
+  if (long >= 0) {
+    throw parseFailed(
+      `dockerfile line greater than max allowed size of ${DOCKERFILE_LIMITS.maxLineChars}`,
+      long + 1,
+    );
+  }
   const directives: ParserDirective[] = [];
   let escapeChar = '\\';
   let directivePhase = true;
@@ -142,9 +151,17 @@ function readHeredocs(logical: LogicalLine, physical: string[], from: number, es
   const rest = logical.text.replace(/^\s*\S+\s*/, '');
   if (isJsonArray(stripFlags(rest))) return from;
   let i = from;
-  for (const word of splitWords(rest, escapeChar)) {
-    const h = heredocFromWord(word);
+  const words = splitWords(rest, escapeChar);
+  for (let w = 0; w < words.length; w++) {
+    const word = words[w] as string;
+    // `<< EOF` and `<<- EOF`: the operator and the terminator may be separate words.
+    const bare = /^(\d*)<<(-?)$/.exec(word);
+    const h =
+      bare !== null && w + 1 < words.length
+        ? heredocName(words[++w] as string, bare[2] === '-')
+        : heredocFromWord(word);
     if (h === undefined) continue;
+    if (h === 'invalid') throw parseFailed(`invalid heredoc terminator in ${word}`, logical.startLine);
     if (logical.heredocs.length >= DOCKERFILE_LIMITS.maxHeredocsPerInstruction) {
       throw parseFailed('too many heredocs in one instruction', logical.startLine);
     }
@@ -179,13 +196,33 @@ function readHeredocs(logical: LogicalLine, physical: string[], from: number, es
   return i;
 }
 
-function heredocFromWord(word: string): { name: string; chomp: boolean; expand: boolean } | undefined {
+type HeredocHead = { name: string; chomp: boolean; expand: boolean } | 'invalid' | undefined;
+
+function heredocFromWord(word: string): HeredocHead {
   const m = HEREDOC_WORD.exec(word);
   if (m === null) return undefined;
-  const raw = m[3] as string;
-  const name = raw.replace(/["']/g, '');
+  return heredocName(m[3] as string, m[2] === '-');
+}
+
+/** Terminator word: quotes removed, `\x` taken literally; any quoting turns expansion off. */
+function heredocName(raw: string, chomp: boolean): HeredocHead {
+  let name = '';
+  let quote = '';
+  let quoted = false;
+  for (let k = 0; k < raw.length; k++) {
+    const c = raw[k] as string;
+    if (quote !== '') {
+      if (c === quote) quote = '';
+      else name += c;
+    } else if (c === '\\' && k + 1 < raw.length) name += raw[++k] as string;
+    else if (c === '"' || c === "'") {
+      quote = c;
+      quoted = true;
+    } else name += c;
+  }
+  if (quote !== '') return 'invalid';
   if (name === '') return undefined;
-  return { name, chomp: m[2] === '-', expand: name === raw };
+  return { name, chomp, expand: !quoted };
 }
 
 /** Drops leading `--flag[=value]` words. */

@@ -16,7 +16,11 @@ interface ExpandState {
   unresolved: boolean;
   /** False for exec-form (JSON) items: quotes and escapes are literal there. */
   quotes: boolean;
+  /** Current `${…:-${…}}` nesting, bounded so hostile input cannot exhaust the stack. */
+  depth: number;
 }
+
+const MAX_NESTING = 32;
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
@@ -58,7 +62,7 @@ export function expandWord(
   escapeChar: string,
   options: { quotes?: boolean } = {},
 ): Expansion {
-  const state = { unresolved: false, quotes: options.quotes ?? true };
+  const state = { unresolved: false, quotes: options.quotes ?? true, depth: 0 };
   const value = expandSpan(word, scope, escapeChar, state, false);
   return { value, unresolved: state.unresolved };
 }
@@ -166,7 +170,13 @@ function expandBraced(body: string, scope: VarScope, esc: string, state: ExpandS
   const known = scope.has(name) && scope.get(name) !== undefined;
   const val = scope.get(name) ?? '';
   if (op === undefined) return arg === '' ? lookup(name, scope, state) : '';
-  const sub = (): string => expandSpan(arg, scope, esc, state, false);
+  const sub = (): string => {
+    if (state.depth >= MAX_NESTING) return arg;
+    state.depth++;
+    const out = expandSpan(arg, scope, esc, state, false);
+    state.depth--;
+    return out;
+  };
   switch (op) {
     case ':-':
       return known && val !== '' ? val : sub();
