@@ -151,9 +151,12 @@ describe('createRegistryClient', () => {
 
     it('stops answering a Basic 401 forever (REGISTRY_UNAUTHORIZED) and never shows the password', async () => {
       handler = (_req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
-      const err = await client({ username: 'u', password: 'hunter2-secret' })
+      const err: Error = await client({ username: 'u', password: 'hunter2-secret' })
         .getManifest(`${host}/app:1`)
-        .catch((e: unknown) => e as Error);
+        .then(
+          () => new Error('resolved'),
+          (e: unknown) => e as Error,
+        );
       expect(err).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
       expect(JSON.stringify({ m: err.message, s: err.stack })).not.toContain('hunter2-secret');
       expect(apiRequests().length).toBeLessThanOrEqual(3);
