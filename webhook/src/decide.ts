@@ -135,7 +135,7 @@ export async function decideAdmission(
     mode,
     'policy-digest': policy.digest,
     images: judgements
-      .map((j) => `${j.image}${j.digest ? `@${j.digest}` : ''}=${j.outcome}`)
+      .map((j) => `${j.image}${j.digest && !j.image.includes('@') ? `@${j.digest}` : ''}=${j.outcome}`)
       .join(',')
       .slice(0, 2000),
   };
@@ -190,7 +190,7 @@ export async function decideAdmission(
   if (mode === 'audit') return out;
   out.warnings = toWarningLines(
     problemLines,
-    mode === 'warn' && result === 'deny' ? ' (warn mode: not blocked)' : '',
+    mode === 'warn' && result === 'deny' ? ' (warn mode, not blocked)' : '',
   );
   if (refusedNote) out.warnings.push(`portcullis:${refusedNote}`);
   return out;
@@ -201,26 +201,36 @@ function dedupe(images: PodImage[]): PodImage[] {
   return images.filter((i) => (seen.has(i.image) ? false : (seen.add(i.image), true)));
 }
 
-/** The deny message: one paragraph per image with its worst findings. */
+/** The deny message: one part per image, its summary and the policy's reasons. */
 export function toDenyMessage(judgements: ImageJudgement[]): string {
   const parts = judgements.map((j) => {
     const more =
       j.details.length > MAX_DETAILS_PER_IMAGE
-        ? `, … and ${j.details.length - MAX_DETAILS_PER_IMAGE} more`
+        ? `; … and ${j.details.length - MAX_DETAILS_PER_IMAGE} more`
         : '';
-    const details =
-      j.details.length > 0 ? ` [${j.details.slice(0, MAX_DETAILS_PER_IMAGE).join(', ')}${more}]` : '';
-    return `${j.summary}${details}`;
+    return j.details.length > 0
+      ? `${j.summary}: ${j.details.slice(0, MAX_DETAILS_PER_IMAGE).join('; ')}${more}`
+      : j.summary;
   });
   return `portcullis: ${parts.join(' | ')}`.slice(0, 4000);
 }
 
-/** Warning lines (each ≤120 chars after toWarnings): a summary per image and its top findings. */
+/** `127.0.0.1:5000/fixtures/debian@sha256:…` → `debian@sha256:0720cff0902d`: warnings must stay under 120 chars. */
+function toShortImage(image: string): string {
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const at = last.indexOf('@');
+  return at >= 0 ? last.slice(0, at + 20) : last;
+}
+
+/** Warning lines (each cut to 120 chars by toWarnings): a short summary per image, then its reasons. */
 function toWarningLines(judgements: ImageJudgement[], suffix = ''): string[] {
   const lines: string[] = [];
   for (const j of judgements) {
-    lines.push(`portcullis: ${j.summary}${suffix}`);
-    for (const d of j.details.slice(0, 3)) lines.push(`portcullis: ${j.image}: ${d}`);
+    const short = toShortImage(j.image);
+    let summary = j.summary.replace(j.image, short).replace(/^image /, '');
+    if (suffix) summary = summary.replace(/ denied\b/, ' would be denied');
+    lines.push(`portcullis${suffix}: ${summary}`);
+    for (const d of j.details.slice(0, MAX_DETAILS_PER_IMAGE)) lines.push(`portcullis: ${d}`);
   }
   return lines;
 }

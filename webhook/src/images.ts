@@ -65,15 +65,18 @@ export function extractImages(group: string, kind: string, obj: unknown): PodIma
 }
 
 /**
- * The images an admission request must be judged on: all of them on CREATE, on UPDATE only those not already
- * in the old object (an unchanged image was judged when it was admitted), none on DELETE/CONNECT.
+ * The images an admission request must be judged on: all of them on CREATE; on UPDATE only containers and
+ * volumes that are new or whose image changed (an unchanged one was judged when it was admitted; a new
+ * container is judged even when another container already runs that image, as a tag may have moved since);
+ * none on DELETE/CONNECT.
  */
 export function imagesToJudge(req: AdmissionRequest): PodImage[] {
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return [];
   const now = extractImages(req.kind.group, req.kind.kind, req.object);
   if (req.operation === 'CREATE' || !req.oldObject) return now;
-  const before = new Set(extractImages(req.kind.group, req.kind.kind, req.oldObject).map((i) => i.image));
-  return now.filter((i) => !before.has(i.image));
+  const key = (i: PodImage): string => `${i.field}/${i.name}\u0000${i.image}`;
+  const before = new Set(extractImages(req.kind.group, req.kind.kind, req.oldObject).map(key));
+  return now.filter((i) => !before.has(key(i)));
 }
 
 /** Labels and annotations of the admitted object (for a workload, its pod template's are merged under its own). */

@@ -19,7 +19,7 @@ export interface ImageJudgement {
   outcome: ImageOutcome;
   /** Why, as one readable sentence naming the image. */
   summary: string;
-  /** Finding lines (`PCS-SECRET-PRIVATE-KEY critical /root/.ssh/id_rsa`), most severe first. */
+  /** Why, in detail: the policy's reasons (findings by type and severity, with the gate they tripped) and warnings. */
   details: string[];
   /** How the outcome came about, for metrics and logs. */
   basis: 'verdict' | 'unknown' | 'stale' | 'invalid' | 'not-found' | 'failure';
@@ -55,6 +55,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number, timeoutError: () => Er
 }
 
 const short = (digest: string): string => digest.slice(0, 19);
+/** `nginx:1.25 (sha256:0720cff0902d)`; a reference that carries its digest is shown as is. */
+const label = (image: string, digest: string): string =>
+  image.includes('@') ? image : `${image} (${short(digest)})`;
 const SEV_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown'];
 
 function findingLine(f: Finding): string {
@@ -72,15 +75,15 @@ export function activeFindings(ev: Evaluation): Finding[] {
 
 function fromEvaluation(image: string, digest: string, ev: Evaluation, note = ''): ImageJudgement {
   const v = ev.verdict;
-  const details = activeFindings(ev).map(findingLine);
-  const reasons = v.reasons.length > 0 ? v.reasons.join('; ') : 'no findings at or above the gates';
   const verb = v.decision === 'deny' ? 'denied' : v.decision === 'warn' ? 'allowed with warnings' : 'allowed';
+  // The policy's reasons already name the findings, grouped by type and severity, with the gate they tripped.
+  const details = v.reasons.length > 0 ? v.reasons : activeFindings(ev).slice(0, 5).map(findingLine);
   return {
     image,
     digest,
     outcome: v.decision,
-    summary: `image ${image} (${short(digest)}) ${verb}: ${reasons}${note}`,
-    details: v.decision === 'allow' ? [] : details,
+    summary: `image ${label(image, digest)} ${verb}${note}`,
+    details: v.decision === 'allow' ? [] : [...details, ...v.warnings],
     basis: 'verdict',
   };
 }
@@ -139,7 +142,7 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
       image,
       digest,
       outcome: 'failure',
-      summary: `could not check ${image} (${short(digest)}): verdict store unavailable`,
+      summary: `could not check ${label(image, digest)}: verdict store unavailable`,
       details: [],
       basis: 'failure',
     };
@@ -166,8 +169,8 @@ async function judgeUnknown(
 ): Promise<ImageJudgement> {
   const basis = staleNote ? 'stale' : 'unknown';
   const what = staleNote
-    ? `${image} (${short(digest)}): ${staleNote}`
-    : `${image} (${short(digest)}) has not been scanned yet`;
+    ? `${label(image, digest)}: ${staleNote}`
+    : `${label(image, digest)} has not been scanned yet`;
   if (ctx.dryRun) {
     const outcome = ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny';
     return { image, digest, outcome, summary: `${what} (dry run: no scan queued)`, details: [], basis };
