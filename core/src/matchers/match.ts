@@ -1,0 +1,199 @@
+import { isPortcullisError } from '../errors.js';
+import type { Finding, Note, OsInfo, Package } from '../types/index.js';
+import { createComparator, isSupportedEcosystem } from '../versions/index.js';
+import type { OsvRecord, VulnDb } from '../vulndb/index.js';
+import { toOsvEcosystem } from './os-ecosystem.js';
+import { evaluateAffected } from './range.js';
+import { toSeverity } from './severity.js';
+
+export interface MatchOptions {
+  /** Drop findings that have no fixed version newer than the installed one (`--ignore-unfixed`). */
+  ignoreUnfixed?: boolean;
+  /** OS release → OSV ecosystem; defaults to toOsvEcosystem. */
+  osvEcosystem?: (os: OsInfo) => string | undefined;
+}
+
+export interface MatchResult {
+  findings: Finding[];
+  notes: Note[];
+}
+
+const OS_TYPES = new Set(['dpkg', 'apk', 'rpm']);
+const semverCmp = createComparator('npm');
+
+interface Target {
+  ecosystem: string;
+  name: string;
+  version: string;
+}
+
+/** Which ecosystem, name and version a package is looked up as; undefined for OS packages without an OS ecosystem. */
+function toTarget(pkg: Package, osEcosystem: string | undefined): Target | undefined {
+  if (OS_TYPES.has(pkg.type)) {
+    if (!osEcosystem) return undefined;
+    // Debian, Ubuntu and Alpine advisories name source packages.
+    return {
+      ecosystem: osEcosystem,
+      name: pkg.sourceName ?? pkg.name,
+      version: pkg.sourceVersion ?? pkg.version,
+    };
+  }
+  let version = pkg.version;
+  // Go toolchains report `go1.19.8`; OSV's stdlib/toolchain ranges are plain `1.19.8`.
+  if (pkg.ecosystem === 'Go' && /^go\d/.test(version)) version = version.slice(2);
+  return { ecosystem: pkg.ecosystem, name: pkg.name, version };
+}
+
+/**
+ * Matches packages against the OSV records in the DB. OS packages (dpkg/apk/rpm) use the OS's OSV
+ * ecosystem and their source name/version; an unknown OS or an OS the DB has no data for yields a note,
+ * never a silent "clean". A version that cannot be ordered yields a note for that package.
+ */
+export function matchPackages(
+  db: VulnDb,
+  packages: Package[],
+  os: OsInfo | undefined,
+  opts: MatchOptions = {},
+): MatchResult {
+  const findings: Finding[] = [];
+  const notes: Note[] = [];
+  const noted = new Set<string>();
+  const note = (key: string, n: Note): void => {
+    if (noted.has(key)) return;
+    noted.add(key);
+    notes.push(n);
+  };
+  const hasOsPackages = packages.some((p) => OS_TYPES.has(p.type));
+  const osEcosystem = os ? (opts.osvEcosystem ?? toOsvEcosystem)(os) : undefined;
+  if (hasOsPackages) {
+    if (!os)
+      note('os', {
+        code: 'VULN_OS_UNKNOWN',
+        message: 'OS not detected: OS packages were not checked for vulnerabilities',
+      });
+    else if (!osEcosystem) {
+      note('os', {
+        code: 'VULN_OS_UNSUPPORTED',
+        message: `no OSV ecosystem known for ${os.family} ${os.version}: OS packages were not checked for vulnerabilities`,
+      });
+    } else if (!db.hasEcosystem(osEcosystem)) {
+      note('os', {
+        code: 'VULN_NO_OS_DATA',
+        message: `the vulnerability DB has no ${osEcosystem} records: OS packages were not checked (import or update that ecosystem)`,
+      });
+    }
+  }
+
+  for (const pkg of packages) {
+    const target = toTarget(pkg, osEcosystem);
+    if (!target || (OS_TYPES.has(pkg.type) && !db.hasEcosystem(target.ecosystem))) continue;
+    if (!isSupportedEcosystem(target.ecosystem)) {
+      note(`eco:${target.ecosystem}`, {
+        code: 'VULN_ECOSYSTEM_UNSUPPORTED',
+        message: `no version ordering for ecosystem ${target.ecosystem}: its packages were not checked`,
+      });
+      continue;
+    }
+    if (!db.hasEcosystem(target.ecosystem)) {
+      note(`nodata:${target.ecosystem}`, {
+        code: 'VULN_NO_DATA',
+        message: `the vulnerability DB has no ${target.ecosystem} records: ${target.ecosystem} packages were not checked`,
+      });
+      continue;
+    }
+    try {
+      findings.push(...matchOne(db, pkg, target, opts));
+    } catch (err) {
+      if (!isPortcullisError(err) || !err.code.startsWith('VERSION_')) throw err;
+      notes.push({
+        code: 'VULN_VERSION_INVALID',
+        message: `${target.ecosystem} ${target.name}@${target.version} not checked: ${err.message}`,
+        path: pkg.path,
+        layerDigest: pkg.layerDigest,
+      });
+    }
+  }
+  return { findings, notes };
+}
+
+function matchOne(db: VulnDb, pkg: Package, target: Target, opts: MatchOptions): Finding[] {
+  const rows = db.findAffected(target.ecosystem, target.name);
+  if (rows.length === 0) return [];
+  const cmp = createComparator(target.ecosystem);
+  cmp(target.version, target.version); // throws VERSION_INVALID for an installed version we cannot order
+  const byRecord = new Map<string, { fixed: string[]; affected: (typeof rows)[number]['affected'] }>();
+  for (const row of rows) {
+    const verdict = evaluateAffected(target.version, row.affected, cmp, semverCmp);
+    if (!verdict.affected) continue;
+    const seen = byRecord.get(row.recordId);
+    if (seen) seen.fixed.push(...verdict.fixed);
+    else byRecord.set(row.recordId, { fixed: verdict.fixed, affected: row.affected });
+  }
+  const out: Finding[] = [];
+  for (const [id, hit] of byRecord) {
+    const record = db.getRecord(id);
+    if (!record) continue;
+    const fixedVersions = [...new Set(hit.fixed)].filter((v) => safeValid(cmp, v)).sort(cmp);
+    const fixedVersion = fixedVersions.find((v) => cmp(v, target.version) > 0);
+    if (opts.ignoreUnfixed && fixedVersion === undefined) continue;
+    out.push(toFinding(record, hit.affected, pkg, target, fixedVersion, fixedVersions));
+  }
+  return out;
+}
+
+function safeValid(cmp: (a: string, b: string) => number, v: string): boolean {
+  try {
+    cmp(v, v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toFinding(
+  record: OsvRecord,
+  affected: NonNullable<OsvRecord['affected']>[number],
+  pkg: Package,
+  target: Target,
+  fixedVersion: string | undefined,
+  fixedVersions: string[],
+): Finding {
+  const { severity, cvss } = toSeverity({
+    recordSeverity: record.severity,
+    affectedSeverity: affected.severity,
+    databaseSpecific: record.database_specific,
+    affectedDatabaseSpecific: affected.database_specific,
+    ecosystemSpecific: affected.ecosystem_specific,
+  });
+  const aliases = [...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])].filter(
+    (a) => a !== record.id,
+  );
+  const finding: Finding = {
+    type: 'vulnerability',
+    id: record.id,
+    severity,
+    title: record.summary ?? firstLine(record.details) ?? `${record.id} in ${target.name}`,
+    location: { layerDigest: pkg.layerDigest, path: pkg.path },
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      ecosystem: target.ecosystem,
+      purl: pkg.purl,
+      type: pkg.type,
+      ...(fixedVersion !== undefined ? { fixedVersion } : {}),
+      ...(pkg.sourceName !== undefined ? { sourceName: pkg.sourceName } : {}),
+    },
+    aliases,
+    fixedVersions,
+  };
+  if (record.details) finding.description = record.details;
+  if (cvss.length > 0) finding.cvss = cvss;
+  if (record.references?.length) finding.references = record.references.map((r) => r.url);
+  if (fixedVersion !== undefined) finding.remediation = `upgrade ${target.name} to ${fixedVersion} or later`;
+  return finding;
+}
+
+function firstLine(text: string | undefined): string | undefined {
+  const line = text?.split('\n').find((l) => l.trim() !== '');
+  return line ? (line.length > 120 ? `${line.slice(0, 117)}…` : line) : undefined;
+}
