@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['core/src/cli/main.ts', 'scripts/**', 'bench/**', 'webhook/src/main.ts'],
+    files: ['bin/main.ts', 'scripts/**', 'bench/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

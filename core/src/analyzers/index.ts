@@ -1,0 +1,33 @@
+import type { Analyzer } from './analyzer.js';
+import { buildInstructionAnalyzer } from './buildinstruction/index.js';
+import { LANG_ANALYZERS } from './lang/index.js';
+import { createMalwareAnalyzer, type MalwareAnalyzerSettings } from './malware/index.js';
+import { OS_ANALYZERS } from './os/index.js';
+import { PKG_ANALYZERS } from './pkg/index.js';
+import { createSecretAnalyzer, type SecretAnalyzerSettings } from './secret/index.js';
+
+export type { Analyzer, AnalysisResult, AnalyzerOptions, ImageContext, ScannerName } from './analyzer.js';
+export { detectOs } from './os/index.js';
+export { applyOsToPackages, osvEcosystem } from './pkg/index.js';
+
+export interface AnalyzerSettings {
+  malware?: MalwareAnalyzerSettings;
+  secret?: SecretAnalyzerSettings;
+}
+
+/** Every analyzer, in one list: the single place a new analyzer is registered. */
+export function createAnalyzers(settings: AnalyzerSettings = {}): Analyzer[] {
+  return [
+    ...OS_ANALYZERS,
+    ...PKG_ANALYZERS,
+    ...LANG_ANALYZERS,
+    createSecretAnalyzer(settings.secret),
+    createMalwareAnalyzer(settings.malware),
+    buildInstructionAnalyzer,
+  ];
+}
+
+/** Only the inventory analyzers (for `portcullis sbom`). */
+export function createInventoryAnalyzers(): Analyzer[] {
+  return [...OS_ANALYZERS, ...PKG_ANALYZERS, ...LANG_ANALYZERS];
+}

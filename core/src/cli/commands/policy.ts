@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import { importGitlabAllowlist, importTrivyIgnore, loadPolicy, policyCheck } from '../../policy/index.js';
+import { writeOutput, type CliIo } from '../io.js';
+
+export function createPolicyCommand(io: CliIo, setCode: (code: number) => void): Command {
+  const policy = new Command('policy').description('the policy file (portcullis.yaml)');
+  policy
+    .command('check')
+    .description('validate a policy file (every problem with its path) and list exceptions that expire soon')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const result = policyCheck(await loadPolicy(file), io.now());
+      const lines = [
+        `${file}: valid (policy digest ${result.policyDigest}, ${result.exceptionCount} exceptions)`,
+      ];
+      for (const e of result.expired) lines.push(`expired: ${e.message}`);
+      for (const e of result.expiring) lines.push(`expiring: ${e.message}`);
+      await writeOutput(io, lines.join('\n'));
+      setCode(0);
+    });
+  policy
+    .command('import')
+    .description(
+      'convert .trivyignore(.yaml) or GitLab vulnerability-allowlist.yml into Portcullis exceptions',
+    )
+    .argument('<file>')
+    .option('--from <kind>', 'trivyignore|trivyignore-yaml|gitlab (default: from the file name)')
+    .option('--output <file>', 'write here instead of stdout')
+    .action(async (file: string, flags: { from?: string; output?: string }) => {
+      const text = await readFile(file, 'utf8');
+      const kind =
+        flags.from ??
+        (/allowlist/i.test(file) ? 'gitlab' : /\.ya?ml$/i.test(file) ? 'trivyignore-yaml' : 'trivyignore');
+      const result =
+        kind === 'gitlab'
+          ? importGitlabAllowlist(text)
+          : importTrivyIgnore(text, { format: kind === 'trivyignore-yaml' ? 'yaml' : 'lines' });
+      await writeOutput(io, stringify({ exceptions: result.exceptions }), flags.output);
+      for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+      setCode(0);
+    });
+  return policy;
+}

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import type { AnalyzerOptions } from '../../analyzers/analyzer.js';
+import { analyzeDockerfile } from '../../analyzers/buildinstruction/index.js';
+import {
+  evaluatePolicy,
+  resolvePolicy,
+  toAnalyzerOptions,
+  toEnabledScanners,
+  signVerdict,
+  readKeyFile,
+} from '../../policy/index.js';
+import { scan } from '../../scan/index.js';
+import type { Severity } from '../../types/finding.js';
+import type { Decision } from '../../types/scan.js';
+import {
+  createProgress,
+  defaultDbPath,
+  emitReports,
+  toReportFormat,
+  writeOutput,
+  type CliIo,
+} from '../io.js';
+import {
+  addSourceOptions,
+  collect,
+  parseScanners,
+  readPolicyFlag,
+  toSourceOptions,
+  type SourceFlags,
+} from './common.js';
+
+/** Exit code for a decision: the public contract (0 allow/warn, 1 deny). */
+export function toExitCode(decision: Decision): number {
+  return decision === 'deny' ? 1 : 0;
+}
+
+interface ScanFlags extends SourceFlags {
+  db?: string;
+  policy?: string;
+  format: string;
+  output?: string;
+  report: string[];
+  dockerfile?: string;
+  scanners?: string;
+  ignoreUnfixed?: boolean;
+  severity?: Severity;
+  progress: boolean;
+  signKey?: string;
+  verdictOutput?: string;
+}
+
+export function createScanCommand(io: CliIo, setCode: (code: number) => void): Command {
+  const cmd = new Command('scan')
+    .description(
+      'scan an image: inventory, vulnerabilities, secrets, malware, baseline and build-instruction risks',
+    )
+    .argument(
+      '<image>',
+      'docker-archive:PATH, oci-archive:PATH, oci:DIR[:TAG], registry:REF, a path or a reference',
+    )
+    .option('--db <file>', 'vulnerability DB (default $PORTCULLIS_DB or ~/.cache/portcullis/db.sqlite)')
+    .option('--policy <file>', 'policy file (default $PORTCULLIS_POLICY or the embedded default)')
+    .option('--format <format>', 'table|json|sarif|gitlab|codequality|cyclonedx|markdown', 'table')
+    .option('--output <file>', 'write the report here instead of stdout')
+    .option('--report <format=file>', 'also write this format to this file (repeatable)', collect, [])
+    .option('--dockerfile <file>', 'also check this Dockerfile for risky build instructions')
+    .option(
+      '--scanners <list>',
+      'vuln,secret,malware,baseline,buildinstruction (default: as the policy enables)',
+    )
+    .option('--ignore-unfixed', 'leave out vulnerabilities without a fixed version')
+    .option(
+      '--severity <level>',
+      'report only findings at or above this severity (does not change the verdict)',
+    )
+    .option('--sign-key <file>', 'sign the verdict with this Ed25519/ES256 private key (PEM or JWK)')
+    .option('--verdict-output <file>', 'write the (signed, with --sign-key) verdict here')
+    .option('--no-progress', 'no progress indicator on a TTY');
+  addSourceOptions(cmd);
+  cmd.action(async (image: string, flags: ScanFlags) => {
+    const format = toReportFormat(flags.format);
+    const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
+    const scanners = flags.scanners
+      ? parseScanners(flags.scanners)
+      : toEnabledScanners(policy).filter((s) => s !== 'inventory');
+    const progress = createProgress(io, flags.progress);
+    const result = await scan(image, {
+      scanners,
+      dbPath: flags.db ?? defaultDbPath(io.env),
+      ...(flags.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+      source: await toSourceOptions(flags, io.env),
+      analyzerOptions: toAnalyzerOptions(policy) as AnalyzerOptions,
+      analyzerSettings: { malware: { hashDbFiles: policy.scanners.malware.hashDbFiles ?? [] } },
+      onLayerProgress: progress.layer,
+      now: io.now,
+    });
+    progress.done();
+    if (flags.dockerfile) {
+      const text = await readFile(flags.dockerfile, 'utf8');
+      result.findings.push(...analyzeDockerfile(text, flags.dockerfile));
+      result.dockerfile = flags.dockerfile;
+    }
+    const evaluation = evaluatePolicy(result, policy, { now: io.now() });
+    await emitReports(io, result, evaluation, {
+      format,
+      ...(flags.output ? { output: flags.output } : {}),
+      reports: flags.report,
+      ...(flags.severity ? { extra: { severity: flags.severity } } : {}),
+    });
+    if (flags.verdictOutput) {
+      const body = flags.signKey
+        ? await signVerdict(evaluation.verdict, await readKeyFile(flags.signKey))
+        : JSON.stringify(evaluation.verdict, null, 2);
+      await writeOutput(io, body, flags.verdictOutput);
+    }
+    setCode(toExitCode(evaluation.verdict.decision));
+  });
+  return cmd;
+}

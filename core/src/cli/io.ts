@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PortcullisError } from '../errors.js';
+import { isReportFormat, renderReport, type ReportFormat, type RenderOptions } from '../report/index.js';
+import type { Evaluation, ScanResult } from '../types/scan.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** Where the CLI writes; injected so tests can capture output without a subprocess. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+export function defaultDbPath(env: NodeJS.ProcessEnv): string {
+  return env.PORTCULLIS_DB ?? join(env.HOME ?? homedir(), '.cache', 'portcullis', 'db.sqlite');
+}
+
+export function toReportFormat(value: string): ReportFormat {
+  if (!isReportFormat(value)) {
+    throw new PortcullisError(
+      'USAGE_INVALID',
+      `unknown --format "${value}": expected table, json, sarif, gitlab, codequality, cyclonedx or markdown`,
+    );
+  }
+  return value;
+}
+
+/** `--report sarif=out.sarif` → [format, path]. */
+export function parseReportSpec(spec: string): [ReportFormat, string] {
+  const i = spec.indexOf('=');
+  if (i <= 0 || i === spec.length - 1) {
+    throw new PortcullisError('USAGE_INVALID', `--report takes FORMAT=FILE, got "${spec}"`);
+  }
+  return [toReportFormat(spec.slice(0, i)), spec.slice(i + 1)];
+}
+
+export async function writeOutput(io: CliIo, text: string, path?: string): Promise<void> {
+  if (!path || path === '-') {
+    io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    return;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text.endsWith('\n') ? text : text + '\n');
+}
+
+export function renderOptions(
+  io: CliIo,
+  format: ReportFormat,
+  toFile: boolean,
+  extra: Partial<RenderOptions> = {},
+): RenderOptions {
+  const color = format === 'table' && !toFile && io.stdout.isTTY === true && io.env.NO_COLOR === undefined;
+  return { now: io.now(), newId: randomUUID, toolVersion: TOOL_VERSION, color, ...extra };
+}
+
+/** Renders the main output and every extra `--report FORMAT=FILE`. */
+export async function emitReports(
+  io: CliIo,
+  scan: ScanResult,
+  evaluation: Evaluation,
+  main: { format: ReportFormat; output?: string; reports: string[]; extra?: Partial<RenderOptions> },
+): Promise<void> {
+  const outputs: [ReportFormat, string | undefined][] = [
+    [main.format, main.output],
+    ...main.reports.map(parseReportSpec),
+  ];
+  for (const [format, path] of outputs) {
+    const text = renderReport(
+      format,
+      scan,
+      evaluation,
+      renderOptions(io, format, path !== undefined && path !== '-', main.extra),
+    );
+    await writeOutput(io, text, path);
+  }
+}
+
+/** A one-line progress indicator on stderr, only on a TTY. */
+export function createProgress(
+  io: CliIo,
+  enabled: boolean,
+): {
+  layer: (e: { index: number; bytes: number; total?: number; done: boolean }) => void;
+  done: () => void;
+} {
+  if (!enabled || io.stderr.isTTY !== true) return { layer: () => undefined, done: () => undefined };
+  const state = new Map<number, { bytes: number; total?: number; done: boolean }>();
+  let last = 0;
+  const draw = (force: boolean): void => {
+    const t = Date.now();
+    if (!force && t - last < 100) return;
+    last = t;
+    const parts = [...state.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([i, s]) => {
+        const mb = (s.bytes / 1048576).toFixed(1);
+        const of = s.total ? `/${(s.total / 1048576).toFixed(1)}` : '';
+        return `layer ${i + 1}: ${s.done ? 'done' : `${mb}${of} MB`}`;
+      });
+    io.stderr.write(`\r\x1b[2K${parts.join('  ')}`);
+  };
+  return {
+    layer: (e) => {
+      state.set(e.index, {
+        bytes: e.bytes,
+        ...(e.total !== undefined ? { total: e.total } : {}),
+        done: e.done,
+      });
+      draw(e.done);
+    },
+    done: () => io.stderr.write('\r\x1b[2K'),
+  };
+}

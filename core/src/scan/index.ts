@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import type { ScannerName } from '../analyzers/analyzer.js';
+import {
+  applyOsToPackages,
+  createAnalyzers,
+  detectOs,
+  osvEcosystem,
+  type AnalyzerSettings,
+} from '../analyzers/index.js';
+import type { AnalyzerOptions } from '../analyzers/analyzer.js';
+import type { LayerLimits } from '../layers/index.js';
+import { matchPackages } from '../matchers/index.js';
+import type { SourceOptions } from '../source/index.js';
+import type { ScanResult } from '../types/scan.js';
+import { openVulnDb } from '../vulndb/index.js';
+import { scanImage, type ScanHooks } from './scan.js';
+
+export { scanImage, readImageLayers } from './scan.js';
+export type { ScanHooks, ScanOptions } from './scan.js';
+
+/** The scanners `--scanners` accepts; inventory always runs. */
+export const ALL_SCANNERS: readonly ScannerName[] = [
+  'vuln',
+  'secret',
+  'malware',
+  'baseline',
+  'buildinstruction',
+];
+
+export interface ScanRequest {
+  scanners?: readonly ScannerName[];
+  /** Vulnerability DB; a missing file is a note, not an error (the rest of the scan still runs). */
+  dbPath?: string;
+  ignoreUnfixed?: boolean;
+  source?: SourceOptions;
+  analyzerOptions?: AnalyzerOptions;
+  analyzerSettings?: AnalyzerSettings;
+  layerLimits?: Partial<LayerLimits>;
+  concurrency?: number;
+  onLayerProgress?: Parameters<typeof scanImage>[1]['onLayerProgress'];
+  now?: () => Date;
+}
+
+/** The standard hooks: OS detection and OS package completion from the analyzers, OSV matching from the DB. */
+export function createScanHooks(request: Pick<ScanRequest, 'dbPath' | 'ignoreUnfixed'>): ScanHooks {
+  return {
+    detectOs,
+    applyOs: applyOsToPackages,
+    async matchVulnerabilities(packages, os) {
+      const { dbPath } = request;
+      if (!dbPath || !existsSync(dbPath)) {
+        return {
+          findings: [],
+          notes: [
+            {
+              code: 'DB_NOT_FOUND',
+              message: `no vulnerability DB${dbPath ? ` at ${dbPath}` : ''}: vulnerabilities were not checked (run \`portcullis db update\` or \`portcullis db import\`)`,
+            },
+          ],
+        };
+      }
+      const db = openVulnDb(dbPath);
+      try {
+        const result = matchPackages(db, packages, os, {
+          osvEcosystem,
+          ...(request.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+        });
+        return { ...result, ...(db.builtAt ? { dbBuiltAt: db.builtAt } : {}), dbPath };
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+/** Scans one image with every analyzer and the standard hooks. */
+export async function scan(input: string, request: ScanRequest = {}): Promise<ScanResult> {
+  return scanImage(input, {
+    scanners: new Set(request.scanners ?? ALL_SCANNERS),
+    analyzers: createAnalyzers(request.analyzerSettings),
+    hooks: createScanHooks(request),
+    ...(request.analyzerOptions ? { analyzerOptions: request.analyzerOptions } : {}),
+    ...(request.source ? { source: request.source } : {}),
+    ...(request.layerLimits ? { layerLimits: request.layerLimits } : {}),
+    ...(request.concurrency ? { concurrency: request.concurrency } : {}),
+    ...(request.onLayerProgress ? { onLayerProgress: request.onLayerProgress } : {}),
+    ...(request.now ? { now: request.now } : {}),
+  });
+}

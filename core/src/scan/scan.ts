@@ -1,0 +1,158 @@
+import type { Analyzer, AnalyzerOptions, ScannerName } from '../analyzers/analyzer.js';
+import { wrapError } from '../errors.js';
+import { mergeLayers, readLayer, type LayerContents, type LayerLimits } from '../layers/index.js';
+import { openImage, type ImageSource, type SourceOptions } from '../source/index.js';
+import type { Finding, Note } from '../types/finding.js';
+import type { ImageMeta } from '../types/image.js';
+import type { OsInfo, Package } from '../types/package.js';
+import type { ScanResult } from '../types/scan.js';
+import { analyzeFiles, analyzeWholeImage } from './analyze.js';
+
+/** Post-processing steps the scan needs from the inventory and vulnerability stages. */
+export interface ScanHooks {
+  /** Picks one OS from every candidate the analyzers reported. */
+  detectOs(candidates: { path: string; os: OsInfo }[]): OsInfo | undefined;
+  /** Completes OS packages (ecosystem, purl) once the OS is known. */
+  applyOs(packages: Package[], os: OsInfo | undefined): Package[];
+  /** Matches packages against the vulnerability DB. */
+  matchVulnerabilities?(
+    packages: Package[],
+    os: OsInfo | undefined,
+  ): Promise<{ findings: Finding[]; notes: Note[]; dbBuiltAt?: string; dbPath?: string }>;
+}
+
+export interface ScanOptions {
+  /** Scanner groups to run; `inventory` always runs. */
+  scanners: ReadonlySet<ScannerName>;
+  analyzers: readonly Analyzer[];
+  hooks: ScanHooks;
+  analyzerOptions?: AnalyzerOptions;
+  source?: SourceOptions;
+  layerLimits?: Partial<LayerLimits>;
+  /** Layers read at once (decompression runs on libuv's pool, so this uses several cores). */
+  concurrency?: number;
+  onLayerProgress?: (e: {
+    index: number;
+    digest: string;
+    bytes: number;
+    total?: number;
+    done: boolean;
+  }) => void;
+  /** Injected clock for byte-stable outputs. */
+  now?: () => Date;
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Reads every layer once (several at a time) and merges them in layer order. */
+export async function readImageLayers(
+  source: ImageSource,
+  analyzers: readonly Analyzer[],
+  options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress'>,
+): Promise<LayerContents[]> {
+  const wants = (path: string, header: Parameters<Analyzer['required']>[1]): boolean =>
+    analyzers.some((a) => a.required(path, header));
+  return mapLimit(source.meta.layers, options.concurrency ?? 3, async (layer, index) => {
+    try {
+      const blob = await source.openLayer(layer);
+      const contents = await readLayer(
+        blob,
+        { digest: layer.digest, index },
+        {
+          wants,
+          ...(options.layerLimits ? { limits: options.layerLimits } : {}),
+          onProgress: (bytes) =>
+            options.onLayerProgress?.({
+              index,
+              digest: layer.digest,
+              bytes,
+              ...(layer.size !== undefined ? { total: layer.size } : {}),
+              done: false,
+            }),
+        },
+      );
+      options.onLayerProgress?.({ index, digest: layer.digest, bytes: contents.compressedBytes, done: true });
+      return contents;
+    } catch (err) {
+      throw wrapError(err, `reading layer ${index + 1} (${layer.digest})`, 'LAYER_TAR_INVALID');
+    }
+  });
+}
+
+function imageSummary(meta: ImageMeta, os: OsInfo | undefined): ScanResult['image'] {
+  return {
+    ref: meta.ref,
+    ...(meta.digest ? { digest: meta.digest } : {}),
+    configDigest: meta.configDigest,
+    ...(os ? { os: { family: os.family, version: os.version } } : {}),
+    ...(meta.platform ? { platform: meta.platform } : {}),
+    layers: meta.layers.map((l) => ({
+      digest: l.digest,
+      ...(l.diffId ? { diffId: l.diffId } : {}),
+      ...(l.createdBy ? { createdBy: l.createdBy } : {}),
+    })),
+  };
+}
+
+/**
+ * One scan: source → layers → analyzers → matchers. Returns plain data with every finding unsuppressed;
+ * the policy decides later (and again at admission time).
+ */
+export async function scanImage(input: string, options: ScanOptions): Promise<ScanResult> {
+  const analyzers = options.analyzers.filter(
+    (a) => a.scanner === 'inventory' || options.scanners.has(a.scanner),
+  );
+  const analyzerOptions = options.analyzerOptions ?? {};
+  const source = await openImage(input, options.source);
+  try {
+    const layers = await readImageLayers(source, analyzers, options);
+    const view = mergeLayers(layers, options.layerLimits);
+    const collected = await analyzeFiles(analyzers, view, analyzerOptions);
+    for (const l of layers) collected.notes.push(...l.notes);
+    const os = options.hooks.detectOs(collected.osCandidates);
+    await analyzeWholeImage(analyzers, source.meta, view, os, analyzerOptions, collected);
+    const packages = options.hooks.applyOs(collected.packages, os);
+    if (!os)
+      collected.notes.push({
+        code: 'OS_UNKNOWN',
+        message: 'no OS release file found: OS packages are not matched',
+      });
+    let db: ScanResult['db'];
+    if (options.scanners.has('vuln') && options.hooks.matchVulnerabilities) {
+      const vulns = await options.hooks.matchVulnerabilities(packages, os);
+      collected.findings.push(...vulns.findings);
+      collected.notes.push(...vulns.notes);
+      db = {
+        ...(vulns.dbBuiltAt ? { builtAt: vulns.dbBuiltAt } : {}),
+        ...(vulns.dbPath ? { path: vulns.dbPath } : {}),
+      };
+    }
+    return {
+      schemaVersion: 1,
+      image: imageSummary(source.meta, os),
+      packages,
+      findings: collected.findings,
+      notes: collected.notes,
+      ...(db ? { db } : {}),
+      analyzers: Object.fromEntries(analyzers.map((a) => [a.name, a.version])),
+      scannedAt: (options.now?.() ?? new Date()).toISOString(),
+    };
+  } finally {
+    await source.close();
+  }
+}
