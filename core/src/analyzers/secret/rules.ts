@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { PortcullisError, type Problem } from '../../errors.js';
 import { SEVERITIES, type Severity } from '../../types/finding.js';
+import { createKeywordRegex } from './keyword-trie.js';
 import { checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
 
@@ -73,7 +74,7 @@ export type SecretRule = ContentRule | PathRule;
 export interface SecretRuleSet {
   content: ContentRule[];
   paths: PathRule[];
-  /** One alternation of every keyword, longest first. */
+  /** Every keyword in one trie-shaped regex (see createKeywordRegex). */
   keywordRegex: RegExp;
   /** Keyword → keywords it contains (found for free when it is found). */
   keywordClosure: Map<string, string[]>;
@@ -146,7 +147,7 @@ export function parseSecretRules(docs: { source: string; text: string }[]): Secr
   }
   const keywords = [...new Set(content.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
   const keywordClosure = new Map(keywords.map((k) => [k, keywords.filter((o) => k.includes(o))]));
-  const keywordRegex = new RegExp(keywords.map(escapeRegExp).join('|'), 'g');
+  const keywordRegex = createKeywordRegex(keywords);
   return {
     content,
     paths: rules.filter((r): r is PathRule => r.kind === 'path'),
@@ -276,8 +277,4 @@ function strList(v: unknown, field: string, bad: (m: string) => void): string[] 
     return [];
   }
   return v as string[];
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -20,6 +20,8 @@ export interface SecretMatch {
 
 /** Matches kept per rule and text: a generated file full of keys is one problem, not ten thousand. */
 export const MAX_MATCHES_PER_RULE = 50;
+/** Regex matches examined per rule and text (most rejected as placeholders): bounds hostile files. */
+export const MAX_ATTEMPTS_PER_RULE = 2000;
 /** Shortest value the placeholder filter lets through (`abc` is a placeholder, `pass` is not). */
 const MIN_PLACEHOLDER_CHECKED_LENGTH = 4;
 
@@ -61,7 +63,9 @@ function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch
   const out: SecretMatch[] = [];
   const re = rule.regex;
   re.lastIndex = 0;
+  let attempts = 0;
   for (let m = re.exec(text); m !== null && out.length < MAX_MATCHES_PER_RULE; m = re.exec(text)) {
+    if (++attempts > MAX_ATTEMPTS_PER_RULE) break;
     if (m[0] === '') {
       re.lastIndex++;
       continue;

@@ -12,10 +12,22 @@ export const BINARY_SNIFF_BYTES = 8 * 1024;
 /** Virtual path the image config strings are scanned as (so `.env`-style rules apply to `ENV`). */
 const CONFIG_VIRTUAL_PATH = '/image-config.env';
 
-// Kernel views, package-owned system binaries and libraries, docs and locale data: secrets there come
-// from distribution packages, not the image author, and reading them would slow every scan.
-const SKIP_DIRS =
-  /^\/(proc|sys|dev)\/|^\/(usr\/)?s?bin\/|^\/usr\/lib\/[a-z0-9_]+-linux-[a-z]+\/|^\/usr\/share\/(doc|man|info|locale|i18n|zoneinfo|mime|icons|fonts)\/|^\/usr\/include\/|^\/var\/lib\/dpkg\/info\/.*\.(md5sums|list)$/;
+// Kernel views and package-managed trees (system binaries and libraries, package databases, docs,
+// locale and terminal data, the distribution's Perl/Python libraries): secrets there come from
+// distribution packages, not the image author, and reading them would slow every scan.
+// /var/cache/debconf stays in: its passwords.dat holds answers typed during the build.
+const SKIP_DIRS = new RegExp(
+  [
+    '^/(proc|sys|dev)/',
+    '^/(usr/)?s?bin/',
+    '^/(usr/)?lib(32|64|x32)?/[a-z0-9_]+-linux-[a-z]+/',
+    '^/usr/lib/(apt|locale|terminfo|dpkg|python3(\\.[0-9]{1,3})?|perl[0-9.]{0,8})/',
+    '^/usr/share/(doc|man|info|locale|i18n|zoneinfo|mime|icons|fonts|common-licenses|perl5?|keyrings|gcc|bash-completion|lintian|debconf|dpkg|terminfo|X11)/',
+    '^/usr/include/',
+    '^/var/lib/(dpkg|apt|rpm|yum|dnf)/',
+    '^/lib/apk/db/',
+  ].join('|'),
+);
 const SKIP_EXTENSIONS =
   /\.(so(\.\d{1,6}){0,4}|a|o|ko|pyc|pyo|class|jar|war|ear|whl|egg|gem|zip|gz|tgz|bz2|xz|zst|lz4|7z|rar|tar|deb|rpm|apk|png|jpe?g|gif|bmp|ico|webp|svgz|ttf|otf|woff2?|eot|mp[34]|mov|avi|wav|ogg|flac|pdf|mo|gmo|db|sqlite3?|wasm|node|exe|dll|dylib|bin|dat|pack|idx)$/i;
 

@@ -20,6 +20,8 @@ export interface ValidationResult {
 
 /** How far past a PEM header the body is looked for. */
 const PEM_WINDOW = 16 * 1024;
+/** Characters after a PEM header examined for armor headers and the start of the body. */
+const PEM_HEAD = 2048;
 /** Shortest base64 body accepted as a real key: placeholders (`xxx`, `...`) are shorter or not base64. */
 const MIN_KEY_BODY = 16;
 
@@ -41,7 +43,9 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
   const window = text.slice(start, start + PEM_WINDOW);
   const endAt = window.indexOf('-----END');
   // keys embedded in JSON/YAML strings carry literal "\n" escapes instead of newlines
-  const lines = (endAt === -1 ? window : window.slice(0, endAt)).split(/\\r\\n|\\n|\r?\n/);
+  // the first body lines are enough to judge the key; never split the whole window
+  const head = window.slice(0, Math.min(endAt === -1 ? window.length : endAt, PEM_HEAD));
+  const lines = head.split(/\\r\\n|\\n|\r?\n/);
   let body = '';
   let encrypted = /ENCRYPTED/.test(match[0]);
   for (const rawLine of lines) {
@@ -53,7 +57,7 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
     }
     if (!/^[A-Za-z0-9+/=]{1,200}$/.test(line)) break;
     body += line;
-    if (body.length > 4096) break;
+    if (body.length >= 256) break;
   }
   const kind = match.groups?.kind ?? '';
   let ok: boolean;
