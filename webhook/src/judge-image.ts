@@ -142,7 +142,7 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
       image,
       digest,
       outcome: 'failure',
-      summary: `could not check ${label(image, digest)}: verdict store unavailable`,
+      summary: `could not check ${label(image, digest)}: verdict store unavailable (${(err as Error).message})`,
       details: [],
       basis: 'failure',
     };

@@ -1,0 +1,260 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMemoryStore,
+  createRedisStore,
+  createSqliteStore,
+  createVerdictStore,
+  type VerdictStore,
+} from '../../webhook/src/index.js';
+import { skipReason } from '../helpers/env.js';
+import {
+  MIN_DIGEST,
+  MULTI_DIGEST,
+  freePort,
+  podRequest,
+  readScan,
+  testApp,
+  toReview,
+  toStored,
+} from './helpers.js';
+
+const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
+const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
+
+/** The same contract for every store. */
+function storeContract(name: string, open: () => Promise<VerdictStore> | VerdictStore): void {
+  describe(`${name} store`, () => {
+    it('stores and returns scans by digest, and misses unknown digests', async () => {
+      const s = await open();
+      await s.put(toStored(readScan('multi')));
+      const got = await s.get(MULTI_DIGEST);
+      expect(got?.scan.findings.map((f) => f.id)).toEqual(readScan('multi').findings.map((f) => f.id));
+      expect(got?.scannedAt).toBe('2026-11-27T15:52:00Z');
+      expect(await s.get(MIN_DIGEST)).toBeUndefined();
+      await s.ping();
+      await s.close();
+    });
+
+    it('claims a key once', async () => {
+      const s = await open();
+      const key = `jti:test:${Math.random()}`;
+      expect(await s.claimOnce(key, 60)).toBe(true);
+      expect(await s.claimOnce(key, 60)).toBe(false);
+      expect(await s.claimOnce(`${key}-other`, 60)).toBe(true);
+      await s.close();
+    });
+  });
+}
+
+storeContract('memory', () => createMemoryStore());
+
+describe('memory and sqlite claims expire', () => {
+  it('frees a claimed key after its TTL', async () => {
+    let t = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'pc-claims-'));
+    for (const s of [
+      createMemoryStore({ now: () => t }),
+      createSqliteStore(join(dir, 'c.sqlite'), { now: () => t }),
+    ]) {
+      t = 0;
+      expect(await s.claimOnce('k', 10)).toBe(true);
+      t = 9_000;
+      expect(await s.claimOnce('k', 10)).toBe(false);
+      t = 10_001;
+      expect(await s.claimOnce('k', 10)).toBe(true);
+      await s.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('sqlite store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-sqlite-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  storeContract('sqlite', () => createSqliteStore(join(dir, `s-${Math.random()}.sqlite`)));
+
+  it('survives a restart: a new app on the same file decides from the stored scan', async () => {
+    const path = join(dir, 'restart.sqlite');
+    const first = createVerdictStore({ kind: 'sqlite', path });
+    await first.put(toStored(readScan('multi')));
+    await first.claimOnce('jti:x', 3600);
+    await first.close();
+    const second = createSqliteStore(path);
+    const { app } = testApp(second);
+    const res = await request(app)
+      .post('/validate')
+      .send(toReview(podRequest([MULTI])))
+      .expect(200);
+    expect(res.body.response.allowed).toBe(false);
+    expect(res.body.response.status.message).toContain('PCS-SECRET-PRIVATE-KEY');
+    expect(await second.claimOnce('jti:x', 3600)).toBe(false);
+    await second.close();
+  });
+
+  it('treats a corrupt row as a miss, and a closed database as a store failure', async () => {
+    const path = join(dir, 'corrupt.sqlite');
+    const s = createSqliteStore(path);
+    const db = new Database(path);
+    db.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)').run(
+      MIN_DIGEST,
+      'x',
+      '{not json',
+    );
+    db.close();
+    expect(await s.get(MIN_DIGEST)).toBeUndefined();
+    await s.close();
+    await expect(s.get(MIN_DIGEST)).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
+  });
+
+  it('refuses a path it cannot open', () => {
+    expect(() => createSqliteStore('/nonexistent-dir/x/y.sqlite')).toThrow(/opening verdict store/);
+  });
+});
+
+const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
+  'redis store (real redis-server)',
+  () => {
+    let port = 0;
+    let redis: ChildProcess | undefined;
+    const stores: VerdictStore[] = [];
+
+    async function startRedis(): Promise<void> {
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      redis = child;
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+        child.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Ready to accept connections')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
+      });
+    }
+
+    async function stopRedis(): Promise<void> {
+      const child = redis;
+      if (!child || child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    }
+
+    beforeAll(async () => {
+      port = await freePort();
+      await startRedis();
+    });
+    afterAll(async () => {
+      for (const s of stores) await s.close();
+      await stopRedis();
+    });
+
+    const open = (keyPrefix = 'test:'): VerdictStore => {
+      const s = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix, commandTimeoutMs: 300 });
+      stores.push(s);
+      return s;
+    };
+
+    async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
+      for (let i = 0; i < 200; i++) {
+        if (await fn().catch(() => false)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    }
+
+    it('satisfies the store contract', async () => {
+      const s = open();
+      await until(async () => (await s.ping(), true), 'redis connection');
+      await s.put(toStored(readScan('multi')));
+      expect((await s.get(MULTI_DIGEST))?.scan.findings.length).toBe(readScan('multi').findings.length);
+      expect(await s.get(MIN_DIGEST)).toBeUndefined();
+      expect(await s.claimOnce('jti:r', 60)).toBe(true);
+      expect(await s.claimOnce('jti:r', 60)).toBe(false);
+    });
+
+    it('shares verdicts between two instances, fails closed within the deadline while Redis is down, and recovers', async () => {
+      const settings = {
+        deadlineMs: 1500,
+        storeTimeoutMs: 400,
+        scanBudgetMs: 1000,
+        timeoutSeconds: 5,
+        unknown: 'deny',
+      };
+      const storeA = open('shared:');
+      const storeB = open('shared:');
+      await until(async () => (await storeA.ping(), await storeB.ping(), true), 'redis connections');
+      // Instance A scans an unknown image; instance B (no scanner) decides from what A stored.
+      const a = testApp(storeA, settings, { scanImage: async () => readScan('multi') });
+      const b = testApp(storeB, settings);
+      const first = await request(a.app)
+        .post('/validate')
+        .send(toReview(podRequest([MULTI])));
+      expect(first.body.response.status.message).toContain('a scan was queued');
+      await a.queue.idle();
+      const fromB = await request(b.app)
+        .post('/validate')
+        .send(toReview(podRequest([MULTI])));
+      expect(fromB.body.response.allowed).toBe(false);
+      expect(fromB.body.response.status.message).toContain('PCS-MALWARE-EICAR');
+      await storeA.put(toStored(readScan('min')));
+      expect(
+        (
+          await request(b.app)
+            .post('/validate')
+            .send(toReview(podRequest([MIN])))
+        ).body.response.allowed,
+      ).toBe(true);
+
+      await stopRedis();
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const t0 = Date.now();
+          const res = await request(i % 2 ? a.app : b.app)
+            .post('/validate')
+            .send(toReview(podRequest([MIN])));
+          return {
+            allowed: res.body.response.allowed as boolean,
+            code: res.body.response.status?.code,
+            ms: Date.now() - t0,
+          };
+        }),
+      );
+      expect(answers.filter((x) => x.allowed)).toEqual([]);
+      expect(new Set(answers.map((x) => x.code))).toEqual(new Set([503]));
+      // Every answer came before the apiserver's timeout (timeoutSeconds), the bound that matters.
+      expect(Math.max(...answers.map((x) => x.ms))).toBeLessThan(5000);
+      await request(b.app).get('/readyz').expect(503);
+
+      await startRedis();
+      await until(
+        async () => (await request(b.app).get('/readyz')).status === 200,
+        'readiness after restart',
+      );
+      // Redis ran without persistence: the data is gone, so the image is unknown again until it is stored anew.
+      await until(async () => (await storeA.put(toStored(readScan('min'))), true), 'store A reconnect');
+      const after = await request(b.app)
+        .post('/validate')
+        .send(toReview(podRequest([MIN])));
+      expect(after.body.response.allowed).toBe(true);
+    });
+  },
+);
