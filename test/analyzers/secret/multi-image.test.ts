@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scan } from '../../../core/src/scan/index.js';
+import { haveTestImages, NO_IMAGES_REASON, skipReason, TEST_IMAGES } from '../../helpers/env.js';
+
+const PLANTED = [
+  'LTAI5tQz8vRmXw3YbNc7KpLd',
+  'Hn4Ks9TqWv2XyZ7bRm3PcLd8FgJ6Et',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'MIIEpAIBAAKCAQEAfakefake',
+];
+
+describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
+  'secret and malware analyzers on the multi image',
+  () => {
+    it('report the planted key, cloud keys, EICAR and miner config from layer 2, redacted', async () => {
+      const result = await scan(`oci-archive:${join(TEST_IMAGES, 'oci-multi.tar')}`, {
+        scanners: ['secret', 'malware'],
+      });
+      const risky = result.findings.filter(
+        (f) => f.type === 'sensitive-file' || f.type === 'malicious-sample',
+      );
+      const byPath = risky.map((f) => `${f.id} ${f.location.path ?? f.location.source}`).sort();
+      expect(byPath).toEqual(
+        expect.arrayContaining([
+          'secret-private-key /root/.ssh/id_rsa',
+          'secret-alibaba-access-key-pair /app/config/oss.yaml',
+          'secret-aws-secret-access-key /app/.env',
+          'malware-eicar-test-file /opt/miner/eicar.com',
+          'malware-xmrig-config /opt/miner/config.json',
+        ]),
+      );
+      const layer2 = result.image.layers[1]?.digest;
+      for (const f of risky.filter((f) => f.location.path)) expect(f.location.layerDigest).toBe(layer2);
+      expect(risky.find((f) => f.id === 'secret-aws-secret-access-key')).toMatchObject({
+        severity: 'low',
+        title: expect.stringMatching(/example key/),
+      });
+      const json = JSON.stringify(result);
+      for (const value of PLANTED) expect(json).not.toContain(value);
+    });
+  },
+);
