@@ -1,0 +1,67 @@
+import { PortcullisError } from '../errors.js';
+import type { Evaluation, ScanResult } from '../types/scan.js';
+import { renderCodeQuality } from './codequality.js';
+import { renderCycloneDx } from './cyclonedx.js';
+import { renderGitlab } from './gitlab.js';
+import { renderJson } from './json.js';
+import { renderMarkdown } from './markdown.js';
+import { REPORT_FORMATS } from './options.js';
+import type { RenderOptions, ReportFormat } from './options.js';
+import { renderSarif } from './sarif.js';
+import { renderTable } from './table.js';
+
+export { REPORT_FORMATS } from './options.js';
+export type { RenderOptions, ReportFormat } from './options.js';
+export { remediationFor } from './remediation.js';
+export type { PackageRemediation, Remediation } from './remediation.js';
+export { toGitlabTime, GITLAB_CS_SCHEMA_VERSION } from './gitlab.js';
+export { SARIF_SCHEMA_URI } from './sarif.js';
+export { IMAGE_URI_BASE, toReportLocation, toFingerprint } from './locations.js';
+export type { ReportLocation } from './locations.js';
+export {
+  renderCodeQuality,
+  renderCycloneDx,
+  renderGitlab,
+  renderJson,
+  renderMarkdown,
+  renderSarif,
+  renderTable,
+};
+
+const RENDERERS: Record<
+  ReportFormat,
+  (scan: ScanResult, evaluation: Evaluation, opts: RenderOptions) => string
+> = {
+  table: renderTable,
+  json: renderJson,
+  sarif: renderSarif,
+  gitlab: renderGitlab,
+  codequality: renderCodeQuality,
+  cyclonedx: renderCycloneDx,
+  markdown: renderMarkdown,
+};
+
+/** True for a format name `renderReport` accepts. */
+export function isReportFormat(s: string): s is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(s);
+}
+
+/**
+ * Renders a scan and its evaluation in one format. Pure: the same inputs (clock and ids included) give the same
+ * bytes. Throws `REPORT_FORMAT_UNKNOWN` for an unknown format name.
+ */
+export function renderReport(
+  format: ReportFormat,
+  scan: ScanResult,
+  evaluation: Evaluation,
+  opts: RenderOptions,
+): string {
+  const render = (RENDERERS as Partial<Record<string, typeof renderJson>>)[format];
+  if (!render) {
+    throw new PortcullisError(
+      'REPORT_FORMAT_UNKNOWN',
+      `unknown report format "${String(format)}": expected one of ${REPORT_FORMATS.join(', ')}`,
+    );
+  }
+  return render(scan, evaluation, opts);
+}

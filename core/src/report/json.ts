@@ -1,0 +1,99 @@
+import type { Finding } from '../types/finding.js';
+import type { Evaluation, ScanResult } from '../types/scan.js';
+import type { RenderOptions } from './options.js';
+import { remediationFor } from './remediation.js';
+import { selectFindings } from './select.js';
+
+/**
+ * The stable JSON report (DESIGN.md "Public contract", schemaVersion 1). Only the fields the contract names are
+ * written (plus verdict `warnings`/`counts` and top-level `remediation`, which are additive); unknown values are
+ * `null` so every key is always present.
+ */
+export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: RenderOptions): string {
+  const v = evaluation.verdict;
+  const report = {
+    schemaVersion: 1,
+    image: {
+      ref: scan.image.ref,
+      digest: scan.image.digest ?? null,
+      configDigest: scan.image.configDigest,
+      os: scan.image.os ? { family: scan.image.os.family, version: scan.image.os.version } : null,
+      layers: scan.image.layers.map((l) => ({
+        digest: l.digest,
+        diffId: l.diffId ?? null,
+        createdBy: l.createdBy ?? null,
+      })),
+    },
+    packages: scan.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      ecosystem: p.ecosystem,
+      purl: p.purl,
+      ...(p.sourceName !== undefined && { sourceName: p.sourceName }),
+      layerDigest: p.layerDigest,
+      path: p.path,
+    })),
+    findings: selectFindings(evaluation.findings, opts, true).map(toJsonFinding),
+    verdict: {
+      decision: v.decision,
+      reasons: [...v.reasons],
+      policyDigest: v.policyDigest,
+      dbBuiltAt: v.dbBuiltAt ?? null,
+      warnings: [...v.warnings],
+      counts: {
+        byType: { ...pickNumbers(v.counts.byType) },
+        bySeverity: { ...pickNumbers(v.counts.bySeverity) },
+        suppressed: v.counts.suppressed,
+      },
+    },
+    remediation: remediationFor(evaluation, scan),
+    notes: scan.notes.map((n) => ({
+      code: n.code,
+      message: n.message,
+      ...(n.path !== undefined && { path: n.path }),
+      ...(n.layerDigest !== undefined && { layerDigest: n.layerDigest }),
+    })),
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** Copies only numeric counts, so nothing but numbers can travel through the counts objects. */
+function pickNumbers(o: Partial<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(o)) if (typeof n === 'number') out[k] = n;
+  return out;
+}
+
+function toJsonFinding(f: Finding): Record<string, unknown> {
+  const l = f.location;
+  return {
+    type: f.type,
+    id: f.id,
+    severity: f.severity,
+    title: f.title,
+    location: {
+      ...(l.layerDigest !== undefined && { layerDigest: l.layerDigest }),
+      ...(l.path !== undefined && { path: l.path }),
+      ...(l.line !== undefined && { line: l.line }),
+    },
+    ...(f.package && {
+      package: {
+        name: f.package.name,
+        version: f.package.version,
+        ...(f.package.fixedVersion !== undefined && { fixedVersion: f.package.fixedVersion }),
+        ecosystem: f.package.ecosystem,
+        purl: f.package.purl,
+      },
+    }),
+    ...(f.evidence !== undefined && { evidence: f.evidence }),
+    ...(f.suppressedBy && {
+      suppressedBy: {
+        index: f.suppressedBy.index,
+        reason: f.suppressedBy.reason,
+        ...(f.suppressedBy.owner !== undefined && { owner: f.suppressedBy.owner }),
+        ...(f.suppressedBy.ticket !== undefined && { ticket: f.suppressedBy.ticket }),
+        ...(f.suppressedBy.expires !== undefined && { expires: f.suppressedBy.expires }),
+      },
+    }),
+  };
+}
