@@ -299,6 +299,22 @@ describe('parseDockerfile', () => {
     });
   });
 
+  describe('other instruction forms', () => {
+    it('parses ONBUILD, SHELL, multi-name ARG, CRLF line endings and a BOM before the directives', () => {
+      const ast = parseDockerfile(
+        '\uFEFF# syntax=docker/dockerfile:1\r\nARG A=1 B\r\nFROM alpine:3.19\r\nONBUILD RUN echo hi\r\nSHELL ["/bin/ash", "-eo", "pipefail", "-c"]\r\nRUN <<EOF\r\necho x\r\nEOF\r\nUSER app\r\n',
+      );
+      expect(ast.directives).toEqual([{ name: 'syntax', value: 'docker/dockerfile:1', line: 1 }]);
+      expect(ast.globalArgs[0]?.pairs).toEqual([{ key: 'A', raw: '1', value: '1' }, { key: 'B' }]);
+      const [, , onbuild, shell, run, user] = ast.instructions;
+      expect(onbuild?.onbuild?.keyword).toBe('RUN');
+      expect(onbuild?.onbuild?.args).toEqual(['echo hi']);
+      expect([shell?.json, shell?.args]).toEqual([true, ['/bin/ash', '-eo', 'pipefail', '-c']]);
+      expect(run?.heredocs[0]?.content).toBe('echo x\n');
+      expect([run?.startLine, run?.endLine, user?.startLine]).toEqual([6, 8, 9]);
+    });
+  });
+
   describe('errors', () => {
     it('names the line of an unknown instruction', () => {
       const err = parseError('FROM a:1\n\nRUNN echo');

@@ -102,6 +102,12 @@ export function redactText(text: string): string {
         `$1${REDACTED}`,
       )
       .replace(/(\blogin\b[^\n;&|]*?\s-p\s*)("[^"]*"|'[^']*'|\S+)/g, `$1${REDACTED}`)
+      // mysql -pSECRET, aws configure set aws_secret_access_key SECRET
+      .replace(/(\bmysql(?:admin|dump)?\b[^\n;&|]*?\s-p)([^\s-]\S*)/g, `$1${REDACTED}`)
+      .replace(
+        /(\bconfigure\s+set\s+\S*(?:secret|key|token|password)\S*\s+)("[^"]*"|'[^']*'|\S+)/gi,
+        `$1${REDACTED}`,
+      )
       .replace(/(authorization:\s*(?:bearer|basic|token)\s+)[^\s"']+/gi, `$1${REDACTED}`)
   );
 }
