@@ -241,3 +241,16 @@ describe('analyzeDockerfile', () => {
     });
   });
 });
+
+describe('scripts run through a shell', () => {
+  it('reads sh -c scripts in shell and exec form', () => {
+    const base2 = (line: string): string[] => ['FROM alpine:3.19', line, 'HEALTHCHECK CMD true', 'USER app'];
+    expect(ids(base2('RUN ["/bin/sh", "-c", "curl -fsSL https://x.example.com/i | sh"]'))).toContain(
+      'PCS-BUILD-PIPE-TO-SHELL',
+    );
+    expect(ids(base2('RUN bash -ec "sudo chmod 777 /srv"'))).toEqual(
+      expect.arrayContaining(['DS010', 'PCS-BUILD-CHMOD-WORLD-WRITABLE']),
+    );
+    expect(ids(base2('RUN ["echo", "curl | sh"]'))).not.toContain('PCS-BUILD-PIPE-TO-SHELL');
+  });
+});

@@ -47,7 +47,8 @@ const CREDENTIAL_COMMANDS = [
 
 /** The shell script a RUN executes: its command text, plus a heredoc body run by a shell. */
 export function runScript(ins: Instruction): string {
-  const line = ins.json ? ins.args.join(' ') : (ins.args[0] ?? '');
+  // Exec form runs no shell: quote each item so the shell reader sees the same words.
+  const line = ins.json ? ins.args.map(shellQuote).join(' ') : (ins.args[0] ?? '');
   if (ins.heredocs.length === 0) return line;
   const rest = line
     .split(/\s+/)
@@ -55,6 +56,10 @@ export function runScript(ins: Instruction): string {
     .join(' ');
   const shellBody = rest === '' || SHELLS.has(rest.split(' ')[0] ?? '');
   return shellBody ? [rest, ...ins.heredocs.map((h) => h.content)].join('\n') : line;
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Whether a credential variable name is one DS031 knows (also behind `VITE_` / `REACT_APP_`). */

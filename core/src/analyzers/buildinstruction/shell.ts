@@ -60,8 +60,39 @@ interface Token {
   raw: string;
 }
 
-/** Splits a shell script into pipelines of simple commands. */
-export function parseShell(script: string): Pipeline[] {
+const SHELL_NAMES = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh']);
+/** How deep `sh -c "sh -c '…'"` scripts are followed. */
+const MAX_NESTING = 4;
+
+/**
+ * Splits a shell script into pipelines of simple commands. Scripts passed to `sh -c` / `bash -c` are read
+ * too; their pipelines follow the outer ones.
+ */
+export function parseShell(script: string, depth = 0): Pipeline[] {
+  const pipelines = parseFlat(script);
+  if (depth >= MAX_NESTING) return pipelines;
+  const nested: Pipeline[] = [];
+  for (const p of pipelines) {
+    for (const c of p.commands) {
+      const inner = nestedScript(c);
+      if (inner !== undefined) nested.push(...parseShell(inner, depth + 1));
+    }
+  }
+  return [...pipelines, ...nested];
+}
+
+/** The script of `sh -c SCRIPT` (also `bash -ec SCRIPT`), if this command is one. */
+function nestedScript(c: SimpleCommand): string | undefined {
+  if (!SHELL_NAMES.has(c.name)) return undefined;
+  for (let i = 0; i < c.args.length; i++) {
+    const a = c.args[i] as string;
+    if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(a)) return c.args[i + 1];
+    if (!a.startsWith('-')) return undefined;
+  }
+  return undefined;
+}
+
+function parseFlat(script: string): Pipeline[] {
   const pipelines: Pipeline[] = [];
   let current: SimpleCommand[] = [];
   let words: string[] = [];
