@@ -1,0 +1,147 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { request as undiciRequest } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ScanResult } from '../../core/src/types/index.js';
+import {
+  createCachingResolver,
+  createHeadDigestResolver,
+  createMemoryStore,
+  type DigestResolver,
+} from '../../webhook/src/index.js';
+import { TEST_REGISTRY, skipReason } from '../helpers/env.js';
+import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
+
+const registryUp = await undiciRequest(`http://${TEST_REGISTRY}/v2/`, { headersTimeout: 2000 })
+  .then(async (r) => (await r.body.dump(), r.statusCode === 200))
+  .catch(() => false);
+const NO_REGISTRY = `no registry at ${TEST_REGISTRY}: run \`bash scripts/test-images.sh registry-start\` (CI does)`;
+
+describe.skipIf(!registryUp && skipReason(NO_REGISTRY))(
+  'digest resolution against the loopback registry',
+  () => {
+    const head = createHeadDigestResolver({ timeoutMs: 3000 });
+
+    it('resolves OCI and Docker v2 tags to their manifest digests', async () => {
+      expect(await head.resolveDigest(`${TEST_REGISTRY}/fixtures/debian:multi`)).toBe(MULTI_DIGEST);
+      expect(await head.resolveDigest(`${TEST_REGISTRY}/fixtures/debian:min`)).toBe(MIN_DIGEST);
+      expect(await head.resolveDigest(`${TEST_REGISTRY}/fixtures/debian-v2s2:multi`)).toMatch(
+        /^sha256:[a-f0-9]{64}$/,
+      );
+    });
+
+    it('reports a missing tag as REGISTRY_NOT_FOUND and a dead registry as REGISTRY_UNAVAILABLE', async () => {
+      await expect(head.resolveDigest(`${TEST_REGISTRY}/fixtures/debian:nope`)).rejects.toMatchObject({
+        code: 'REGISTRY_NOT_FOUND',
+      });
+      await expect(head.resolveDigest('127.0.0.1:1/fixtures/debian:min')).rejects.toMatchObject({
+        code: 'REGISTRY_UNAVAILABLE',
+      });
+    });
+
+    it('admits by tag: multi denied and min allowed after resolving through the registry', async () => {
+      const store = createMemoryStore();
+      await store.put(toStored(readScan('multi')));
+      await store.put(toStored(readScan('min')));
+      const { app } = testApp(store);
+      const deny = await request(app)
+        .post('/validate')
+        .send(toReview(podRequest([`${TEST_REGISTRY}/fixtures/debian:multi`])));
+      expect(deny.body.response.allowed).toBe(false);
+      expect(deny.body.response.status.message).toContain(
+        `image ${TEST_REGISTRY}/fixtures/debian:multi (sha256:0720cff0902d) denied`,
+      );
+      const allow = await request(app)
+        .post('/validate')
+        .send(toReview(podRequest([`${TEST_REGISTRY}/fixtures/debian:min`])));
+      expect(allow.body.response.allowed).toBe(true);
+      const missing = await request(app)
+        .post('/validate')
+        .send(toReview(podRequest([`${TEST_REGISTRY}/fixtures/debian:nope`])));
+      expect(missing.body.response.status.message).toContain('not found in its registry');
+    });
+
+    it('queues a scan of an unknown tag pinned to the digest it resolved to', async () => {
+      const scanImage = vi.fn(async (): Promise<ScanResult> => readScan('multi'));
+      const t = testApp(createMemoryStore(), { unknown: 'deny' }, { scanImage });
+      await request(t.app)
+        .post('/validate')
+        .send(toReview(podRequest([`${TEST_REGISTRY}/fixtures/debian:multi`])));
+      await t.queue.idle();
+      expect(scanImage).toHaveBeenCalledWith(
+        `${TEST_REGISTRY}/fixtures/debian:multi@${MULTI_DIGEST}`,
+        MULTI_DIGEST,
+      );
+    });
+  },
+);
+
+describe('digest cache', () => {
+  it('caches tag answers for the TTL, coalesces concurrent lookups, and never asks for digest references', async () => {
+    let t = 0;
+    const inner = { resolveDigest: vi.fn(async () => `sha256:${'1'.repeat(64)}`) } satisfies DigestResolver;
+    const cached = createCachingResolver(inner, { ttlMs: 1000, maxEntries: 2, now: () => t });
+    await Promise.all([cached.resolveDigest('nginx:1'), cached.resolveDigest('docker.io/library/nginx:1')]);
+    expect(inner.resolveDigest).toHaveBeenCalledTimes(1);
+    t = 999;
+    await cached.resolveDigest('nginx:1');
+    expect(inner.resolveDigest).toHaveBeenCalledTimes(1);
+    t = 1001;
+    await cached.resolveDigest('nginx:1');
+    expect(inner.resolveDigest).toHaveBeenCalledTimes(2);
+    expect(await cached.resolveDigest(`nginx@sha256:${'2'.repeat(64)}`)).toBe(`sha256:${'2'.repeat(64)}`);
+    expect(inner.resolveDigest).toHaveBeenCalledTimes(2);
+    await cached.resolveDigest('a:1');
+    await cached.resolveDigest('b:1');
+    expect(cached.size()).toBe(2);
+  });
+});
+
+describe('HEAD resolver protocol', () => {
+  let server: Server;
+  let host = '';
+  const seen: { method?: string; accept?: string; auth?: string; url?: string }[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({
+        method: req.method,
+        accept: req.headers.accept,
+        auth: req.headers.authorization,
+        url: req.url,
+      });
+      if (req.url?.startsWith('/token')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ token: 'tok123' }));
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer tok123') {
+        res.statusCode = 401;
+        res.setHeader(
+          'www-authenticate',
+          `Bearer realm="http://${host}/token",service="reg",scope="repository:team/app:pull"`,
+        );
+        res.end();
+        return;
+      }
+      res.setHeader('docker-content-digest', `sha256:${'3'.repeat(64)}`);
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('sends HEAD with every manifest Accept type and follows a bearer-token challenge', async () => {
+    const digest = await createHeadDigestResolver().resolveDigest(`${host}/team/app:1.2`);
+    expect(digest).toBe(`sha256:${'3'.repeat(64)}`);
+    expect(seen[0]).toMatchObject({ method: 'HEAD', url: '/v2/team/app/manifests/1.2' });
+    for (const t of ['oci.image.index', 'oci.image.manifest', 'manifest.list.v2', 'distribution.manifest.v2'])
+      expect(seen[0]?.accept).toContain(t);
+    expect(seen[1]).toMatchObject({
+      method: 'GET',
+      url: '/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull',
+    });
+    expect(seen[2]).toMatchObject({ method: 'HEAD', auth: 'Bearer tok123' });
+  });
+});

@@ -1,0 +1,226 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMemoryStore,
+  parseWebhookConfig,
+  silentLogger,
+  startWebhookServer,
+  type WebhookServer,
+} from '../../webhook/src/index.js';
+import {
+  MIN_DIGEST,
+  MULTI_DIGEST,
+  NOW,
+  admissionRequests,
+  podRequest,
+  readScan,
+  realPolicyEngine,
+  toReview,
+  toStored,
+} from './helpers.js';
+
+const openssl = (dir: string, ...args: string[]): void => {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+};
+
+/** A CA and a serving cert for 127.0.0.1 and the in-cluster Service name, made with openssl. */
+function makeCerts(dir: string, prefix: string): { ca: string; cert: string; key: string } {
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${prefix}ca.key`,
+    '-out',
+    `${prefix}ca.crt`,
+    '-subj',
+    `/CN=${prefix}test-ca`,
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  openssl(
+    dir,
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${prefix}tls.key`,
+    '-out',
+    `${prefix}tls.csr`,
+    '-subj',
+    '/CN=portcullis-webhook.portcullis.svc',
+  );
+  writeFileSync(
+    join(dir, `${prefix}ext.cnf`),
+    'subjectAltName=DNS:portcullis-webhook.portcullis.svc,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    `${prefix}tls.csr`,
+    '-CA',
+    `${prefix}ca.crt`,
+    '-CAkey',
+    `${prefix}ca.key`,
+    '-CAcreateserial',
+    '-out',
+    `${prefix}tls.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    `${prefix}ext.cnf`,
+  );
+  return {
+    ca: readFileSync(join(dir, `${prefix}ca.crt`), 'utf8'),
+    cert: join(dir, `${prefix}tls.crt`),
+    key: join(dir, `${prefix}tls.key`),
+  };
+}
+
+/** SHA-256 fingerprint of the certificate the server presents. */
+function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const fp = s.getPeerCertificate().fingerprint256;
+      s.end();
+      resolve(fp);
+    });
+    s.once('error', reject);
+  });
+}
+
+describe('HTTPS end to end', () => {
+  let dir: string;
+  let first: { ca: string; cert: string; key: string };
+  let server: WebhookServer;
+  let agent: Agent;
+  const store = createMemoryStore();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pc-https-'));
+    first = makeCerts(dir, 'a-');
+    // The server reads fixed paths, as it would from a mounted Secret.
+    renameSync(first.cert, join(dir, 'tls.crt'));
+    renameSync(first.key, join(dir, 'tls.key'));
+    await store.put(toStored(readScan('multi')));
+    await store.put(toStored(readScan('min')));
+    const config = parseWebhookConfig({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+      logLevel: 'error',
+      unknown: 'deny',
+    });
+    server = await startWebhookServer(config, {
+      policy: realPolicyEngine(),
+      store,
+      logger: silentLogger,
+      now: () => NOW,
+      resolver: { resolveDigest: async () => `sha256:${'e'.repeat(64)}` },
+    });
+    agent = new Agent({ connect: { ca: first.ca } });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = async (body: unknown, path = '/validate') => {
+    const res = await request(`https://127.0.0.1:${server.port}${path}?timeout=10s`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+
+  it.each(admissionRequests())(
+    'answers %s over TLS with a v1 AdmissionReview echoing the uid',
+    async (_name, req) => {
+      const { status, body } = await post(toReview(req));
+      expect(status).toBe(200);
+      expect(body.apiVersion).toBe('admission.k8s.io/v1');
+      expect(body.kind).toBe('AdmissionReview');
+      expect(body.response.uid).toBe(req.uid);
+      expect(body.response.patch).toBeUndefined();
+      expect(typeof body.response.allowed).toBe('boolean');
+      if (!body.response.allowed) expect(body.response.status.message).toContain('has not been scanned yet');
+    },
+  );
+
+  it('denies multi and allows min over TLS', async () => {
+    const deny = await post(toReview(podRequest([`r.example/a@${MULTI_DIGEST}`])));
+    expect(deny.body.response.allowed).toBe(false);
+    expect(deny.body.response.status.message).toContain('PCS-SECRET-PRIVATE-KEY');
+    const allow = await post(toReview(podRequest([`r.example/a@${MIN_DIGEST}`])));
+    expect(allow.body.response.allowed).toBe(true);
+  });
+
+  it('answers a malformed review with 400 over TLS', async () => {
+    const { status, body } = await post({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {},
+    });
+    expect(status).toBe(400);
+    expect(body.code).toBe('WEBHOOK_REVIEW_INVALID');
+  });
+
+  it('is refused by a client that does not trust its CA', async () => {
+    const other = new Agent({ connect: { ca: makeCerts(dir, 'x-').ca } });
+    await expect(
+      request(`https://127.0.0.1:${server.port}/healthz`, { dispatcher: other }),
+    ).rejects.toThrow();
+    await other.close();
+  });
+
+  it('picks up a renewed certificate without a restart', async () => {
+    const before = await servedFingerprint(server.port);
+    const next = makeCerts(dir, 'b-');
+    // Replace key and cert the way a Secret update does: new files renamed into place.
+    renameSync(next.key, join(dir, 'tls.key'));
+    renameSync(next.cert, join(dir, 'tls.crt'));
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await servedFingerprint(server.port);
+    }
+    expect(after).not.toBe(before);
+    const renewed = new Agent({ connect: { ca: next.ca } });
+    const res = await request(`https://127.0.0.1:${server.port}/readyz`, { dispatcher: renewed });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toEqual({ status: 'ready', store: 'memory' });
+    await renewed.close();
+  });
+
+  it('refuses to start without TLS files', async () => {
+    await expect(
+      startWebhookServer(parseWebhookConfig({ port: 0 }), {
+        policy: realPolicyEngine(),
+        store: createMemoryStore(),
+      }),
+    ).rejects.toMatchObject({ code: 'WEBHOOK_CONFIG_INVALID' });
+  });
+});
