@@ -1,4 +1,5 @@
 import type { Analyzer } from './analyzer.js';
+import { baselineAnalyzer } from './baseline/index.js';
 import { buildInstructionAnalyzer } from './buildinstruction/index.js';
 import { LANG_ANALYZERS } from './lang/index.js';
 import { createMalwareAnalyzer, type MalwareAnalyzerSettings } from './malware/index.js';
@@ -23,6 +24,7 @@ export function createAnalyzers(settings: AnalyzerSettings = {}): Analyzer[] {
     ...LANG_ANALYZERS,
     createSecretAnalyzer(settings.secret),
     createMalwareAnalyzer(settings.malware),
+    baselineAnalyzer,
     buildInstructionAnalyzer,
   ];
 }
