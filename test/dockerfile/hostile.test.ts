@@ -54,6 +54,7 @@ describe('hostile Dockerfiles', () => {
 
   it('rejects binary garbage with NUL bytes as binary content', () => {
     const err = caught(() => analyzeDockerfile(garbage(64 * 1024, 7, true), 'Dockerfile'));
+    expect(err.message).toMatch(/^parsing Dockerfile: /);
     expect(err.code).toBe('DOCKERFILE_PARSE_FAILED');
     expect(err.message).toContain('binary content');
   });

@@ -325,3 +325,21 @@ describe('baseline analyzer', () => {
     });
   });
 });
+
+describe('baseline analyzer with unbuffered files', () => {
+  it('notes a shadow file whose content was not buffered instead of passing silently', async () => {
+    const { findings, notes } = await analyze(
+      [file('/etc/shadow', 0o640, 'file', { size: 1 << 30 })],
+      { User: 'app' },
+      ['shadow'],
+    );
+    expect(findings).toEqual([]);
+    expect(notes).toEqual([
+      {
+        code: 'BASELINE_FILE_NOT_READ',
+        message: '/etc/shadow was not buffered (over the size limit?): not checked',
+        path: '/etc/shadow',
+      },
+    ]);
+  });
+});

@@ -118,6 +118,19 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
     );
   }
 
+  const unread = (path: string): void => {
+    const f = ctx.files.get(path);
+    if (f !== undefined && f.kind === 'file' && f.content === undefined) {
+      notes.push({
+        code: 'BASELINE_FILE_NOT_READ',
+        message: `${path} was not buffered (over the size limit?): not checked`,
+        path,
+      });
+    }
+  };
+  if (checks.has('shadow')) unread(SHADOW);
+  if (checks.has('sshd')) unread(SSHD_CONFIG);
+
   if (checks.has('shadow')) {
     const shadow = ctx.files.get(SHADOW);
     const content = text(shadow);

@@ -1,5 +1,6 @@
 import { parseDockerfile } from '../../dockerfile/index.js';
 import type { DockerfileAst } from '../../dockerfile/index.js';
+import { wrapError } from '../../errors.js';
 import type { Finding } from '../../types/finding.js';
 import { evaluateDockerfileRules } from './dockerfile-rules.js';
 import { toEvidence } from './redact.js';
@@ -23,7 +24,12 @@ export function analyzeDockerfile(
   path: string,
   options: AnalyzeDockerfileOptions = {},
 ): Finding[] {
-  const ast = parseDockerfile(text, options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs });
+  let ast: DockerfileAst;
+  try {
+    ast = parseDockerfile(text, options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs });
+  } catch (err) {
+    throw wrapError(err, `parsing ${path}`, 'DOCKERFILE_PARSE_FAILED');
+  }
   return evaluateDockerfileAst(ast, path, options);
 }
 
