@@ -80,7 +80,11 @@ export async function makeImage(arch = 'amd64', marker = 'hello'): Promise<Synth
       os: 'linux',
       config: { Cmd: ['/bin/sh'] },
       rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created_by: 'ADD marker /etc/' }, { created_by: 'CMD ["/bin/sh"]', empty_layer: true }],
+      history: [
+        { created_by: 'ENV A=1', empty_layer: true },
+        { created_by: 'ADD marker /etc/' },
+        { created_by: 'CMD ["/bin/sh"]', empty_layer: true },
+      ],
     }),
   );
   return { layer, layerGz: gzipSync(layer), diffId, config, configDigest: sha256(config) };

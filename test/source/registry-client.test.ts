@@ -4,7 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, openImage, type RegistryClient } from '../../core/src/source/index.js';
+import {
+  createRegistryClient,
+  openImage,
+  type ProgressEvent,
+  type RegistryClient,
+} from '../../core/src/source/index.js';
 import { drain, makeImage, ociManifest, sha256, type SyntheticImage } from './image-builder.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -361,7 +366,12 @@ describe('openImage from a registry', () => {
       if (!blob) return void res.writeHead(404).end();
       res.writeHead(200).end(blob);
     };
-    const src = await openImage(`registry:${host}/team/app:v1`, { env: {}, platform: 'linux/arm64' });
+    const events: ProgressEvent[] = [];
+    const src = await openImage(`registry:${host}/team/app:v1`, {
+      env: {},
+      platform: 'linux/arm64',
+      onProgress: (e) => events.push(e),
+    });
     try {
       expect(src.meta.ref).toBe(`${host}/team/app:v1`);
       expect(src.meta.indexDigest).toBe(sha256(index));
@@ -369,6 +379,17 @@ describe('openImage from a registry', () => {
       expect(src.meta.configDigest).toBe(arm.configDigest);
       expect(src.meta.layers[0]!.diffId).toBe(arm.diffId);
       expect((await drain(await src.openLayer(src.meta.layers[0]!))).digest).toBe(sha256(arm.layerGz));
+      expect(events.filter((e) => e.kind === 'manifest').map((e) => e.digest)).toEqual([
+        sha256(index),
+        sha256(ociManifest(arm)),
+      ]);
+      expect(events).toContainEqual({
+        kind: 'blob',
+        digest: sha256(arm.layerGz),
+        bytes: arm.layerGz.length,
+        total: arm.layerGz.length,
+        done: true,
+      });
     } finally {
       await src.close();
     }
