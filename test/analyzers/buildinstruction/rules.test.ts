@@ -156,6 +156,19 @@ describe('analyzeDockerfile', () => {
       expect(ids(base('RUN apk add --no-cache curl=8.5.0-r0'))).toEqual([]);
     });
 
+    it('asks yum, dnf and zypper for pinned versions and their clean command', () => {
+      expect(ids(base('RUN yum install -y httpd && yum clean all'))).toEqual(['PCS-BUILD-PKG-UNPINNED']);
+      expect(ids(base('RUN yum install -y httpd-2.4.57-5.el9 && yum clean all'))).toEqual([]);
+      expect(
+        ids(base('RUN dnf install -y --setopt=install_weak_deps=False nginx-1.24.0 && dnf clean all')),
+      ).toEqual([]);
+      expect(ids(base('RUN zypper -n in curl=8.0.1 && zypper clean'))).toEqual([]);
+      expect(ids(base('RUN zypper -n install curl'))).toEqual(
+        expect.arrayContaining(['DS020', 'PCS-BUILD-PKG-UNPINNED']),
+      );
+      expect(ids(base('RUN dnf install -y /tmp/local.rpm && dnf clean all'))).toEqual([]);
+    });
+
     it('reads the script of a RUN heredoc', () => {
       const lines = [
         'FROM debian:12',

@@ -52,6 +52,17 @@ const FAMILIES: Record<string, string> = {
   dnf: 'dnf',
   zypper: 'zypper',
 };
+const RPM_TOOLS = new Set(['yum', 'dnf', 'microdnf', 'zypper']);
+const RPM_OPTS_WITH_VALUE = new Set([
+  '-c',
+  '--config',
+  '--setopt',
+  '--enablerepo',
+  '--disablerepo',
+  '--releasever',
+  '-r',
+  '--repo',
+]);
 const SUBSTITUTED_DOWNLOAD = /(?:\$\(|<\(|`)\s*(?:sudo\s+)?(?:curl|wget)\b/;
 
 /** Rules that look at one shell script (a RUN, or a history `created_by`). One hit per rule at most. */
@@ -82,6 +93,16 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
       if (pkgs.some((a) => !/[=~<>]/.test(a)))
         hit('PKG_UNPINNED', `unpinned: ${pkgs.filter((a) => !/[=~<>]/.test(a)).join(' ')}`);
     }
+  }
+  for (const c of commands) {
+    if (!RPM_TOOLS.has(c.name)) continue;
+    const sub = subcommand(c, RPM_OPTS_WITH_VALUE) ?? '';
+    if (sub !== 'install' && sub !== 'in') continue;
+    // rpm-family pins: `pkg-1.2.3`, `pkg-1.2-3.el9`, zypper `pkg=1.2` / `pkg>=1.2`.
+    const unpinned = packageArgs(c, sub).filter(
+      (a) => !/[=<>]|-\d/.test(a) && !a.endsWith('.rpm') && !a.startsWith('@'),
+    );
+    if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`);
   }
   evaluateCleanups(commands, hit);
   evaluateUpdateAlone(commands, hit);
