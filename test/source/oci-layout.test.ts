@@ -231,6 +231,7 @@ describe('Docker 25+ archives (docker-save that is also an OCI layout)', () => {
     try {
       const layer = src.meta.layers[0]!;
       expect(src.meta.repoTags).toEqual(['app:25']);
+      expect(src.meta.digest).toBe(desc.digest);
       expect(layer.digest).toBe(sha256(amd64.layerGz));
       expect(layer.diffId).toBe(amd64.diffId);
       expect(layer.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');

@@ -3,7 +3,7 @@ import { PortcullisError, wrapError } from '../errors.js';
 import type { LayerInfo } from '../types/image.js';
 import { readDockerArchive } from './archive/docker-archive.js';
 import { createDirStore } from './archive/dir-store.js';
-import { openVerifiedBlob, readOciLayout, toBlobPath } from './archive/oci-layout.js';
+import { findManifestByConfig, openVerifiedBlob, readOciLayout, toBlobPath } from './archive/oci-layout.js';
 import type { FileStore } from './archive/store.js';
 import { openTarStore } from './archive/tar-store.js';
 import { DEFAULT_PLATFORM, parsePlatform } from './manifest.js';
@@ -80,6 +80,11 @@ async function openStoreImage(
   if (asDocker) {
     const selector = input.kind === 'docker-archive' ? input.selector : undefined;
     const { meta, layerPaths } = await readDockerArchive(store, { ref, selector, limits });
+    const located = await findManifestByConfig(store, meta.configDigest, limits);
+    if (located) {
+      meta.digest = located.digest;
+      if (located.indexDigest !== undefined) meta.indexDigest = located.indexDigest;
+    }
     return {
       meta,
       openLayer: (layer: LayerInfo) => {

@@ -160,3 +160,45 @@ export async function readOciLayout(store: FileStore, opts: OciLayoutOptions): P
     layers: manifest.layers,
   });
 }
+
+/**
+ * In a Docker 25+ archive (docker-save that is also an OCI layout), finds the manifest whose config is
+ * `configDigest`, so an image read through manifest.json still gets its manifest digest. Blobs that
+ * are absent are skipped (the layout spec allows it); anything that fails verification still fails.
+ */
+export async function findManifestByConfig(
+  store: FileStore,
+  configDigest: string,
+  limits: SourceLimits,
+): Promise<{ digest: string; indexDigest: string | undefined } | undefined> {
+  if (!(await store.has('oci-layout')) || !(await store.has('index.json'))) return undefined;
+  const index = parseManifestDocument(
+    await store.readFile('index.json', limits.maxJsonBytes),
+    'application/vnd.oci.image.index.v1+json',
+    `${store.label}: index.json`,
+  );
+  if (index.kind !== 'index') return undefined;
+  const walk = async (
+    entries: Descriptor[],
+    depth: number,
+    parent: string | undefined,
+  ): Promise<{ digest: string; indexDigest: string | undefined } | undefined> => {
+    if (depth > limits.maxIndexDepth) return undefined;
+    for (const d of entries) {
+      if (!(await store.has(toBlobPath(d.digest)))) continue;
+      const doc = parseManifestDocument(
+        await readVerifiedBlob(store, d, limits, 'manifest'),
+        d.mediaType,
+        `${store.label}: manifest ${d.digest}`,
+      );
+      if (doc.kind === 'manifest' && doc.config.digest === configDigest)
+        return { digest: d.digest, indexDigest: parent };
+      if (doc.kind === 'index') {
+        const found = await walk(doc.manifests, depth + 1, d.digest);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(index.manifests, 0, undefined);
+}
