@@ -236,6 +236,15 @@ describe('evaluatePolicy', () => {
       const ev = evaluatePolicy(scan, all(daysFrom(NOW, 30)), { now: NOW });
       expect(ev.verdict.decision).toBe('allow');
     });
+    it('an unreadable expiry (policy built in code, not validated) fails closed', () => {
+      const p: Policy = {
+        apiVersion: 'portcullis/v1',
+        exceptions: [{ images: ['127.0.0.1:5000/**'], reason: 'r', expires: 'soon' }],
+      };
+      const ev = evaluatePolicy(scan, p, { now: NOW });
+      expect(ev.verdict.decision).toBe('deny');
+      expect(ev.verdict.counts.suppressed).toBe(0);
+    });
     it('the warning window is configurable', () => {
       const p = policy(
         `gates: { expiryWarning: 3d }\nexceptions:\n  - { images: ["127.0.0.1:5000/**"], reason: t, expires: "${daysFrom(NOW, 5)}" }\n`,

@@ -45,11 +45,15 @@ function createAjv(): Ajv {
   return ajv;
 }
 
-/** Validators for every report format, compiled from the committed schema copies. */
-export function createValidators(): Record<
-  'sarif' | 'gitlab' | 'cyclonedx' | 'codequality',
-  ValidateFunction
-> {
+/** A schema this project publishes (core/schema/). */
+function projectSchema(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(ROOT, 'core', 'schema', name), 'utf8')) as Record<string, unknown>;
+}
+
+type ValidatedFormat = 'sarif' | 'gitlab' | 'cyclonedx' | 'codequality' | 'json';
+
+/** Validators for every machine-readable format, compiled from the committed schema copies. */
+export function createValidators(): Record<ValidatedFormat, ValidateFunction> {
   const ajv = createAjv();
   for (const f of ['spdx.schema.json', 'jsf-0.82.schema.json']) {
     ajv.addSchema(schemaFile(f), `http://cyclonedx.org/schema/${f}`);
@@ -58,11 +62,7 @@ export function createValidators(): Record<
     sarif: ajv.compile(schemaFile('sarif-2.1.0.schemastore.json')),
     gitlab: ajv.compile(schemaFile('container-scanning-report-format.json')),
     cyclonedx: ajv.compile(schemaFile('bom-1.6.schema.json')),
-    codequality: ajv.compile(
-      JSON.parse(readFileSync(join(ROOT, 'core', 'schema', 'codequality.schema.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
-    ),
+    codequality: ajv.compile(projectSchema('codequality.schema.json')),
+    json: ajv.compile(projectSchema('portcullis-report.schema.json')),
   };
 }

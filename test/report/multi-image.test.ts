@@ -26,7 +26,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       evaluation = evaluatePolicy(result, DEFAULT_POLICY, { now: NOW });
     });
 
-    for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality'] as const) {
+    for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality', 'json'] as const) {
       it(`${format} validates against its schema`, () => {
         const ok = validators[format](JSON.parse(renderReport(format, result, evaluation, options())));
         expect(validators[format].errors ?? []).toEqual([]);

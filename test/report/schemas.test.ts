@@ -13,7 +13,7 @@ const cases = [
 describe('report formats validate against their schemas', () => {
   for (const [name, evaluation] of cases) {
     describe(name, () => {
-      for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality'] as const) {
+      for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality', 'json'] as const) {
         it(`${format}`, () => {
           const doc: unknown = JSON.parse(renderReport(format, scan, evaluation, options()));
           const validate = validators[format];
@@ -54,7 +54,7 @@ describe('report formats validate against their schemas', () => {
     delete empty.image.digest;
     delete empty.dockerfile;
     const ev = evaluatePolicy(empty, DEFAULT_POLICY, { now: NOW });
-    for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality'] as const) {
+    for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality', 'json'] as const) {
       const ok = validators[format](JSON.parse(renderReport(format, empty, ev, options())));
       expect(validators[format].errors ?? [], format).toEqual([]);
       expect(ok).toBe(true);

@@ -33,9 +33,10 @@ export function policyCheck(policy: Policy | ResolvedPolicy, now: Date): PolicyC
   const expired: ExpiryItem[] = [];
   const expiring: ExpiryItem[] = [];
   resolved.exceptions.forEach((e, index) => {
+    if (e.expires === undefined) return;
     const at = toExpiryDate(e);
-    if (!at || e.expires === undefined) return;
-    const remainingMs = at.getTime() - now.getTime();
+    // Unreadable expiry: evaluation treats the entry as expired, so the check lists it as such.
+    const remainingMs = at ? at.getTime() - now.getTime() : 0;
     const label = describeException(e, index);
     const who = [e.owner, e.ticket].filter((s) => s !== undefined).join(', ');
     const suffix = who ? ` [${who}]` : '';

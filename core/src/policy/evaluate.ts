@@ -59,7 +59,13 @@ export function evaluatePolicy(
   const expiryWindow = parseDuration(resolved.gates.expiryWarning);
   const entries = resolved.exceptions.map((e, index) => {
     const expiry = toExpiryDate(e);
-    return { e, index, expiry, expired: expiry !== undefined && expiry.getTime() <= now };
+    // An unreadable expiry (only possible when the policy skipped validation) fails closed: the entry is off.
+    return {
+      e,
+      index,
+      expiry,
+      expired: e.expires !== undefined && (expiry === undefined || expiry.getTime() <= now),
+    };
   });
 
   const used = new Map<number, number>();
