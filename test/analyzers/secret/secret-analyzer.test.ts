@@ -158,7 +158,7 @@ describe('secretAnalyzer', () => {
         image: {
           ref: 'test',
           configDigest: 'sha256:c',
-          layers: [],
+          layers: [{ digest: 'sha256:l0' }, { digest: 'sha256:l1' }],
           config: {
             config: {
               Env: [
@@ -166,12 +166,14 @@ describe('secretAnalyzer', () => {
                 'LANG=C',
                 'HOME=/root',
                 'GITHUB_TOKEN=ghp_R8x2Lq9Vw4Zk7Pm3Nc6Bt1Yh5Jd0Fs8Ga2Qe',
+                'AWS_ACCESS_KEY_ID=AKIA2OGYBAH6QWERTY12',
+                'AWS_SECRET_ACCESS_KEY=9dRt5Qk2Lm8Vw3Xy7Zp1Ab4Cd6Ef8Gh0Ij2Kl4Mn',
               ],
               Labels: { maintainer: 'me', 'ci.token': 'glpat-Xk3m9QpL2vR8tY6wZ1nB' },
             },
             history: [
               { created_by: 'ADD file:abc in /' },
-              { created_by: 'ENV LANG=C' },
+              { created_by: 'ENV LANG=C', empty_layer: true },
               {
                 created_by:
                   'RUN /bin/sh -c echo "aws_secret_access_key=9dRt5Qk2Lm8Vw3Xy7Zp1Ab4Cd6Ef8Gh0Ij2Kl4Mn" > x',
@@ -184,11 +186,15 @@ describe('secretAnalyzer', () => {
         options: {},
       };
       const findings = (await secretAnalyzer.analyzeImage?.(ctx))?.findings ?? [];
-      expect(findings.map((f) => [f.id, f.location.source])).toEqual([
-        ['secret-github-token', 'config.Env[3]'],
-        ['secret-gitlab-token', 'config.Labels["ci.token"]'],
-        ['secret-aws-secret-access-key', 'history[2].created_by'],
+      expect(findings.map((f) => [f.id, f.location.source, f.severity])).toEqual([
+        ['secret-github-token', 'config.Env[3]', 'critical'],
+        ['secret-aws-access-key-pair', 'config.Env[4]', 'critical'],
+        ['secret-gitlab-token', 'config.Labels["ci.token"]', 'critical'],
+        ['secret-aws-secret-access-key', 'history[2].created_by', 'critical'],
       ]);
+      // the RUN entry made the second layer (the ENV entry made none)
+      expect(findings[3]?.location.layerDigest).toBe('sha256:l1');
+      expect(findings[0]?.location.layerDigest).toBeUndefined();
       const json = JSON.stringify(findings);
       expect(json).not.toContain('R8x2Lq9Vw4Zk7Pm3');
       expect(json).not.toContain('Xk3m9QpL2vR8');

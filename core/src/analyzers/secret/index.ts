@@ -2,9 +2,7 @@ export {
   createSecretAnalyzer,
   secretAnalyzer,
   analyzeSecretFile,
-  analyzeImageConfig,
   isSecretCandidate,
-  isSecretRuleEnabled,
   isBinary,
   isDerSequence,
   SECRET_MAX_TEXT_SIZE,
@@ -13,6 +11,7 @@ export {
 } from './secret-analyzer.js';
 export {
   readSecretRules,
+  isSecretRuleEnabled,
   parseSecretRules,
   DEFAULT_SECRET_RULES_DIR,
   SECRET_CATEGORIES,
@@ -23,6 +22,7 @@ export {
   type PairSpec,
   type SecretRuleSet,
 } from './rules.js';
+export { analyzeImageConfig } from './image-config.js';
 export { scanText, MAX_MATCHES_PER_RULE, type SecretMatch } from './scan-text.js';
 export { checkPatternSafety, MAX_PATTERN_REPEAT } from './pattern-safety.js';
 export { isPlaceholder, shannonEntropy, VALIDATOR_NAMES, type ValidatorName } from './validators.js';

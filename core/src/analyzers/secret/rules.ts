@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { PortcullisError, type Problem } from '../../errors.js';
 import { SEVERITIES, type Severity } from '../../types/finding.js';
+import type { AnalyzerOptions } from '../analyzer.js';
 import { createKeywordRegex } from './keyword-trie.js';
 import { checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
@@ -78,6 +79,18 @@ export interface SecretRuleSet {
   keywordRegex: RegExp;
   /** Keyword → keywords it contains (found for free when it is found). */
   keywordClosure: Map<string, string[]>;
+}
+
+/** Which rules the policy's `scanners.secret` switches on. */
+export function isSecretRuleEnabled(
+  rule: { id: string; category: string },
+  options: AnalyzerOptions['secret'] | undefined,
+): boolean {
+  if (options?.accessKeyLeak === false && rule.category === 'access-key') return false;
+  if (options?.passwordLeak === false && rule.category === 'password') return false;
+  const items = options?.items;
+  if (items && items.length > 0) return items.includes(rule.category) || items.includes(rule.id);
+  return true;
 }
 
 /** Where the built-in rule data lives, found relative to this module (source and built layouts). */
