@@ -2,15 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { AnalyzerOptions } from '../../analyzers/analyzer.js';
 import { analyzeDockerfile } from '../../analyzers/buildinstruction/index.js';
-import {
-  evaluatePolicy,
-  resolvePolicy,
-  toAnalyzerOptions,
-  toEnabledScanners,
-  signVerdict,
-  readKeyFile,
-} from '../../policy/index.js';
+import { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../../policy/index.js';
 import { scan } from '../../scan/index.js';
+import { readKeyFile, signVerdict } from '../../verdict/index.js';
 import type { Severity } from '../../types/finding.js';
 import type { Decision } from '../../types/scan.js';
 import {
