@@ -61,6 +61,26 @@ describe('docker-save archives', () => {
       }
     });
 
+    it('reads long member names (ustar prefix and pax path records)', async () => {
+      const longConfig = `${'p'.repeat(120)}/${'c'.repeat(150)}.json`;
+      const longLayer = `${'d'.repeat(90)}/${'l'.repeat(90)}.tar`;
+      const entries: TarEntry[] = [
+        { name: longConfig, content: img.config },
+        { name: longLayer, content: img.layer },
+        {
+          name: 'manifest.json',
+          content: JSON.stringify([{ Config: longConfig, RepoTags: [], Layers: [longLayer] }]),
+        },
+      ];
+      const src = await openImage(await writeArchive(entries));
+      try {
+        expect(src.meta.configDigest).toBe(img.configDigest);
+        expect((await drain(await src.openLayer(src.meta.layers[0]!))).digest).toBe(img.diffId);
+      } finally {
+        await src.close();
+      }
+    });
+
     it('reads a gzip-compressed one the same way', async () => {
       const src = await openImage(await writeArchive(legacyEntries(img), true));
       await src.close();

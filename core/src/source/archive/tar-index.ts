@@ -110,15 +110,19 @@ export async function readTarIndex(
     if (header.length < BLOCK) throw archiveInvalid(file, `truncated tar header at offset ${pos}`);
     if (header.every((b) => b === 0)) break; // end-of-archive marker
     if (!checksumMatches(header)) throw archiveInvalid(file, `bad tar header checksum at offset ${pos}`);
-    const size = readNumber(header, 124, 12);
+    const typeflag = String.fromCharCode(header[156]!);
+    const isMeta = typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g';
+    // A pax `size` record overrides the header (used for members over 8 GiB).
+    const paxSize = !isMeta && pax.size !== undefined ? Number(pax.size) : undefined;
+    const size = paxSize ?? readNumber(header, 124, 12);
     if (!Number.isSafeInteger(size) || size < 0)
       throw archiveInvalid(file, `bad member size at offset ${pos}`);
     const dataOffset = pos + BLOCK;
-    if (dataOffset + size > fileSize)
+    if (dataOffset + size > fileSize) {
       throw archiveInvalid(file, `truncated: member at offset ${pos} runs past the end`);
+    }
     pos = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
-    const typeflag = String.fromCharCode(header[156]!);
-    if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
+    if (isMeta) {
       if (size > MAX_META_BYTES) {
         throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: tar extended header of ${size} bytes`);
       }
@@ -141,13 +145,8 @@ export async function readTarIndex(
       longName ??
       (prefix ? `${prefix}/${readString(header, 0, 100)}` : readString(header, 0, 100));
     const linkname = pax.linkpath ?? longLink ?? readString(header, 157, 100);
-    const paxSize = pax.size !== undefined ? Number(pax.size) : undefined;
     longName = longLink = undefined;
     pax = {};
-    if (paxSize !== undefined && paxSize !== size) {
-      // A pax size overrides the header; only bother for members we could stream (files).
-      throw archiveInvalid(file, `pax size override for ${rawName} is not supported`);
-    }
     const path = toSafeMemberPath(rawName, file);
     if (path === '') continue;
     const type =
