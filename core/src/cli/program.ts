@@ -14,7 +14,9 @@ export const EXIT = { ok: 0, deny: 1, error: 2 } as const;
 /** Prints one clear line per error (and every validation problem with its path), never a stack. */
 export function reportError(io: CliIo, err: unknown): void {
   if (isPortcullisError(err)) {
-    io.stderr.write(`portcullis: ${err.code}: ${err.message}\n`);
+    // a message may already list its problems on later lines: print each problem once, from the list
+    const message = err.problems.length > 0 ? (err.message.split('\n')[0] ?? '') : err.message;
+    io.stderr.write(`portcullis: ${err.code}: ${message}\n`);
     for (const p of err.problems) io.stderr.write(`  ${p.path}: ${p.message}\n`);
     return;
   }
