@@ -34,7 +34,7 @@ const SKIP_DIRS = new RegExp(
   ].join('|'),
 );
 const SKIP_EXTENSIONS =
-  /\.(so(\.\d{1,6}){0,4}|a|o|ko|pyc|pyo|class|jar|war|ear|whl|egg|gem|zip|gz|tgz|bz2|xz|zst|lz4|7z|rar|tar|deb|rpm|apk|png|jpe?g|gif|bmp|ico|webp|svgz|ttf|otf|woff2?|eot|mp[34]|mov|avi|wav|ogg|flac|pdf|mo|gmo|db|sqlite3?|wasm|node|exe|dll|dylib|bin|dat|pack|idx)$/i;
+  /\.(so(\.\d{1,6}){0,4}|a|o|ko|pyc|pyo|class|jar|war|ear|whl|egg|gem|zip|gz|tgz|bz2|xz|zst|lz4|7z|rar|tar|deb|rpm|apk|png|jpe?g|gif|bmp|ico|webp|svgz|ttf|otf|woff2?|eot|mp[34]|mov|avi|wav|ogg|flac|pdf|mo|gmo|db|sqlite3?|wasm|node|exe|dll|dylib|bin|pack|idx)$/i;
 
 /** Options for {@link createSecretAnalyzer}. */
 export interface SecretAnalyzerSettings {
