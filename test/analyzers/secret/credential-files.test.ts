@@ -114,6 +114,13 @@ const CASES: Case[] = [
     secrets: [B64, '0123456789abcdef0123456789abcdef01234567'],
   },
   {
+    name: 'debconf password answers',
+    path: '/var/cache/debconf/passwords.dat',
+    text: 'Name: mysql-server/root_password\nTemplate: mysql-server/root_password\nValue: Db4dm1nR00tPw\nOwners: mysql-server\n\nName: x/empty\nValue: \n',
+    expect: [['secret-debconf-password', 3]],
+    secrets: ['Db4dm1nR00tPw'],
+  },
+  {
     name: 'JDBC URL and password in application.properties',
     path: '/app/application.properties',
     text: 'spring.datasource.url=jdbc:postgresql://app:S3cretPassw0rd@db:5432/app\nspring.datasource.password=An0therS3cret!\n',
