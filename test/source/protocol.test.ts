@@ -162,6 +162,29 @@ describe('parseManifestDocument', () => {
     expect(() => parseManifestDocument(helm, undefined, 'm')).toThrow(code('SOURCE_MANIFEST_UNSUPPORTED'));
   });
 
+  it('reads a Docker manifest list as an index and a Docker v2 manifest as a manifest', () => {
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+        manifests: [{ digest: D('a'), size: 1, platform: { os: 'linux', architecture: 'amd64' } }],
+      }),
+    );
+    expect(
+      parseManifestDocument(list, 'application/vnd.docker.distribution.manifest.list.v2+json', 'l').kind,
+    ).toBe('index');
+    const v2 = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: D('b'), size: 2 },
+        layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: D('c'), size: 3 }],
+      }),
+    );
+    const doc = parseManifestDocument(v2, undefined, 'm');
+    expect(doc.kind === 'manifest' && doc.layers[0]!.digest).toBe(D('c'));
+  });
+
   it('keeps unknown media types of index entries', () => {
     const idx = Buffer.from(
       JSON.stringify({

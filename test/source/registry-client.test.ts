@@ -145,6 +145,16 @@ describe('createRegistryClient', () => {
       expect(apiRequests()).toHaveLength(3);
     });
 
+    it('gives up on a port nobody listens on (REGISTRY_UNAVAILABLE)', async () => {
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const closed = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      await expect(client({ limits: { maxRetries: 1 } }).ping(closed)).rejects.toThrow(
+        code('REGISTRY_UNAVAILABLE'),
+      );
+    });
+
     it('recovers when a 503 is followed by success', async () => {
       const body = ociManifest(img);
       let calls = 0;
