@@ -131,6 +131,24 @@ exceptions:
     });
   });
 
+  describe('scan cache', () => {
+    it('keeps store hits in process, while the current policy is still evaluated on every admission', async () => {
+      const get = vi.fn(store.get.bind(store));
+      const t = testApp({ ...store, get }, {}, { resolver: noRegistry });
+      expect((await review(t.app, podRequest([MULTI]))).allowed).toBe(false);
+      expect((await review(t.app, podRequest([MULTI]))).allowed).toBe(false);
+      expect(get).toHaveBeenCalledTimes(1);
+      t.policy.setPolicy(resolvedPolicy('apiVersion: portcullis/v1\nadmission: { mode: warn }\n'));
+      expect((await review(t.app, podRequest([MULTI]))).allowed).toBe(true);
+      // Misses are not cached: an image scanned meanwhile is seen at once.
+      const none = vi.fn(async () => undefined);
+      const t2 = testApp({ ...store, get: none }, {}, { resolver: noRegistry });
+      await review(t2.app, podRequest([MIN]));
+      await review(t2.app, podRequest([MIN]));
+      expect(none).toHaveBeenCalledTimes(2);
+    });
+  });
+
   describe('modes', () => {
     it('warn mode allows multi with warnings of at most 120 characters', async () => {
       const { app } = testApp(store, { mode: 'warn' }, { resolver: noRegistry });
@@ -342,6 +360,9 @@ exceptions:
       const r = await review(t.app, podRequest([MIN]));
       expect(r.allowed).toBe(false);
       expect(r.status?.message).toContain('the stored scan is 54h old (max 24h)');
+      // The config may override the policy's maximum age.
+      const lenient = testApp(s, { maxVerdictAge: '7d' }, { resolver: noRegistry });
+      expect((await review(lenient.app, podRequest([MIN]))).allowed).toBe(true);
       await t.queue.idle();
       expect(scanImage).toHaveBeenCalledTimes(1);
       expect((await review(t.app, podRequest([MIN]))).allowed).toBe(true);

@@ -151,7 +151,7 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
 
     async function stopRedis(): Promise<void> {
       const child = redis;
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
@@ -192,12 +192,14 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
     });
 
     it('shares verdicts between two instances, fails closed within the deadline while Redis is down, and recovers', async () => {
+      // No in-process scan cache here: every answer must come from Redis, so the outage is seen on every request.
       const settings = {
         deadlineMs: 1500,
         storeTimeoutMs: 400,
         scanBudgetMs: 1000,
         timeoutSeconds: 5,
         unknown: 'deny',
+        scanCacheTtlSeconds: 0,
       };
       const storeA = open('shared:');
       const storeB = open('shared:');

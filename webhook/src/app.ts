@@ -9,6 +9,7 @@ import type { PolicyEngine } from './policy-engine.js';
 import { createPushVerifier, storePush, toPushStatus } from './push.js';
 import { createCachingResolver, createHeadDigestResolver, type DigestResolver } from './resolver.js';
 import { parseAdmissionReview, toAdmissionReviewReply } from './review.js';
+import { createScanCache } from './scan-cache.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
 import type { VerdictStore } from './store/verdict-store.js';
 
@@ -61,6 +62,10 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
       }),
       { ttlMs: config.digestCacheTtlSeconds * 1000, maxEntries: config.digestCacheMaxEntries },
     );
+  const scanCache = createScanCache({
+    ttlMs: config.scanCacheTtlSeconds * 1000,
+    maxEntries: config.scanCacheMaxEntries,
+  });
   const queue = createScanQueue({
     scanImage: deps.scanImage ?? noScanner,
     store,
@@ -83,7 +88,7 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     store,
     now,
   });
-  const decideDeps = { config, store, resolver, queue, logger, metrics, policy: deps.policy, now };
+  const decideDeps = { config, store, resolver, queue, scanCache, logger, metrics, policy: deps.policy, now };
 
   const app = express();
   app.disable('x-powered-by');
@@ -165,6 +170,7 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
       try {
         const verified = await push.verify(req.body, req.get('authorization'));
         const entry = await storePush(store, verified, now());
+        scanCache.set(entry);
         metrics.pushes.inc({ method: verified.method, outcome: 'stored' });
         logger.info('verdict pushed', {
           digest: entry.digest,

@@ -80,11 +80,14 @@ export interface WebhookConfig {
   scanBudgetMs: number;
   /** One store call may take this long before it counts as a failure. */
   storeTimeoutMs: number;
-  /** Fallback when the policy does not set `admission.maxVerdictAge`. (Max DB age is the policy's `gates.maxDbAge`.) */
-  maxVerdictAge: string;
+  /** Overrides the policy's `admission.maxVerdictAge`. (Max DB age is the policy's `gates.maxDbAge`/`staleDb`.) */
+  maxVerdictAge?: string;
   store: StoreConfig;
   digestCacheTtlSeconds: number;
   digestCacheMaxEntries: number;
+  /** In-process cache of stored scans (hits only); 0 turns it off. */
+  scanCacheTtlSeconds: number;
+  scanCacheMaxEntries: number;
   /** Registry hosts that may be reached over plain HTTP (loopback always may). */
   insecureRegistries: string[];
   registryTimeoutMs: number;
@@ -114,10 +117,11 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   deadlineMs: 8000,
   scanBudgetMs: 6000,
   storeTimeoutMs: 1000,
-  maxVerdictAge: '24h',
   store: { kind: 'memory' },
   digestCacheTtlSeconds: 300,
   digestCacheMaxEntries: 10_000,
+  scanCacheTtlSeconds: 5,
+  scanCacheMaxEntries: 1000,
   insecureRegistries: [],
   registryTimeoutMs: 3000,
   scanWorkers: 2,
@@ -184,7 +188,14 @@ export function parseWebhookConfig(input?: string | Raw | null, overrides: Raw =
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const d = DEFAULT_WEBHOOK_CONFIG;
-  const known = new Set<string>([...Object.keys(d), 'policyFile', 'dbFile', 'mode', 'unknown']);
+  const known = new Set<string>([
+    ...Object.keys(d),
+    'policyFile',
+    'dbFile',
+    'mode',
+    'unknown',
+    'maxVerdictAge',
+  ]);
   for (const k of Object.keys(src))
     if (!known.has(k)) problems.push({ path: `/${k}`, message: 'unknown setting' });
 
@@ -334,10 +345,12 @@ export function parseWebhookConfig(input?: string | Raw | null, overrides: Raw =
     deadlineMs: int('deadlineMs', d.deadlineMs, 50, 29_000),
     scanBudgetMs: int('scanBudgetMs', d.scanBudgetMs, 0, 29_000),
     storeTimeoutMs: int('storeTimeoutMs', d.storeTimeoutMs, 10, 29_000),
-    maxVerdictAge: duration('maxVerdictAge', d.maxVerdictAge) as string,
+    maxVerdictAge: duration('maxVerdictAge', undefined),
     store,
     digestCacheTtlSeconds: int('digestCacheTtlSeconds', d.digestCacheTtlSeconds, 0, 86_400),
     digestCacheMaxEntries: int('digestCacheMaxEntries', d.digestCacheMaxEntries, 1, 10_000_000),
+    scanCacheTtlSeconds: int('scanCacheTtlSeconds', d.scanCacheTtlSeconds, 0, 3600),
+    scanCacheMaxEntries: int('scanCacheMaxEntries', d.scanCacheMaxEntries, 1, 1_000_000),
     insecureRegistries: strList('insecureRegistries', d.insecureRegistries),
     registryTimeoutMs: int('registryTimeoutMs', d.registryTimeoutMs, 10, 29_000),
     scanWorkers: int('scanWorkers', d.scanWorkers, 1, 64),

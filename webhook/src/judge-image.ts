@@ -7,6 +7,7 @@ import type { WebhookMetrics } from './metrics.js';
 import type { PolicySnapshot } from './policy-engine.js';
 import { parseImageReference } from './reference.js';
 import type { DigestResolver } from './resolver.js';
+import type { ScanCache } from './scan-cache.js';
 import type { ScanQueue } from './scan-queue.js';
 import type { StoredScan, VerdictStore } from './store/verdict-store.js';
 
@@ -31,6 +32,8 @@ export interface JudgeDeps {
   store: VerdictStore;
   resolver: DigestResolver;
   queue: ScanQueue;
+  /** Hits of the store, kept a few seconds in process. */
+  scanCache?: ScanCache;
   logger: Logger;
   metrics: WebhookMetrics;
 }
@@ -128,33 +131,40 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
     };
   }
 
-  let stored: StoredScan | undefined;
-  try {
-    stored = await withTimeout(
-      deps.store.get(digest),
-      Math.min(config.storeTimeoutMs, remaining()),
-      () => new Error(`verdict store did not answer within ${config.storeTimeoutMs} ms`),
-    );
-  } catch (err) {
-    metrics.storeErrors.inc({ op: 'get' });
-    logger.error('verdict store lookup failed', { image, digest, error: err });
-    return {
-      image,
-      digest,
-      outcome: 'failure',
-      summary: `could not check ${label(image, digest)}: verdict store unavailable (${(err as Error).message})`,
-      details: [],
-      basis: 'failure',
-    };
+  const maxAgeText = config.maxVerdictAge ?? ctx.policy.admission.maxVerdictAge;
+  const maxAge = parseDuration(maxAgeText);
+  const ageOf = (s: StoredScan): number => ctx.now.getTime() - Date.parse(s.scannedAt);
+  let stored: StoredScan | undefined = deps.scanCache?.get(digest);
+  // A cached scan that went stale is re-read: the store may hold a rescan by now.
+  if (stored && ageOf(stored) > maxAge) stored = undefined;
+  if (!stored) {
+    try {
+      stored = await withTimeout(
+        deps.store.get(digest),
+        Math.min(config.storeTimeoutMs, remaining()),
+        () => new Error(`verdict store did not answer within ${config.storeTimeoutMs} ms`),
+      );
+    } catch (err) {
+      metrics.storeErrors.inc({ op: 'get' });
+      logger.error('verdict store lookup failed', { image, digest, error: err });
+      return {
+        image,
+        digest,
+        outcome: 'failure',
+        summary: `could not check ${label(image, digest)}: verdict store unavailable (${(err as Error).message})`,
+        details: [],
+        basis: 'failure',
+      };
+    }
+    if (stored && !(ageOf(stored) > maxAge)) deps.scanCache?.set(stored);
   }
 
   const evalCtx = { now: ctx.now, image: { ref: ref.normalized, digest }, namespace: ctx.namespace };
   let staleNote = '';
   if (stored) {
-    const maxAge = parseDuration(ctx.policy.admission.maxVerdictAge || config.maxVerdictAge);
-    const age = ctx.now.getTime() - Date.parse(stored.scannedAt);
+    const age = ageOf(stored);
     if (!(age > maxAge)) return fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));
-    staleNote = `the stored scan is ${Math.round(age / 3_600_000)}h old (max ${ctx.policy.admission.maxVerdictAge})`;
+    staleNote = `the stored scan is ${Math.round(age / 3_600_000)}h old (max ${maxAgeText})`;
   }
   return judgeUnknown(image, digest, ctx, deps, evalCtx, staleNote);
 }

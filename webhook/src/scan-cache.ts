@@ -1,0 +1,39 @@
+import type { StoredScan } from './store/verdict-store.js';
+
+/**
+ * A small in-process read-through cache of stored scans (hits only), so a cached decision costs no store round
+ * trip and no JSON parse. Entries live `ttlMs`: a scan pushed to another replica replaces this one within that
+ * time; misses are never cached, so a newly scanned image is seen at once. The policy is still evaluated on
+ * every admission, so a policy change applies immediately.
+ */
+export interface ScanCache {
+  get(digest: string): StoredScan | undefined;
+  set(entry: StoredScan): void;
+  size(): number;
+}
+
+export function createScanCache(opts: { ttlMs: number; maxEntries: number; now?: () => number }): ScanCache {
+  const now = opts.now ?? Date.now;
+  const map = new Map<string, { entry: StoredScan; expires: number }>();
+  return {
+    get(digest) {
+      const hit = map.get(digest);
+      if (!hit) return undefined;
+      if (hit.expires <= now()) {
+        map.delete(digest);
+        return undefined;
+      }
+      return hit.entry;
+    },
+    set(entry) {
+      if (opts.ttlMs <= 0) return;
+      map.delete(entry.digest);
+      if (map.size >= opts.maxEntries) {
+        const oldest = map.keys().next().value;
+        if (oldest !== undefined) map.delete(oldest);
+      }
+      map.set(entry.digest, { entry, expires: now() + opts.ttlMs });
+    },
+    size: () => map.size,
+  };
+}
