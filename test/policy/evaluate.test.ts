@@ -89,6 +89,16 @@ describe('evaluatePolicy', () => {
       });
       expect(ev.verdict.counts).toEqual({ byType: {}, bySeverity: {}, suppressed: scan.findings.length });
     });
+    it('matches id globs case-insensitively', () => {
+      const e = evaluatePolicy(scan, policy('exceptions: [{ id: "pcs-secret-*", reason: glob }]\n'), {
+        now: NOW,
+      });
+      expect(e.findings.filter((f) => f.suppressedBy).map((f) => f.id)).toEqual([
+        'PCS-SECRET-PRIVATE-KEY',
+        'PCS-SECRET-AWS-SECRET-KEY',
+        'PCS-SECRET-ALIBABA-ACCESS-KEY',
+      ]);
+    });
     it('also matches a vulnerability by its alias', () => {
       const e = evaluatePolicy(scan, policy('exceptions: [{ id: CVE-2021-23337, reason: alias }]\n'), {
         now: NOW,

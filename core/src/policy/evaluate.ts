@@ -5,7 +5,7 @@ import { isTypeEnabled, resolvePolicy } from './defaults.js';
 import { policyDigest } from './digest.js';
 import { parseDuration, toHumanSpan } from './duration.js';
 import { toImageRefParts } from './image-ref.js';
-import { describeException, isExceptionMatch, toExpiryDate } from './match.js';
+import { compileFindingMatcher, describeException, isScopeMatch, toExpiryDate } from './match.js';
 import type { MatchScope } from './match.js';
 import { toGateReasons } from './reasons.js';
 import type { GateSeverity, Policy, ResolvedGate, ResolvedPolicy } from './types.js';
@@ -67,14 +67,18 @@ export function evaluatePolicy(
       expired: e.expires !== undefined && (expiry === undefined || expiry.getTime() <= now),
     };
   });
+  // Scope does not depend on the finding: decide it once per entry, then match findings against entries in scope.
+  const inScope = entries
+    .filter(({ e }) => isScopeMatch(e, scope))
+    .map((x) => ({ ...x, matches: compileFindingMatcher(x.e) }));
 
   const used = new Map<number, number>();
   const expiredHits = new Map<number, number>();
   const findings = scan.findings.map((f): Finding => {
     const { suppressedBy: _ignored, ...clean } = f;
     let expiredMatch: number | undefined;
-    for (const { e, index, expired } of entries) {
-      if (!isExceptionMatch(e, clean, scope)) continue;
+    for (const { e, index, expired, matches } of inScope) {
+      if (!matches(clean)) continue;
       if (expired) {
         expiredMatch ??= index;
         continue;

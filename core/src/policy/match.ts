@@ -1,4 +1,5 @@
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
+import type { MinimatchOptions } from 'minimatch';
 import type { Finding, FindingPackage } from '../types/finding.js';
 import type { ImageRefParts } from './image-ref.js';
 import { toImageGlob } from './image-ref.js';
@@ -12,6 +13,29 @@ export interface MatchScope {
 }
 
 const GLOB = { dot: true, nocomment: true, nonegate: true } as const;
+const GLOB_NOCASE = { ...GLOB, nocase: true } as const;
+
+/**
+ * Compiled globs, shared across evaluations: the webhook evaluates the same policy on every admission, and
+ * compiling a glob costs far more than matching it. Bounded: cleared when full.
+ */
+const compiled = new Map<string, Minimatch>();
+const MAX_COMPILED = 5000;
+
+function glob(pattern: string, options: MinimatchOptions): Minimatch {
+  const key = `${options.nocase ? 'i' : 's'}\0${pattern}`;
+  let mm = compiled.get(key);
+  if (!mm) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    mm = new Minimatch(pattern, options);
+    compiled.set(key, mm);
+  }
+  return mm;
+}
+
+function minimatch(value: string, pattern: string, options: MinimatchOptions): boolean {
+  return glob(pattern, options).match(value);
+}
 
 function list<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -49,17 +73,12 @@ export function describeException(entry: PolicyException, index: number): string
 }
 
 function matchText(pattern: string, value: string): boolean {
-  if (/[*?[]/.test(pattern)) return minimatch(value, pattern, { ...GLOB, nocase: true });
+  if (/[*?[]/.test(pattern)) return minimatch(value, pattern, GLOB_NOCASE);
   return pattern.toLowerCase() === value.toLowerCase();
 }
 
 function stripSlash(p: string): string {
   return p.replace(/^\/+/, '');
-}
-
-function matchesId(patterns: string[], f: Finding): boolean {
-  const ids = [f.id, ...(f.ruleId ? [f.ruleId] : []), ...(f.aliases ?? [])];
-  return patterns.some((p) => ids.some((id) => matchText(p, id)));
 }
 
 interface Purl {
@@ -105,13 +124,6 @@ function matchesPackage(sel: PackageSelector, pkg: FindingPackage | undefined): 
   return true;
 }
 
-function matchesPath(patterns: string[], f: Finding): boolean {
-  const path = f.location.path;
-  if (path === undefined) return false;
-  const value = stripSlash(path);
-  return patterns.some((p) => minimatch(value, stripSlash(p), GLOB));
-}
-
 function matchesScope(entry: PolicyException, scope: MatchScope): boolean {
   const img = scope.image;
   if (entry.images) {
@@ -129,7 +141,7 @@ function matchesScope(entry: PolicyException, scope: MatchScope): boolean {
   }
   if (entry.registries) {
     if (!img || img.registry === '') return false;
-    if (!entry.registries.some((g) => minimatch(img.registry, g, { ...GLOB, nocase: true }))) return false;
+    if (!entry.registries.some((g) => minimatch(img.registry, g, GLOB_NOCASE))) return false;
   }
   if (entry.digest !== undefined) {
     const d = scope.digest ?? img?.digest;
@@ -142,11 +154,81 @@ function matchesScope(entry: PolicyException, scope: MatchScope): boolean {
   return true;
 }
 
+/** Whether the entry's scope (image, registry, repository, digest, namespace) matches; independent of findings. */
+export function isScopeMatch(entry: PolicyException, scope: MatchScope): boolean {
+  return matchesScope(entry, scope);
+}
+
+/** A finding test compiled from one entry's selectors (id, type, package, path). */
+export type FindingMatcher = (finding: Finding) => boolean;
+
+/**
+ * A glob test with a literal-prefix pre-check: most values fail on the prefix, which is far cheaper than the
+ * regular expression minimatch builds.
+ */
+function toGlobTest(pattern: string, options: MinimatchOptions): ((value: string) => boolean) | undefined {
+  const re = glob(pattern, options).makeRe();
+  if (!re) return undefined;
+  const literal = /^[^*?[{\\!+@()]*/.exec(pattern)?.[0] ?? '';
+  // Up to the last '/' only: minimatch treats a trailing '/**' as also matching the directory itself.
+  const cut = literal.includes('/') ? literal.slice(0, literal.lastIndexOf('/')) : literal;
+  const prefix = options.nocase ? cut.toLowerCase() : cut;
+  return (value) => (options.nocase ? value.toLowerCase() : value).startsWith(prefix) && re.test(value);
+}
+
+/**
+ * Compiles an entry's finding selectors once: exact ids into a set, globs into regular expressions. Cheap
+ * selectors are tested first. The webhook evaluates thousands of findings against hundreds of entries.
+ */
+export function compileFindingMatcher(entry: PolicyException): FindingMatcher {
+  const tests: FindingMatcher[] = [];
+  if (entry.type !== undefined) {
+    const types = new Set<string>(list(entry.type));
+    tests.push((f) => types.has(f.type));
+  }
+  if (entry.id !== undefined) {
+    const exact = new Set<string>();
+    const globs: ((value: string) => boolean)[] = [];
+    for (const p of list(entry.id)) {
+      if (/[*?[]/.test(p)) {
+        const test = toGlobTest(p, GLOB_NOCASE);
+        if (test) globs.push(test);
+      } else exact.add(p.toLowerCase());
+    }
+    const one = (id: string): boolean => exact.has(id.toLowerCase()) || globs.some((test) => test(id));
+    tests.push((f) => one(f.id) || (f.ruleId !== undefined && one(f.ruleId)) || (f.aliases ?? []).some(one));
+  }
+  if (entry.path !== undefined) {
+    const res = list(entry.path)
+      .map((p) => toGlobTest(stripSlash(p), GLOB))
+      .filter((t): t is (value: string) => boolean => t !== undefined);
+    tests.push((f) => {
+      const path = f.location.path;
+      if (path === undefined) return false;
+      const value = stripSlash(path);
+      return res.some((test) => test(value));
+    });
+  }
+  if (entry.package !== undefined) {
+    const sel = entry.package;
+    tests.push((f) => matchesPackage(sel, f.package));
+  }
+  return (f) => tests.every((t) => t(f));
+}
+
+const matchers = new WeakMap<PolicyException, FindingMatcher>();
+
+/** Whether the finding selectors (id, type, package, path) match; the scope is checked separately. */
+export function isFindingMatch(entry: PolicyException, finding: Finding): boolean {
+  let m = matchers.get(entry);
+  if (!m) {
+    m = compileFindingMatcher(entry);
+    matchers.set(entry, m);
+  }
+  return m(finding);
+}
+
 /** Whether every selector of the entry matches the finding in this scope (expiry is checked by the caller). */
 export function isExceptionMatch(entry: PolicyException, finding: Finding, scope: MatchScope): boolean {
-  if (entry.id !== undefined && !matchesId(list(entry.id), finding)) return false;
-  if (entry.type !== undefined && !list(entry.type).includes(finding.type)) return false;
-  if (entry.package !== undefined && !matchesPackage(entry.package, finding.package)) return false;
-  if (entry.path !== undefined && !matchesPath(list(entry.path), finding)) return false;
-  return matchesScope(entry, scope);
+  return matchesScope(entry, scope) && isFindingMatch(entry, finding);
 }
