@@ -19,6 +19,18 @@ export interface MatchResult {
 }
 
 const OS_TYPES = new Set(['dpkg', 'apk', 'rpm']);
+
+// One memoising comparator per ecosystem for the life of the process: affected entries cache their
+// sorted events against these exact functions.
+const comparators = new Map<string, (a: string, b: string) => number>();
+function comparatorFor(ecosystem: string): (a: string, b: string) => number {
+  let cmp = comparators.get(ecosystem);
+  if (!cmp) {
+    cmp = createComparator(ecosystem);
+    comparators.set(ecosystem, cmp);
+  }
+  return cmp;
+}
 const semverCmp = createComparator('npm');
 
 interface Target {
@@ -84,6 +96,17 @@ export function matchPackages(
     }
   }
 
+  // One query per ecosystem (in chunks) instead of one per package.
+  const wanted = new Map<string, string[]>();
+  for (const pkg of packages) {
+    const t = toTarget(pkg, osEcosystem);
+    if (!t) continue;
+    const list = wanted.get(t.ecosystem);
+    if (list) list.push(t.name);
+    else wanted.set(t.ecosystem, [t.name]);
+  }
+  for (const [ecosystem, names] of wanted) db.prefetch(ecosystem, names);
+
   for (const pkg of packages) {
     const target = toTarget(pkg, osEcosystem);
     if (!target || (OS_TYPES.has(pkg.type) && !db.hasEcosystem(target.ecosystem))) continue;
@@ -119,7 +142,7 @@ export function matchPackages(
 function matchOne(db: VulnDb, pkg: Package, target: Target, opts: MatchOptions): Finding[] {
   const rows = db.findAffected(target.ecosystem, target.name);
   if (rows.length === 0) return [];
-  const cmp = createComparator(target.ecosystem);
+  const cmp = comparatorFor(target.ecosystem);
   cmp(target.version, target.version); // throws VERSION_INVALID for an installed version we cannot order
   const byRecord = new Map<string, { fixed: string[]; affected: (typeof rows)[number]['affected'] }>();
   for (const row of rows) {
@@ -158,21 +181,13 @@ function toFinding(
   fixedVersion: string | undefined,
   fixedVersions: string[],
 ): Finding {
-  const { severity, cvss } = toSeverity({
-    recordSeverity: record.severity,
-    affectedSeverity: affected.severity,
-    databaseSpecific: record.database_specific,
-    affectedDatabaseSpecific: affected.database_specific,
-    ecosystemSpecific: affected.ecosystem_specific,
-  });
-  const aliases = [...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])].filter(
-    (a) => a !== record.id,
-  );
+  const { severity, cvss } = severityOf(record, affected);
+  const parts = reportPartsOf(record, target.name);
   const finding: Finding = {
     type: 'vulnerability',
     id: record.id,
     severity,
-    title: record.summary ?? firstLine(record.details) ?? `${record.id} in ${target.name}`,
+    title: parts.title,
     location: { layerDigest: pkg.layerDigest, path: pkg.path },
     package: {
       name: pkg.name,
@@ -183,14 +198,57 @@ function toFinding(
       ...(fixedVersion !== undefined ? { fixedVersion } : {}),
       ...(pkg.sourceName !== undefined ? { sourceName: pkg.sourceName } : {}),
     },
-    aliases,
+    aliases: parts.aliases.slice(),
     fixedVersions,
   };
   if (record.details) finding.description = record.details;
-  if (cvss.length > 0) finding.cvss = cvss;
-  if (record.references?.length) finding.references = record.references.map((r) => r.url);
+  if (cvss.length > 0) finding.cvss = cvss.map((c) => ({ ...c }));
+  if (parts.references.length) finding.references = parts.references.slice();
   if (fixedVersion !== undefined) finding.remediation = `upgrade ${target.name} to ${fixedVersion} or later`;
   return finding;
+}
+
+interface ReportParts {
+  title: string;
+  aliases: string[];
+  references: string[];
+}
+
+// Records are cached by the DB handle; what every finding of a record shares is worked out once.
+const reportParts = new WeakMap<OsvRecord, ReportParts>();
+function reportPartsOf(record: OsvRecord, name: string): ReportParts {
+  let p = reportParts.get(record);
+  if (!p) {
+    p = {
+      title: record.summary ?? firstLine(record.details) ?? `${record.id} in ${name}`,
+      aliases: [...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])].filter(
+        (a) => a !== record.id,
+      ),
+      references: (record.references ?? []).map((r) => r.url),
+    };
+    reportParts.set(record, p);
+  }
+  return p;
+}
+
+// Scoring vectors (CVSS v4 especially) is the costly part of a finding; entries are cached by the DB handle.
+const severities = new WeakMap<object, ReturnType<typeof toSeverity>>();
+function severityOf(
+  record: OsvRecord,
+  affected: NonNullable<OsvRecord['affected']>[number],
+): ReturnType<typeof toSeverity> {
+  let s = severities.get(affected);
+  if (!s) {
+    s = toSeverity({
+      recordSeverity: record.severity,
+      affectedSeverity: affected.severity,
+      databaseSpecific: record.database_specific,
+      affectedDatabaseSpecific: affected.database_specific,
+      ecosystemSpecific: affected.ecosystem_specific,
+    });
+    severities.set(affected, s);
+  }
+  return s;
 }
 
 function firstLine(text: string | undefined): string | undefined {

@@ -39,8 +39,18 @@ function eventOrder(cmp: Compare): (a: Event, b: Event) => number {
  * OSV does not promise their order (PYSEC-2023-192 lists `2.0.0…2.0.6` before `0…1.26.17`).
  */
 export function isInRange(version: string, range: OsvRange, cmp: Compare): boolean {
-  const events = range.events.map(toEvent).filter((e): e is Event => e !== undefined);
-  events.sort(eventOrder(cmp));
+  return walkSorted(version, sortEvents(range.events, cmp), cmp);
+}
+
+function sortEvents(events: OsvEvent[], cmp: Compare): Event[] {
+  return events
+    .map(toEvent)
+    .filter((e): e is Event => e !== undefined)
+    .sort(eventOrder(cmp));
+}
+
+// The last event at or below the version decides: inside after `introduced`, outside after the others.
+function walkSorted(version: string, events: Event[], cmp: Compare): boolean {
   let affected = false;
   for (const e of events) {
     if (e.kind === 'introduced') {
@@ -55,10 +65,35 @@ export function isInRange(version: string, range: OsvRange, cmp: Compare): boole
   return affected;
 }
 
+/** An affected[] entry prepared once: events sorted, listed versions in a set. */
+interface Compiled {
+  ranges: { events: Event[]; cmp: Compare }[];
+  versions: Set<string>;
+  fixed: string[];
+}
+
+// Entries are cached by the DB handle, so their prepared form can hang off them.
+const compiled = new WeakMap<OsvAffected, Compiled>();
+
+function compile(affected: OsvAffected, ecosystemCmp: Compare, semverCmp: Compare): Compiled {
+  let c = compiled.get(affected);
+  if (c) return c;
+  c = { ranges: [], versions: new Set(affected.versions ?? []), fixed: [] };
+  for (const range of affected.ranges ?? []) {
+    const cmp = range.type === 'ECOSYSTEM' ? ecosystemCmp : range.type === 'SEMVER' ? semverCmp : undefined;
+    if (!cmp) continue;
+    for (const e of range.events) if (e.fixed !== undefined) c.fixed.push(e.fixed);
+    c.ranges.push({ events: sortEvents(range.events, cmp), cmp });
+  }
+  compiled.set(affected, c);
+  return c;
+}
+
 /**
  * Evaluates one affected[] entry: the version is affected when any ECOSYSTEM/SEMVER range contains it
- * or the `versions` list names it. GIT ranges are commit ranges and need a commit, so they are skipped.
- * Throws VERSION_INVALID (from the comparator) when a version cannot be ordered.
+ * or the `versions` list names it exactly. GIT ranges are commit ranges and need a commit, so they are
+ * skipped. Throws VERSION_INVALID (from the comparator) when a version cannot be ordered.
+ * The comparators must be the same for every call with the same entry (they are cached with it).
  */
 export function evaluateAffected(
   version: string,
@@ -66,25 +101,11 @@ export function evaluateAffected(
   ecosystemCmp: Compare,
   semverCmp: Compare,
 ): AffectedVerdict {
-  let hit = false;
-  const fixed: string[] = [];
-  for (const range of affected.ranges ?? []) {
-    const cmp = range.type === 'ECOSYSTEM' ? ecosystemCmp : range.type === 'SEMVER' ? semverCmp : undefined;
-    if (!cmp) continue;
-    for (const e of range.events) if (e.fixed !== undefined) fixed.push(e.fixed);
-    if (!hit && isInRange(version, range, cmp)) hit = true;
-  }
-  if (!hit && affected.versions?.length) {
-    hit = affected.versions.some((v) => v === version || safeEqual(ecosystemCmp, v, version));
-  }
-  return { affected: hit, fixed };
-}
-
-function safeEqual(cmp: Compare, a: string, b: string): boolean {
-  try {
-    return cmp(a, b) === 0;
-  } catch {
-    // A listed version the ecosystem cannot order is simply not this one.
-    return false;
-  }
+  const c = compile(affected, ecosystemCmp, semverCmp);
+  const fixed = c.fixed.slice();
+  if (c.versions.has(version)) return { affected: true, fixed };
+  // Check the installed version even when there are no ranges, so a bad one is never "not affected".
+  ecosystemCmp(version, version);
+  for (const r of c.ranges) if (walkSorted(version, r.events, r.cmp)) return { affected: true, fixed };
+  return { affected: false, fixed };
 }

@@ -1,12 +1,12 @@
 import { PortcullisError } from '../errors.js';
-import { compareApkVersions, parseApkVersion } from './apk.js';
-import { compareComposerVersions, parseComposerVersion } from './composer.js';
-import { compareDpkgVersions, parseDpkgVersion } from './dpkg.js';
-import { compareMavenVersions, parseMavenVersion } from './maven.js';
-import { comparePep440Versions, parsePep440Version } from './pep440.js';
-import { compareRpmVersions, parseRpmVersion } from './rpm.js';
-import { compareRubyGemsVersions, parseRubyGemsVersion } from './rubygems.js';
-import { compareSemverVersions, parseSemverVersion } from './semver.js';
+import { compareApk, parseApkVersion } from './apk.js';
+import { compareComposer, parseComposerVersion } from './composer.js';
+import { compareDpkg, parseDpkgVersion } from './dpkg.js';
+import { compareMaven, parseMavenVersion } from './maven.js';
+import { comparePep440, parsePep440Version } from './pep440.js';
+import { compareRpm, parseRpmVersion } from './rpm.js';
+import { compareRubyGems, parseRubyGemsVersion } from './rubygems.js';
+import { compareSemver, parseSemverVersion } from './semver.js';
 
 /** The version orderings Portcullis implements. */
 export type VersionScheme = 'dpkg' | 'apk' | 'rpm' | 'semver' | 'pep440' | 'maven' | 'rubygems' | 'composer';
@@ -40,26 +40,24 @@ const SCHEME_BY_ECOSYSTEM: Record<string, VersionScheme> = {
   Packagist: 'composer',
 };
 
-const COMPARATORS: Record<VersionScheme, (a: string, b: string) => number> = {
-  dpkg: compareDpkgVersions,
-  apk: compareApkVersions,
-  rpm: compareRpmVersions,
-  semver: compareSemverVersions,
-  pep440: comparePep440Versions,
-  maven: compareMavenVersions,
-  rubygems: compareRubyGemsVersions,
-  composer: compareComposerVersions,
-};
+interface Scheme<T> {
+  parse: (v: string) => T;
+  compare: (a: T, b: T) => number;
+}
 
-const PARSERS: Record<VersionScheme, (v: string) => unknown> = {
-  dpkg: parseDpkgVersion,
-  apk: parseApkVersion,
-  rpm: parseRpmVersion,
-  semver: parseSemverVersion,
-  pep440: parsePep440Version,
-  maven: parseMavenVersion,
-  rubygems: parseRubyGemsVersion,
-  composer: parseComposerVersion,
+function scheme<T>(parse: (v: string) => T, compare: (a: T, b: T) => number): Scheme<unknown> {
+  return { parse, compare } as Scheme<unknown>;
+}
+
+const SCHEMES: Record<VersionScheme, Scheme<unknown>> = {
+  dpkg: scheme(parseDpkgVersion, compareDpkg),
+  apk: scheme(parseApkVersion, compareApk),
+  rpm: scheme(parseRpmVersion, compareRpm),
+  semver: scheme(parseSemverVersion, compareSemver),
+  pep440: scheme(parsePep440Version, comparePep440),
+  maven: scheme(parseMavenVersion, compareMaven),
+  rubygems: scheme(parseRubyGemsVersion, compareRubyGems),
+  composer: scheme(parseComposerVersion, compareComposer),
 };
 
 /** The base name of an OSV ecosystem string: `Debian:12` → `Debian`, `Red Hat:rhel_aus:8.4::appstream` → `Red Hat`. */
@@ -89,9 +87,26 @@ function schemeOrThrow(ecosystem: string): VersionScheme {
   return scheme;
 }
 
-/** A comparator for one ecosystem, resolved once (for hot loops). */
+/** Parsed versions a memoising comparator keeps before it starts over. */
+const MEMO_LIMIT = 50_000;
+
+/**
+ * A comparator for one ecosystem, resolved once, that remembers parsed versions: matching compares the
+ * same few versions (installed, event bounds) many times. Invalid versions still throw on every call.
+ */
 export function createComparator(ecosystem: string): (a: string, b: string) => number {
-  return COMPARATORS[schemeOrThrow(ecosystem)];
+  const { parse, compare } = SCHEMES[schemeOrThrow(ecosystem)];
+  const memo = new Map<string, unknown>();
+  const parsed = (v: string): unknown => {
+    let p = memo.get(v);
+    if (p === undefined) {
+      p = parse(v);
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(v, p);
+    }
+    return p;
+  };
+  return (a, b) => compare(parsed(a), parsed(b));
 }
 
 /**
@@ -100,7 +115,8 @@ export function createComparator(ecosystem: string): (a: string, b: string) => n
  * VERSION_ECOSYSTEM_UNSUPPORTED for an unknown ecosystem.
  */
 export function compareVersions(ecosystem: string, a: string, b: string): number {
-  return COMPARATORS[schemeOrThrow(ecosystem)](a, b);
+  const { parse, compare } = SCHEMES[schemeOrThrow(ecosystem)];
+  return compare(parse(a), parse(b));
 }
 
 /** True when `version` is a version the ecosystem's ordering accepts. */
@@ -108,7 +124,7 @@ export function isValidVersion(ecosystem: string, version: string): boolean {
   const scheme = toVersionScheme(ecosystem);
   if (!scheme) return false;
   try {
-    PARSERS[scheme](version);
+    SCHEMES[scheme].parse(version);
     return true;
   } catch {
     return false;

@@ -66,8 +66,10 @@ export function compareDpkgPart(a: string, b: string): number {
 }
 
 export function compareDpkgVersions(a: string, b: string): number {
-  const va = parseDpkgVersion(a);
-  const vb = parseDpkgVersion(b);
+  return compareDpkg(parseDpkgVersion(a), parseDpkgVersion(b));
+}
+
+export function compareDpkg(va: DpkgVersion, vb: DpkgVersion): number {
   return (
     compareDigits(va.epoch, vb.epoch) ||
     compareDpkgPart(va.upstream, vb.upstream) ||

@@ -7,20 +7,20 @@ export {
   toVersionScheme,
 } from './compare.js';
 export type { VersionScheme } from './compare.js';
-export { compareDpkgVersions, compareDpkgPart, parseDpkgVersion } from './dpkg.js';
+export { compareDpkg, compareDpkgVersions, compareDpkgPart, parseDpkgVersion } from './dpkg.js';
 export type { DpkgVersion } from './dpkg.js';
-export { compareApkVersions, parseApkVersion } from './apk.js';
+export { compareApk, compareApkVersions, parseApkVersion } from './apk.js';
 export type { ApkVersion } from './apk.js';
-export { compareRpmVersions, parseRpmVersion, rpmvercmp } from './rpm.js';
+export { compareRpm, compareRpmVersions, parseRpmVersion, rpmvercmp } from './rpm.js';
 export type { RpmVersion } from './rpm.js';
-export { compareSemverVersions, parseSemverVersion } from './semver.js';
+export { compareSemver, compareSemverVersions, parseSemverVersion } from './semver.js';
 export type { SemverVersion } from './semver.js';
-export { comparePep440Versions, parsePep440Version } from './pep440.js';
+export { comparePep440, comparePep440Versions, parsePep440Version } from './pep440.js';
 export type { Pep440Version } from './pep440.js';
-export { compareMavenVersions, parseMavenVersion } from './maven.js';
+export { compareMaven, compareMavenVersions, parseMavenVersion } from './maven.js';
 export type { MavenVersion } from './maven.js';
-export { compareRubyGemsVersions, parseRubyGemsVersion } from './rubygems.js';
+export { compareRubyGems, compareRubyGemsVersions, parseRubyGemsVersion } from './rubygems.js';
 export type { RubyGemsVersion } from './rubygems.js';
-export { compareComposerVersions, parseComposerVersion } from './composer.js';
+export { compareComposer, compareComposerVersions, parseComposerVersion } from './composer.js';
 export type { ComposerVersion } from './composer.js';
 export { MAX_VERSION_LENGTH } from './util.js';

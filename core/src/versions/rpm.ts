@@ -83,8 +83,10 @@ export function rpmvercmp(a: string, b: string): number {
 }
 
 export function compareRpmVersions(a: string, b: string): number {
-  const va = parseRpmVersion(a);
-  const vb = parseRpmVersion(b);
+  return compareRpm(parseRpmVersion(a), parseRpmVersion(b));
+}
+
+export function compareRpm(va: RpmVersion, vb: RpmVersion): number {
   return (
     rpmvercmp(va.epoch, vb.epoch) || rpmvercmp(va.version, vb.version) || rpmvercmp(va.release, vb.release)
   );

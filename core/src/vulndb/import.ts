@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { PortcullisError, isPortcullisError, wrapError } from '../errors.js';
 import { toEcosystemBase } from '../versions/index.js';
 import { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
-import type { OsvRecord } from './osv.js';
+import type { OsvAffected, OsvRecord } from './osv.js';
 import { DB_SCHEMA_VERSION, META, createSchema } from './schema.js';
 import { DEFAULT_ZIP_LIMITS, readZipFile } from './zip.js';
 import type { ZipLimits } from './zip.js';
@@ -138,7 +138,8 @@ function writeRecords(
       record.modified,
       JSON.stringify([...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])]),
       JSON.stringify(record.severity ?? []),
-      JSON.stringify(record),
+      // affected[] lives in its own rows; the rest of the record is kept whole for reports.
+      JSON.stringify({ ...record, affected: undefined }),
     );
     for (const a of record.affected ?? []) {
       if (keep && !keep(a.package.ecosystem)) continue;
@@ -146,7 +147,7 @@ function writeRecords(
         record.id,
         a.package.ecosystem,
         normalizePackageName(a.package.ecosystem, a.package.name),
-        JSON.stringify(a),
+        JSON.stringify(toStoredAffected(a)),
       );
     }
     for (const eco of toRecordEcosystems(record))
@@ -165,6 +166,24 @@ function writeRecords(
   setMeta.run(META.sources, JSON.stringify(history.slice(-50)));
   for (const [k, v] of Object.entries(opts.meta ?? {})) setMeta.run(k, v);
   return result;
+}
+
+/**
+ * The part of an affected[] entry matching and reports use. Go's symbol lists and other
+ * ecosystem/database extras can be large and are parsed on every cold lookup, so only their
+ * `severity` is kept; GIT ranges need a commit to evaluate and are dropped.
+ */
+function toStoredAffected(a: OsvAffected): OsvAffected {
+  const out: OsvAffected = { package: a.package };
+  const ranges = a.ranges?.filter((r) => r.type !== 'GIT');
+  if (ranges?.length) out.ranges = ranges;
+  if (a.versions?.length) out.versions = a.versions;
+  if (a.severity?.length) out.severity = a.severity;
+  if (a.ecosystem_specific?.severity !== undefined)
+    out.ecosystem_specific = { severity: a.ecosystem_specific.severity };
+  if (a.database_specific?.severity !== undefined)
+    out.database_specific = { severity: a.database_specific.severity };
+  return out;
 }
 
 /** `Debian:12` keeps exactly that; a bare `Debian` keeps every release. */

@@ -18,8 +18,11 @@ export interface VulnDb {
   readonly builtAt: string;
   /** affected[] entries naming this package (name normalised for the ecosystem). */
   findAffected(ecosystem: string, name: string): AffectedRow[];
+  /** Loads the entries of many packages of one ecosystem in a few queries (findAffected then hits a cache). */
+  prefetch(ecosystem: string, names: string[]): void;
   /** True when at least one record affects the ecosystem (`Alpine:v3.11`). */
   hasEcosystem(ecosystem: string): boolean;
+  /** The record without `affected[]` (that lives in findAffected rows). */
   getRecord(id: string): OsvRecord | undefined;
   close(): void;
 }
@@ -41,40 +44,75 @@ export interface DbStatus {
 export function openVulnDb(path: string): VulnDb {
   const db = openRaw(path);
   const builtAt = readMeta(db, META.builtAt) ?? '';
-  const byName = db.prepare('SELECT record_id, data FROM affected WHERE ecosystem = ? AND name = ?');
-  const byEcosystem = db.prepare('SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1').pluck();
+  // The record text comes along (unparsed) so a finding needs no second query.
+  const byName = db.prepare(
+    'SELECT a.record_id, a.data, r.json FROM affected a JOIN records r ON r.id = a.record_id WHERE a.ecosystem = ? AND a.name = ?',
+  );
+  const byNames = db.prepare(
+    'SELECT a.record_id, a.name, a.data, r.json FROM affected a JOIN records r ON r.id = a.record_id WHERE a.ecosystem = ? AND a.name IN (SELECT value FROM json_each(?))',
+  );
+  const namesOf = db.prepare('SELECT DISTINCT name FROM affected WHERE ecosystem = ?').pluck();
   const recordById = db.prepare('SELECT json FROM records WHERE id = ?').pluck();
   // Lookups repeat across images and layers: cache them for the life of the handle.
   const affectedCache = new Map<string, AffectedRow[]>();
-  const ecosystemCache = new Map<string, boolean>();
   const recordCache = new Map<string, OsvRecord | undefined>();
+  const recordText = new Map<string, string>();
+  // Most packages of an image have no advisory: the names per ecosystem answer those without a query.
+  const names = new Map<string, Set<string>>();
+  const namesFor = (ecosystem: string): Set<string> => {
+    let set = names.get(ecosystem);
+    if (!set) {
+      set = new Set(namesOf.all(ecosystem) as string[]);
+      names.set(ecosystem, set);
+    }
+    return set;
+  };
   return {
     path,
     builtAt,
     findAffected(ecosystem, name) {
-      const key = `${ecosystem}\0${normalizePackageName(ecosystem, name)}`;
+      const normalised = normalizePackageName(ecosystem, name);
+      if (!namesFor(ecosystem).has(normalised)) return [];
+      const key = `${ecosystem}\0${normalised}`;
       let rows = affectedCache.get(key);
       if (!rows) {
-        const raw = byName.all(ecosystem, normalizePackageName(ecosystem, name)) as {
-          record_id: string;
-          data: string;
-        }[];
-        rows = raw.map((r) => ({ recordId: r.record_id, affected: JSON.parse(r.data) as OsvAffected }));
+        const raw = byName.all(ecosystem, normalised) as { record_id: string; data: string; json: string }[];
+        rows = raw.map((r) => {
+          if (!recordCache.has(r.record_id)) recordText.set(r.record_id, r.json);
+          return { recordId: r.record_id, affected: JSON.parse(r.data) as OsvAffected };
+        });
         affectedCache.set(key, rows);
       }
       return rows;
     },
-    hasEcosystem(ecosystem) {
-      let has = ecosystemCache.get(ecosystem);
-      if (has === undefined) {
-        has = byEcosystem.get(ecosystem) !== undefined;
-        ecosystemCache.set(ecosystem, has);
+    prefetch(ecosystem, wanted) {
+      const known = namesFor(ecosystem);
+      const todo = [
+        ...new Set(wanted.map((n) => normalizePackageName(ecosystem, n)).filter((n) => known.has(n))),
+      ].filter((n) => !affectedCache.has(`${ecosystem}\0${n}`));
+      for (let i = 0; i < todo.length; i += 500) {
+        const chunk = todo.slice(i, i + 500);
+        const fetched = new Map<string, AffectedRow[]>(chunk.map((n) => [n, []]));
+        const raw = byNames.all(ecosystem, JSON.stringify(chunk)) as {
+          record_id: string;
+          name: string;
+          data: string;
+          json: string;
+        }[];
+        for (const r of raw) {
+          if (!recordCache.has(r.record_id)) recordText.set(r.record_id, r.json);
+          fetched.get(r.name)?.push({ recordId: r.record_id, affected: JSON.parse(r.data) as OsvAffected });
+        }
+        for (const [n, rows] of fetched) affectedCache.set(`${ecosystem}\0${n}`, rows);
       }
-      return has;
+    },
+    hasEcosystem(ecosystem) {
+      return namesFor(ecosystem).size > 0;
     },
     getRecord(id) {
       if (!recordCache.has(id)) {
-        const json = recordById.get(id) as string | undefined;
+        const json = recordText.get(id) ?? (recordById.get(id) as string | undefined);
+        recordText.delete(id);
         recordCache.set(id, json === undefined ? undefined : (JSON.parse(json) as OsvRecord));
       }
       return recordCache.get(id);

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 /** Bumped whenever the tables change; a DB with another version is DB_INVALID (rebuild it). */
 export const DB_SCHEMA_VERSION = 1;
 
-// records: one row per OSV record, the whole JSON kept for reports.
+// records: one row per OSV record, its JSON without affected[] (kept for reports).
 // affected: one row per affected[] entry, keyed by (ecosystem, normalised name); `data` is that entry's
 // JSON so matching never parses a whole record.
 const DDL = `
