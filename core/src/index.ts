@@ -13,3 +13,38 @@ export type {
 } from './analyzers/analyzer.js';
 export { readLayer, mergeLayers, DEFAULT_LAYER_LIMITS } from './layers/index.js';
 export type { LayerContents, LayerLimits, MergedView } from './layers/index.js';
+
+// scanning
+export { scan, scanImage, createScanHooks, ALL_SCANNERS } from './scan/index.js';
+export type { ScanRequest, ScanOptions, ScanHooks } from './scan/index.js';
+export { createAnalyzers, createInventoryAnalyzers } from './analyzers/index.js';
+export { analyzeDockerfile } from './analyzers/buildinstruction/index.js';
+
+// sources
+export { openImage, parseReference, createRegistryClient, isLoopbackHost } from './source/index.js';
+export type { ImageSource, ImageReference, RegistryClient, SourceOptions } from './source/index.js';
+
+// vulnerability data
+export { importOsv, openVulnDb, dbStatus, updateDb } from './vulndb/index.js';
+export type { VulnDb, DbStatus } from './vulndb/index.js';
+export { compareVersions } from './versions/index.js';
+
+// policy, verdicts, reports
+export {
+  DEFAULT_POLICY,
+  parsePolicy,
+  loadPolicy,
+  resolvePolicy,
+  policyDigest,
+  evaluatePolicy,
+  policyCheck,
+  parseDuration,
+  toAnalyzerOptions,
+  toEnabledScanners,
+} from './policy/index.js';
+export type { Policy, ResolvedPolicy, PolicyException, EvaluationContext } from './policy/index.js';
+export { signVerdict, verifyVerdict, readKeyFile, parseKey } from './verdict/index.js';
+export type { VerdictKey, VerdictAlg } from './verdict/index.js';
+export { renderReport, isReportFormat, REPORT_FORMATS, remediationFor } from './report/index.js';
+export type { ReportFormat, RenderOptions } from './report/index.js';
+export { TOOL_NAME, TOOL_VERSION } from './version.js';
