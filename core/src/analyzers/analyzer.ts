@@ -34,6 +34,17 @@ export interface AnalyzerOptions {
   [key: string]: unknown;
 }
 
+/**
+ * Consumes one file's content chunk by chunk as the layer streams past, so the file is never buffered
+ * whole (returned by `Analyzer.stream`).
+ */
+export interface FileSink {
+  /** The next chunk, in order. Return `false` once the sink has seen enough: it gets no more chunks. */
+  write(chunk: Buffer): boolean | void;
+  /** Called once after the last chunk (also after `false`); returns what the file yielded. */
+  end(): AnalysisResult | undefined;
+}
+
 export interface Analyzer {
   /** Stable name (`dpkg`, `secret`, …). */
   readonly name: string;
@@ -45,7 +56,17 @@ export interface Analyzer {
   /** Whether this file's content must be buffered for `analyze`. Called for every tar entry: keep it cheap. */
   required(path: string, header: FileHeader): boolean;
   /** Called once per required file (content set unless it exceeded the buffer limit). */
-  analyze?(file: ImageFile, options: AnalyzerOptions): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
+  analyze?(
+    file: ImageFile,
+    options: AnalyzerOptions,
+  ): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
+  /**
+   * Optional streaming form of `analyze`: when present, the scan calls it (instead of `analyze`) for each
+   * required file, as soon as the file's header is read, and feeds it the content without buffering.
+   * Undefined means "not streamed": the file is buffered and goes to `analyze` as usual. The scan may call it for files a later layer hides and
+   * drops those results for non-history analyzers (history analyzers get `hidden` set on their findings).
+   */
+  stream?(file: ImageFile, options: AnalyzerOptions): FileSink | undefined;
   /** Called once per scan after every file, for analyzers that judge the image as a whole. */
   analyzeImage?(ctx: ImageContext): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
 }

@@ -1,5 +1,5 @@
 export { readLayer, WHITEOUT_PREFIX, OPAQUE_WHITEOUT } from './walker.js';
-export type { LayerContents, ReadLayerOptions } from './walker.js';
+export type { FileConsumer, LayerContents, ReadLayerOptions } from './walker.js';
 export { mergeLayers, resolveInImage } from './merge.js';
 export type { MergedView } from './merge.js';
 export { DEFAULT_LAYER_LIMITS, resolveLayerLimits } from './limits.js';

@@ -25,9 +25,23 @@ export interface LayerContents {
   notes: Note[];
 }
 
+/** Receives one regular file's content as it streams past (returned by `ReadLayerOptions.onFile`). */
+export interface FileConsumer {
+  /** The next chunk, in order. Return `false` once no more bytes are needed: the rest streams past. */
+  write(chunk: Buffer): boolean | void;
+  /** The file has ended (or the consumer stopped early). Awaited before the next entry is read. */
+  end(): void | Promise<void>;
+}
+
 export interface ReadLayerOptions {
-  /** True when some analyzer needs this entry's content. Called for every regular file: keep it cheap. */
-  wants: (path: string, header: FileHeader) => boolean;
+  /** True when some analyzer needs this entry's content buffered. Called for every regular file: keep it cheap. */
+  wants?: (path: string, header: FileHeader) => boolean;
+  /**
+   * Called for every regular file once its header is known; a returned consumer gets the content as it
+   * streams (no buffering by the walker). Takes precedence over `wants`; the consumer enforces its own
+   * buffer limits.
+   */
+  onFile?: (file: ImageFile) => FileConsumer | undefined;
   limits?: Partial<LayerLimits>;
   /** Compressed bytes consumed so far for this layer. */
   onProgress?: (compressedBytes: number) => void;
@@ -205,7 +219,11 @@ export async function readLayer(
       layerIndex: layer.index,
     };
     result.entries.push(file);
-    if (kind !== 'file' || !options.wants(path, file)) {
+    if (kind === 'file' && options.onFile) {
+      consume(file, stream, next);
+      return;
+    }
+    if (kind !== 'file' || !options.wants?.(path, file)) {
       stream.on('end', () => next()).resume();
       return;
     }
@@ -230,6 +248,50 @@ export async function readLayer(
       file.content = Buffer.concat(chunks);
       buffered += file.content.length;
       next();
+    });
+  };
+  const consume = (file: ImageFile, stream: Readable, next: (err?: Error | null) => void): void => {
+    let consumer: FileConsumer | undefined;
+    try {
+      consumer = options.onFile?.(file);
+    } catch (err) {
+      stream.resume();
+      next(err as Error);
+      return;
+    }
+    if (!consumer) {
+      stream.on('end', () => next()).resume();
+      return;
+    }
+    const sink = consumer;
+    let open = true;
+    let got = 0;
+    let failure: Error | undefined;
+    stream.on('data', (chunk: Buffer) => {
+      if (!open) return;
+      // a lying header must not feed a consumer more than the size it was promised
+      const room = file.size - got;
+      got += chunk.length;
+      const part = chunk.length > room ? chunk.subarray(0, Math.max(0, room)) : chunk;
+      try {
+        if (part.length > 0 && sink.write(part) === false) open = false;
+      } catch (err) {
+        failure = err as Error;
+        open = false;
+      }
+      if (got >= file.size) open = false;
+    });
+    stream.on('end', () => {
+      if (failure) {
+        next(failure);
+        return;
+      }
+      Promise.resolve()
+        .then(() => sink.end())
+        .then(
+          () => next(),
+          (err: unknown) => next(err as Error),
+        );
     });
   };
   extract.on('entry', (header, stream, next) => onEntry(header, stream as unknown as Readable, next));

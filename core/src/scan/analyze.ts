@@ -1,6 +1,12 @@
-import type { Analyzer, AnalysisResult, AnalyzerOptions, ImageContext } from '../analyzers/analyzer.js';
+import type {
+  Analyzer,
+  AnalysisResult,
+  AnalyzerOptions,
+  FileSink,
+  ImageContext,
+} from '../analyzers/analyzer.js';
 import { wrapError } from '../errors.js';
-import type { MergedView } from '../layers/index.js';
+import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
@@ -15,6 +21,10 @@ export interface Collected {
   notes: Note[];
 }
 
+export function createCollected(): Collected {
+  return { osCandidates: [], packages: [], findings: [], notes: [] };
+}
+
 function collect(into: Collected, result: AnalysisResult | undefined, path = ''): void {
   if (!result) return;
   if (result.os) into.osCandidates.push({ path, os: result.os });
@@ -23,39 +33,226 @@ function collect(into: Collected, result: AnalysisResult | undefined, path = '')
   if (result.notes) into.notes.push(...result.notes);
 }
 
+// one unreadable file never fails the scan: it becomes a note the user sees
+function toFailure(err: unknown, analyzer: Analyzer, file: ImageFile): AnalysisResult {
+  const e = wrapError(err, `${analyzer.name} analyzer on ${file.path}`, 'ANALYZER_PARSE_FAILED');
+  return { notes: [{ code: e.code, message: e.message, path: file.path, layerDigest: file.layerDigest }] };
+}
+
 async function runOne(
   analyzer: Analyzer,
   file: ImageFile,
   options: AnalyzerOptions,
-  into: Collected,
-): Promise<void> {
+): Promise<AnalysisResult | undefined> {
   try {
-    collect(into, await analyzer.analyze?.(file, options), file.path);
+    return await analyzer.analyze?.(file, options);
   } catch (err) {
-    // one unreadable file never fails the scan: it becomes a note the user sees
-    const e = wrapError(err, `${analyzer.name} analyzer on ${file.path}`, 'ANALYZER_PARSE_FAILED');
-    into.notes.push({ code: e.code, message: e.message, path: file.path, layerDigest: file.layerDigest });
+    return toFailure(err, analyzer, file);
   }
 }
 
-/** Hands every buffered file to the analyzers that required it; hidden files only to history analyzers. */
-export async function analyzeFiles(
-  analyzers: readonly Analyzer[],
+/**
+ * How each analyzer takes part in the per-file step. Files are analysed while their layer streams
+ * (`eager`, `streaming`), except for history analyzers that read content: they must know whether a
+ * later layer hides the file, so their files wait for the merge (`deferred`).
+ */
+export interface AnalysisPlan {
+  analyzers: readonly Analyzer[];
+  /** Buffered and analysed as soon as the file has been read, then the content is dropped. */
+  eager: readonly Analyzer[];
+  /** Fed chunk by chunk; never buffered. */
+  streaming: readonly Analyzer[];
+  /** History analyzers with `analyze`: content kept until the merged view is known. */
+  deferred: readonly Analyzer[];
+  /** Analyzers with a whole-image step: content of files they require is kept for `ImageContext`. */
+  imageUsers: readonly Analyzer[];
+}
+
+export function createAnalysisPlan(analyzers: readonly Analyzer[]): AnalysisPlan {
+  return {
+    analyzers,
+    eager: analyzers.filter((a) => a.analyze && !a.stream && !a.history),
+    streaming: analyzers.filter((a) => a.stream),
+    deferred: analyzers.filter((a) => a.analyze && !a.stream && a.history),
+    imageUsers: analyzers.filter((a) => a.analyzeImage),
+  };
+}
+
+/** Per-file results found while layers stream, before anyone knows which files stay visible. */
+export class FileResults {
+  private readonly byFile = new Map<ImageFile, Map<Analyzer, AnalysisResult | undefined>>();
+
+  add(file: ImageFile, analyzer: Analyzer, result: AnalysisResult | undefined): void {
+    let m = this.byFile.get(file);
+    if (!m) this.byFile.set(file, (m = new Map()));
+    m.set(analyzer, result);
+  }
+
+  /** True when `analyzer` already handled `file` (even with no result). */
+  has(file: ImageFile, analyzer: Analyzer): boolean {
+    return this.byFile.get(file)?.has(analyzer) ?? false;
+  }
+
+  get(file: ImageFile, analyzer: Analyzer): AnalysisResult | undefined {
+    return this.byFile.get(file)?.get(analyzer);
+  }
+}
+
+interface RouterContext {
+  plan: AnalysisPlan;
+  options: AnalyzerOptions;
+  limits: Pick<LayerLimits, 'maxFileBuffer' | 'maxBufferedPerLayer'>;
+  results: FileResults;
+  /** Notes about this layer (files over the buffer limit). */
+  notes: Note[];
+}
+
+/**
+ * Decides, per regular file of one layer, who reads it: streaming sinks get chunks as they pass, eager
+ * analyzers get the buffered file once it ends, and the content is dropped right after unless a deferred
+ * or whole-image analyzer still needs it. So at most the files still needed are held, not every one.
+ */
+export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileConsumer | undefined {
+  const { plan, options, limits, results, notes } = ctx;
+  let buffered = 0;
+  return (file) => {
+    const eager = plan.eager.filter((a) => a.required(file.path, file));
+    let keep =
+      plan.deferred.some((a) => a.required(file.path, file)) ||
+      plan.imageUsers.some((a) => a.required(file.path, file));
+    const sinks: { analyzer: Analyzer; sink: FileSink; open: boolean }[] = [];
+    for (const analyzer of plan.streaming) {
+      if (!analyzer.required(file.path, file)) continue;
+      try {
+        const sink = analyzer.stream?.(file, options);
+        if (sink) sinks.push({ analyzer, sink, open: true });
+        // not streamed: buffered for `analyze` (after the merge for history analyzers)
+        else if (analyzer.analyze && !analyzer.history) eager.push(analyzer);
+        else if (analyzer.analyze) keep = true;
+      } catch (err) {
+        results.add(file, analyzer, toFailure(err, analyzer, file));
+      }
+    }
+    let buffer = eager.length > 0 || keep;
+    if (buffer && (file.size > limits.maxFileBuffer || buffered + file.size > limits.maxBufferedPerLayer)) {
+      notes.push({
+        code: 'LAYER_FILE_TOO_LARGE',
+        message: `${file.path} (${file.size} bytes) exceeds the per-file buffer limit; not analysed`,
+        path: file.path,
+        layerDigest: file.layerDigest,
+      });
+      buffer = false;
+    }
+    if (!buffer && sinks.length === 0) return undefined;
+    // one allocation of the announced size (the walker never delivers more): no chunk list, no concat
+    const content = buffer ? Buffer.allocUnsafe(file.size) : undefined;
+    if (content) buffered += file.size;
+    let length = 0;
+    let openSinks = sinks.length;
+    return {
+      write(chunk) {
+        if (content) {
+          chunk.copy(content, length);
+          length += chunk.length;
+        }
+        for (const s of sinks) {
+          if (!s.open) continue;
+          try {
+            if (s.sink.write(chunk) === false) {
+              s.open = false;
+              openSinks--;
+            }
+          } catch (err) {
+            s.open = false;
+            openSinks--;
+            results.add(file, s.analyzer, toFailure(err, s.analyzer, file));
+          }
+        }
+        return content !== undefined || openSinks > 0;
+      },
+      async end() {
+        for (const s of sinks) {
+          if (results.has(file, s.analyzer)) continue;
+          try {
+            results.add(file, s.analyzer, s.sink.end());
+          } catch (err) {
+            results.add(file, s.analyzer, toFailure(err, s.analyzer, file));
+          }
+        }
+        if (!content) return;
+        file.content = length === content.length ? content : content.subarray(0, length);
+        for (const a of eager) results.add(file, a, await runOne(a, file, options));
+        if (!keep) {
+          delete file.content;
+          buffered -= file.size;
+        }
+      },
+    };
+  };
+}
+
+function markHidden(result: AnalysisResult | undefined): AnalysisResult | undefined {
+  if (!result?.findings) return result;
+  return { ...result, findings: result.findings.map((f) => ({ ...f, hidden: true })) };
+}
+
+/**
+ * Gathers the per-file results in merged-view order: for visible files every analyzer's result, for
+ * files hidden by a later layer only the history analyzers'. Deferred analyzers run here, now that
+ * `hidden` is known. Results of non-history analyzers on hidden files are dropped: packages come only
+ * from what a container would see.
+ */
+export async function collectFileResults(
+  plan: AnalysisPlan,
+  layers: readonly { entries: readonly ImageFile[] }[],
   view: MergedView,
+  results: FileResults,
   options: AnalyzerOptions,
 ): Promise<Collected> {
-  const into: Collected = { osCandidates: [], packages: [], findings: [], notes: [] };
-  const perFile = analyzers.filter((a) => a.analyze);
+  const into = createCollected();
+  const perFile = plan.analyzers.filter((a) => a.analyze || a.stream);
+  // history analyzers read content after the merge, unless they streamed the file already
+  const deferred = new Set([...plan.deferred, ...plan.streaming.filter((a) => a.history && a.analyze)]);
   for (const file of view.files.values()) {
-    if (file.kind !== 'file' || file.content === undefined) continue;
-    for (const a of perFile) if (a.required(file.path, file)) await runOne(a, file, options, into);
+    if (file.kind !== 'file') continue;
+    for (const a of perFile) {
+      if (results.has(file, a)) collect(into, results.get(file, a), file.path);
+      else if (deferred.has(a) && file.content !== undefined && a.required(file.path, file))
+        collect(into, await runOne(a, file, options), file.path);
+    }
   }
   const historic = perFile.filter((a) => a.history);
+  if (historic.length === 0) return into;
+  // hidden entries are copies made by the merge; find each one's original (same layer and path, in order)
+  const originals = indexOriginals(layers, view);
   for (const file of view.hidden) {
-    if (file.content === undefined) continue;
-    for (const a of historic) if (a.required(file.path, file)) await runOne(a, file, options, into);
+    const original = originals.get(`${file.layerIndex}\0${file.path}`)?.shift();
+    for (const a of historic) {
+      if (original && results.has(original, a))
+        collect(into, markHidden(results.get(original, a)), file.path);
+      else if (deferred.has(a) && file.content !== undefined && a.required(file.path, file))
+        collect(into, await runOne(a, file, options), file.path);
+    }
   }
   return into;
+}
+
+/** Regular entries the merged view does not show, by (layer, path), in entry order. */
+function indexOriginals(
+  layers: readonly { entries: readonly ImageFile[] }[],
+  view: MergedView,
+): Map<string, ImageFile[]> {
+  const visible = new Set(view.files.values());
+  const out = new Map<string, ImageFile[]>();
+  for (const layer of layers)
+    for (const e of layer.entries) {
+      if (e.kind !== 'file' || visible.has(e)) continue;
+      const key = `${e.layerIndex}\0${e.path}`;
+      const list = out.get(key);
+      if (list) list.push(e);
+      else out.set(key, [e]);
+    }
+  return out;
 }
 
 /** Runs the whole-image step of every analyzer that has one. */

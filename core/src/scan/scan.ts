@@ -1,12 +1,26 @@
 import type { Analyzer, AnalyzerOptions, ScannerName } from '../analyzers/analyzer.js';
 import { wrapError } from '../errors.js';
-import { mergeLayers, readLayer, type LayerContents, type LayerLimits } from '../layers/index.js';
+import {
+  mergeLayers,
+  readLayer,
+  resolveLayerLimits,
+  type LayerContents,
+  type LayerLimits,
+  type ReadLayerOptions,
+} from '../layers/index.js';
 import { openImage, type ImageSource, type SourceOptions } from '../source/index.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
 import type { OsInfo, Package } from '../types/package.js';
 import type { ScanResult } from '../types/scan.js';
-import { analyzeFiles, analyzeWholeImage } from './analyze.js';
+import {
+  analyzeWholeImage,
+  collectFileResults,
+  createAnalysisPlan,
+  createFileRouter,
+  FileResults,
+  type AnalysisPlan,
+} from './analyze.js';
 
 /** Post-processing steps the scan needs from the inventory and vulnerability stages. */
 export interface ScanHooks {
@@ -59,7 +73,10 @@ async function mapLimit<T, R>(
   return out;
 }
 
-/** Reads every layer once (several at a time) and merges them in layer order. */
+/**
+ * Reads every layer once (several at a time), buffering the files some analyzer requires, without
+ * analysing them.
+ */
 export async function readImageLayers(
   source: ImageSource,
   analyzers: readonly Analyzer[],
@@ -67,14 +84,43 @@ export async function readImageLayers(
 ): Promise<LayerContents[]> {
   const wants = (path: string, header: Parameters<Analyzer['required']>[1]): boolean =>
     analyzers.some((a) => a.required(path, header));
-  return mapLimit(source.meta.layers, options.concurrency ?? 3, async (layer, index) => {
+  return readLayers(source, options, () => ({ wants }));
+}
+
+/**
+ * Reads every layer once and analyses each file while it streams (see `createFileRouter`): per-file
+ * results wait in `results` until the merge says which files stay visible.
+ */
+export async function readAndAnalyzeLayers(
+  source: ImageSource,
+  plan: AnalysisPlan,
+  results: FileResults,
+  options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress' | 'analyzerOptions'>,
+): Promise<LayerContents[]> {
+  const limits = resolveLayerLimits(options.layerLimits);
+  return readLayers(source, options, (notes) => ({
+    onFile: createFileRouter({ plan, options: options.analyzerOptions ?? {}, limits, results, notes }),
+  }));
+}
+
+// Two layers at once keep both cores busy (one inflating, one walking tar and analysing); more only
+// adds buffers in flight.
+const DEFAULT_CONCURRENCY = 2;
+
+async function readLayers(
+  source: ImageSource,
+  options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress'>,
+  consumers: (notes: Note[]) => Pick<ReadLayerOptions, 'wants' | 'onFile'>,
+): Promise<LayerContents[]> {
+  return mapLimit(source.meta.layers, options.concurrency ?? DEFAULT_CONCURRENCY, async (layer, index) => {
     try {
       const blob = await source.openLayer(layer);
+      const notes: Note[] = [];
       const contents = await readLayer(
         blob,
         { digest: layer.digest, index },
         {
-          wants,
+          ...consumers(notes),
           ...(options.layerLimits ? { limits: options.layerLimits } : {}),
           onProgress: (bytes) =>
             options.onLayerProgress?.({
@@ -86,6 +132,7 @@ export async function readImageLayers(
             }),
         },
       );
+      contents.notes.push(...notes);
       options.onLayerProgress?.({ index, digest: layer.digest, bytes: contents.compressedBytes, done: true });
       return contents;
     } catch (err) {
@@ -120,9 +167,11 @@ export async function scanImage(input: string, options: ScanOptions): Promise<Sc
   const analyzerOptions = options.analyzerOptions ?? {};
   const source = await openImage(input, options.source);
   try {
-    const layers = await readImageLayers(source, analyzers, options);
+    const plan = createAnalysisPlan(analyzers);
+    const results = new FileResults();
+    const layers = await readAndAnalyzeLayers(source, plan, results, options);
     const view = mergeLayers(layers, options.layerLimits);
-    const collected = await analyzeFiles(analyzers, view, analyzerOptions);
+    const collected = await collectFileResults(plan, layers, view, results, analyzerOptions);
     for (const l of layers) collected.notes.push(...l.notes);
     const os = options.hooks.detectOs(collected.osCandidates);
     await analyzeWholeImage(analyzers, source.meta, view, os, analyzerOptions, collected);

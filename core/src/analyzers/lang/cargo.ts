@@ -17,6 +17,7 @@ import {
   toPurl,
   type ParsedPackage,
 } from './common.js';
+import { CargoAuditSink } from './cargo-stream.js';
 import { isElf, isExecutableCandidate, parseElf, readElfSection } from './elf.js';
 
 /** Sources that mean "a crate from crates.io" (git index and sparse index). */
@@ -146,6 +147,13 @@ export const cargoAnalyzer: Analyzer = {
   required(path, header) {
     if (baseName(path) === 'Cargo.lock') return isRegularWithin(header, MAX_MANIFEST_BYTES);
     return isExecutableCandidate(header);
+  },
+  stream(file) {
+    // Cargo.lock is small text: buffered for `analyze`; executables are searched as they stream
+    if (baseName(file.path) === 'Cargo.lock') return undefined;
+    return new CargoAuditSink(file, (json, path) =>
+      locatePackages(parseCargoAuditableJson(json, path), file),
+    );
   },
   analyze(file) {
     if (baseName(file.path) === 'Cargo.lock') return analyzeWith(file, 'cargo', parseCargoLock);

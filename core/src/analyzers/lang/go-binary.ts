@@ -8,6 +8,7 @@ import {
   toPurl,
   type ParsedPackage,
 } from './common.js';
+import { GoBuildInfoSink } from './go-binary-stream.js';
 import {
   isElf,
   isExecutableCandidate,
@@ -124,6 +125,11 @@ function decodeBlob(
   return decoded;
 }
 
+/** Decodes a build-info blob that starts at the magic, without an ELF mapping (inline format only). */
+export function decodeBuildInfoBlob(blob: Buffer, path: string): { vers: string; mod: string } {
+  return decodeBlob(blob, path, undefined, blob);
+}
+
 /** Locates and decodes the raw `vers` and `mod` strings; undefined when the file is no Go binary. */
 export function readGoBuildInfoStrings(buf: Buffer, path: string): { vers: string; mod: string } | undefined {
   if (buf.indexOf(GO_BUILDINFO_MAGIC) < 0) return undefined;
@@ -153,7 +159,7 @@ export function readGoBuildInfoStrings(buf: Buffer, path: string): { vers: strin
   throw parseError(path, 'Go build info found but not decodable (pointer format without ELF mapping)');
 }
 
-function stripModFraming(mod: string): string {
+export function stripModFraming(mod: string): string {
   // cmd/go wraps modinfo in 16-byte sentinels; the byte before the end sentinel is a newline.
   return mod.length >= 33 && mod[mod.length - 17] === '\n' ? mod.slice(16, -16) : '';
 }
@@ -266,6 +272,9 @@ export const goBinaryAnalyzer: Analyzer = {
   scanner: 'inventory',
   required(_path, header) {
     return isExecutableCandidate(header);
+  },
+  stream(file) {
+    return new GoBuildInfoSink(file);
   },
   analyze(file) {
     if (!file.content) return undefined; // over the buffer limit: cannot tell if it is Go at all

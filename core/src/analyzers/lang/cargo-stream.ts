@@ -1,0 +1,124 @@
+import { constants, inflateSync } from 'node:zlib';
+import type { AnalysisResult, FileSink } from '../analyzer.js';
+import type { ImageFile } from '../../types/file.js';
+import type { Package } from '../../types/package.js';
+import { limitError, toNote } from './common.js';
+
+// The first bytes of a zlib stream (CMF 0x78 = deflate, 32 KiB window) at each compression level.
+const ZLIB_FLG = new Set([0x01, 0x5e, 0x9c, 0xda]);
+const ZLIB_CMF = 0x78;
+/** Compressed bytes inflated to recognise cargo-auditable's JSON (`{"packages":[…`). */
+const PROBE_BYTES = 256;
+const JSON_START = /^\{\s*"(?:packages|format)"\s*:/;
+const MAX_AUDIT_JSON_BYTES = 8 * 1024 * 1024;
+// A zlib stream that inflates to at most 8 MiB of JSON is far smaller than this.
+const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+function inflatesToAuditJson(probe: Buffer): boolean {
+  try {
+    const head = inflateSync(probe, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 64 * 1024 });
+    return JSON_START.test(head.toString('latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Streaming reader of cargo-auditable data. The `.dep-v0` section is only named in the section table at
+ * the end of the file, so instead of buffering every executable until then, the stream is searched for
+ * a zlib stream that inflates to cargo-auditable's JSON; only that stream is kept. Files that are not
+ * ELF stop after the first chunk.
+ */
+export class CargoAuditSink implements FileSink {
+  private checked = false;
+  private done = false;
+  private carry: Buffer = Buffer.alloc(0);
+  private capture: Buffer[] | undefined;
+  private captureLength = 0;
+  private result: AnalysisResult | undefined;
+
+  constructor(
+    private readonly file: ImageFile,
+    private readonly parse: (json: Buffer, path: string) => Package[],
+  ) {}
+
+  write(chunk: Buffer): boolean {
+    if (this.done) return false;
+    if (!this.checked) {
+      this.checked = true;
+      if (chunk.length < ELF_MAGIC.length || !chunk.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
+        this.done = true;
+        return false;
+      }
+    }
+    if (this.capture) return this.append(chunk);
+    // candidates near the end of a chunk are probed once the next chunk supplies their bytes
+    const probeSpace =
+      this.carry.length > 0 ? Buffer.concat([this.carry, chunk.subarray(0, PROBE_BYTES)]) : undefined;
+    if (probeSpace) {
+      for (let i = 0; i < this.carry.length; i++) {
+        if (probeSpace[i] === ZLIB_CMF && ZLIB_FLG.has(probeSpace[i + 1]!)) {
+          if (inflatesToAuditJson(probeSpace.subarray(i, i + PROBE_BYTES))) {
+            this.capture = [];
+            this.append(this.carry.subarray(i));
+            return this.append(chunk);
+          }
+        }
+      }
+    }
+    const limit = chunk.length - PROBE_BYTES;
+    for (let i = chunk.indexOf(ZLIB_CMF); i >= 0 && i < limit; i = chunk.indexOf(ZLIB_CMF, i + 1)) {
+      if (!ZLIB_FLG.has(chunk[i + 1]!)) continue;
+      if (inflatesToAuditJson(chunk.subarray(i, i + PROBE_BYTES))) {
+        this.capture = [];
+        return this.append(chunk.subarray(i));
+      }
+    }
+    this.carry = Buffer.from(chunk.subarray(Math.max(0, limit)));
+    return true;
+  }
+
+  end(): AnalysisResult | undefined {
+    if (this.capture && !this.done) this.decode(true);
+    return this.result;
+  }
+
+  private append(chunk: Buffer): boolean {
+    const room = MAX_CAPTURE_BYTES - this.captureLength;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    (this.capture as Buffer[]).push(Buffer.from(part));
+    this.captureLength += part.length;
+    this.decode(this.captureLength >= MAX_CAPTURE_BYTES);
+    return !this.done;
+  }
+
+  // Inflates what has been captured; an unfinished stream waits for more bytes unless this is the end.
+  private decode(final: boolean): void {
+    const data = Buffer.concat(this.capture as Buffer[]);
+    this.capture = [data];
+    let json: Buffer;
+    try {
+      json = inflateSync(data, { maxOutputLength: MAX_AUDIT_JSON_BYTES });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'Z_BUF_ERROR' && !final) return;
+      this.done = true;
+      this.capture = undefined;
+      const e =
+        code === 'ERR_BUFFER_TOO_LARGE'
+          ? limitError(this.file.path, `.dep-v0 inflates past ${MAX_AUDIT_JSON_BYTES} bytes`)
+          : err;
+      this.result = { notes: [toNote(e, this.file, 'cargo')] };
+      return;
+    }
+    this.done = true;
+    this.capture = undefined;
+    try {
+      const packages = this.parse(json, this.file.path);
+      this.result = packages.length > 0 ? { packages } : undefined;
+    } catch (err) {
+      this.result = { notes: [toNote(err, this.file, 'cargo')] };
+    }
+  }
+}

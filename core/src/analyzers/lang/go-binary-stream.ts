@@ -1,0 +1,278 @@
+import type { AnalysisResult, FileSink } from '../analyzer.js';
+import type { ImageFile } from '../../types/file.js';
+import { locatePackages, parseError, toNote } from './common.js';
+import { isElf, parseElf, PF_W, PF_X } from './elf.js';
+import {
+  GO_BUILDINFO_MAGIC,
+  decodeBuildInfoBlob,
+  parseGoBinary,
+  parseGoModInfo,
+  readGoBuildInfoStrings,
+  stripModFraming,
+  toGoPackages,
+} from './go-binary.js';
+
+/** Bytes kept from the start of every file: ELF, program headers and the Go build-id note live here. */
+const HEAD_BYTES = 64 * 1024;
+// Initial capture size; a blob larger than this grows the capture.
+const SEARCH_WINDOW = 64 * 1024;
+const ALIGN = 16;
+const HEADER_SIZE = 32;
+const FLAG_INLINE = 2;
+// Header plus two uvarint-prefixed strings of at most 4 MiB each (the limits of the buffered reader).
+const MAX_INLINE_BYTES = HEADER_SIZE + 2 * (10 + 4 * 1024 * 1024);
+const PT_LOAD = 1;
+const GO_NOTE_NAME = Buffer.from('Go\0\0', 'latin1');
+const NT_GO_BUILDID = 4;
+
+/** True when the head of an ELF file holds the Go linker's build-id note (`Go\0\0`, type 4). */
+export function hasGoBuildIdNote(head: Buffer, littleEndian: boolean): boolean {
+  const u32 = (o: number): number => (littleEndian ? head.readUInt32LE(o) : head.readUInt32BE(o));
+  for (let i = head.indexOf(GO_NOTE_NAME); i >= 0; i = head.indexOf(GO_NOTE_NAME, i + 1)) {
+    if (i >= 12 && u32(i - 12) === 4 && u32(i - 4) === NT_GO_BUILDID) return true;
+  }
+  return false;
+}
+
+type Mode =
+  /** Reading the first HEAD_BYTES. */
+  | 'head'
+  /** ELF with known data segments: looking for the aligned header inside their first 64 KiB. */
+  | 'windows'
+  /** No usable ELF mapping: the first magic hit starts a capture to the end (inline format only). */
+  | 'anywhere'
+  /** Pointer format in a Go binary: keep retaining, `end` parses the whole file. */
+  | 'retain'
+  | 'done';
+
+/**
+ * Streaming reader of Go build info. Executables that are not Go cost one `indexOf` per chunk and
+ * 64 KiB of head; the header is looked for 16-aligned inside the writable data segments (where the Go
+ * linker puts `.go.buildinfo`; the section table at the file's end comes too late to say exactly where).
+ * Go ELF binaries (recognised by their build-id note) are retained, minus code, only until the go1.18+
+ * inline header has been decoded; the older pointer format needs data from all over the file, so for it
+ * the retained bytes go to the buffered parser. Without ELF mapping only the inline format is readable, as in
+ * the buffered parser, so bytes are kept from the first magic hit on.
+ */
+export class GoBuildInfoSink implements FileSink {
+  private mode: Mode = 'head';
+  private readonly head: Buffer;
+  private headLength = 0;
+  private offset = 0;
+  private windows: { start: number; end: number }[] = [];
+  /** Whole file so far (Go ELF binaries, until the inline header is decoded). */
+  private retained: Buffer | undefined;
+  private retainedLength = 0;
+  /** File ranges not copied into `retained` (code segments past the head). */
+  private skip: { start: number; end: number }[] = [];
+  /** Bytes from a candidate header on. */
+  private capture: Buffer | undefined;
+  private captureStart = 0;
+  private captureLength = 0;
+  private captureLimit = 0;
+  private tail: Buffer = Buffer.alloc(0);
+  private result: AnalysisResult | undefined;
+
+  constructor(private readonly file: ImageFile) {
+    this.head = Buffer.allocUnsafe(Math.min(file.size, HEAD_BYTES));
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.mode === 'head') {
+      const n = Math.min(chunk.length, this.head.length - this.headLength);
+      chunk.copy(this.head, this.headLength, 0, n);
+      this.headLength += n;
+      if (this.headLength < this.head.length) return true;
+      this.decide();
+      this.process(this.head, 0);
+      if (n < chunk.length && !this.isDone()) this.process(chunk.subarray(n), this.head.length);
+      return !this.isDone();
+    }
+    if (!this.isDone()) this.process(chunk, this.offset);
+    return !this.isDone();
+  }
+
+  // a method, so TypeScript does not keep a narrowed `mode` across the calls that change it
+  private isDone(): boolean {
+    return this.mode === 'done';
+  }
+
+  end(): AnalysisResult | undefined {
+    if (this.mode === 'head') {
+      // a file shorter than its announced size: judge what arrived
+      this.decide();
+      this.process(this.head.subarray(0, this.headLength), 0);
+    }
+    if (this.mode === 'done') return this.result;
+    const mode = this.mode;
+    this.mode = 'done';
+    try {
+      if (this.retained) {
+        // pointer format, or no decodable inline header: the buffered parser sees the whole file
+        return this.found(parseGoBinary(this.retained.subarray(0, this.retainedLength), this.file.path));
+      }
+      if (this.capture) {
+        const blob = this.capture.subarray(0, this.captureLength);
+        if (mode !== 'anywhere') return this.decoded(decodeBuildInfoBlob(blob, this.file.path));
+        // `anywhere`: the buffered parser's fallback, over the bytes from the first hit on
+        const raw = readGoBuildInfoStrings(blob, this.file.path);
+        return raw ? this.found(toGoPackages(parseGoModInfo(stripModFraming(raw.mod), raw.vers))) : undefined;
+      }
+      return undefined;
+    } catch (err) {
+      return { notes: [toNote(err, this.file, 'go-binary')] };
+    }
+  }
+
+  private found(packages: ReturnType<typeof parseGoBinary>): AnalysisResult | undefined {
+    const located = locatePackages(packages, this.file);
+    return located.length > 0 ? { packages: located } : undefined;
+  }
+
+  private decoded(raw: { vers: string; mod: string }): AnalysisResult | undefined {
+    return this.found(toGoPackages(parseGoModInfo(stripModFraming(raw.mod), raw.vers)));
+  }
+
+  private decide(): void {
+    const head = this.head.subarray(0, this.headLength);
+    this.mode = 'anywhere';
+    if (!isElf(head)) return;
+    let elf;
+    try {
+      elf = parseElf(head, this.file.path);
+    } catch {
+      return; // program headers beyond the head or broken: no mapping, as in the buffered parser
+    }
+    this.windows = elf.segments
+      .filter((p) => p.type === PT_LOAD && (p.flags & (PF_X | PF_W)) === PF_W && p.filesz > 0)
+      // the whole segment: with external linking (cgo) `.go.buildinfo` follows the RELRO data, past 64 KiB
+      .map((p) => ({ start: p.offset, end: p.offset + p.filesz }));
+    if (this.windows.length === 0) return;
+    this.mode = 'windows';
+    if (hasGoBuildIdNote(head, elf.littleEndian)) {
+      // Code segments are never read by the parser (build info and its strings are data), so they are
+      // not copied: their pages of the allocation stay untouched and cost no memory.
+      this.skip = elf.segments
+        .filter((p) => p.type === PT_LOAD && (p.flags & PF_X) !== 0)
+        .map((p) => ({ start: Math.max(p.offset, head.length), end: p.offset + p.filesz }))
+        .filter((r) => r.end > r.start);
+      this.retained = Buffer.allocUnsafe(this.file.size);
+    }
+  }
+
+  private process(chunk: Buffer, at: number): void {
+    this.offset = at + chunk.length;
+    if (this.retained) this.retain(chunk, at);
+    if (this.mode === 'retain') return;
+    if (this.capture) {
+      this.append(chunk);
+      return;
+    }
+    const magic = GO_BUILDINFO_MAGIC;
+    // a header split across chunks: search the seam too
+    const seam = Buffer.concat([this.tail, chunk.subarray(0, magic.length - 1)]);
+    const seamStart = at - this.tail.length;
+    for (let i = seam.indexOf(magic); i >= 0 && i < this.tail.length; i = seam.indexOf(magic, i + 1)) {
+      if (this.accept(seamStart + i)) {
+        this.startCapture(seamStart + i, seam.subarray(i), chunk.subarray(magic.length - 1));
+        return;
+      }
+    }
+    for (let i = chunk.indexOf(magic); i >= 0; i = chunk.indexOf(magic, i + 1)) {
+      if (this.accept(at + i)) {
+        this.startCapture(at + i, chunk.subarray(i), undefined);
+        return;
+      }
+    }
+    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (magic.length - 1))));
+  }
+
+  private retain(chunk: Buffer, at: number): void {
+    const retained = this.retained as Buffer;
+    const end = Math.min(at + chunk.length, retained.length);
+    let from = at;
+    for (const r of this.skip) {
+      if (r.end <= from || r.start >= end) continue;
+      if (r.start > from) chunk.copy(retained, from, from - at, r.start - at);
+      from = Math.min(end, r.end);
+    }
+    if (from < end) chunk.copy(retained, from, from - at, end - at);
+    this.retainedLength = end;
+  }
+
+  private accept(pos: number): boolean {
+    if (this.mode === 'anywhere') return true;
+    return this.windows.some((w) => pos >= w.start && pos < w.end && (pos - w.start) % ALIGN === 0);
+  }
+
+  private startCapture(pos: number, first: Buffer, rest: Buffer | undefined): void {
+    this.captureStart = pos;
+    // `anywhere` keeps everything after the hit (later hits may be the real one); a window hit is one blob
+    this.captureLimit =
+      this.mode === 'anywhere' ? this.file.size - pos : Math.min(MAX_INLINE_BYTES, this.file.size - pos);
+    this.capture = Buffer.allocUnsafe(Math.min(SEARCH_WINDOW, Math.max(0, this.captureLimit)));
+    this.captureLength = 0;
+    this.append(first);
+    if (rest && this.mode !== 'done') this.append(rest);
+  }
+
+  private append(chunk: Buffer): void {
+    let capture = this.capture as Buffer;
+    const want = Math.min(this.captureLimit, this.captureLength + chunk.length);
+    if (want > capture.length) {
+      // grow geometrically: most inline blobs are a few KiB, a rare one is megabytes
+      const grown = Buffer.allocUnsafe(Math.min(this.captureLimit, Math.max(want, capture.length * 2)));
+      capture.copy(grown, 0, 0, this.captureLength);
+      this.capture = capture = grown;
+    }
+    const n = Math.min(chunk.length, capture.length - this.captureLength);
+    chunk.copy(capture, this.captureLength, 0, n);
+    this.captureLength += n;
+    if (this.mode !== 'windows' || this.captureLength < HEADER_SIZE) return;
+    const blob = capture.subarray(0, this.captureLength);
+    if (blob[14] !== 4 && blob[14] !== 8) {
+      this.finish(() => {
+        throw parseError(this.file.path, 'Go build info header has a bad pointer size');
+      });
+      return;
+    }
+    if ((blob[15]! & FLAG_INLINE) === 0) {
+      // pointer format: strings live elsewhere in the file; only a retained Go binary can be decoded
+      if (this.retained) {
+        this.capture = undefined;
+        this.captureLength = 0;
+        this.mode = 'retain';
+        return;
+      }
+      this.finish(() => {
+        throw parseError(
+          this.file.path,
+          'Go build info in the pre-1.18 pointer format without a Go build-id note',
+        );
+      });
+      return;
+    }
+    let raw: { vers: string; mod: string } | undefined;
+    try {
+      raw = decodeBuildInfoBlob(blob, this.file.path);
+    } catch {
+      // incomplete strings: wait for more bytes, unless the blob cannot grow any further
+      if (this.captureLength < this.captureLimit) return;
+      this.finish(() => decodeBuildInfoBlob(blob, this.file.path));
+      return;
+    }
+    this.finish(() => raw);
+  }
+
+  private finish(decode: () => { vers: string; mod: string } | undefined): void {
+    this.mode = 'done';
+    this.retained = undefined;
+    this.capture = undefined;
+    try {
+      const raw = decode();
+      this.result = raw ? this.decoded(raw) : undefined;
+    } catch (err) {
+      this.result = { notes: [toNote(err, this.file, 'go-binary')] };
+    }
+  }
+}
