@@ -143,6 +143,10 @@ describe('DEFAULT_POLICY', () => {
     expect(parsePolicy(JSON.stringify(DEFAULT_POLICY))).toEqual(DEFAULT_POLICY);
     expect(POLICY_SCHEMA.$id).toBe('https://portcullis.dev/schemas/portcullis-policy.schema.json');
   });
+  it('is frozen all the way down', () => {
+    expect(Object.isFrozen(DEFAULT_POLICY.gates?.deny)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_POLICY.admission?.exemptNamespaces)).toBe(true);
+  });
   it('resolves to deny ≥ high and warn ≥ medium for every type', () => {
     const r = resolvePolicy(DEFAULT_POLICY);
     expect(Object.values(r.gates.deny.byType)).toEqual(['high', 'high', 'high', 'high', 'high']);

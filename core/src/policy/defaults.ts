@@ -6,7 +6,7 @@ import type { GateRule, GateSeverity, Policy, ResolvedGate, ResolvedPolicy } fro
  * The embedded default policy: every scanner on, deny ≥ high and warn ≥ medium for every risk type,
  * vulnerability DB at most 7 days old, admission enforcing with unknown images denied.
  */
-export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
+export const DEFAULT_POLICY: Readonly<Policy> = deepFreeze({
   apiVersion: 'portcullis/v1',
   scanners: { vuln: true, secret: true, malware: true, baseline: true, buildinstruction: true },
   gates: {
@@ -20,6 +20,12 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   exceptions: [],
   admission: { mode: 'enforce', unknown: 'deny', exemptNamespaces: ['kube-system'], maxVerdictAge: '24h' },
 } satisfies Policy);
+
+/** Frozen all the way down: the default is shared by every caller and must not drift. */
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v as object);
+  return Object.freeze(o);
+}
 
 export const DEFAULT_DENY_SEVERITY: GateSeverity = 'high';
 export const DEFAULT_WARN_SEVERITY: GateSeverity = 'medium';
