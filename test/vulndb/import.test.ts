@@ -139,6 +139,31 @@ describe('importOsv', () => {
     });
   });
 
+  describe('when a record affects several ecosystems', () => {
+    it('indexes and counts it under each', () => {
+      const file = join(work, 'multi.json');
+      const range = [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.2.3-1' }] }];
+      writeFileSync(
+        file,
+        JSON.stringify({
+          id: 'MULTI-1',
+          modified: '2024-01-01T00:00:00Z',
+          affected: [
+            { package: { ecosystem: 'Debian:11', name: 'zlib' }, ranges: range },
+            { package: { ecosystem: 'Debian:12', name: 'zlib' }, ranges: range },
+          ],
+        }),
+      );
+      const db = freshDb();
+      const result = importOsv(db, [file]);
+      expect(result.byEcosystem).toEqual({ 'Debian:11': 1, 'Debian:12': 1 });
+      expect(dbStatus(db)).toMatchObject({ records: 1, byEcosystem: { 'Debian:11': 1, 'Debian:12': 1 } });
+      const only12 = freshDb();
+      expect(importOsv(only12, [file], { ecosystems: ['Debian:12'] }).imported).toBe(1);
+      expect(dbStatus(only12).byEcosystem).toEqual({ 'Debian:12': 1 });
+    });
+  });
+
   describe('when importing into an existing DB', () => {
     it('adds to it and replaces re-imported records', () => {
       const db = freshDb();
@@ -186,6 +211,15 @@ describe('importOsv', () => {
       const cut = join(work, 'cut.zip');
       writeFileSync(cut, zip.subarray(0, zip.length - 10));
       expect(codeOf(() => importOsv(freshDb(), [cut]))).toBe('DB_IMPORT_FAILED');
+    });
+
+    it('refuses an entry whose content does not match its CRC-32', () => {
+      const zip = makeZip([{ name: 'a.json', data: '{"id":"X","modified":"2024-01-01T00:00:00Z"}' }]);
+      zip.writeUInt32LE(
+        (zip.readUInt32LE(zip.length - 22 - 46 - 6 + 16) ^ 1) >>> 0,
+        zip.length - 22 - 46 - 6 + 16,
+      );
+      expect(() => [...readZip(zip, 'crc.zip')]).toThrow(/CRC-32/);
     });
 
     it('refuses an entry that inflates past the limit', () => {

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { PortcullisError } from '../errors.js';
 
 /** Bounds for reading an untrusted zip (osv.dev `all.zip`). */
@@ -58,6 +58,7 @@ export function* readZip(
       throw zipError(source, `bad central directory entry ${i}`);
     const flags = buf.readUInt16LE(p + 8);
     const method = buf.readUInt16LE(p + 10);
+    const crc = buf.readUInt32LE(p + 16);
     const compressedSize = buf.readUInt32LE(p + 20);
     const size = buf.readUInt32LE(p + 24);
     const nameLength = buf.readUInt16LE(p + 28);
@@ -85,6 +86,8 @@ export function* readZip(
         throw zipError(source, `${name}: ${(err as Error).message}`);
       }
     } else throw zipError(source, `${name} uses unsupported compression method ${method}`);
+    if (data.length !== size || crc32(data) !== crc)
+      throw zipError(source, `${name} fails its size or CRC-32 check`);
     yield { name, data };
   }
 }
