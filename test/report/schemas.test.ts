@@ -48,6 +48,21 @@ describe('report formats validate against their schemas', () => {
     );
   });
 
+  it('also for findings with odd data (empty title, line 0, endLine before line)', () => {
+    const odd = readMultiScan();
+    odd.findings = odd.findings.map((f, i) => ({
+      ...f,
+      title: '',
+      location: { ...f.location, line: i % 2 === 0 ? 0 : 5, endLine: 2 },
+    }));
+    const ev = evaluatePolicy(odd, DEFAULT_POLICY, { now: NOW });
+    for (const format of ['sarif', 'gitlab', 'cyclonedx', 'codequality'] as const) {
+      const ok = validators[format](JSON.parse(renderReport(format, odd, ev, options())));
+      expect(validators[format].errors ?? [], format).toEqual([]);
+      expect(ok).toBe(true);
+    }
+  });
+
   it('also for an image with no OS, no digest and no findings', () => {
     const empty = { ...readMultiScan(), findings: [], packages: [], notes: [] };
     delete empty.image.os;

@@ -27,7 +27,7 @@ export function renderCodeQuality(scan: ScanResult, evaluation: Evaluation, opts
         type: 'issue',
         check_name: f.ruleId ?? f.id,
         description: truncate(
-          `${f.title}${where !== undefined && loc.inImage ? ` (${where} in ${scan.image.ref})` : ''}${f.evidence !== undefined ? `: ${f.evidence}` : ''}`,
+          `${f.title || f.id}${where !== undefined && loc.inImage ? ` (${where} in ${scan.image.ref})` : ''}${f.evidence !== undefined ? `: ${f.evidence}` : ''}`,
           1000,
         ),
         categories: ['Security'],

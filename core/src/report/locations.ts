@@ -29,9 +29,11 @@ export function isDockerfileFinding(f: Finding, scan: ScanResult): boolean {
 
 export function toReportLocation(f: Finding, scan: ScanResult): ReportLocation {
   const l = f.location;
+  // SARIF and Code Quality lines are 1-based integers; anything else from an analyzer becomes line 1.
+  const start = Number.isInteger(l.line) && (l.line ?? 0) >= 1 ? (l.line as number) : 1;
   const lines = {
-    startLine: l.line ?? 1,
-    ...(l.endLine !== undefined && l.line !== undefined && l.endLine >= l.line && { endLine: l.endLine }),
+    startLine: start,
+    ...(Number.isInteger(l.endLine) && (l.endLine ?? 0) >= start && { endLine: l.endLine as number }),
   };
   if (isDockerfileFinding(f, scan))
     return { uri: encodePath(l.path ?? 'Dockerfile'), inImage: false, ...lines };

@@ -34,7 +34,7 @@ function ruleIdOf(f: Finding): string {
 }
 
 function helpText(f: Finding): { text: string; markdown: string } {
-  const lines: string[] = [f.description ?? f.title];
+  const lines: string[] = [f.description || f.title || f.id];
   const md: string[] = [
     `**${escapeMd(f.title)}**`,
     ...(f.description !== undefined ? ['', escapeMd(f.description)] : []),
@@ -94,8 +94,8 @@ export function renderSarif(scan: ScanResult, evaluation: Evaluation, opts: Rend
     rules.push({
       id,
       name: truncate(id.replace(/[^A-Za-z0-9]+/g, ''), 255) || 'Finding',
-      shortDescription: { text: truncate(f.title, 1024) },
-      fullDescription: { text: truncate(f.description ?? f.title, 1024) },
+      shortDescription: { text: truncate(f.title || f.id, 1024) },
+      fullDescription: { text: truncate(f.description || f.title || f.id, 1024) },
       help: helpText(f),
       defaultConfiguration: { level: toLevel(f.severity) },
       ...(f.references?.[0] !== undefined && { helpUri: f.references[0] }),
