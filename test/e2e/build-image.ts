@@ -1,0 +1,169 @@
+/**
+ * Builds small images for end-to-end tests: tar files with tar-stream, and OCI layouts written blob by
+ * blob (oci-layout, index.json, manifest, config, layers), so hostile and layered cases need no Docker.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+
+export const sha256 = (data: Buffer | string): string =>
+  `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** One tar member: a file (data), a directory, or a file streamed from `size` zero bytes. */
+export interface TarEntry {
+  name: string;
+  data?: Buffer | string;
+  type?: 'file' | 'directory';
+  mode?: number;
+}
+
+/** A tar archive of `entries`, in order. */
+export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    p.on('end', resolve);
+    p.on('error', reject);
+  });
+  for (const e of entries) {
+    if (e.type === 'directory') {
+      p.entry({ name: e.name, type: 'directory', mode: e.mode ?? 0o755 });
+    } else {
+      p.entry({ name: e.name, mode: e.mode ?? 0o644 }, e.data ?? '');
+    }
+  }
+  p.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A gzip layer whose tar holds one file of `zeroBytes` zeros: about 1000:1, a decompression bomb.
+ * Streams, so the big side never sits in memory; returns the compressed blob and the tar's diffId.
+ */
+export async function makeGzipBombLayer(zeroBytes: number): Promise<{ blob: Buffer; diffId: string }> {
+  const p = pack();
+  const hash = createHash('sha256');
+  const gz = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gz.on('data', (c: Buffer) => out.push(c));
+  const tee = new PassThrough();
+  tee.on('data', (c: Buffer) => hash.update(c));
+  const piping = pipeline(p, tee, gz);
+  const entry = p.entry({ name: 'zeros.bin', size: zeroBytes, mode: 0o644 });
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let left = zeroBytes; left > 0; left -= chunk.length) {
+    const ok = entry.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+    if (!ok) await new Promise((r) => entry.once('drain', r));
+  }
+  entry.end();
+  p.finalize();
+  await piping;
+  return { blob: Buffer.concat(out), diffId: `sha256:${hash.digest('hex')}` };
+}
+
+/** sha256 of a file, streamed. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path) as Readable, hash);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** A layer of an OCI layout being written: its blob is already in `blobs/` under `digest`. */
+export interface LayoutLayer {
+  digest: string;
+  size: number;
+  diffId: string;
+  mediaType: string;
+  createdBy: string;
+}
+
+/** Writes one blob into `dir/blobs/sha256/` and returns its descriptor fields. */
+export async function writeBlob(
+  dir: string,
+  data: Buffer | string,
+): Promise<{ digest: string; size: number }> {
+  const digest = sha256(data);
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)), data);
+  return { digest, size: Buffer.byteLength(data) };
+}
+
+/**
+ * Finishes an OCI layout in `dir` whose layer blobs are written: config (linux/amd64, history from
+ * `createdBy`), manifest, index.json with tag `tag`, and oci-layout. Returns the manifest digest.
+ */
+export async function writeOciLayout(
+  dir: string,
+  tag: string,
+  layers: LayoutLayer[],
+  config: Record<string, unknown> = {},
+): Promise<string> {
+  const cfg = await writeBlob(
+    dir,
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config,
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map((l) => ({ created: '2024-01-01T00:00:00Z', created_by: l.createdBy })),
+    }),
+  );
+  const manifest = await writeBlob(
+    dir,
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    }),
+  );
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
+  return manifest.digest;
+}
+
+/**
+ * A `docker save` tarball (manifest.json + config + one plain layer.tar) with `extra` members appended,
+ * for hostile-member cases.
+ */
+export async function makeDockerArchive(layerEntries: TarEntry[], extra: TarEntry[] = []): Promise<Buffer> {
+  const layer = await makeTar(layerEntries);
+  const diffId = sha256(layer);
+  const config = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created: '2024-01-01T00:00:00Z', created_by: 'ADD rootfs /' }],
+  });
+  const configName = `${sha256(config).slice('sha256:'.length)}.json`;
+  const layerName = `${diffId.slice('sha256:'.length)}/layer.tar`;
+  return makeTar([
+    {
+      name: 'manifest.json',
+      data: JSON.stringify([{ Config: configName, RepoTags: ['e2e/hostile:1'], Layers: [layerName] }]),
+    },
+    { name: configName, data: config },
+    { name: layerName, data: layer },
+    ...extra,
+  ]);
+}
