@@ -26,7 +26,9 @@ export interface TarEntry {
 export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
   const done = new Promise<void>((resolve, reject) => {
     p.on('end', resolve);
     p.on('error', reject);
@@ -60,9 +62,9 @@ export async function makeGzipBombLayer(zeroBytes: number): Promise<{ blob: Buff
   const chunk = Buffer.alloc(1024 * 1024);
   for (let left = zeroBytes; left > 0; left -= chunk.length) {
     const ok = entry.write(left >= chunk.length ? chunk : chunk.subarray(0, left));
-    if (!ok) await new Promise((r) => entry.once('drain', r));
+    if (!ok) await new Promise<void>((r) => entry.once('drain', () => r()));
   }
-  entry.end();
+  entry.end(() => undefined);
   p.finalize();
   await piping;
   return { blob: Buffer.concat(out), diffId: `sha256:${hash.digest('hex')}` };

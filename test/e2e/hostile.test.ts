@@ -81,11 +81,14 @@ describe('hostile archives through `portcullis sbom` and `scan`', () => {
 });
 
 /** A loopback registry that answers every request with `answer`, counting requests. */
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 async function startHostileRegistry(
-  answer: (
-    req: { url: string },
-    port: number,
-  ) => { status: number; headers?: Record<string, string>; body?: string },
+  answer: (req: { url: string }, port: number) => Answer,
 ): Promise<{ host: string; hits: () => number; stop: () => Promise<void> }> {
   let hits = 0;
   const server: Server = createServer((req, res) => {
@@ -109,7 +112,7 @@ async function startHostileRegistry(
 
 describe('hostile registries through `portcullis sbom`', () => {
   it('one that answers 401 forever (a token is issued, then refused) ends in REGISTRY_UNAUTHORIZED', async () => {
-    const reg = await startHostileRegistry((req, port) =>
+    const reg = await startHostileRegistry((req, port): Answer =>
       req.url.startsWith('/token')
         ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"token":"never-accepted"}' }
         : {
