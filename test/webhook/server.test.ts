@@ -188,6 +188,29 @@ describe('HTTPS end to end', () => {
     expect(body.code).toBe('WEBHOOK_REVIEW_INVALID');
   });
 
+  it('answers non-JSON with 400 and an oversized body with 413 on the lean /validate path', async () => {
+    const raw = async (body: string) => {
+      const res = await request(`https://127.0.0.1:${server.port}/validate`, {
+        method: 'POST',
+        dispatcher: agent,
+        body,
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+    };
+    expect(await raw('{"apiVersion":')).toEqual({
+      status: 400,
+      body: { code: 'WEBHOOK_REVIEW_INVALID', message: 'body is not valid JSON' },
+    });
+    const big = await raw(JSON.stringify({ pad: 'x'.repeat(4 * 1024 * 1024) }));
+    expect(big).toEqual({
+      status: 413,
+      body: { code: 'WEBHOOK_REVIEW_INVALID', message: 'body larger than 3mb' },
+    });
+    // Other routes still go through express.
+    const metrics = await request(`https://127.0.0.1:${server.port}/metrics`, { dispatcher: agent });
+    expect(await metrics.body.text()).toContain('portcullis_admission_decisions_total');
+  });
+
   it('is refused by a client that does not trust its CA', async () => {
     const other = new Agent({ connect: { ca: makeCerts(dir, 'x-').ca } });
     await expect(

@@ -1,17 +1,17 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { PortcullisError, isPortcullisError } from '../../core/src/index.js';
 import type { WebhookConfig } from './config.js';
-import { decideAdmission, type AdmissionDecision } from './decide.js';
 import { withTimeout } from './judge-image.js';
 import { createLogger, type Logger } from './logger.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 import type { PolicyEngine } from './policy-engine.js';
 import { createPushVerifier, storePush, toPushStatus } from './push.js';
 import { createCachingResolver, createHeadDigestResolver, type DigestResolver } from './resolver.js';
-import { parseAdmissionReview, toAdmissionReviewReply } from './review.js';
 import { createScanCache } from './scan-cache.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
 import type { VerdictStore } from './store/verdict-store.js';
+import { createValidateHandler } from './validate.js';
 
 /** What the app is built from. Only config, policy and store are required; the rest have working defaults. */
 export interface WebhookDeps {
@@ -30,6 +30,11 @@ export interface WebhookDeps {
 /** The express app and the parts tests and the server need to reach. */
 export interface WebhookApp {
   app: express.Express;
+  /**
+   * The server's request listener: `POST /validate` goes to a lean node:http handler (the hot path, which
+   * would otherwise spend most of its time in express's per-request machinery), everything else to `app`.
+   */
+  requestListener: (req: IncomingMessage, res: ServerResponse) => void;
   queue: ScanQueue;
   metrics: WebhookMetrics;
   logger: Logger;
@@ -40,12 +45,6 @@ export interface WebhookApp {
 const noScanner: ScanImageFn = async (ref) => {
   throw new PortcullisError('WEBHOOK_SCAN_QUEUE_FULL', `no scanner configured to scan ${ref}`);
 };
-
-/** `?timeout=10s` from the apiserver → ms, leaving 250 ms to send the answer. */
-function apiserverDeadline(q: unknown): number | undefined {
-  const m = typeof q === 'string' ? /^(\d+)s$/.exec(q) : null;
-  return m ? Math.max(100, Number(m[1]) * 1000 - 250) : undefined;
-}
 
 /** Builds the webhook's express app: /validate, /v1/verdicts, /healthz, /readyz, /metrics. */
 export function createWebhookApp(deps: WebhookDeps): WebhookApp {
@@ -94,72 +93,14 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  const validate = createValidateHandler({ config, logger, metrics, decideDeps });
+  // Kept for supertest and any caller mounting the app; the HTTPS server routes /validate to the raw handler.
   app.post(
     '/validate',
     express.json({ limit: config.bodyLimit, type: () => true }),
     async (req: Request, res: Response) => {
-      const start = process.hrtime.bigint();
-      let review;
-      try {
-        review = parseAdmissionReview(req.body);
-      } catch (err) {
-        res.status(400).json({ code: 'WEBHOOK_REVIEW_INVALID', message: (err as Error).message });
-        return;
-      }
-      let decision: AdmissionDecision;
-      try {
-        decision = await decideAdmission(review, decideDeps, {
-          deadlineMs: apiserverDeadline(req.query.timeout),
-        });
-      } catch (err) {
-        // A bug must not turn into an allow: answer per the failure mode, loudly.
-        logger.error('decision failed', { uid: review.uid, error: err });
-        const open = config.failureMode === 'open';
-        const message = `portcullis could not decide (${(err as Error).message}); failing ${open ? 'open' : 'closed'}`;
-        res.json(
-          toAdmissionReviewReply(review.uid, {
-            allowed: open,
-            code: 500,
-            message,
-            warnings: open ? [message] : [],
-          }),
-        );
-        metrics.decisions.inc({ result: open ? 'warn' : 'deny', mode: 'enforce', reason: 'failure' });
-        return;
-      }
-      const outcome = !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
-      res.json(
-        toAdmissionReviewReply(review.uid, {
-          allowed: decision.allowed,
-          ...(decision.message !== undefined ? { message: decision.message } : {}),
-          ...(decision.code !== undefined ? { code: decision.code } : {}),
-          warnings: decision.warnings,
-          auditAnnotations: decision.auditAnnotations,
-        }),
-      );
-      metrics.decisions.inc({ result: outcome, mode: decision.mode, reason: decision.basis });
-      metrics.latency.observe({ result: outcome }, Number(process.hrtime.bigint() - start) / 1e9);
-      const fields = {
-        uid: review.uid,
-        kind: review.kind.kind,
-        namespace: review.namespace,
-        name: review.name,
-        operation: review.operation,
-        dryRun: review.dryRun,
-        allowed: decision.allowed,
-        result: decision.result,
-        mode: decision.mode,
-        basis: decision.basis,
-        policyDigest: decision.policyDigest,
-        images: decision.images.map((i) => ({
-          image: i.image,
-          digest: i.digest,
-          outcome: i.outcome,
-          basis: i.basis,
-        })),
-      };
-      if (decision.result === 'allow') logger.debug('admission', fields);
-      else logger.info('admission', { ...fields, message: decision.message });
+      const r = await validate.handle(req.body, req.query.timeout);
+      res.status(r.status).json(r.body);
     },
   );
 
@@ -221,8 +162,14 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     res.status(status).json({ code: status === 500 ? 'INTERNAL' : code, message });
   });
 
+  const isValidate = (url: string | undefined): boolean =>
+    url === '/validate' || (url?.startsWith('/validate?') ?? false);
   return {
     app,
+    requestListener: (req, res) => {
+      if (req.method === 'POST' && isValidate(req.url)) validate.listener(req, res);
+      else app(req, res);
+    },
     queue,
     metrics,
     logger,

@@ -56,7 +56,7 @@ export async function startWebhookServer(
   const store = deps.store ?? createVerdictStore(config.store, { commandTimeoutMs: config.storeTimeoutMs });
   const tls = await readTls(config);
   const webhook = createWebhookApp({ ...deps, config, store, logger });
-  const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, webhook.app);
+  const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, webhook.requestListener);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = (config.timeoutSeconds + 5) * 1000;

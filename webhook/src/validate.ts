@@ -1,0 +1,166 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebhookConfig } from './config.js';
+import { decideAdmission, type AdmissionDecision, type DecideDeps } from './decide.js';
+import type { Logger } from './logger.js';
+import type { WebhookMetrics } from './metrics.js';
+import { parseAdmissionReview, toAdmissionReviewReply } from './review.js';
+
+/** An HTTP answer: status and JSON body. */
+export interface ValidateResult {
+  status: number;
+  body: unknown;
+}
+
+/** `?timeout=10s` from the apiserver → ms, leaving 250 ms to send the answer. */
+function apiserverDeadline(q: unknown): number | undefined {
+  const m = typeof q === 'string' ? /^(\d+)s$/.exec(q) : null;
+  return m ? Math.max(100, Number(m[1]) * 1000 - 250) : undefined;
+}
+
+/** `'3mb'` → bytes (the express/bytes notation used by bodyLimit). */
+export function toByteLimit(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(text.trim());
+  if (!m) return 1024 * 1024;
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** The `/validate` logic, shared by the express route (supertest) and the raw node:http listener (server). */
+export function createValidateHandler(opts: {
+  config: WebhookConfig;
+  logger: Logger;
+  metrics: WebhookMetrics;
+  decideDeps: DecideDeps;
+}): {
+  handle(body: unknown, timeoutParam: unknown): Promise<ValidateResult>;
+  listener(req: IncomingMessage, res: ServerResponse): void;
+} {
+  const { config, logger, metrics, decideDeps } = opts;
+  const limit = toByteLimit(config.bodyLimit);
+
+  async function handle(body: unknown, timeoutParam: unknown): Promise<ValidateResult> {
+    const start = process.hrtime.bigint();
+    let review;
+    try {
+      review = parseAdmissionReview(body);
+    } catch (err) {
+      return { status: 400, body: { code: 'WEBHOOK_REVIEW_INVALID', message: (err as Error).message } };
+    }
+    let decision: AdmissionDecision;
+    try {
+      decision = await decideAdmission(review, decideDeps, { deadlineMs: apiserverDeadline(timeoutParam) });
+    } catch (err) {
+      // A bug must not turn into an allow: answer per the failure mode, loudly.
+      logger.error('decision failed', { uid: review.uid, error: err });
+      const open = config.failureMode === 'open';
+      const message = `portcullis could not decide (${(err as Error).message}); failing ${open ? 'open' : 'closed'}`;
+      metrics.decisions.inc({ result: open ? 'warn' : 'deny', mode: 'enforce', reason: 'failure' });
+      return {
+        status: 200,
+        body: toAdmissionReviewReply(review.uid, {
+          allowed: open,
+          code: 500,
+          message,
+          warnings: open ? [message] : [],
+        }),
+      };
+    }
+    const outcome = !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
+    metrics.decisions.inc({ result: outcome, mode: decision.mode, reason: decision.basis });
+    metrics.latency.observe({ result: outcome }, Number(process.hrtime.bigint() - start) / 1e9);
+    const fields = {
+      uid: review.uid,
+      kind: review.kind.kind,
+      namespace: review.namespace,
+      name: review.name,
+      operation: review.operation,
+      dryRun: review.dryRun,
+      allowed: decision.allowed,
+      result: decision.result,
+      mode: decision.mode,
+      basis: decision.basis,
+      policyDigest: decision.policyDigest,
+      images: decision.images.map((i) => ({
+        image: i.image,
+        digest: i.digest,
+        outcome: i.outcome,
+        basis: i.basis,
+      })),
+    };
+    if (decision.result === 'allow') logger.debug('admission', fields);
+    else logger.info('admission', { ...fields, message: decision.message });
+    return {
+      status: 200,
+      body: toAdmissionReviewReply(review.uid, {
+        allowed: decision.allowed,
+        ...(decision.message !== undefined ? { message: decision.message } : {}),
+        ...(decision.code !== undefined ? { code: decision.code } : {}),
+        warnings: decision.warnings,
+        auditAnnotations: decision.auditAnnotations,
+      }),
+    };
+  }
+
+  const send = (res: ServerResponse, r: ValidateResult): void => {
+    const text = JSON.stringify(r.body);
+    res.writeHead(r.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  };
+
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = (): void => {
+      send(res, {
+        status: 413,
+        body: { code: 'WEBHOOK_REVIEW_INVALID', message: `body larger than ${config.bodyLimit}` },
+      });
+      req.resume();
+    };
+    if (declared > limit) return tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (c: Buffer) => {
+      if (aborted) return;
+      size += c.length;
+      if (size > limit) {
+        aborted = true;
+        chunks.length = 0;
+        tooLarge();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', () => {
+      aborted = true;
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+      } catch {
+        send(res, {
+          status: 400,
+          body: { code: 'WEBHOOK_REVIEW_INVALID', message: 'body is not valid JSON' },
+        });
+        return;
+      }
+      const q = req.url?.indexOf('?') ?? -1;
+      const timeout = q >= 0 ? new URLSearchParams(req.url?.slice(q + 1)).get('timeout') : undefined;
+      handle(body, timeout ?? undefined).then(
+        (r) => send(res, r),
+        (err: unknown) => {
+          logger.error('validate handler failed', { error: err });
+          send(res, { status: 500, body: { code: 'INTERNAL', message: 'internal error' } });
+        },
+      );
+    });
+    return undefined;
+  }
+
+  return { handle, listener };
+}
