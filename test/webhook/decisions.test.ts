@@ -9,6 +9,7 @@ import {
   captureLogger,
   podRequest,
   readScan,
+  realPolicyEngine,
   resolvedPolicy,
   testApp,
   toReview,
@@ -146,6 +147,40 @@ exceptions:
       await review(t2.app, podRequest([MIN]));
       await review(t2.app, podRequest([MIN]));
       expect(none).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('decision cache', () => {
+    it('reuses a judgement under the same policy and re-evaluates after a policy change or with the cache off', async () => {
+      const base = realPolicyEngine();
+      let evaluations = 0;
+      const counting = {
+        current: () => {
+          const snap = base.current();
+          return {
+            ...snap,
+            evaluate: (...a: Parameters<typeof snap.evaluate>) => (evaluations++, snap.evaluate(...a)),
+          };
+        },
+      };
+      const t = testApp(store, {}, { resolver: noRegistry, policy: counting as never });
+      await review(t.app, podRequest([MULTI]));
+      await review(t.app, podRequest([MULTI]));
+      expect(evaluations).toBe(1);
+      // Another namespace is another key: namespace-scoped exceptions must be able to differ.
+      await review(t.app, podRequest([MULTI], { namespace: 'other' }));
+      expect(evaluations).toBe(2);
+      base.setPolicy(resolvedPolicy('apiVersion: portcullis/v1\ngates: { deny: { severity: critical } }\n'));
+      await review(t.app, podRequest([MULTI]));
+      expect(evaluations).toBe(3);
+      const off = testApp(
+        store,
+        { decisionCacheTtlMs: 0 },
+        { resolver: noRegistry, policy: counting as never },
+      );
+      await review(off.app, podRequest([MULTI]));
+      await review(off.app, podRequest([MULTI]));
+      expect(evaluations).toBe(5);
     });
   });
 

@@ -8,7 +8,8 @@ import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 import type { PolicyEngine } from './policy-engine.js';
 import { createPushVerifier, storePush, toPushStatus } from './push.js';
 import { createCachingResolver, createHeadDigestResolver, type DigestResolver } from './resolver.js';
-import { createScanCache } from './scan-cache.js';
+import { createScanCache, createTtlCache } from './scan-cache.js';
+import type { ImageJudgement } from './judge-image.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
 import type { VerdictStore } from './store/verdict-store.js';
 import { createValidateHandler } from './validate.js';
@@ -65,6 +66,10 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     ttlMs: config.scanCacheTtlSeconds * 1000,
     maxEntries: config.scanCacheMaxEntries,
   });
+  const judgementCache = createTtlCache<ImageJudgement>({
+    ttlMs: config.decisionCacheTtlMs,
+    maxEntries: config.scanCacheMaxEntries * 4,
+  });
   const queue = createScanQueue({
     scanImage: deps.scanImage ?? noScanner,
     store,
@@ -87,7 +92,18 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     store,
     now,
   });
-  const decideDeps = { config, store, resolver, queue, scanCache, logger, metrics, policy: deps.policy, now };
+  const decideDeps = {
+    config,
+    store,
+    resolver,
+    queue,
+    scanCache,
+    judgementCache,
+    logger,
+    metrics,
+    policy: deps.policy,
+    now,
+  };
 
   const app = express();
   app.disable('x-powered-by');

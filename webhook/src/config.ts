@@ -88,6 +88,8 @@ export interface WebhookConfig {
   /** In-process cache of stored scans (hits only); 0 turns it off. */
   scanCacheTtlSeconds: number;
   scanCacheMaxEntries: number;
+  /** Per-image judgements reused this long under the same policy (0 = evaluate every admission). */
+  decisionCacheTtlMs: number;
   /** Registry hosts that may be reached over plain HTTP (loopback always may). */
   insecureRegistries: string[];
   registryTimeoutMs: number;
@@ -122,6 +124,7 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   digestCacheMaxEntries: 10_000,
   scanCacheTtlSeconds: 5,
   scanCacheMaxEntries: 1000,
+  decisionCacheTtlMs: 2000,
   insecureRegistries: [],
   registryTimeoutMs: 3000,
   scanWorkers: 2,
@@ -351,6 +354,7 @@ export function parseWebhookConfig(input?: string | Raw | null, overrides: Raw =
     digestCacheMaxEntries: int('digestCacheMaxEntries', d.digestCacheMaxEntries, 1, 10_000_000),
     scanCacheTtlSeconds: int('scanCacheTtlSeconds', d.scanCacheTtlSeconds, 0, 3600),
     scanCacheMaxEntries: int('scanCacheMaxEntries', d.scanCacheMaxEntries, 1, 1_000_000),
+    decisionCacheTtlMs: int('decisionCacheTtlMs', d.decisionCacheTtlMs, 0, 60_000),
     insecureRegistries: strList('insecureRegistries', d.insecureRegistries),
     registryTimeoutMs: int('registryTimeoutMs', d.registryTimeoutMs, 10, 29_000),
     scanWorkers: int('scanWorkers', d.scanWorkers, 1, 64),

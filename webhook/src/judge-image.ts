@@ -7,7 +7,7 @@ import type { WebhookMetrics } from './metrics.js';
 import type { PolicySnapshot } from './policy-engine.js';
 import { parseImageReference } from './reference.js';
 import type { DigestResolver } from './resolver.js';
-import type { ScanCache } from './scan-cache.js';
+import type { ScanCache, TtlCache } from './scan-cache.js';
 import type { ScanQueue } from './scan-queue.js';
 import type { StoredScan, VerdictStore } from './store/verdict-store.js';
 
@@ -34,6 +34,8 @@ export interface JudgeDeps {
   queue: ScanQueue;
   /** Hits of the store, kept a few seconds in process. */
   scanCache?: ScanCache;
+  /** Judgements of stored scans, a second or two (see createTtlCache). */
+  judgementCache?: TtlCache<ImageJudgement>;
   logger: Logger;
   metrics: WebhookMetrics;
 }
@@ -163,7 +165,14 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
   let staleNote = '';
   if (stored) {
     const age = ageOf(stored);
-    if (!(age > maxAge)) return fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));
+    if (!(age > maxAge)) {
+      const key = `${ctx.policy.digest}|${digest}|${ref.normalized}|${ctx.namespace ?? ''}|${stored.scannedAt}|${image}`;
+      const hit = deps.judgementCache?.get(key);
+      if (hit) return hit;
+      const j = fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));
+      deps.judgementCache?.set(key, j);
+      return j;
+    }
     staleNote = `the stored scan is ${Math.round(age / 3_600_000)}h old (max ${maxAgeText})`;
   }
   return judgeUnknown(image, digest, ctx, deps, evalCtx, staleNote);

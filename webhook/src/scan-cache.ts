@@ -37,3 +37,42 @@ export function createScanCache(opts: { ttlMs: number; maxEntries: number; now?:
     size: () => map.size,
   };
 }
+
+/**
+ * Short-lived cache of per-image judgements keyed by policy digest, image digest, reference, namespace and the
+ * stored scan's time: the same pod admitted again within `ttlMs` under the same policy costs no evaluation.
+ * A policy change gives a new key, so it still applies at once; time-based conditions (exception expiry, DB
+ * and verdict age) are at most `ttlMs` late.
+ */
+export interface TtlCache<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+}
+
+export function createTtlCache<T>(opts: {
+  ttlMs: number;
+  maxEntries: number;
+  now?: () => number;
+}): TtlCache<T> {
+  const now = opts.now ?? Date.now;
+  const map = new Map<string, { value: T; expires: number }>();
+  return {
+    get(key) {
+      const hit = map.get(key);
+      if (!hit) return undefined;
+      if (hit.expires <= now()) {
+        map.delete(key);
+        return undefined;
+      }
+      return hit.value;
+    },
+    set(key, value) {
+      if (opts.ttlMs <= 0) return;
+      if (map.size >= opts.maxEntries) {
+        const oldest = map.keys().next().value;
+        if (oldest !== undefined) map.delete(oldest);
+      }
+      map.set(key, { value, expires: now() + opts.ttlMs });
+    },
+  };
+}
