@@ -19,6 +19,16 @@ function hide(file: ImageFile, how: 'deleted' | 'overwritten', hidden: ImageFile
 }
 
 function removeTree(files: Map<string, ImageFile>, dir: string, keepDir: boolean, hidden: ImageFile[]): void {
+  // Most whiteouts delete one file: a non-directory has no children in the view (putting it over a
+  // directory removed the tree), so only directories and absent paths need the full walk.
+  const target = files.get(dir);
+  if (target && target.kind !== 'dir') {
+    if (!keepDir) {
+      hide(target, 'deleted', hidden);
+      files.delete(dir);
+    }
+    return;
+  }
   for (const [path, file] of files) {
     if (!isWithin(path, dir)) continue;
     if (keepDir && path === dir) continue;

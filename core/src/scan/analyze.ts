@@ -82,6 +82,11 @@ export function createAnalysisPlan(analyzers: readonly Analyzer[]): AnalysisPlan
 export class FileResults {
   private readonly byFile = new Map<ImageFile, Map<Analyzer, AnalysisResult | undefined>>();
 
+  /** True when some analyzer handled `file`. */
+  hasFile(file: ImageFile): boolean {
+    return this.byFile.has(file);
+  }
+
   add(file: ImageFile, analyzer: Analyzer, result: AnalysisResult | undefined): void {
     let m = this.byFile.get(file);
     if (!m) this.byFile.set(file, (m = new Map()));
@@ -214,7 +219,8 @@ export async function collectFileResults(
   // history analyzers read content after the merge, unless they streamed the file already
   const deferred = new Set([...plan.deferred, ...plan.streaming.filter((a) => a.history && a.analyze)]);
   for (const file of view.files.values()) {
-    if (file.kind !== 'file') continue;
+    // most files were read by no analyzer: skip them without asking each analyzer
+    if (file.kind !== 'file' || (!results.hasFile(file) && file.content === undefined)) continue;
     for (const a of perFile) {
       if (results.has(file, a)) collect(into, results.get(file, a), file.path);
       else if (deferred.has(a) && file.content !== undefined && a.required(file.path, file))

@@ -15,12 +15,30 @@ const MAX_AUDIT_JSON_BYTES = 8 * 1024 * 1024;
 const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
+function isCandidate(buf: Buffer, i: number): boolean {
+  if (buf[i] !== ZLIB_CMF || i + 2 >= buf.length || !ZLIB_FLG.has(buf[i + 1]!)) return false;
+  // the first deflate block of compressed JSON is fixed (1) or dynamic (2) Huffman; 0 would be stored
+  // text and 3 is invalid: half of the chance hits in machine code end here
+  const btype = (buf[i + 2]! >> 1) & 3;
+  return btype === 1 || btype === 2;
+}
+
 function inflatesToAuditJson(probe: Buffer): boolean {
+  // Most candidates are chance bytes in machine code, so most probes fail: building a stack trace for each
+  // of those errors cost more than the inflating itself.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
-    const head = inflateSync(probe, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 64 * 1024 });
+    // deflate expands at most ~1032:1, so this bound never cuts a real probe short
+    const head = inflateSync(probe, {
+      finishFlush: constants.Z_SYNC_FLUSH,
+      maxOutputLength: PROBE_BYTES * 1100,
+    });
     return JSON_START.test(head.toString('latin1'));
   } catch {
     return false;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -33,7 +51,8 @@ function inflatesToAuditJson(probe: Buffer): boolean {
 export class CargoAuditSink implements FileSink {
   private checked = false;
   private done = false;
-  private carry: Buffer = Buffer.alloc(0);
+  /** Trailing bytes not yet probed (their probe needs bytes of the next chunk). */
+  private pending: Buffer = Buffer.alloc(0);
   private capture: Buffer[] | undefined;
   private captureLength = 0;
   private result: AnalysisResult | undefined;
@@ -46,45 +65,62 @@ export class CargoAuditSink implements FileSink {
   write(chunk: Buffer): boolean {
     if (this.done) return false;
     if (!this.checked) {
-      this.checked = true;
-      if (chunk.length < ELF_MAGIC.length || !chunk.subarray(0, ELF_MAGIC.length).equals(ELF_MAGIC)) {
+      // the ELF magic may arrive split over tiny chunks
+      const seen = Buffer.concat([this.pending, chunk]).subarray(0, ELF_MAGIC.length);
+      if (!ELF_MAGIC.subarray(0, seen.length).equals(seen)) {
         this.done = true;
         return false;
       }
+      this.checked = seen.length === ELF_MAGIC.length;
     }
     if (this.capture) return this.append(chunk);
-    // candidates near the end of a chunk are probed once the next chunk supplies their bytes
-    const probeSpace =
-      this.carry.length > 0 ? Buffer.concat([this.carry, chunk.subarray(0, PROBE_BYTES)]) : undefined;
-    if (probeSpace) {
-      for (let i = 0; i < this.carry.length; i++) {
-        if (probeSpace[i] === ZLIB_CMF && ZLIB_FLG.has(probeSpace[i + 1]!)) {
-          if (inflatesToAuditJson(probeSpace.subarray(i, i + PROBE_BYTES))) {
-            this.capture = [];
-            this.append(this.carry.subarray(i));
-            return this.append(chunk);
-          }
+    // candidates in the bytes held back from earlier chunks, now that more bytes follow them
+    let keepFrom = this.pending.length;
+    if (this.pending.length > 0) {
+      const joined = Buffer.concat([this.pending, chunk.subarray(0, PROBE_BYTES)]);
+      for (let i = 0; i < this.pending.length; i++) {
+        if (joined.length - i < PROBE_BYTES) {
+          keepFrom = i;
+          break;
+        }
+        if (isCandidate(joined, i) && inflatesToAuditJson(joined.subarray(i, i + PROBE_BYTES))) {
+          this.capture = [];
+          this.append(this.pending.subarray(i));
+          this.pending = Buffer.alloc(0);
+          return this.append(chunk);
         }
       }
     }
     const limit = chunk.length - PROBE_BYTES;
     for (let i = chunk.indexOf(ZLIB_CMF); i >= 0 && i < limit; i = chunk.indexOf(ZLIB_CMF, i + 1)) {
-      if (!ZLIB_FLG.has(chunk[i + 1]!)) continue;
-      if (inflatesToAuditJson(chunk.subarray(i, i + PROBE_BYTES))) {
+      if (isCandidate(chunk, i) && inflatesToAuditJson(chunk.subarray(i, i + PROBE_BYTES))) {
         this.capture = [];
+        this.pending = Buffer.alloc(0);
         return this.append(chunk.subarray(i));
       }
     }
-    this.carry = Buffer.from(chunk.subarray(Math.max(0, limit)));
+    // bytes whose probe still lacks lookahead wait for the next chunk (at most 2 × PROBE_BYTES)
+    this.pending = Buffer.concat([this.pending.subarray(keepFrom), chunk.subarray(Math.max(0, limit))]);
     return true;
   }
 
   end(): AnalysisResult | undefined {
+    if (!this.capture && !this.done) {
+      // a stream near the very end of the file: probe with the bytes there are
+      for (let i = 0; i < this.pending.length; i++) {
+        if (isCandidate(this.pending, i) && inflatesToAuditJson(this.pending.subarray(i))) {
+          this.capture = [Buffer.from(this.pending.subarray(i))];
+          this.captureLength = this.pending.length - i;
+          break;
+        }
+      }
+    }
     if (this.capture && !this.done) this.decode(true);
     return this.result;
   }
 
   private append(chunk: Buffer): boolean {
+    if (this.done || !this.capture) return false;
     const room = MAX_CAPTURE_BYTES - this.captureLength;
     const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
     (this.capture as Buffer[]).push(Buffer.from(part));

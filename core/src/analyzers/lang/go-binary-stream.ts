@@ -34,6 +34,30 @@ export function hasGoBuildIdNote(head: Buffer, littleEndian: boolean): boolean {
   return false;
 }
 
+function uvarintEnd(buf: Buffer, off: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let mul = 1;
+  for (let i = 0; i < 10 && off + i < buf.length; i++) {
+    const b = buf[off + i]!;
+    value += (b & 0x7f) * mul;
+    if (b < 0x80) return { value, next: off + i + 1 };
+    mul *= 128;
+  }
+  return undefined;
+}
+
+/** True once an inline blob holds both of its strings (or is malformed beyond repair by more bytes). */
+function isInlineBlobComplete(blob: Buffer): boolean {
+  let off = HEADER_SIZE;
+  for (let k = 0; k < 2; k++) {
+    const v = uvarintEnd(blob, off);
+    if (!v) return blob.length - off >= 10; // a varint longer than 10 bytes never completes
+    off = v.next + v.value;
+    if (off > blob.length) return false;
+  }
+  return true;
+}
+
 type Mode =
   /** Reading the first HEAD_BYTES. */
   | 'head'
@@ -202,7 +226,9 @@ export class GoBuildInfoSink implements FileSink {
 
   private accept(pos: number): boolean {
     if (this.mode === 'anywhere') return true;
-    return this.windows.some((w) => pos >= w.start && pos < w.end && (pos - w.start) % ALIGN === 0);
+    // `.go.buildinfo` is 16-aligned in memory, and file offsets are congruent to addresses modulo the page
+    // size, so its file offset is 16-aligned too (a segment itself may start anywhere)
+    return pos % ALIGN === 0 && this.windows.some((w) => pos >= w.start && pos < w.end);
   }
 
   private startCapture(pos: number, first: Buffer, rest: Buffer | undefined): void {
@@ -252,16 +278,9 @@ export class GoBuildInfoSink implements FileSink {
       });
       return;
     }
-    let raw: { vers: string; mod: string } | undefined;
-    try {
-      raw = decodeBuildInfoBlob(blob, this.file.path);
-    } catch {
-      // incomplete strings: wait for more bytes, unless the blob cannot grow any further
-      if (this.captureLength < this.captureLimit) return;
-      this.finish(() => decodeBuildInfoBlob(blob, this.file.path));
-      return;
-    }
-    this.finish(() => raw);
+    // wait until both length-prefixed strings are in, unless the blob cannot grow any further
+    if (!isInlineBlobComplete(blob) && this.captureLength < this.captureLimit) return;
+    this.finish(() => decodeBuildInfoBlob(blob, this.file.path));
   }
 
   private finish(decode: () => { vers: string; mod: string } | undefined): void {
