@@ -13,7 +13,7 @@ import type { ScanResult } from '../../core/src/types/index.js';
 import { FIXTURES } from '../helpers/env.js';
 import {
   createLogger,
-  createPolicyEngine,
+  createCorePolicyEngine,
   createWebhookApp,
   silentLogger,
   type Logger,
@@ -103,9 +103,9 @@ export const realPolicyFns = {
   policyDigest: (p: ResolvedPolicy) => policyDigest(p),
 };
 
-/** A policy engine on core's real policy code. */
+/** A policy engine on core's real policy code (the webhook's own wiring of it). */
 export function realPolicyEngine(yaml?: string): MutablePolicyEngine<ResolvedPolicy> {
-  return createPolicyEngine(resolvePolicy(yaml ? parsePolicy(yaml) : DEFAULT_POLICY), realPolicyFns);
+  return createCorePolicyEngine(yaml ? parsePolicy(yaml) : DEFAULT_POLICY);
 }
 
 export function resolvedPolicy(yaml: string): ResolvedPolicy {

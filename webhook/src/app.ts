@@ -7,7 +7,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 import type { PolicyEngine } from './policy-engine.js';
 import { createPushVerifier, storePush, toPushStatus } from './push.js';
-import { createCachingResolver, createHeadDigestResolver, type DigestResolver } from './resolver.js';
+import { createRegistryDigestResolver } from './core-wiring.js';
+import { createCachingResolver, type DigestResolver } from './resolver.js';
 import { createScanCache, createTtlCache } from './scan-cache.js';
 import type { ImageJudgement } from './judge-image.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
@@ -19,7 +20,7 @@ export interface WebhookDeps {
   config: WebhookConfig;
   policy: PolicyEngine;
   store: VerdictStore;
-  /** Tag → digest; default: registry HEAD through a TTL cache. */
+  /** Tag → digest; default: core's registry client through a TTL cache. */
   resolver?: DigestResolver;
   /** Background scanner (core's scan, wired by the integrator); without it unknown images cannot be scanned. */
   scanImage?: ScanImageFn;
@@ -55,13 +56,10 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   const now = deps.now ?? (() => new Date());
   const resolver =
     deps.resolver ??
-    createCachingResolver(
-      createHeadDigestResolver({
-        insecureRegistries: config.insecureRegistries,
-        timeoutMs: config.registryTimeoutMs,
-      }),
-      { ttlMs: config.digestCacheTtlSeconds * 1000, maxEntries: config.digestCacheMaxEntries },
-    );
+    createCachingResolver(createRegistryDigestResolver({ insecureRegistries: config.insecureRegistries }), {
+      ttlMs: config.digestCacheTtlSeconds * 1000,
+      maxEntries: config.digestCacheMaxEntries,
+    });
   const scanCache = createScanCache({
     ttlMs: config.scanCacheTtlSeconds * 1000,
     maxEntries: config.scanCacheMaxEntries,

@@ -37,8 +37,14 @@ export type {
 } from './policy-engine.js';
 export { createFilePolicyEngine } from './policy-file.js';
 export type { FilePolicyEngine } from './policy-file.js';
-export { createHeadDigestResolver, createCachingResolver, MANIFEST_ACCEPT } from './resolver.js';
-export type { DigestResolver, HeadResolverOptions, DigestCacheOptions } from './resolver.js';
+export { createCachingResolver } from './resolver.js';
+export type { DigestResolver, DigestCacheOptions } from './resolver.js';
+export {
+  CORE_POLICY_FUNCTIONS,
+  createCorePolicyEngine,
+  loadCorePolicyEngine,
+  createRegistryDigestResolver,
+} from './core-wiring.js';
 export { parseImageReference } from './reference.js';
 export type { ImageReference } from './reference.js';
 export { createScanQueue } from './scan-queue.js';
