@@ -103,12 +103,20 @@ function subBench(file: string): Record<string, unknown> | undefined {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return { ...(JSON.parse(line) as Record<string, unknown>), ...(r.status ? { exitCode: r.status } : {}) };
-  } catch {
-    return { error: `no JSON line (exit ${r.status}): ${(r.stderr || r.stdout).slice(-300)}` };
+  const out = r.stdout.trim();
+  // one JSON line is the contract; a pretty-printed object (from its first line that opens one) is accepted
+  const candidates = [out.split('\n').pop() ?? '', out.slice(Math.max(0, out.search(/^\{/m)))];
+  for (const text of candidates) {
+    try {
+      return {
+        ...(JSON.parse(text) as Record<string, unknown>),
+        ...(r.status ? { exitCode: r.status } : {}),
+      };
+    } catch {
+      // try the next form
+    }
   }
+  return { error: `no JSON output (exit ${r.status}): ${(r.stderr || r.stdout).slice(-300)}` };
 }
 
 function machine(): BenchReport['machine'] {

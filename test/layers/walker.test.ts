@@ -8,7 +8,7 @@ import { mergeLayers, readLayer, type LayerContents } from '../../core/src/layer
 import { FIXTURES, TEST_IMAGES, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
 
 const dir = join(FIXTURES, 'layers');
-const all = () => true;
+const all = (_path: string): boolean => true;
 
 async function read(file: string, index: number, wants = all): Promise<LayerContents> {
   return readLayer(createReadStream(join(dir, file)), { digest: `sha256:${file}`, index }, { wants });
@@ -26,8 +26,8 @@ async function makeTar(
 ): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => p.on('end', r));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) {
     const header = { name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}) };
     if ((e.type ?? 'file') === 'file') p.entry(header, e.body ?? '');
@@ -131,7 +131,7 @@ describe('readLayer', () => {
       const entry = p.entry({ name: 'zeros', size });
       const zero = Buffer.alloc(1024 * 1024);
       for (let i = 0; i < 100; i++) entry.write(zero);
-      entry.end();
+      entry.end(Buffer.alloc(0));
       p.finalize();
       await done;
       const bomb = Buffer.concat(chunks);

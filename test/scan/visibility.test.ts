@@ -1,0 +1,188 @@
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import type { Analyzer, AnalysisResult, FileSink } from '../../core/src/analyzers/analyzer.js';
+import { npmAnalyzer } from '../../core/src/analyzers/lang/npm.js';
+import { mergeLayers } from '../../core/src/layers/index.js';
+import { collectFileResults, createAnalysisPlan, FileResults } from '../../core/src/scan/analyze.js';
+import { readAndAnalyzeLayers } from '../../core/src/scan/scan.js';
+import type { ImageSource } from '../../core/src/source/index.js';
+import type { ImageFile } from '../../core/src/types/file.js';
+
+type Entry = { name: string; body?: string; type?: 'file' | 'directory' };
+
+async function makeTar(entries: Entry[]): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => p.on('end', () => r()));
+  for (const e of entries) {
+    if ((e.type ?? 'file') === 'file') p.entry({ name: e.name, type: 'file' }, e.body ?? '');
+    else p.entry({ name: e.name, type: 'directory' });
+  }
+  p.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** An in-memory image source over plain tar layers (the walker sniffs "no compression"). */
+async function fakeSource(layers: Entry[][]): Promise<ImageSource> {
+  const tars = await Promise.all(layers.map(makeTar));
+  const digests = tars.map((_, i) => `sha256:${String(i).repeat(64)}`);
+  return {
+    meta: {
+      ref: 'test',
+      configDigest: 'sha256:' + 'c'.repeat(64),
+      config: {},
+      layers: digests.map((digest) => ({ digest })),
+    },
+    openLayer: async (layer) => Readable.from([tars[digests.indexOf(layer.digest)]!]),
+    close: async () => undefined,
+  };
+}
+
+const pkg = (name: string, version: string) => JSON.stringify({ name, version });
+
+/** A history analyzer that reads content (so it is deferred) and reports `hidden` as it saw it. */
+const historyAnalyzer: Analyzer = {
+  name: 'test-history',
+  version: 1,
+  scanner: 'secret',
+  history: true,
+  required: (path) => path.startsWith('/secrets/'),
+  analyze: (file: ImageFile): AnalysisResult => ({
+    findings: [
+      {
+        type: 'sensitive-file',
+        id: `seen:${file.content?.toString()}`,
+        severity: 'high',
+        title: file.hidden ?? 'visible',
+        location: { path: file.path, layerDigest: file.layerDigest },
+      },
+    ],
+  }),
+};
+
+/** A streaming history analyzer: its findings on hidden files get `hidden` set by the scan. */
+const streamingHistory: Analyzer = {
+  name: 'test-stream-history',
+  version: 1,
+  scanner: 'malware',
+  history: true,
+  required: (path) => path.startsWith('/secrets/'),
+  stream(file): FileSink {
+    let bytes = 0;
+    return {
+      write: (c) => void (bytes += c.length),
+      end: () => ({
+        findings: [
+          {
+            type: 'malicious-sample',
+            id: `bytes:${bytes}`,
+            severity: 'low',
+            title: 't',
+            location: { path: file.path },
+          },
+        ],
+      }),
+    };
+  },
+};
+
+async function analyse(layers: Entry[][], analyzers: Analyzer[]) {
+  const source = await fakeSource(layers);
+  const plan = createAnalysisPlan(analyzers);
+  const results = new FileResults();
+  const read = await readAndAnalyzeLayers(source, plan, results, {});
+  const view = mergeLayers(read);
+  return { collected: await collectFileResults(plan, read, view, results, {}), read, view };
+}
+
+describe('streaming analysis and the merged view', () => {
+  it('keeps packages only from files a container would see', async () => {
+    const { collected } = await analyse(
+      [
+        [
+          { name: 'app/node_modules/gone/package.json', body: pkg('gone', '1.0.0') },
+          { name: 'app/node_modules/replaced/package.json', body: pkg('replaced', '1.0.0') },
+          { name: 'app/node_modules/kept/package.json', body: pkg('kept', '1.0.0') },
+          { name: 'opt/lib/node_modules/inopaque/package.json', body: pkg('inopaque', '1.0.0') },
+        ],
+        [
+          { name: 'app/node_modules/.wh.gone' },
+          { name: 'app/node_modules/replaced/package.json', body: pkg('replaced', '2.0.0') },
+          { name: 'opt/lib/node_modules/.wh..wh..opq' },
+        ],
+      ],
+      [npmAnalyzer],
+    );
+    expect(collected.packages.map((p) => `${p.name}@${p.version}`).sort()).toEqual([
+      'kept@1.0.0',
+      'replaced@2.0.0',
+    ]);
+  });
+
+  it('shows history analyzers hidden files with how they were hidden, after the merge', async () => {
+    const { collected } = await analyse(
+      [
+        [
+          { name: 'secrets/deleted', body: 'one' },
+          { name: 'secrets/overwritten', body: 'two' },
+          { name: 'secrets/kept', body: 'three' },
+        ],
+        [{ name: 'secrets/.wh.deleted' }, { name: 'secrets/overwritten', body: 'four' }],
+      ],
+      [historyAnalyzer],
+    );
+    expect(collected.findings.map((f) => `${f.id} ${f.title}`).sort()).toEqual([
+      'seen:four visible',
+      'seen:one deleted',
+      'seen:three visible',
+      'seen:two overwritten',
+    ]);
+  });
+
+  it('marks findings of streaming history analyzers on hidden files as hidden', async () => {
+    const { collected } = await analyse(
+      [
+        [
+          { name: 'secrets/a', body: '12345' },
+          { name: 'secrets/b', body: '12' },
+        ],
+        [{ name: 'secrets/.wh.a' }],
+      ],
+      [streamingHistory],
+    );
+    expect(collected.findings.map((f) => `${f.id} ${f.location.path} ${f.hidden ?? false}`).sort()).toEqual([
+      'bytes:2 /secrets/b false',
+      'bytes:5 /secrets/a true',
+    ]);
+  });
+
+  it('drops content once analysed unless a deferred or whole-image analyzer needs it', async () => {
+    const { view } = await analyse(
+      [
+        [
+          { name: 'app/node_modules/x/package.json', body: pkg('x', '1.0.0') },
+          { name: 'secrets/k', body: 'v' },
+        ],
+      ],
+      [npmAnalyzer, historyAnalyzer, streamingHistory],
+    );
+    // npm has a whole-image step that reads package.json files; the history analyzer runs after the merge
+    expect(view.files.get('/app/node_modules/x/package.json')?.content?.toString()).toBe(pkg('x', '1.0.0'));
+    expect(view.files.get('/secrets/k')?.content?.toString()).toBe('v');
+    const { view: v2 } = await analyse([[{ name: 'secrets/k', body: 'v' }]], [streamingHistory]);
+    expect(v2.files.get('/secrets/k')?.content).toBeUndefined();
+  });
+
+  it('notes a file over the per-layer buffer limit instead of buffering it', async () => {
+    const source = await fakeSource([[{ name: 'secrets/big', body: 'x'.repeat(5000) }]]);
+    const plan = createAnalysisPlan([historyAnalyzer]);
+    const results = new FileResults();
+    const read = await readAndAnalyzeLayers(source, plan, results, { layerLimits: { maxFileBuffer: 1000 } });
+    expect(read[0]?.notes.map((n) => [n.code, n.path])).toEqual([['LAYER_FILE_TOO_LARGE', '/secrets/big']]);
+    const collected = await collectFileResults(plan, read, mergeLayers(read), results, {});
+    expect(collected.findings).toEqual([]);
+  });
+});
