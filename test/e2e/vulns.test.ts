@@ -2,6 +2,7 @@
 // vulnerability findings equal a set this test computes itself from the raw OSV JSON (its own event walk,
 // with only the project's version comparators borrowed).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareVersions } from '../../core/src/versions/index.js';
@@ -191,6 +192,25 @@ describe.skipIf(!SHARED_DATA && skipReason(NO_SHARED_REASON))(
       expect(named.length).toBeGreaterThan(10);
       expect(expectedFindings(alpine, () => 'Alpine:v3.11', packages)).toEqual([]);
       expect(vulnerabilityKeys(report)).toEqual([]);
+    });
+
+    it('warns on a DB older than maxDbAge, and denies when the policy says staleDb: deny', async () => {
+      const alpine = `docker-archive:${join(ROOT, 'examples', 'alpine-311.tar.gz')}`;
+      const args = ['scan', alpine, '--db', dbPath, '--scanners', 'vuln', '--format', 'json'];
+      const later = (): Date => new Date(Date.now() + 9 * 86_400_000);
+      const fresh = await portcullis(args);
+      expect(fresh.code).toBe(0);
+      expect((JSON.parse(fresh.stdout) as JsonReport).verdict.decision).toBe('allow');
+      const stale = await portcullis(args, { now: later });
+      expect(stale.code).toBe(0);
+      const warned = JSON.parse(stale.stdout) as JsonReport;
+      expect(warned.verdict.decision).toBe('warn');
+      expect((warned.verdict.warnings ?? []).join('\n')).toMatch(/DB .*9 days old/);
+      const policy = join(dbPath, '..', 'stale-deny.yaml');
+      await writeFile(policy, 'apiVersion: portcullis/v1\ngates: { maxDbAge: 7d, staleDb: deny }\n');
+      const denied = await portcullis([...args, '--policy', policy], { now: later });
+      expect(denied.code).toBe(1);
+      expect((JSON.parse(denied.stdout) as JsonReport).verdict.reasons.join('\n')).toMatch(/9 days old/);
     });
 
     describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('the multi test image', () => {
