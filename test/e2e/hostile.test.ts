@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/env.js';
-import { makeDockerArchive, makeGzipBombLayer, writeBlob, writeOciLayout } from './build-image.js';
+import {
+  makeDockerArchive,
+  makeGzipBombLayer,
+  makeTar,
+  sha256,
+  writeBlob,
+  writeOciLayout,
+} from './build-image.js';
 import { createScratch, portcullis, toErrorCode, type CliRun } from './helpers.js';
 
 let dir: string;
@@ -55,6 +62,35 @@ describe('hostile archives through `portcullis sbom` and `scan`', () => {
       ]),
     );
     expectOneErrorLine(await portcullis(['sbom', `docker-archive:${path}`]), /^LAYER_PATH_UNSAFE$/);
+  });
+
+  it('a truncated plain docker-save tar', async () => {
+    const whole = await makeDockerArchive([
+      { name: 'etc/os-release', data: 'ID=alpine\nVERSION_ID=3.11.5\n' },
+      { name: 'srv/data.bin', data: Buffer.alloc(64 * 1024, 7) },
+    ]);
+    const path = join(dir, 'truncated.tar');
+    await writeFile(path, whole.subarray(0, whole.length - 40 * 1024));
+    expectOneErrorLine(await portcullis(['sbom', `docker-archive:${path}`]), /^SOURCE_ARCHIVE_INVALID$/);
+  });
+
+  it('an OCI layout whose layer blob does not match its digest', async () => {
+    const layout = join(dir, 'mismatch-layout');
+    const good = await makeTar([{ name: 'etc/os-release', data: 'ID=alpine\nVERSION_ID=3.11.5\n' }]);
+    const blob = await writeBlob(layout, good);
+    await writeOciLayout(layout, 'x', [
+      {
+        ...blob,
+        diffId: sha256(good),
+        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        createdBy: 'ADD / /',
+      },
+    ]);
+    // same size, one byte changed: only the digest check can notice
+    const tampered = Buffer.from(good);
+    tampered[600] = (tampered[600] ?? 0) ^ 1;
+    await writeFile(join(layout, 'blobs', 'sha256', blob.digest.slice('sha256:'.length)), tampered);
+    expectOneErrorLine(await portcullis(['sbom', `oci:${layout}:x`]), /^SOURCE_DIGEST_MISMATCH$/);
   });
 
   it('a gzip bomb layer (256 MiB of zeros, about 1000:1) inside an OCI layout', async () => {
