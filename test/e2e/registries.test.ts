@@ -36,11 +36,13 @@ describe.skipIf(
   let tokenServer: TokenServer;
   let tls: RunningRegistry;
   let caFile: string;
+  let scratchDir: string;
   const reference: Partial<Record<'min' | 'multi', string[]>> = {};
 
   beforeAll(async () => {
     const scratch = await createScratch('registries');
     cleanup = scratch.cleanup;
+    scratchDir = scratch.dir;
     const sub = async (name: string): Promise<string> => {
       const d = join(scratch.dir, name);
       await mkdir(d, { recursive: true });
@@ -112,6 +114,21 @@ describe.skipIf(
     );
   });
 
+  it('htpasswd auth from ~/.docker/config.json gives the same inventory', async () => {
+    const home = join(scratchDir, 'home');
+    await mkdir(join(home, '.docker'), { recursive: true });
+    const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+    await writeFile(
+      join(home, '.docker', 'config.json'),
+      JSON.stringify({ auths: { [basic.host]: { auth } } }),
+    );
+    await expectSameInventory(
+      () => basic.host,
+      () => [],
+      () => ({ HOME: home }),
+    );
+  });
+
   it('htpasswd auth with a wrong password ends in exit 2 and one REGISTRY_UNAUTHORIZED line', async () => {
     const run = await portcullis([
       'sbom',
@@ -149,6 +166,7 @@ describe.skipIf(
   it('TLS without the CA ends in exit 2 with one error line', async () => {
     const run = await portcullis(['sbom', `${tls.host}/e2e/debian:min`]);
     expect(run.code).toBe(2);
-    expect(toErrorCode(run.stderr), run.stderr).toMatch(/^REGISTRY_/);
+    expect(toErrorCode(run.stderr), run.stderr).toBe('REGISTRY_TLS');
+    expect(run.stderr).toMatch(/not trusted/);
   });
 });

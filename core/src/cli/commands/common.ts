@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ScannerName } from '../../analyzers/analyzer.js';
 import { PortcullisError } from '../../errors.js';
@@ -58,8 +60,22 @@ export async function toSourceOptions(flags: SourceFlags, env: NodeJS.ProcessEnv
     ...(flags.password ? { password: flags.password } : {}),
     ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}),
     ...(flags.caCert ? { caCert: await readFile(flags.caCert) } : {}),
-    ...(flags.dockerConfig ? { dockerConfigPath: flags.dockerConfig } : {}),
+    ...(flags.dockerConfig
+      ? { dockerConfigPath: flags.dockerConfig }
+      : dockerConfigFromEnv(env)
+        ? { dockerConfigPath: dockerConfigFromEnv(env) }
+        : {}),
   };
+}
+
+/**
+ * The Docker config the injected environment points at (`$DOCKER_CONFIG/config.json`, else
+ * `$HOME/.docker/config.json`) when that file exists; the source would otherwise read the process's own home.
+ */
+function dockerConfigFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const dir = env.DOCKER_CONFIG ?? (env.HOME ? join(env.HOME, '.docker') : undefined);
+  const path = dir ? join(dir, 'config.json') : undefined;
+  return path && existsSync(path) ? path : undefined;
 }
 
 /** The policy from `--policy FILE`, else `$PORTCULLIS_POLICY`, else the embedded default. */
