@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMemoryStore,
+  createSqliteStore,
   parseWebhookConfig,
   silentLogger,
   startWebhookServer,
@@ -236,6 +237,37 @@ describe('HTTPS end to end', () => {
     expect(res.statusCode).toBe(200);
     expect(await res.body.json()).toEqual({ status: 'ready', store: 'memory' });
     await renewed.close();
+  });
+
+  it('starts from the config alone: policy file and SQLite store it names', async () => {
+    const seed = createSqliteStore(join(dir, 'verdicts.sqlite'));
+    await seed.put(toStored(readScan('multi')));
+    await seed.close();
+    writeFileSync(join(dir, 'policy.yaml'), 'apiVersion: portcullis/v1\nadmission: { mode: warn }\n');
+    const config = parseWebhookConfig({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+      policyFile: join(dir, 'policy.yaml'),
+      store: `sqlite:${join(dir, 'verdicts.sqlite')}`,
+      logLevel: 'error',
+    });
+    const own = await startWebhookServer(config, { logger: silentLogger, now: () => NOW });
+    try {
+      const any = new Agent({ connect: { rejectUnauthorized: false } });
+      const res = await request(`https://127.0.0.1:${own.port}/validate`, {
+        method: 'POST',
+        dispatcher: any,
+        body: JSON.stringify(toReview(podRequest([`r.example/a@${MULTI_DIGEST}`]))),
+      });
+      const body = (await res.body.json()) as { response: { allowed: boolean; warnings: string[] } };
+      expect(body.response.allowed).toBe(true);
+      expect(body.response.warnings[0]).toContain('warn mode');
+      expect(own.store.kind).toBe('sqlite');
+      await any.close();
+    } finally {
+      await own.close();
+    }
   });
 
   it('refuses to start without TLS files', async () => {

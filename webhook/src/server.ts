@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, basename } from 'node:path';
 import { PortcullisError } from '../../core/src/index.js';
 import { createWebhookApp, type WebhookApp, type WebhookDeps } from './app.js';
+import { createCorePolicyEngine, loadCorePolicyEngine } from './core-wiring.js';
 import type { WebhookConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createVerdictStore } from './store/index.js';
@@ -22,8 +23,14 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** Everything but the config; `store` defaults to the one the config names. */
-export type WebhookServerDeps = Omit<WebhookDeps, 'config' | 'store'> & { store?: VerdictStore };
+/**
+ * Everything but the config. `store` defaults to the one the config names; `policy` to `config.policyFile`
+ * (reloaded on change) or the embedded default policy; `scanImage` is core's scan, wired by the CLI.
+ */
+export type WebhookServerDeps = Omit<WebhookDeps, 'config' | 'store' | 'policy'> & {
+  store?: VerdictStore;
+  policy?: WebhookDeps['policy'];
+};
 
 async function readTls(config: WebhookConfig): Promise<{ cert: Buffer; key: Buffer }> {
   const { certFile, keyFile } = config.tls;
@@ -49,13 +56,19 @@ async function readTls(config: WebhookConfig): Promise<{ cert: Buffer; key: Buff
  */
 export async function startWebhookServer(
   config: WebhookConfig,
-  deps: WebhookServerDeps,
+  deps: WebhookServerDeps = {},
 ): Promise<WebhookServer> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  // TLS and policy first: a bad file must not leave a store connection behind.
+  const tls = await readTls(config);
+  const filePolicy =
+    deps.policy === undefined && config.policyFile
+      ? await loadCorePolicyEngine(config.policyFile, logger)
+      : undefined;
+  const policy = deps.policy ?? filePolicy ?? createCorePolicyEngine();
   const ownsStore = deps.store === undefined;
   const store = deps.store ?? createVerdictStore(config.store, { commandTimeoutMs: config.storeTimeoutMs });
-  const tls = await readTls(config);
-  const webhook = createWebhookApp({ ...deps, config, store, logger });
+  const webhook = createWebhookApp({ ...deps, config, store, logger, policy });
   const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, webhook.requestListener);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -111,6 +124,7 @@ export async function startWebhookServer(
         server.closeIdleConnections();
       });
       await webhook.close();
+      filePolicy?.close();
       if (ownsStore) await store.close();
     },
   };
