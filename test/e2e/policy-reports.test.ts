@@ -114,6 +114,39 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(findings.every((f) => f.suppressedBy === undefined)).toBe(true);
     });
 
+    it('--severity critical narrows what is reported, not what fails (exit 1, same verdict; --output writes the file)', async () => {
+      const out = join(dir, 'critical.json');
+      const run = await portcullis([
+        'scan',
+        MULTI,
+        ...dbArgs,
+        '--severity',
+        'critical',
+        '--format',
+        'json',
+        '--output',
+        out,
+        '--report',
+        `sarif=${join(dir, 'critical.sarif')}`,
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      const narrowed = JSON.parse(await readFile(out, 'utf8')) as JsonReport;
+      const full = JSON.parse(denied.get('json')?.stdout ?? '{}') as JsonReport;
+      expect(narrowed.findings.map((f) => f.id).sort()).toEqual(
+        findings
+          .filter((f) => f.severity === 'critical')
+          .map((f) => f.id)
+          .sort(),
+      );
+      expect(narrowed.verdict.decision).toBe('deny');
+      expect(narrowed.verdict.reasons).toEqual(full.verdict.reasons);
+      const sarif = JSON.parse(await readFile(join(dir, 'critical.sarif'), 'utf8')) as {
+        runs: { results: unknown[] }[];
+      };
+      expect(sarif.runs[0]?.results).toHaveLength(narrowed.findings.length);
+    });
+
     /** Paths of the planted file risks, suppressed by path glob. */
     const PATH_GLOBS = [
       '/root/.ssh/*',
