@@ -133,6 +133,30 @@ describe('streaming sinks', () => {
         );
     });
 
+    it('skips magic hits without a valid inline header in a non-ELF file, keeping only the real blob', async () => {
+      const elf = buildGoInlineElf('go1.21.3', MOD);
+      const blob = elf.subarray(elf.indexOf(Buffer.from('\xff Go buildinf:', 'latin1')));
+      const decoy = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.alloc(40, 0x33)]);
+      const content = Buffer.concat([Buffer.from('#!/bin/x\n'), decoy, Buffer.alloc(3 * 1024 * 1024), blob]);
+      const file = imageFile('/app/tool', content, 0o755);
+      const expected = await goBinaryAnalyzer.analyze!(file, {});
+      expect(packagesOf(expected)).toHaveLength(3);
+      for (const size of [7, 65536])
+        expect(packagesOf(streamThrough(goBinaryAnalyzer, file, content, size).result)).toEqual(
+          packagesOf(expected),
+        );
+    });
+
+    it('gives up with ANALYZER_LIMIT_EXCEEDED after 1000 bogus magic hits, like the buffered parser', async () => {
+      const decoy = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.alloc(40, 0x33)]);
+      const content = Buffer.concat([Buffer.from('#!'), ...Array.from({ length: 1100 }, () => decoy)]);
+      const file = imageFile('/app/bogus', content, 0o755);
+      const expected = await goBinaryAnalyzer.analyze!(file, {});
+      const { result } = streamThrough(goBinaryAnalyzer, file, content, 65536);
+      expect(result?.notes?.[0]?.code).toBe('ANALYZER_LIMIT_EXCEEDED');
+      expect(result?.notes?.[0]?.code).toBe(expected?.notes?.[0]?.code);
+    });
+
     it('stops reading once the inline header is decoded', () => {
       const content = Buffer.concat([buildGoInlineElf('go1.21.3', MOD), Buffer.alloc(2 * 1024 * 1024)]);
       const file = imageFile('/usr/bin/app', content, 0o755);

@@ -1,13 +1,12 @@
 import type { AnalysisResult, FileSink } from '../analyzer.js';
 import type { ImageFile } from '../../types/file.js';
-import { locatePackages, parseError, toNote } from './common.js';
+import { limitError, locatePackages, parseError, toNote } from './common.js';
 import { isElf, parseElf, PF_W, PF_X } from './elf.js';
 import {
   GO_BUILDINFO_MAGIC,
   decodeBuildInfoBlob,
   parseGoBinary,
   parseGoModInfo,
-  readGoBuildInfoStrings,
   stripModFraming,
   toGoPackages,
 } from './go-binary.js';
@@ -21,6 +20,8 @@ const HEADER_SIZE = 32;
 const FLAG_INLINE = 2;
 // Header plus two uvarint-prefixed strings of at most 4 MiB each (the limits of the buffered reader).
 const MAX_INLINE_BYTES = HEADER_SIZE + 2 * (10 + 4 * 1024 * 1024);
+// Without an ELF mapping: stop after this many magic hits that are not a valid header (as buffered).
+const MAX_MAGIC_HITS = 1000;
 const PT_LOAD = 1;
 const GO_NOTE_NAME = Buffer.from('Go\0\0', 'latin1');
 const NT_GO_BUILDID = 4;
@@ -58,6 +59,10 @@ function isInlineBlobComplete(blob: Buffer): boolean {
   return true;
 }
 
+function isInlineHeader(blob: Buffer): boolean {
+  return blob.length >= HEADER_SIZE && (blob[14] === 4 || blob[14] === 8) && (blob[15]! & FLAG_INLINE) !== 0;
+}
+
 type Mode =
   /** Reading the first HEAD_BYTES. */
   | 'head'
@@ -76,7 +81,7 @@ type Mode =
  * Go ELF binaries (recognised by their build-id note) are retained, minus code, only until the go1.18+
  * inline header has been decoded; the older pointer format needs data from all over the file, so for it
  * the retained bytes go to the buffered parser. Without ELF mapping only the inline format is readable, as in
- * the buffered parser, so bytes are kept from the first magic hit on.
+ * the buffered parser: each magic hit is checked for a valid inline header, and only that blob is kept.
  */
 export class GoBuildInfoSink implements FileSink {
   private mode: Mode = 'head';
@@ -95,6 +100,8 @@ export class GoBuildInfoSink implements FileSink {
   private captureLength = 0;
   private captureLimit = 0;
   private tail: Buffer = Buffer.alloc(0);
+  /** Magic hits looked at without an ELF mapping (bounded, as in the buffered parser). */
+  private hits = 0;
   private result: AnalysisResult | undefined;
 
   constructor(private readonly file: ImageFile) {
@@ -137,10 +144,9 @@ export class GoBuildInfoSink implements FileSink {
       }
       if (this.capture) {
         const blob = this.capture.subarray(0, this.captureLength);
-        if (mode !== 'anywhere') return this.decoded(decodeBuildInfoBlob(blob, this.file.path));
-        // `anywhere`: the buffered parser's fallback, over the bytes from the first hit on
-        const raw = readGoBuildInfoStrings(blob, this.file.path);
-        return raw ? this.found(toGoPackages(parseGoModInfo(stripModFraming(raw.mod), raw.vers))) : undefined;
+        // an `anywhere` hit too short for a header is no header (the buffered fallback skips it too)
+        if (mode === 'anywhere' && !isInlineHeader(blob)) return undefined;
+        return this.decoded(decodeBuildInfoBlob(blob, this.file.path));
       }
       return undefined;
     } catch (err) {
@@ -180,7 +186,9 @@ export class GoBuildInfoSink implements FileSink {
         .filter((p) => p.type === PT_LOAD && (p.flags & PF_X) !== 0)
         .map((p) => ({ start: Math.max(p.offset, head.length), end: p.offset + p.filesz }))
         .filter((r) => r.end > r.start);
-      this.retained = Buffer.allocUnsafe(this.file.size);
+      // zero-filled (never another buffer's old bytes in the skipped ranges); large zeroed allocations are
+      // fresh pages, committed only where written
+      this.retained = Buffer.alloc(this.file.size);
     }
   }
 
@@ -208,7 +216,12 @@ export class GoBuildInfoSink implements FileSink {
         return;
       }
     }
-    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (magic.length - 1))));
+    // the last bytes seen, however small the chunks (a magic may span several)
+    const keep = magic.length - 1;
+    this.tail =
+      chunk.length >= keep
+        ? Buffer.from(chunk.subarray(chunk.length - keep))
+        : Buffer.concat([this.tail, chunk]).subarray(-keep);
   }
 
   private retain(chunk: Buffer, at: number): void {
@@ -225,7 +238,15 @@ export class GoBuildInfoSink implements FileSink {
   }
 
   private accept(pos: number): boolean {
-    if (this.mode === 'anywhere') return true;
+    if (this.mode === 'anywhere') {
+      if (++this.hits > MAX_MAGIC_HITS) {
+        this.finish(() => {
+          throw limitError(this.file.path, 'too many Go build info candidates');
+        });
+        return false;
+      }
+      return true;
+    }
     // `.go.buildinfo` is 16-aligned in memory, and file offsets are congruent to addresses modulo the page
     // size, so its file offset is 16-aligned too (a segment itself may start anywhere)
     return pos % ALIGN === 0 && this.windows.some((w) => pos >= w.start && pos < w.end);
@@ -233,9 +254,7 @@ export class GoBuildInfoSink implements FileSink {
 
   private startCapture(pos: number, first: Buffer, rest: Buffer | undefined): void {
     this.captureStart = pos;
-    // `anywhere` keeps everything after the hit (later hits may be the real one); a window hit is one blob
-    this.captureLimit =
-      this.mode === 'anywhere' ? this.file.size - pos : Math.min(MAX_INLINE_BYTES, this.file.size - pos);
+    this.captureLimit = Math.min(MAX_INLINE_BYTES, this.file.size - pos);
     this.capture = Buffer.allocUnsafe(Math.min(SEARCH_WINDOW, Math.max(0, this.captureLimit)));
     this.captureLength = 0;
     this.append(first);
@@ -254,8 +273,19 @@ export class GoBuildInfoSink implements FileSink {
     const n = Math.min(chunk.length, capture.length - this.captureLength);
     chunk.copy(capture, this.captureLength, 0, n);
     this.captureLength += n;
-    if (this.mode !== 'windows' || this.captureLength < HEADER_SIZE) return;
+    if (this.captureLength < HEADER_SIZE) return;
     const blob = capture.subarray(0, this.captureLength);
+    if (this.mode === 'anywhere' && !isInlineHeader(blob)) {
+      // Without an ELF mapping only a valid inline header counts, as in the buffered parser's fallback:
+      // drop this hit and search on from the byte after it.
+      const rest = Buffer.from(blob.subarray(1));
+      const at = this.captureStart + 1;
+      this.capture = undefined;
+      this.captureLength = 0;
+      this.tail = Buffer.alloc(0);
+      this.process(rest, at);
+      return;
+    }
     if (blob[14] !== 4 && blob[14] !== 8) {
       this.finish(() => {
         throw parseError(this.file.path, 'Go build info header has a bad pointer size');
