@@ -177,6 +177,20 @@ describe('importOsv', () => {
       expect(result.imported).toBe(alpine.total + records.total);
     });
 
+    it('counts the records of each source on its own (a source is not credited with the total)', () => {
+      const db = freshDb();
+      const records = join(OSV, 'records');
+      const alpine = join(OSV, 'alpine-v3.11');
+      const result = importOsv(db, [records, alpine], { now: () => new Date('2026-01-02T03:04:05Z') });
+      const want = { [records]: countByEcosystem(records).total, [alpine]: countByEcosystem(alpine).total };
+      expect(want[records]).not.toBe(want[alpine]);
+      expect(result.bySource).toEqual(want);
+      expect(dbStatus(db).sources).toEqual([
+        { source: records, importedAt: '2026-01-02T03:04:05.000Z', records: want[records] },
+        { source: alpine, importedAt: '2026-01-02T03:04:05.000Z', records: want[alpine] },
+      ]);
+    });
+
     it('removes a record that is now withdrawn', () => {
       const db = freshDb();
       const record = JSON.parse(
@@ -266,5 +280,16 @@ describe.skipIf(!SHARED_DATA && skipReason(NO_SHARED_REASON))('importOsv with al
     for (const v of ['v3.3', 'v3.4', 'v3.5', 'v3.6', 'v3.7', 'v3.8', 'v3.9', 'v3.10', 'v3.11']) {
       expect(dbStatus(db).byEcosystem[`Alpine:${v}`]).toBe(readdirSync(join(dir, 'alpine', v)).length);
     }
+  });
+
+  it('db status counts each of several sources on its own', () => {
+    const dir = join(SHARED_DATA ?? '', 'osv');
+    const inputs = ['alpine', 'go', 'pypi', 'crates.io'].map((s) => join(dir, s));
+    const db = freshDb();
+    const result = importOsv(db, inputs);
+    const sources = dbStatus(db).sources;
+    expect(sources.map((s) => s.source)).toEqual(inputs);
+    for (const s of sources) expect(s.records).toBe(countByEcosystem(s.source).total);
+    expect(sources.reduce((sum, s) => sum + s.records, 0)).toBe(result.imported);
   });
 });

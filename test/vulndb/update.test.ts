@@ -100,6 +100,11 @@ describe('updateDb', () => {
     const alpineCount = readdirSync(join(FIXTURES, 'osv', 'alpine-v3.11')).length;
     expect(dbStatus(dbPath).byEcosystem).toEqual({ 'Alpine:v3.11': alpineCount, PyPI: 2 });
     expect(Object.keys(dbStatus(dbPath).updates).sort()).toEqual(['Alpine', 'PyPI']);
+    // each mirror directory is credited with its own records, not the total
+    expect(dbStatus(dbPath).sources.map((s) => [s.source, s.records])).toEqual([
+      [`${base}/Alpine`, alpineCount],
+      [`${base}/PyPI`, 2],
+    ]);
   });
 
   it('then fetches only records modified since the last run, via modified_id.csv', async () => {

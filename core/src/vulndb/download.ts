@@ -58,6 +58,8 @@ export async function updateDb(opts: UpdateOptions): Promise<UpdateResult> {
 
   for (const dir of dirs) {
     const dirUrl = `${base}/${encodeURIComponent(dir)}`;
+    // The name db status shows for this directory (the sources list given to writeOsv below).
+    const input = `${base}/${dir}`;
     const lastSeen = opts.full ? undefined : state[dir];
     if (lastSeen !== undefined) {
       const { ids, newest } = await readModifiedSince(
@@ -67,7 +69,7 @@ export async function updateDb(opts: UpdateOptions): Promise<UpdateResult> {
       );
       for (const id of ids) {
         const url = `${dirUrl}/${encodeURIComponent(id)}.json`;
-        docs.push({ source: url, text: await download(url, http.maxFile, http.dispatcher) });
+        docs.push({ source: url, text: await download(url, http.maxFile, http.dispatcher), input });
       }
       directories[dir] = { mode: 'incremental', downloaded: ids.length, newest: newest ?? lastSeen };
       meta[`${META.updatePrefix}${dir}`] = newest ?? lastSeen;
@@ -78,7 +80,7 @@ export async function updateDb(opts: UpdateOptions): Promise<UpdateResult> {
       let newestRecord = '';
       for (const entry of readZip(zip, zipUrl, DEFAULT_ZIP_LIMITS)) {
         if (!entry.name.endsWith('.json')) continue;
-        docs.push({ source: `${zipUrl}!${entry.name}`, text: entry.data });
+        docs.push({ source: `${zipUrl}!${entry.name}`, text: entry.data, input });
         newestRecord = maxTime(newestRecord, modifiedOf(entry.data));
         count++;
       }

@@ -23,6 +23,8 @@ export interface ImportResult {
   skipped: SkippedRecord[];
   /** Records imported per ecosystem (a record affecting two ecosystems counts in both). */
   byEcosystem: Record<string, number>;
+  /** Records imported from each input (directory, zip or mirror directory), keyed as given. */
+  bySource: Record<string, number>;
 }
 
 export interface ImportOptions {
@@ -43,6 +45,8 @@ export interface ImportOptions {
 export interface OsvInput {
   source: string;
   text: string | Buffer;
+  /** The input (one of the `sources` given to writeOsv) this document came from; counted per source. */
+  input?: string;
 }
 
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 ** 2;
@@ -109,7 +113,14 @@ function writeRecords(
   );
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const keep = opts.ecosystems ? createEcosystemFilter(opts.ecosystems) : undefined;
-  const result: ImportResult = { imported: 0, withdrawn: 0, skipped: [], byEcosystem: {} };
+  const result: ImportResult = {
+    imported: 0,
+    withdrawn: 0,
+    skipped: [],
+    byEcosystem: {},
+    bySource: Object.fromEntries(sources.map((s) => [s, 0])),
+  };
+  const inputOf = createInputResolver(sources);
 
   for (const doc of docs) {
     if (!('text' in doc)) {
@@ -152,6 +163,8 @@ function writeRecords(
     }
     for (const eco of toRecordEcosystems(record))
       result.byEcosystem[eco] = (result.byEcosystem[eco] ?? 0) + 1;
+    const input = doc.input ?? inputOf(doc.source);
+    if (input !== undefined) result.bySource[input] = (result.bySource[input] ?? 0) + 1;
     result.imported++;
     opts.onRecord?.({ file: doc.source, imported: result.imported });
   }
@@ -160,7 +173,9 @@ function writeRecords(
   const previous = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META.sources) as
     string | undefined;
   const history = previous ? (JSON.parse(previous) as unknown[]) : [];
-  history.push(...sources.map((source) => ({ source, importedAt: now, records: result.imported })));
+  history.push(
+    ...sources.map((source) => ({ source, importedAt: now, records: result.bySource[source] ?? 0 })),
+  );
   setMeta.run(META.schemaVersion, String(DB_SCHEMA_VERSION));
   setMeta.run(META.builtAt, now);
   setMeta.run(META.sources, JSON.stringify(history.slice(-50)));
@@ -186,6 +201,18 @@ function toStoredAffected(a: OsvAffected): OsvAffected {
   return out;
 }
 
+/**
+ * For documents that do not name their input: the given source that is the document itself, its
+ * directory (`dir/…`) or its zip (`file.zip!entry`), longest first so nested inputs are told apart.
+ */
+function createInputResolver(sources: string[]): (docSource: string) => string | undefined {
+  const bySpecificity = [...sources].sort((a, b) => b.length - a.length);
+  return (docSource) =>
+    bySpecificity.find(
+      (s) => docSource === s || docSource.startsWith(`${s}/`) || docSource.startsWith(`${s}!`),
+    ) ?? (sources.length === 1 ? sources[0] : undefined);
+}
+
 /** `Debian:12` keeps exactly that; a bare `Debian` keeps every release. */
 export function createEcosystemFilter(wanted: string[]): (ecosystem: string) => boolean {
   const exact = new Set(wanted);
@@ -199,14 +226,14 @@ function* iterateInputs(inputs: string[], opts: ImportOptions): Generator<OsvInp
       for (const file of walkJson(input)) {
         const size = statSync(file).size;
         if (size > maxFileBytes) yield { file, reason: `larger than ${maxFileBytes} bytes` };
-        else yield { source: file, text: readFileSync(file) };
+        else yield { source: file, text: readFileSync(file), input };
       }
     } else if (input.endsWith('.zip')) {
       for (const entry of readZipFile(input, opts.zipLimits ?? DEFAULT_ZIP_LIMITS)) {
-        if (entry.name.endsWith('.json')) yield { source: `${input}!${entry.name}`, text: entry.data };
+        if (entry.name.endsWith('.json')) yield { source: `${input}!${entry.name}`, text: entry.data, input };
       }
     } else {
-      yield { source: input, text: readFileSync(input) };
+      yield { source: input, text: readFileSync(input), input };
     }
   }
 }
