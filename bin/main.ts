@@ -1,11 +1,16 @@
 // The composition root of the CLI: core's commands plus the webhook's, which core may not import.
 import { runCli } from '../core/src/cli/program.js';
+import { createWebhookCommand } from '../webhook/src/index.js';
 
-const code = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  now: () => new Date(),
-});
+const code = await runCli(
+  process.argv.slice(2),
+  {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: () => new Date(),
+  },
+  [createWebhookCommand],
+);
 // flush stdout before exiting (a pipe may still hold the report)
 process.stdout.write('', () => process.exit(code));

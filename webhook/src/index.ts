@@ -66,3 +66,5 @@ export { createLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createWebhookMetrics } from './metrics.js';
 export type { WebhookMetrics } from './metrics.js';
+export { createWebhookCommand } from './cli.js';
+export type { WebhookCliIo } from './cli.js';

@@ -33,7 +33,8 @@ export interface ScanRequest {
   dbPath?: string;
   ignoreUnfixed?: boolean;
   source?: SourceOptions;
-  analyzerOptions?: AnalyzerOptions;
+  /** Options the policy selects (`toAnalyzerOptions(policy)` gives exactly this shape). */
+  analyzerOptions?: Pick<AnalyzerOptions, 'secret' | 'baseline' | 'malware'>;
   analyzerSettings?: AnalyzerSettings;
   layerLimits?: Partial<LayerLimits>;
   concurrency?: number;

@@ -26,9 +26,11 @@ const rule = (id: string, severity: Severity, title: string, remediation: string
 });
 
 export const BASELINE_RULES = {
+  // medium, so the default policy warns: most public base images run as root, and denying them all at
+  // admission would block clusters on day one; a policy raises it with `severityByType` or a deny gate
   rootUser: rule(
     'ROOT-USER',
-    'high',
+    'medium',
     'Image runs as root',
     'Set a non-root USER (numeric uid:gid) in the image config',
   ),

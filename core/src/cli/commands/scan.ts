@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import type { AnalyzerOptions } from '../../analyzers/analyzer.js';
 import { analyzeDockerfile } from '../../analyzers/buildinstruction/index.js';
 import { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../../policy/index.js';
 import { scan } from '../../scan/index.js';
@@ -84,7 +83,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       dbPath: flags.db ?? defaultDbPath(io.env),
       ...(flags.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
       source: await toSourceOptions(flags, io.env),
-      analyzerOptions: toAnalyzerOptions(policy) as AnalyzerOptions,
+      analyzerOptions: toAnalyzerOptions(policy),
       analyzerSettings: { malware: { hashDbFiles: policy.scanners.malware.hashDbFiles ?? [] } },
       onLayerProgress: progress.layer,
       now: io.now,

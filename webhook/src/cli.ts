@@ -1,0 +1,158 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY } from '../../core/src/index.js';
+import { generateServingCert } from './certs.js';
+import { ADMISSION_MODES, UNKNOWN_IMAGE_MODES, parseWebhookConfig } from './config.js';
+import { renderManifests } from './manifests.js';
+import { startWebhookServer } from './server.js';
+
+/** The CLI's I/O (structurally core's `CliIo`; webhook may import core only through its public entry). */
+export interface WebhookCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+interface ServeFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  policy?: string;
+  db?: string;
+  store?: string;
+  mode?: string;
+  unknown?: string;
+}
+
+interface ManifestFlags {
+  namespace?: string;
+  replicas?: string;
+  image?: string;
+  redis?: string;
+  certManager?: boolean;
+  policy?: string;
+  mode?: string;
+  unknown?: string;
+  failurePolicy?: string;
+  timeout?: string;
+}
+
+/** Waits for SIGINT/SIGTERM (the webhook runs until its pod is stopped). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(sig);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** `portcullis webhook serve|manifests`, wired into the CLI by its composition root (bin/main.ts). */
+export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) => void): Command {
+  const webhook = new Command('webhook').description('Kubernetes validating admission webhook');
+
+  webhook
+    .command('serve')
+    .description(
+      'serve POST /validate (AdmissionReview v1) over HTTPS; embedded default config without flags',
+    )
+    .option('--config <file>', 'webhook config (YAML/JSON); flags override it')
+    .option('--host <addr>', 'listen address (default 0.0.0.0)')
+    .option('--port <port>', 'HTTPS port (default 8443)')
+    .option('--tls-cert <file>', 'serving certificate (PEM); re-read when it changes')
+    .option('--tls-key <file>', 'serving key (PEM)')
+    .option('--policy <file>', 'policy file (reloaded when it changes)')
+    .option('--db <file>', 'vulnerability DB used by background scans')
+    .option('--store <spec>', 'memory | sqlite:PATH | redis://HOST:PORT')
+    .option('--mode <mode>', ADMISSION_MODES.join('|'))
+    .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
+    .action(async (flags: ServeFlags) => {
+      const text = flags.config ? await readFile(flags.config, 'utf8') : null;
+      let tmp: string | undefined;
+      let tls =
+        flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
+      const base = parseWebhookConfig(text);
+      if (!tls && !(base.tls.certFile && base.tls.keyFile)) {
+        // HTTPS only: without a certificate, serve a throw-away self-signed one and say so
+        tmp = await mkdtemp(join(tmpdir(), 'portcullis-webhook-'));
+        const cert = await generateServingCert({ service: base.serviceName, namespace: base.namespace });
+        await writeFile(join(tmp, 'tls.crt'), `${cert.cert.trimEnd()}\n${cert.caCert.trimEnd()}\n`, {
+          mode: 0o600,
+        });
+        await writeFile(join(tmp, 'tls.key'), cert.key, { mode: 0o600 });
+        tls = { certFile: join(tmp, 'tls.crt'), keyFile: join(tmp, 'tls.key') };
+        io.stderr.write('portcullis: no --tls-cert/--tls-key: serving a temporary self-signed certificate\n');
+      }
+      const config = parseWebhookConfig(text, {
+        ...(flags.host ? { host: flags.host } : {}),
+        ...(flags.port ? { port: Number(flags.port) } : {}),
+        ...(tls ? { tls } : {}),
+        ...(flags.policy ? { policyFile: flags.policy } : {}),
+        ...(flags.db ? { dbFile: flags.db } : {}),
+        ...(flags.store ? { store: flags.store } : {}),
+        ...(flags.mode ? { mode: flags.mode } : {}),
+        ...(flags.unknown ? { unknown: flags.unknown } : {}),
+      });
+      const policy = resolvePolicy(config.policyFile ? await loadPolicy(config.policyFile) : DEFAULT_POLICY);
+      const dbPath = config.dbFile ?? io.env.PORTCULLIS_DB;
+      const server = await startWebhookServer(config, {
+        // background scans use core's scan with the policy's scanners; the current policy judges at admission
+        scanImage: (ref, digest) => {
+          const at = ref.includes('@') ? ref : `${ref.replace(/:[^/:]+$/, '')}@${digest}`;
+          return scan(`registry:${at}`, {
+            ...(dbPath ? { dbPath } : {}),
+            analyzerOptions: toAnalyzerOptions(policy),
+            source: { env: io.env, insecureRegistries: config.insecureRegistries },
+          });
+        },
+      });
+      io.stderr.write(`portcullis: webhook listening on https://${config.host}:${server.port}/validate\n`);
+      const sig = await untilSignal();
+      io.stderr.write(`portcullis: ${sig}: shutting down\n`);
+      await server.close();
+      if (tmp) await rm(tmp, { recursive: true, force: true });
+      setCode(0);
+    });
+
+  webhook
+    .command('manifests')
+    .description('print the Kubernetes objects that install the webhook (pipe to `kubectl apply -f -`)')
+    .option('--namespace <ns>', 'namespace (default portcullis)')
+    .option('--replicas <n>', 'webhook replicas (default 3)')
+    .option('--image <ref>', 'Portcullis container image')
+    .option('--redis <url>', 'Redis shared by the replicas (redis://HOST:PORT)')
+    .option('--cert-manager', 'let cert-manager issue the serving certificate and inject the caBundle')
+    .option('--policy <file>', 'policy file to put in the ConfigMap')
+    .option('--mode <mode>', ADMISSION_MODES.join('|'))
+    .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
+    .option('--failure-policy <policy>', 'Fail|Ignore (default Fail)')
+    .option('--timeout <seconds>', 'timeoutSeconds, 1-30 (default 10)')
+    .action(async (flags: ManifestFlags) => {
+      const policyYaml = flags.policy ? await readFile(flags.policy, 'utf8') : undefined;
+      if (policyYaml !== undefined) await loadPolicy(flags.policy as string); // validate before printing
+      const yaml = await renderManifests({
+        ...(flags.namespace ? { namespace: flags.namespace } : {}),
+        ...(flags.replicas ? { replicas: Number(flags.replicas) } : {}),
+        ...(flags.image ? { image: flags.image } : {}),
+        ...(flags.redis ? { redis: flags.redis } : {}),
+        certMode: flags.certManager ? 'cert-manager' : 'generated',
+        ...(policyYaml !== undefined ? { policyYaml } : {}),
+        ...(flags.mode ? { mode: flags.mode as (typeof ADMISSION_MODES)[number] } : {}),
+        ...(flags.unknown ? { unknown: flags.unknown as (typeof UNKNOWN_IMAGE_MODES)[number] } : {}),
+        ...(flags.failurePolicy ? { failurePolicy: flags.failurePolicy as 'Fail' | 'Ignore' } : {}),
+        ...(flags.timeout ? { timeoutSeconds: Number(flags.timeout) } : {}),
+        now: io.now(),
+      });
+      io.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
+      setCode(0);
+    });
+  return webhook;
+}
