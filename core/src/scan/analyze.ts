@@ -52,30 +52,18 @@ async function runOne(
 }
 
 /**
- * How each analyzer takes part in the per-file step. Files are analysed while their layer streams
- * (`eager`, `streaming`), except for history analyzers that read content: they must know whether a
- * later layer hides the file, so their files wait for the merge (`deferred`).
+ * How analyzers take part in the per-file step. Files are analysed while their layer streams, except
+ * for history analyzers that read buffered content: they must know whether a later layer hides the
+ * file, so their files wait for the merge (`deferred`).
  */
 export interface AnalysisPlan {
   analyzers: readonly Analyzer[];
-  /** Buffered and analysed as soon as the file has been read, then the content is dropped. */
-  eager: readonly Analyzer[];
-  /** Fed chunk by chunk; never buffered. */
-  streaming: readonly Analyzer[];
-  /** History analyzers with `analyze`: content kept until the merged view is known. */
+  /** History analyzers that read buffered content (also streaming ones when a file is not streamed). */
   deferred: readonly Analyzer[];
-  /** Analyzers with a whole-image step: content of files they require is kept for `ImageContext`. */
-  imageUsers: readonly Analyzer[];
 }
 
 export function createAnalysisPlan(analyzers: readonly Analyzer[]): AnalysisPlan {
-  return {
-    analyzers,
-    eager: analyzers.filter((a) => a.analyze && !a.stream && !a.history),
-    streaming: analyzers.filter((a) => a.stream),
-    deferred: analyzers.filter((a) => a.analyze && !a.stream && a.history),
-    imageUsers: analyzers.filter((a) => a.analyzeImage),
-  };
+  return { analyzers, deferred: analyzers.filter((a) => a.analyze && a.history) };
 }
 
 /** Per-file results found while layers stream, before anyone knows which files stay visible. */
@@ -121,22 +109,24 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
   const { plan, options, limits, results, notes } = ctx;
   let buffered = 0;
   return (file) => {
-    const eager = plan.eager.filter((a) => a.required(file.path, file));
-    let keep =
-      plan.deferred.some((a) => a.required(file.path, file)) ||
-      plan.imageUsers.some((a) => a.required(file.path, file));
+    // `required` once per analyzer and file: this runs for every regular file of the image
+    const eager: Analyzer[] = [];
     const sinks: { analyzer: Analyzer; sink: FileSink; open: boolean }[] = [];
-    for (const analyzer of plan.streaming) {
+    let keep = false;
+    for (const analyzer of plan.analyzers) {
       if (!analyzer.required(file.path, file)) continue;
+      if (analyzer.analyzeImage) keep = true; // its whole-image step may read this file's content
+      let sink: FileSink | undefined;
       try {
-        const sink = analyzer.stream?.(file, options);
-        if (sink) sinks.push({ analyzer, sink, open: true });
-        // not streamed: buffered for `analyze` (after the merge for history analyzers)
-        else if (analyzer.analyze && !analyzer.history) eager.push(analyzer);
-        else if (analyzer.analyze) keep = true;
+        sink = analyzer.stream?.(file, options);
       } catch (err) {
         results.add(file, analyzer, toFailure(err, analyzer, file));
+        continue;
       }
+      if (sink) sinks.push({ analyzer, sink, open: true });
+      // not streamed: buffered for `analyze`, right away or (history analyzers) after the merge
+      else if (analyzer.analyze && !analyzer.history) eager.push(analyzer);
+      else if (analyzer.analyze) keep = true;
     }
     let buffer = eager.length > 0 || keep;
     if (buffer && (file.size > limits.maxFileBuffer || buffered + file.size > limits.maxBufferedPerLayer)) {
@@ -217,7 +207,7 @@ export async function collectFileResults(
   const into = createCollected();
   const perFile = plan.analyzers.filter((a) => a.analyze || a.stream);
   // history analyzers read content after the merge, unless they streamed the file already
-  const deferred = new Set([...plan.deferred, ...plan.streaming.filter((a) => a.history && a.analyze)]);
+  const deferred = new Set(plan.deferred);
   for (const file of view.files.values()) {
     // most files were read by no analyzer: skip them without asking each analyzer
     if (file.kind !== 'file' || (!results.hasFile(file) && file.content === undefined)) continue;
