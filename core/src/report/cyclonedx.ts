@@ -168,6 +168,10 @@ export function renderCycloneDx(scan: ScanResult, evaluation: Evaluation, opts: 
           ...scan.image.layers.map((l, i) => ({ name: `portcullis:layer:${i}:digest`, value: l.digest })),
           ...prop('portcullis:verdict:decision', evaluation.verdict.decision),
           ...prop('portcullis:policy:digest', evaluation.verdict.policyDigest),
+          ...evaluation.verdict.warnings.map((value, i) => ({
+            name: `portcullis:verdict:warning:${i}`,
+            value,
+          })),
         ],
       },
     },

@@ -31,6 +31,11 @@ export interface RenderOptions {
    * analysis), table and markdown (a separate section); false for gitlab and codequality, which cannot mark them.
    */
   includeSuppressed?: boolean;
+  /**
+   * codequality only: the policy file as a repository-relative path; policy warnings (an exception about to
+   * expire) are located there. Default `portcullis.yaml`, the documented name.
+   */
+  policyPath?: string;
   /** markdown only: cap on the output size in characters (default 60,000, under GitHub's 65,536 comment limit). */
   maxChars?: number;
 }

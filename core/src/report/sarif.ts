@@ -152,6 +152,19 @@ export function renderSarif(scan: ScanResult, evaluation: Evaluation, opts: Rend
           },
         },
         results,
+        // Verdict warnings (an exception about to expire, a stale DB, notes) are not results: SARIF reports them
+        // as notifications of a run that still succeeded.
+        invocations: [
+          {
+            executionSuccessful: true,
+            ...(evaluation.verdict.warnings.length > 0 && {
+              toolExecutionNotifications: evaluation.verdict.warnings.map((text) => ({
+                level: 'warning',
+                message: { text },
+              })),
+            }),
+          },
+        ],
         properties: {
           image: scan.image.ref,
           ...(scan.image.digest !== undefined && { imageDigest: scan.image.digest }),
