@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
+import { createScratch, portcullisBinary } from './helpers.js';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+function review(image: string, uid: string): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      operation: 'CREATE',
+      userInfo: { username: 'e2e' },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'c', image }] },
+      },
+    },
+  });
+}
+
+interface Reply {
+  response: {
+    uid: string;
+    allowed: boolean;
+    status?: { code: number; message: string };
+    warnings?: string[];
+  };
+}
+
+describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
+  'portcullis webhook serve (real process, HTTPS)',
+  () => {
+    let child: ChildProcess;
+    let port: number;
+    let stderr = '';
+    let cleanup: () => Promise<void>;
+    // the server runs on a temporary self-signed certificate (no --tls-cert given): trust is not the subject here
+    const agent = new Agent({ connect: { rejectUnauthorized: false } });
+
+    async function validate(image: string, uid: string): Promise<Reply> {
+      const res = await request(`https://127.0.0.1:${port}/validate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: review(image, uid),
+        dispatcher: agent,
+      });
+      expect(res.statusCode).toBe(200);
+      return (await res.body.json()) as Reply;
+    }
+
+    /** Asks until the answer is no longer "not scanned yet" (the background scan has stored its result). */
+    async function validateScanned(image: string): Promise<Reply> {
+      for (let i = 0; i < 120; i++) {
+        const reply = await validate(image, `u-${i}`);
+        if (!reply.response.status?.message.includes('has not been scanned yet')) return reply;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`no scan result for ${image} after 60 s; server said:\n${stderr}`);
+    }
+
+    beforeAll(async () => {
+      const scratch = await createScratch('webhook');
+      cleanup = scratch.cleanup;
+      port = await freePort();
+      child = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'portcullis.js'),
+          'webhook',
+          'serve',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--store',
+          `sqlite:${join(scratch.dir, 'verdicts.sqlite')}`,
+        ],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH, HOME: scratch.dir },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      for (let i = 0; i < 200 && !stderr.includes('listening on https://'); i++) {
+        if (child.exitCode !== null) throw new Error(`webhook exited ${child.exitCode}: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stderr).toContain(`listening on https://127.0.0.1:${port}/validate`);
+    });
+
+    afterAll(async () => {
+      if (child && child.exitCode === null) {
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+      }
+      await agent.close();
+      await cleanup?.();
+    });
+
+    it('denies an unknown image at once and says a scan was queued', async () => {
+      const reply = await validate(`${TEST_REGISTRY}/fixtures/debian:multi`, 'first');
+      expect(reply.response.uid).toBe('first');
+      if (
+        reply.response.allowed === false &&
+        reply.response.status?.message.includes('has not been scanned yet')
+      ) {
+        expect(reply.response.status.message).toContain('a scan was queued');
+      } else {
+        // the background scan may already have finished on a fast machine: then the verdict itself denies
+        expect(reply.response.allowed).toBe(false);
+      }
+    });
+
+    it('denies the multi image once scanned, with readable reasons and no secret value', async () => {
+      const reply = await validateScanned(`${TEST_REGISTRY}/fixtures/debian:multi`);
+      expect(reply.response.allowed).toBe(false);
+      expect(reply.response.status?.code).toBe(403);
+      expect(reply.response.status?.message).toMatch(/denied: .*deny ≥ high/);
+      expect(JSON.stringify(reply)).not.toContain('LTAI5tQz8vRmXw3YbNc7KpLd');
+    });
+
+    it('admits the min image once scanned (the default policy only warns about it)', async () => {
+      const reply = await validateScanned(`${TEST_REGISTRY}/fixtures/debian:min`);
+      expect(reply.response.allowed).toBe(true);
+    });
+
+    it('stops cleanly on SIGTERM', async () => {
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      expect(stderr).toContain('SIGTERM: shutting down');
+    });
+  },
+);
+
+describe('portcullis webhook manifests', () => {
+  it('prints objects that validate against the Kubernetes schemas', async () => {
+    const run = await portcullisBinary(['webhook', 'manifests', '--namespace', 'guard', '--replicas', '3']);
+    expect(run.code).toBe(0);
+    const docs = parseAllDocuments(run.stdout).map(
+      (d) => d.toJSON() as { kind: string; metadata: { namespace?: string } },
+    );
+    const kinds = docs.map((d) => d.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'Namespace',
+        'ServiceAccount',
+        'ConfigMap',
+        'Deployment',
+        'PodDisruptionBudget',
+        'Service',
+        'Secret',
+        'ValidatingWebhookConfiguration',
+      ]),
+    );
+    const dep = docs.find((d) => d.kind === 'Deployment');
+    expect(dep?.metadata.namespace).toBe('guard');
+    expect(() => new Deployment(dep as never).validate()).not.toThrow();
+    const vwc = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration');
+    expect(() => new ValidatingWebhookConfiguration(vwc as never).validate()).not.toThrow();
+  });
+
+  it('refuses an invalid policy file with exit 2', async () => {
+    const run = await portcullisBinary([
+      'webhook',
+      'manifests',
+      '--policy',
+      join(ROOT, 'test', 'fixtures', 'e2e', 'invalid-policy.yaml'),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^portcullis: POLICY_INVALID: /);
+  });
+});
