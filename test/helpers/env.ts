@@ -17,7 +17,8 @@ export const SHARED_DATA: string | undefined = (() => {
 })();
 
 /** Where `scripts/test-images.sh build` writes the real Debian test images. */
-export const TEST_IMAGES: string = process.env.PORTCULLIS_TEST_IMAGES ?? process.env.WORK ?? '/tmp/portcullis-images';
+export const TEST_IMAGES: string =
+  process.env.PORTCULLIS_TEST_IMAGES ?? process.env.WORK ?? '/tmp/portcullis-images';
 
 export const haveTestImages: boolean = existsSync(join(TEST_IMAGES, 'oci', '.done'));
 
@@ -34,4 +35,5 @@ export function skipReason(reason: string): true {
 }
 
 export const NO_IMAGES_REASON = `test images not built in ${TEST_IMAGES}: run \`bash scripts/test-images.sh build\` (CI does)`;
-export const NO_SHARED_REASON = 'the large OSV sets live in ../shared/data, which is not beside this checkout';
+export const NO_SHARED_REASON =
+  'the large OSV sets live in ../shared/data, which is not beside this checkout';

@@ -1,9 +1,5 @@
 export type RiskType =
-  | 'vulnerability'
-  | 'sensitive-file'
-  | 'malicious-sample'
-  | 'baseline'
-  | 'build-instruction';
+  'vulnerability' | 'sensitive-file' | 'malicious-sample' | 'baseline' | 'build-instruction';
 
 export const RISK_TYPES: readonly RiskType[] = [
   'vulnerability',

@@ -1,16 +1,6 @@
 /** How a package was installed: the package manager or file format it was read from. */
 export type PackageType =
-  | 'dpkg'
-  | 'apk'
-  | 'rpm'
-  | 'npm'
-  | 'pypi'
-  | 'go-binary'
-  | 'go-module'
-  | 'jar'
-  | 'cargo'
-  | 'gem'
-  | 'composer';
+  'dpkg' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'go-binary' | 'go-module' | 'jar' | 'cargo' | 'gem' | 'composer';
 
 /**
  * OSV ecosystem base names. OS ecosystems get their release appended at match time
