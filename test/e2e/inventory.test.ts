@@ -118,6 +118,10 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       };
       expect(toSchemaErrors(createValidators().cyclonedx, bom)).toEqual([]);
       expect(bom.specVersion).toBe('1.6');
+      // an SBOM is an inventory: no verdict, no policy digest (the scan report BOM carries those)
+      expect(
+        (bom.metadata.component.properties ?? []).filter((p) => /^portcullis:(verdict|policy):/.test(p.name)),
+      ).toEqual([]);
       const libraries = bom.components.filter((c) => c.type === 'library');
       expect(libraries.map((c) => `${c.name}@${c.version}`).sort()).toEqual(
         reference.multi.map((k) => k.slice(0, k.lastIndexOf('@'))).sort(),

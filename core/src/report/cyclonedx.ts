@@ -43,12 +43,26 @@ function prop(name: string, value: string | undefined): Json[] {
 }
 
 /**
+ * CycloneDX 1.6 SBOM for `portcullis sbom`: the image and its inventory only. An SBOM states what is in the
+ * image, not what a policy thinks of it, so it has no vulnerabilities, verdict or policy digest.
+ */
+export function renderSbom(scan: ScanResult, opts: RenderOptions): string {
+  return toBom(scan, undefined, opts);
+}
+
+/**
  * CycloneDX 1.6 BOM: the image as metadata component, the OS and every package (purl, layer and path as
  * properties), and one vulnerability per vulnerable package finding with ratings and `affects`. Suppressed
  * findings carry VEX `analysis`: `not_affected` for a permanent exception, `in_triage` for one with an expiry
  * (a temporary acceptance), `detail` = the exception's reason. Non-vulnerability findings are not BOM content.
+ * The verdict (decision, policy digest, warnings) goes on the image component as `portcullis:` properties.
  */
 export function renderCycloneDx(scan: ScanResult, evaluation: Evaluation, opts: RenderOptions): string {
+  return toBom(scan, evaluation, opts);
+}
+
+/** Without an evaluation: the inventory alone (renderSbom). */
+function toBom(scan: ScanResult, evaluation: Evaluation | undefined, opts: RenderOptions): string {
   const refs = new Map<string, string>();
   const used = new Set<string>();
   const uniqueRef = (base: string): string => {
@@ -89,7 +103,7 @@ export function renderCycloneDx(scan: ScanResult, evaluation: Evaluation, opts: 
     });
   }
 
-  const vulnerabilities = sortFindings(selectFindings(evaluation.findings, opts, true))
+  const vulnerabilities = sortFindings(selectFindings(evaluation?.findings ?? [], opts, true))
     .filter(
       (f): f is Finding & { package: NonNullable<Finding['package']> } =>
         f.type === 'vulnerability' && !!f.package,
@@ -166,9 +180,9 @@ export function renderCycloneDx(scan: ScanResult, evaluation: Evaluation, opts: 
         properties: [
           ...prop('portcullis:image:configDigest', scan.image.configDigest),
           ...scan.image.layers.map((l, i) => ({ name: `portcullis:layer:${i}:digest`, value: l.digest })),
-          ...prop('portcullis:verdict:decision', evaluation.verdict.decision),
-          ...prop('portcullis:policy:digest', evaluation.verdict.policyDigest),
-          ...evaluation.verdict.warnings.map((value, i) => ({
+          ...prop('portcullis:verdict:decision', evaluation?.verdict.decision),
+          ...prop('portcullis:policy:digest', evaluation?.verdict.policyDigest),
+          ...(evaluation?.verdict.warnings ?? []).map((value, i) => ({
             name: `portcullis:verdict:warning:${i}`,
             value,
           })),
@@ -177,7 +191,7 @@ export function renderCycloneDx(scan: ScanResult, evaluation: Evaluation, opts: 
     },
     components,
     dependencies: [{ ref: 'image', dependsOn: components.map((c) => c['bom-ref'] as string) }],
-    vulnerabilities,
+    ...(evaluation !== undefined && { vulnerabilities }),
   };
   return `${JSON.stringify(bom, null, 2)}\n`;
 }

@@ -27,6 +27,7 @@ export {
   renderSarif,
   renderTable,
 };
+export { renderSbom } from './cyclonedx.js';
 
 const RENDERERS: Record<
   ReportFormat,

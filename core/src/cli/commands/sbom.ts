@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { PortcullisError } from '../../errors.js';
-import { DEFAULT_POLICY, evaluatePolicy } from '../../policy/index.js';
-import { renderCycloneDx } from '../../report/index.js';
+import { renderSbom } from '../../report/index.js';
 import { scan } from '../../scan/index.js';
 import { createProgress, renderOptions, writeOutput, type CliIo } from '../io.js';
 import { addSourceOptions, toSourceOptions, type SourceFlags } from './common.js';
@@ -46,9 +45,8 @@ export function createSbomCommand(io: CliIo, setCode: (code: number) => void): C
         2,
       );
     } else {
-      // an SBOM carries no verdict: evaluate with the default policy only to satisfy the renderer's input
-      const evaluation = evaluatePolicy(result, DEFAULT_POLICY, { now: io.now() });
-      text = renderCycloneDx(result, evaluation, renderOptions(io, 'cyclonedx', true));
+      // an SBOM is the inventory alone: no policy is evaluated, so it claims no verdict
+      text = renderSbom(result, renderOptions(io, 'cyclonedx', true));
     }
     await writeOutput(io, text, flags.output);
     setCode(0);
