@@ -38,20 +38,23 @@ function areaOf(repoPath: string): string {
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   types: ['errors'],
+  // Durations (`7d`) are read the same way by policy gates, the DB age check and (via index) the webhook.
+  duration: ['errors'],
   versions: ['errors', 'types'],
   source: ['errors', 'types'],
   layers: ['errors', 'types'],
   dockerfile: ['errors', 'types'],
   analyzers: ['errors', 'types', 'versions', 'layers', 'dockerfile'],
   vulndb: ['errors', 'types', 'versions'],
-  matchers: ['errors', 'types', 'versions', 'vulndb', 'analyzers'],
-  policy: ['errors', 'types', 'versions'],
+  matchers: ['errors', 'types', 'versions', 'vulndb', 'analyzers', 'duration'],
+  policy: ['errors', 'types', 'versions', 'duration'],
   verdict: ['errors', 'types', 'policy'],
   report: ['errors', 'types', 'versions', 'policy', 'verdict'],
 };
 const CORE_AREAS = [
   'errors',
   'types',
+  'duration',
   'versions',
   'source',
   'layers',

@@ -38,11 +38,11 @@ export {
   policyDigest,
   evaluatePolicy,
   policyCheck,
-  parseDuration,
   toAnalyzerOptions,
   toEnabledScanners,
 } from './policy/index.js';
 export type { Policy, ResolvedPolicy, PolicyException, EvaluationContext } from './policy/index.js';
+export { parseDuration, toDurationMs, toHumanSpan } from './duration.js';
 export { signVerdict, verifyVerdict, readKeyFile, parseKey } from './verdict/index.js';
 export type { VerdictKey, VerdictAlg } from './verdict/index.js';
 export { renderReport, isReportFormat, REPORT_FORMATS, remediationFor } from './report/index.js';

@@ -40,6 +40,17 @@ tls: { certFile: /tls/tls.crt, keyFile: /tls/tls.key }
     expect(c.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' });
   });
 
+  it('reads maxVerdictAge with the same duration forms as the policy', () => {
+    expect(parseWebhookConfig({ maxVerdictAge: '2w' }).maxVerdictAge).toBe('2w');
+    expect(parseWebhookConfig({ maxVerdictAge: '500ms' }).maxVerdictAge).toBe('500ms');
+    expect(() => parseWebhookConfig({ maxVerdictAge: '7 days' })).toThrow(
+      expect.objectContaining({
+        code: 'WEBHOOK_CONFIG_INVALID',
+        problems: [expect.objectContaining({ path: '/maxVerdictAge' })],
+      }),
+    );
+  });
+
   it('lists every problem at once with WEBHOOK_CONFIG_INVALID', () => {
     let err: unknown;
     try {

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { PortcullisError, type Problem } from '../../core/src/index.js';
+import { PortcullisError, toDurationMs, type Problem } from '../../core/src/index.js';
 import { parseOidcIssuers, parseTrustedKeys } from './config-push.js';
 
 /** How a deny is acted on: block (`enforce`), allow with warnings (`warn`), allow and only record (`audit`). */
@@ -137,20 +137,6 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   logLevel: 'info',
 } satisfies WebhookConfig);
 
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `'24h'` → 86 400 000; throws WEBHOOK_CONFIG_INVALID on anything else. */
-export function parseDuration(text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m)
-    throw new PortcullisError(
-      'WEBHOOK_CONFIG_INVALID',
-      `invalid duration "${text}" (expected e.g. 30s, 24h, 7d)`,
-    );
-  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-}
-
 /** `memory` | `sqlite:PATH` | `redis://HOST:PORT[/DB]` → StoreConfig. */
 export function parseStoreSpec(spec: string): StoreConfig {
   if (spec === 'memory') return { kind: 'memory' };
@@ -258,8 +244,8 @@ export function parseWebhookConfig(input?: string | Raw | null, overrides: Raw =
   };
   const duration = (k: string, def: string | undefined): string | undefined => {
     const v = str(k, def);
-    if (v !== undefined && !DURATION.test(v))
-      problems.push({ path: `/${k}`, message: 'must be a duration like 30s, 24h, 7d' });
+    if (v !== undefined && toDurationMs(v) === undefined)
+      problems.push({ path: `/${k}`, message: 'must be a duration like 30s, 24h, 7d, 2w' });
     return v;
   };
 

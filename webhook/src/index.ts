@@ -5,7 +5,6 @@ export {
   UNKNOWN_IMAGE_MODES,
   parseWebhookConfig,
   parseStoreSpec,
-  parseDuration,
 } from './config.js';
 export type {
   WebhookConfig,

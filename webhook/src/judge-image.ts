@@ -1,7 +1,7 @@
-import { isPortcullisError } from '../../core/src/index.js';
+import { isPortcullisError, parseDuration } from '../../core/src/index.js';
 import type { Finding, Severity } from '../../core/src/index.js';
 import type { Evaluation } from '../../core/src/index.js';
-import { parseDuration, type UnknownImageMode, type WebhookConfig } from './config.js';
+import type { UnknownImageMode, WebhookConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { PolicySnapshot } from './policy-engine.js';
@@ -134,7 +134,8 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
   }
 
   const maxAgeText = config.maxVerdictAge ?? ctx.policy.admission.maxVerdictAge;
-  const maxAge = parseDuration(maxAgeText);
+  // A bad maxVerdictAge is a configuration problem of this webhook (config file or its policy).
+  const maxAge = parseDuration(maxAgeText, 'WEBHOOK_CONFIG_INVALID');
   const ageOf = (s: StoredScan): number => ctx.now.getTime() - Date.parse(s.scannedAt);
   let stored: StoredScan | undefined = deps.scanCache?.get(digest);
   // A cached scan that went stale is re-read: the store may hold a rescan by now.

@@ -6,4 +6,4 @@ export type { AffectedVerdict } from './range.js';
 export { toSeverity, toSeverityFromScore, toCvssScores } from './severity.js';
 export type { CvssScore } from './severity.js';
 export { toCvss3BaseScore, toCvss4Score, toCvss2Score } from './cvss.js';
-export { isDbStale, parseDuration } from './stale.js';
+export { isDbStale } from './stale.js';

@@ -1,14 +1,5 @@
+import { toDurationMs } from '../duration.js';
 import type { Note } from '../types/index.js';
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** Parses a duration such as `7d`, `24h`, `90m`, `2w` (or a number of milliseconds). Undefined if invalid. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? NaN);
-}
 
 /**
  * Whether a DB built at `builtAt` is older than `maxAge` (`7d`, or milliseconds) at `now`.
@@ -20,7 +11,12 @@ export function isDbStale(
   maxAge: string | number,
   now: Date = new Date(),
 ): Note | undefined {
-  const limit = parseDuration(maxAge);
+  const limit =
+    typeof maxAge === 'number'
+      ? Number.isFinite(maxAge) && maxAge >= 0
+        ? maxAge
+        : undefined
+      : toDurationMs(maxAge);
   if (limit === undefined)
     return { code: 'DB_STALE', message: `maxDbAge ${JSON.stringify(maxAge)} is not a duration` };
   const built = builtAt ? Date.parse(builtAt) : NaN;

@@ -1,6 +1,6 @@
+import { parseDuration, toHumanSpan } from '../duration.js';
 import { resolvePolicy } from './defaults.js';
 import { policyDigest } from './digest.js';
-import { parseDuration, toHumanSpan } from './duration.js';
 import { describeException, toExpiryDate } from './match.js';
 import type { Policy, ResolvedPolicy } from './types.js';
 
@@ -29,7 +29,7 @@ export interface PolicyCheckResult {
 /** Lists exceptions that have expired or expire within the policy's warning window. */
 export function policyCheck(policy: Policy | ResolvedPolicy, now: Date): PolicyCheckResult {
   const resolved = resolvePolicy(policy);
-  const window = parseDuration(resolved.gates.expiryWarning);
+  const window = parseDuration(resolved.gates.expiryWarning, 'POLICY_INVALID');
   const expired: ExpiryItem[] = [];
   const expiring: ExpiryItem[] = [];
   resolved.exceptions.forEach((e, index) => {

@@ -1,9 +1,9 @@
+import { parseDuration, toHumanSpan } from '../duration.js';
 import type { Finding, RiskType, Severity } from '../types/finding.js';
 import { RISK_TYPES, SEVERITIES, severityRank } from '../types/finding.js';
 import type { Evaluation, ScanResult, Verdict, VerdictCounts } from '../types/scan.js';
 import { isTypeEnabled, resolvePolicy } from './defaults.js';
 import { policyDigest } from './digest.js';
-import { parseDuration, toHumanSpan } from './duration.js';
 import { toImageRefParts } from './image-ref.js';
 import { compileFindingMatcher, describeException, isScopeMatch, toExpiryDate } from './match.js';
 import type { MatchScope } from './match.js';
@@ -56,7 +56,7 @@ export function evaluatePolicy(
     ...(digest !== undefined && { digest }),
     ...(ctx.namespace !== undefined && { namespace: ctx.namespace }),
   };
-  const expiryWindow = parseDuration(resolved.gates.expiryWarning);
+  const expiryWindow = parseDuration(resolved.gates.expiryWarning, 'POLICY_INVALID');
   const entries = resolved.exceptions.map((e, index) => {
     const expiry = toExpiryDate(e);
     // An unreadable expiry (only possible when the policy skipped validation) fails closed: the entry is off.
@@ -116,7 +116,7 @@ export function evaluatePolicy(
     const age = now - new Date(builtAt).getTime();
     if (Number.isNaN(age)) {
       warnings.push(`vulnerability DB build time "${builtAt}" is not a valid time`);
-    } else if (age > parseDuration(resolved.gates.maxDbAge)) {
+    } else if (age > parseDuration(resolved.gates.maxDbAge, 'POLICY_INVALID')) {
       const msg = `vulnerability DB built ${builtAt} is ${toHumanSpan(age)} old (maxDbAge ${resolved.gates.maxDbAge})`;
       if (resolved.gates.staleDb === 'deny') denyReasons.push(msg);
       else {

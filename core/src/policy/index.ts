@@ -23,7 +23,6 @@ export {
 export { parsePolicy, loadPolicy, MAX_POLICY_BYTES } from './parse.js';
 export { POLICY_SCHEMA, validatePolicyDocument } from './validate.js';
 export { policyDigest, toCanonicalJson } from './digest.js';
-export { parseDuration } from './duration.js';
 export { toImageRefParts } from './image-ref.js';
 export type { ImageRefParts } from './image-ref.js';
 export { isExceptionMatch, toExpiryDate, parsePurl } from './match.js';
