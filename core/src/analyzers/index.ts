@@ -9,7 +9,7 @@ import { createSecretAnalyzer, type SecretAnalyzerSettings } from './secret/inde
 
 export type { Analyzer, AnalysisResult, AnalyzerOptions, ImageContext, ScannerName } from './analyzer.js';
 export { detectOs } from './os/index.js';
-export { applyOsToPackages, osvEcosystem } from './pkg/index.js';
+export { applyOsToPackages, toOsvEcosystem } from './pkg/index.js';
 
 export interface AnalyzerSettings {
   malware?: MalwareAnalyzerSettings;

@@ -1,6 +1,5 @@
 export { matchPackages } from './match.js';
 export type { MatchOptions, MatchResult } from './match.js';
-export { toOsvEcosystem } from './os-ecosystem.js';
 export { evaluateAffected, isInRange } from './range.js';
 export type { AffectedVerdict } from './range.js';
 export { toSeverity, toSeverityFromScore, toCvssScores } from './severity.js';

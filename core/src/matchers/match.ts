@@ -1,8 +1,8 @@
+import { toOsvEcosystem } from '../analyzers/index.js';
 import { isPortcullisError } from '../errors.js';
 import type { Finding, Note, OsInfo, Package } from '../types/index.js';
 import { createComparator, isSupportedEcosystem } from '../versions/index.js';
 import type { OsvRecord, VulnDb } from '../vulndb/index.js';
-import { toOsvEcosystem } from './os-ecosystem.js';
 import { evaluateAffected } from './range.js';
 import { toSeverity } from './severity.js';
 

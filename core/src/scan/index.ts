@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ScannerName } from '../analyzers/analyzer.js';
-import {
-  applyOsToPackages,
-  createAnalyzers,
-  detectOs,
-  osvEcosystem,
-  type AnalyzerSettings,
-} from '../analyzers/index.js';
+import { applyOsToPackages, createAnalyzers, detectOs, type AnalyzerSettings } from '../analyzers/index.js';
 import type { AnalyzerOptions } from '../analyzers/analyzer.js';
 import type { LayerLimits } from '../layers/index.js';
 import { matchPackages } from '../matchers/index.js';
@@ -62,10 +56,7 @@ export function createScanHooks(request: Pick<ScanRequest, 'dbPath' | 'ignoreUnf
       }
       const db = openVulnDb(dbPath);
       try {
-        const result = matchPackages(db, packages, os, {
-          osvEcosystem,
-          ...(request.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
-        });
+        const result = matchPackages(db, packages, os, request.ignoreUnfixed ? { ignoreUnfixed: true } : {});
         return { ...result, ...(db.builtAt ? { dbBuiltAt: db.builtAt } : {}), dbPath };
       } finally {
         db.close();

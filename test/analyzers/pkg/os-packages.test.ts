@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectOs, parseAlpineRelease, parseOsRelease } from '../../../core/src/analyzers/os/index.js';
 import {
   applyOsToPackages,
-  osvEcosystem,
+  toOsvEcosystem,
   parseApkInstalled,
   parseDpkgStatus,
   parseRpmDb,
@@ -228,7 +228,7 @@ describe('applyOsToPackages', () => {
   });
 });
 
-describe('osvEcosystem', () => {
+describe('toOsvEcosystem', () => {
   it.each([
     [{ family: 'debian', version: '12.5', versionId: '12' }, 'Debian:12'],
     [{ family: 'alpine', version: '3.11.5', versionId: 'v3.11' }, 'Alpine:v3.11'],
@@ -243,21 +243,34 @@ describe('osvEcosystem', () => {
     [{ family: 'opensuse-leap', version: '15.5' }, 'openSUSE:Leap 15.5'],
     [{ family: 'sles', version: '15.5' }, 'SUSE:Linux Enterprise Server 15 SP5'],
     [{ family: 'sles', version: '15' }, 'SUSE:Linux Enterprise Server 15'],
+    // formerly the matchers' own table (test/matchers/os-ecosystem.test.ts)
+    [{ family: 'alpine', version: '3.11.5' }, 'Alpine:v3.11'],
+    [{ family: 'alpine', version: '3.19.1', versionId: '3.19.1' }, 'Alpine:v3.19'],
+    [{ family: 'ubuntu', version: '22.04.4 LTS', versionId: '22.04' }, 'Ubuntu:22.04:LTS'],
+    [{ family: 'ubuntu', version: '23.10', versionId: '23.10' }, 'Ubuntu:23.10'],
+    [{ family: 'rocky', version: '9.3' }, 'Rocky Linux:9'],
+    [{ family: 'cbl-mariner', version: '2.0.20240123' }, 'Mariner:2.0'],
+    // an even year's April release is LTS even without the marker (lsb-release, hand-made OsInfo)
+    [{ family: 'ubuntu', version: '18.04' }, 'Ubuntu:18.04:LTS'],
+    [{ family: 'Alpine', version: '3.18.0' }, 'Alpine:v3.18'],
+    [{ family: 'azurelinux', version: '3.0.20240727' }, 'Azure Linux:3.0'],
+    [{ family: 'opensuse-tumbleweed', version: '20240101' }, 'openSUSE:Tumbleweed'],
   ] as [OsInfo, string][])('names %o as %s', (os, expected) => {
-    expect(osvEcosystem(os)).toBe(expected);
+    expect(toOsvEcosystem(os)).toBe(expected);
   });
 
   it('is undefined when the release cannot be named', () => {
-    expect(osvEcosystem(undefined)).toBeUndefined();
-    expect(osvEcosystem({ family: 'debian', version: 'trixie' })).toBeUndefined();
-    expect(osvEcosystem({ family: 'rhel', version: '8.8', versionId: '8' })).toBeUndefined();
-    expect(osvEcosystem({ family: 'plan9', version: '4' })).toBeUndefined();
+    expect(toOsvEcosystem(undefined)).toBeUndefined();
+    expect(toOsvEcosystem({ family: 'debian', version: 'trixie' })).toBeUndefined();
+    expect(toOsvEcosystem({ family: 'rhel', version: '8.8', versionId: '8' })).toBeUndefined();
+    expect(toOsvEcosystem({ family: 'plan9', version: '4' })).toBeUndefined();
+    expect(toOsvEcosystem({ family: 'debian', version: 'bookworm/sid' })).toBeUndefined();
   });
 
   it('derives Ubuntu LTS from the real os-release VERSION', () => {
     const os = parseOsRelease(
       Buffer.from('NAME="Ubuntu"\nVERSION="20.04.6 LTS (Focal Fossa)"\nID=ubuntu\nVERSION_ID="20.04"\n'),
     );
-    expect(osvEcosystem(os)).toBe('Ubuntu:20.04:LTS');
+    expect(toOsvEcosystem(os)).toBe('Ubuntu:20.04:LTS');
   });
 });

@@ -25,7 +25,7 @@ export { RPMTAG, RpmHeaderError, parseRpmHeader, parseSourceRpm, type RpmHeaderI
 export { isBerkeleyDb, readBerkeleyDbValues, type BlobList } from './rpm-bdb.js';
 export { isNdb, readNdbBlobs } from './rpm-ndb.js';
 export { isSqlite, readSqliteBlobs } from './rpm-sqlite.js';
-export { applyOsToPackages, osvEcosystem, toOsPackageIdentity } from './os-packages.js';
+export { applyOsToPackages, toOsvEcosystem, toOsPackageIdentity } from './os-packages.js';
 export { toPurl, type PurlParts } from './purl.js';
 export {
   MAX_FIELD_LENGTH,

@@ -132,37 +132,54 @@ export function applyOsToPackages(packages: Package[], os: OsInfo | undefined): 
   });
 }
 
+function major(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : /^(\d+)/.exec(v)?.[1];
+}
+
+function majorMinor(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : /^(\d+\.\d+)/.exec(v)?.[1];
+}
+
+/** Ubuntu LTS: marked so in os-release (`Ubuntu 22.04.3 LTS`), or an even year's April release (`18.04`). */
+function isUbuntuLts(os: OsInfo, id: string): boolean {
+  if (/\bLTS\b/.test(os.prettyName ?? '') || /\bLTS\b/.test(os.version)) return true;
+  const [yy, month] = id.split('.').map(Number) as [number, number];
+  return yy % 2 === 0 && month === 4;
+}
+
 /**
  * The OSV ecosystem string of an OS release (`Debian:12`, `Alpine:v3.11`, `Ubuntu:22.04:LTS`,
- * `Mariner:2.0`). Undefined when the release cannot be named: unknown families, missing versions, and Red Hat,
- * whose OSV ecosystems are keyed on repository CPEs (`Red Hat:rhel_aus:8.4::appstream`) that os-release
- * does not carry.
+ * `Mariner:2.0`, `SUSE:Linux Enterprise Server 15 SP5`). Undefined when the release cannot be named: unknown
+ * families, missing versions, and Red Hat, whose OSV ecosystems are keyed on repository CPEs
+ * (`Red Hat:rhel_aus:8.4::appstream`) that os-release does not carry.
  */
-export function osvEcosystem(os: OsInfo | undefined): string | undefined {
+export function toOsvEcosystem(os: OsInfo | undefined): string | undefined {
   if (!os) return undefined;
   const version = os.version;
-  const major = /^(\d+)/.exec(version)?.[1];
-  const majorMinor = /^(\d+\.\d+)/.exec(version)?.[1];
-  switch (os.family) {
+  // The full version first; the version id (`v3.11`, `12`) when the version itself has no number.
+  const id = os.versionId?.replace(/^v/, '');
+  const maj = major(version) ?? major(id);
+  const mm = majorMinor(version) ?? majorMinor(id);
+  switch (os.family.toLowerCase()) {
     case 'debian':
-      return major ? `Debian:${major}` : undefined;
+      return maj ? `Debian:${maj}` : undefined;
     case 'ubuntu': {
-      const id = os.versionId ?? majorMinor;
-      if (!id) return undefined;
-      return /\bLTS\b/.test(os.prettyName ?? '') ? `Ubuntu:${id}:LTS` : `Ubuntu:${id}`;
+      const release = majorMinor(id) ?? majorMinor(version);
+      if (!release) return undefined;
+      return isUbuntuLts(os, release) ? `Ubuntu:${release}:LTS` : `Ubuntu:${release}`;
     }
     case 'alpine':
-      return majorMinor ? `Alpine:v${majorMinor}` : undefined;
+      return mm ? `Alpine:v${mm}` : undefined;
     case 'rocky':
-      return major ? `Rocky Linux:${major}` : undefined;
+      return maj ? `Rocky Linux:${maj}` : undefined;
     case 'almalinux':
-      return major ? `AlmaLinux:${major}` : undefined;
+      return maj ? `AlmaLinux:${maj}` : undefined;
     case 'cbl-mariner':
-      return majorMinor ? `Mariner:${majorMinor}` : undefined;
+      return mm ? `Mariner:${mm}` : undefined;
     case 'azurelinux':
-      return majorMinor ? `Azure Linux:${majorMinor}` : undefined;
+      return mm ? `Azure Linux:${mm}` : undefined;
     case 'opensuse-leap':
-      return majorMinor ? `openSUSE:Leap ${majorMinor}` : undefined;
+      return mm ? `openSUSE:Leap ${mm}` : undefined;
     case 'opensuse-tumbleweed':
       return 'openSUSE:Tumbleweed';
     case 'sles': {
