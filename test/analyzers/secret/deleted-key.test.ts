@@ -79,7 +79,7 @@ async function writeDeletedKeyImage(): Promise<string> {
 describe('a key deleted by a later layer', () => {
   it('is still reported, hidden, with the layer it lives in', async () => {
     const result = await scan(`docker-archive:${await writeDeletedKeyImage()}`, { scanners: ['secret'] });
-    const keys = result.findings.filter((f) => f.id === 'secret-private-key');
+    const keys = result.findings.filter((f) => f.id === 'PCS-SECRET-PRIVATE-KEY');
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({
       hidden: true,

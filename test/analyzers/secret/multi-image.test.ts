@@ -23,16 +23,16 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       const byPath = risky.map((f) => `${f.id} ${f.location.path ?? f.location.source}`).sort();
       expect(byPath).toEqual(
         expect.arrayContaining([
-          'secret-private-key /root/.ssh/id_rsa',
-          'secret-alibaba-access-key-pair /app/config/oss.yaml',
-          'secret-aws-secret-access-key /app/.env',
-          'malware-eicar-test-file /opt/miner/eicar.com',
-          'malware-xmrig-config /opt/miner/config.json',
+          'PCS-SECRET-PRIVATE-KEY /root/.ssh/id_rsa',
+          'PCS-SECRET-ALIBABA-ACCESS-KEY-PAIR /app/config/oss.yaml',
+          'PCS-SECRET-AWS-SECRET-ACCESS-KEY /app/.env',
+          'PCS-MALWARE-EICAR-TEST-FILE /opt/miner/eicar.com',
+          'PCS-MALWARE-XMRIG-CONFIG /opt/miner/config.json',
         ]),
       );
       const layer2 = result.image.layers[1]?.digest;
       for (const f of risky.filter((f) => f.location.path)) expect(f.location.layerDigest).toBe(layer2);
-      expect(risky.find((f) => f.id === 'secret-aws-secret-access-key')).toMatchObject({
+      expect(risky.find((f) => f.id === 'PCS-SECRET-AWS-SECRET-ACCESS-KEY')).toMatchObject({
         severity: 'low',
         title: expect.stringMatching(/example key/),
       });

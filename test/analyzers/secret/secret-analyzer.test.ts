@@ -62,10 +62,10 @@ describe('secretAnalyzer', () => {
   describe('on the multi image layer 2 files', () => {
     it('reports the RSA private key with its line range', async () => {
       const findings = await analyze(readL2('/root/.ssh/id_rsa'));
-      const key = findings.find((f) => f.id === 'secret-private-key');
+      const key = findings.find((f) => f.id === 'PCS-SECRET-PRIVATE-KEY');
       expect(key).toMatchObject({
         type: 'sensitive-file',
-        ruleId: 'secret-private-key',
+        ruleId: 'PCS-SECRET-PRIVATE-KEY',
         severity: 'high',
         location: { layerDigest: LAYER, path: '/root/.ssh/id_rsa', line: 1, endLine: 3 },
         evidence: 'MIIE*****************ake',
@@ -76,7 +76,7 @@ describe('secretAnalyzer', () => {
 
     it('reports the Alibaba AccessKey ID and secret as one critical pair', async () => {
       const findings = await analyze(readL2('/app/config/oss.yaml'));
-      expect(findings.map((f) => f.id)).toEqual(['secret-alibaba-access-key-pair']);
+      expect(findings.map((f) => f.id)).toEqual(['PCS-SECRET-ALIBABA-ACCESS-KEY-PAIR']);
       expect(findings[0]).toMatchObject({
         severity: 'critical',
         location: { path: '/app/config/oss.yaml', line: 2, endLine: 3 },
@@ -87,25 +87,29 @@ describe('secretAnalyzer', () => {
 
     it('reports the AWS documentation key at low severity and says so in the title', async () => {
       const findings = await analyze(readL2('/app/.env'));
-      const aws = findings.find((f) => f.id === 'secret-aws-secret-access-key');
+      const aws = findings.find((f) => f.id === 'PCS-SECRET-AWS-SECRET-ACCESS-KEY');
       expect(aws?.severity).toBe('low');
       expect(aws?.title).toMatch(/example key/);
       expect(aws?.hidden).toBeUndefined();
       expect(aws?.location.line).toBe(1);
-      expect(findings.map((f) => f.id)).toContain('secret-dotenv-file');
+      expect(findings.map((f) => f.id)).toContain('PCS-SECRET-DOTENV-FILE');
       assertNoPlantedValue(findings);
     });
 
     it('reports an ID alone at medium severity', async () => {
       const findings = await analyze(fileOf('/app/a.yaml', 'key: LTAI5tQz8vRmXw3YbNc7KpLd\n'));
-      expect(findings.map((f) => [f.id, f.severity])).toEqual([['secret-alibaba-access-key-id', 'medium']]);
+      expect(findings.map((f) => [f.id, f.severity])).toEqual([
+        ['PCS-SECRET-ALIBABA-ACCESS-KEY-ID', 'medium'],
+      ]);
     });
 
     it('reports a non-example AWS key pair as critical', async () => {
       const text =
         'aws_access_key_id = AKIA2OGYBAH6QWERTY12\naws_secret_access_key = 9dRt5Qk2Lm8Vw3Xy7Zp1Ab4Cd6Ef8Gh0Ij2Kl4Mn\n';
       const findings = await analyze(fileOf('/root/.aws/credentials', text));
-      expect(findings.map((f) => [f.id, f.severity])).toEqual([['secret-aws-access-key-pair', 'critical']]);
+      expect(findings.map((f) => [f.id, f.severity])).toEqual([
+        ['PCS-SECRET-AWS-ACCESS-KEY-PAIR', 'critical'],
+      ]);
     });
   });
 
@@ -133,7 +137,7 @@ describe('secretAnalyzer', () => {
     });
 
     it('passwordLeak: false turns passwords off', async () => {
-      expect((await analyze(conf())).map((f) => f.id)).toEqual(['secret-password-in-config']);
+      expect((await analyze(conf())).map((f) => f.id)).toEqual(['PCS-SECRET-PASSWORD-IN-CONFIG']);
       expect(await analyze(conf(), { secret: { passwordLeak: false } })).toEqual([]);
       expect(await analyze(oss(), { secret: { passwordLeak: false } })).toHaveLength(1);
     });
@@ -141,7 +145,7 @@ describe('secretAnalyzer', () => {
     it('items selects categories or rule ids', async () => {
       expect(await analyze(oss(), { secret: { items: ['private-key'] } })).toEqual([]);
       expect(await analyze(oss(), { secret: { items: ['access-key'] } })).toHaveLength(1);
-      expect(await analyze(conf(), { secret: { items: ['secret-password-in-config'] } })).toHaveLength(1);
+      expect(await analyze(conf(), { secret: { items: ['PCS-SECRET-PASSWORD-IN-CONFIG'] } })).toHaveLength(1);
     });
   });
 
@@ -187,10 +191,10 @@ describe('secretAnalyzer', () => {
       };
       const findings = (await secretAnalyzer.analyzeImage?.(ctx))?.findings ?? [];
       expect(findings.map((f) => [f.id, f.location.source, f.severity])).toEqual([
-        ['secret-github-token', 'config.Env[3]', 'critical'],
-        ['secret-aws-access-key-pair', 'config.Env[4]', 'critical'],
-        ['secret-gitlab-token', 'config.Labels["ci.token"]', 'critical'],
-        ['secret-aws-secret-access-key', 'history[2].created_by', 'critical'],
+        ['PCS-SECRET-GITHUB-TOKEN', 'config.Env[3]', 'critical'],
+        ['PCS-SECRET-AWS-ACCESS-KEY-PAIR', 'config.Env[4]', 'critical'],
+        ['PCS-SECRET-GITLAB-TOKEN', 'config.Labels["ci.token"]', 'critical'],
+        ['PCS-SECRET-AWS-SECRET-ACCESS-KEY', 'history[2].created_by', 'critical'],
       ]);
       // the RUN entry made the second layer (the ENV entry made none)
       expect(findings[3]?.location.layerDigest).toBe('sha256:l1');
@@ -261,7 +265,7 @@ describe('secretAnalyzer', () => {
       const text = [
         'rules:',
         '  - { id: Bad Id, category: nope, severity: high, title: t, remediation: r, keywords: [a], pattern: "a" }',
-        '  - { id: ok-id, category: token, severity: high, title: t, remediation: r, keywords: [a], pattern: "(a+)+" }',
+        '  - { id: PCS-SECRET-OK-ID, category: token, severity: high, title: t, remediation: r, keywords: [a], pattern: "(a+)+" }',
       ].join('\n');
       let err: unknown;
       try {

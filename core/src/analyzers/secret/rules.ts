@@ -21,7 +21,7 @@ export const SECRET_CATEGORIES: readonly SecretCategory[] = [
 ];
 
 interface RuleBase {
-  /** Stable id, also the finding id (`secret-aws-secret-access-key`). */
+  /** Stable id, also the finding id (`PCS-SECRET-AWS-SECRET-ACCESS-KEY`). */
   id: string;
   category: SecretCategory;
   title: string;
@@ -178,7 +178,7 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
   }
   const r = raw as Record<string, unknown>;
   const id = str(r.id);
-  if (!id || !/^[a-z0-9][a-z0-9-]{1,80}$/.test(id)) bad('id must be lower-case kebab-case');
+  if (!id || !isSecretRuleId(id)) bad(`id must be ${ID_FORM}`);
   const category = str(r.category) as SecretCategory;
   if (!SECRET_CATEGORIES.includes(category)) bad(`category must be one of ${SECRET_CATEGORIES.join(', ')}`);
   const severity = str(r.severity) as Severity;
@@ -235,6 +235,13 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
   return rule;
 }
 
+const ID_FORM = 'PCS-SECRET-<UPPER-KEBAB> (PCS-SECRET-AWS-SECRET-ACCESS-KEY)';
+
+/** Rule ids are finding ids users write into policy exceptions: one scheme for every Portcullis rule. */
+function isSecretRuleId(id: string): boolean {
+  return /^PCS-SECRET-[A-Z0-9]+(?:-[A-Z0-9]+)*$/.test(id) && id.length <= 92;
+}
+
 function toPair(raw: unknown, bad: (m: string) => void): PairSpec | undefined {
   if (raw === undefined) return undefined;
   const p = (raw ?? {}) as Record<string, unknown>;
@@ -248,6 +255,7 @@ function toPair(raw: unknown, bad: (m: string) => void): PairSpec | undefined {
   if (!spec.rule || !spec.id || !spec.title || !SEVERITIES.includes(spec.severity)) {
     bad('pair needs rule, id, title and severity');
   }
+  if (spec.id && !isSecretRuleId(spec.id)) bad(`pair.id must be ${ID_FORM}`);
   if (!Number.isInteger(spec.withinLines) || spec.withinLines < 0)
     bad('pair.withinLines must be an integer ≥ 0');
   return spec;
@@ -258,6 +266,7 @@ function toBundle(raw: unknown, bad: (m: string) => void): ContentRule['bundle']
   const b = (raw ?? {}) as Record<string, unknown>;
   const spec = { marker: str(b.marker) ?? '', id: str(b.id) ?? '', title: str(b.title) ?? '' };
   if (!spec.marker || !spec.id || !spec.title) bad('bundle needs marker, id and title');
+  if (spec.id && !isSecretRuleId(spec.id)) bad(`bundle.id must be ${ID_FORM}`);
   return spec;
 }
 
