@@ -64,6 +64,22 @@ describe('parseReference', () => {
   });
 });
 
+describe('parseReference on admission images (was the webhook parser)', () => {
+  it('normalises references like distribution/reference', () => {
+    expect(parseReference('nginx').toString()).toBe('docker.io/library/nginx:latest');
+    expect(parseReference('index.docker.io/foo/bar:1').toString()).toBe('docker.io/foo/bar:1');
+    expect(parseReference('127.0.0.1:5000/fixtures/debian:multi')).toMatchObject({
+      domain: '127.0.0.1:5000',
+      path: 'fixtures/debian',
+      tag: 'multi',
+    });
+    const d = `sha256:${'a'.repeat(64)}`;
+    expect(parseReference(`busybox:latest@${d}`).toString()).toBe(`docker.io/library/busybox@${d}`);
+    expect(() => parseReference('Not/Valid')).toThrow(/invalid image reference/);
+    expect(() => parseReference('not-a-valid-image-tag:1.0.0+rc1')).toThrow(/bad tag/);
+  });
+});
+
 describe('parseRepository', () => {
   it('accepts a bare repository and refuses a tagged one', () => {
     expect(parseRepository('127.0.0.1:5000/fixtures/debian').repository).toBe(

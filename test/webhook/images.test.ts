@@ -5,7 +5,6 @@ import {
   extractImages,
   imagesToJudge,
   parseAdmissionReview,
-  parseImageReference,
   type AdmissionDecision,
 } from '../../webhook/src/index.js';
 import { admissionRequests, readRequest, testApp, toReview } from './helpers.js';
@@ -161,20 +160,6 @@ describe('image extraction', () => {
     expect(
       imagesToJudge(parseAdmissionReview(toReview({ ...base, operation: 'DELETE', oldObject: obj }))),
     ).toEqual([]);
-  });
-
-  it('normalises references like distribution/reference', () => {
-    expect(parseImageReference('nginx').normalized).toBe('docker.io/library/nginx:latest');
-    expect(parseImageReference('index.docker.io/foo/bar:1').normalized).toBe('docker.io/foo/bar:1');
-    expect(parseImageReference('127.0.0.1:5000/fixtures/debian:multi')).toMatchObject({
-      domain: '127.0.0.1:5000',
-      repository: 'fixtures/debian',
-      tag: 'multi',
-    });
-    const d = `sha256:${'a'.repeat(64)}`;
-    expect(parseImageReference(`busybox:latest@${d}`).normalized).toBe(`docker.io/library/busybox@${d}`);
-    expect(() => parseImageReference('Not/Valid')).toThrow(/invalid image reference/);
-    expect(() => parseImageReference('not-a-valid-image-tag:1.0.0+rc1')).toThrow(/malformed tag/);
   });
 });
 

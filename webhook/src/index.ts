@@ -44,8 +44,6 @@ export {
   loadCorePolicyEngine,
   createRegistryDigestResolver,
 } from './core-wiring.js';
-export { parseImageReference } from './reference.js';
-export type { ImageReference } from './reference.js';
 export { createScanQueue } from './scan-queue.js';
 export type { ScanQueue, ScanImageFn, ScanQueueOptions } from './scan-queue.js';
 export { createVerdictStore, createMemoryStore, createSqliteStore, createRedisStore } from './store/index.js';

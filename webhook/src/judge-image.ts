@@ -1,11 +1,10 @@
-import { isPortcullisError, parseDuration } from '../../core/src/index.js';
+import { isPortcullisError, parseDuration, parseReference } from '../../core/src/index.js';
 import type { Finding, Severity } from '../../core/src/index.js';
 import type { Evaluation } from '../../core/src/index.js';
 import type { UnknownImageMode, WebhookConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { PolicySnapshot } from './policy-engine.js';
-import { parseImageReference } from './reference.js';
 import type { DigestResolver } from './resolver.js';
 import type { ScanCache, TtlCache } from './scan-cache.js';
 import type { ScanQueue } from './scan-queue.js';
@@ -98,7 +97,7 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
   const { config, logger, metrics } = deps;
   let ref;
   try {
-    ref = parseImageReference(image);
+    ref = parseReference(image);
   } catch (err) {
     return { image, outcome: 'deny', summary: (err as Error).message, details: [], basis: 'invalid' };
   }
@@ -162,12 +161,12 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
     if (stored && !(ageOf(stored) > maxAge)) deps.scanCache?.set(stored);
   }
 
-  const evalCtx = { now: ctx.now, image: { ref: ref.normalized, digest }, namespace: ctx.namespace };
+  const evalCtx = { now: ctx.now, image: { ref: ref.toString(), digest }, namespace: ctx.namespace };
   let staleNote = '';
   if (stored) {
     const age = ageOf(stored);
     if (!(age > maxAge)) {
-      const key = `${ctx.policy.digest}|${digest}|${ref.normalized}|${ctx.namespace ?? ''}|${stored.scannedAt}|${image}`;
+      const key = `${ctx.policy.digest}|${digest}|${ref.toString()}|${ctx.namespace ?? ''}|${stored.scannedAt}|${image}`;
       const hit = deps.judgementCache?.get(key);
       if (hit) return hit;
       const j = fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));

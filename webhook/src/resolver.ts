@@ -1,4 +1,4 @@
-import { parseImageReference } from './reference.js';
+import { parseReference } from '../../core/src/index.js';
 
 /** Turns an image reference into the manifest digest it points at now. */
 export interface DigestResolver {
@@ -26,11 +26,13 @@ export function createCachingResolver(
   return {
     size: () => cache.size,
     async resolveDigest(ref: string): Promise<string> {
-      const r = parseImageReference(ref);
+      const r = parseReference(ref);
       if (r.digest) return r.digest;
-      const hit = cache.get(r.normalized);
+      // Cache key: the normalised reference, so `nginx` and `docker.io/library/nginx:latest` share an entry.
+      const key = r.toString();
+      const hit = cache.get(key);
       if (hit && hit.expires > now()) return hit.digest;
-      const pending = inflight.get(r.normalized);
+      const pending = inflight.get(key);
       if (pending) return pending;
       const p = inner
         .resolveDigest(ref)
@@ -40,12 +42,12 @@ export function createCachingResolver(
             const oldest = cache.keys().next().value;
             if (oldest !== undefined) cache.delete(oldest);
           }
-          cache.delete(r.normalized);
-          if (opts.ttlMs > 0) cache.set(r.normalized, { digest, expires: now() + opts.ttlMs });
+          cache.delete(key);
+          if (opts.ttlMs > 0) cache.set(key, { digest, expires: now() + opts.ttlMs });
           return digest;
         })
-        .finally(() => inflight.delete(r.normalized));
-      inflight.set(r.normalized, p);
+        .finally(() => inflight.delete(key));
+      inflight.set(key, p);
       return p;
     },
   };
