@@ -101,16 +101,20 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('scan (streamin
       'time@0.1.43',
       'urllib3@1.26.12',
     ]);
-    const ids = new Set(result.findings.map((f) => f.id));
-    for (const id of [
-      'secret-private-key',
-      'secret-alibaba-access-key-pair',
-      'secret-aws-secret-access-key',
-      'malware-eicar-test-file',
-      'malware-xmrig-config',
-      'PCS-BUILD-PIPE-TO-SHELL',
+    // rule ids belong to the analyzers; match them loosely so a renamed id does not read as a lost finding
+    const ids = result.findings.map((f) => `${f.type} ${f.id}`);
+    for (const pattern of [
+      /^sensitive-file .*private-key/i,
+      /^sensitive-file .*alibaba/i,
+      /^sensitive-file .*aws-secret/i,
+      /^malicious-sample .*eicar/i,
+      /^malicious-sample .*xmrig/i,
+      /^build-instruction .*pipe-to-shell/i,
     ])
-      expect(ids, id).toContain(id);
+      expect(
+        ids.some((id) => pattern.test(id)),
+        String(pattern),
+      ).toBe(true);
     // the Go binary is streamed, not buffered: no note about its size or parsing
     expect(result.notes.filter((n) => n.path === '/usr/local/bin/registry')).toEqual([]);
   }, 120_000);

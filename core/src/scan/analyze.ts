@@ -11,6 +11,7 @@ import type { ImageFile } from '../types/file.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
 import type { OsInfo, Package } from '../types/package.js';
+import type { HiddenStatus, LayerTracker } from './history.js';
 
 /** What the analyzers found, gathered from every call. */
 export interface Collected {
@@ -69,6 +70,10 @@ export function createAnalysisPlan(analyzers: readonly Analyzer[]): AnalysisPlan
 /** Per-file results found while layers stream, before anyone knows which files stay visible. */
 export class FileResults {
   private readonly byFile = new Map<ImageFile, Map<Analyzer, AnalysisResult | undefined>>();
+  /** The `hidden` status history analyzers were given for a file analysed before the merge. */
+  readonly statusGiven = new Map<ImageFile, HiddenStatus>();
+  /** History analysis started when a layer completed; awaited before the merge. */
+  readonly work: Promise<void>[] = [];
 
   /** True when some analyzer handled `file`. */
   hasFile(file: ImageFile): boolean {
@@ -91,8 +96,46 @@ export class FileResults {
   }
 }
 
+/**
+ * History analyzers' files waiting for the layers above theirs, per layer index. When those are read, the
+ * files' `hidden` status is known and they are analysed (see `settleHistory`).
+ */
+export interface HistoryQueue {
+  tracker: LayerTracker;
+  pending: Map<number, { file: ImageFile; analyzers: Analyzer[]; keep: boolean }[]>;
+}
+
+async function analyzeHistory(
+  file: ImageFile,
+  analyzers: readonly Analyzer[],
+  keep: boolean,
+  ctx: { history: HistoryQueue; results: FileResults; options: AnalyzerOptions },
+): Promise<void> {
+  const status = ctx.history.tracker.hiddenStatus(file.path, file.layerIndex);
+  ctx.results.statusGiven.set(file, status);
+  const view = status ? { ...file, hidden: status } : file;
+  for (const a of analyzers) ctx.results.add(file, a, await runOne(a, view, ctx.options));
+  if (!keep) delete file.content;
+}
+
+/** Analyses the waiting files of every layer whose upper layers are all read now. */
+export function settleHistory(history: HistoryQueue, results: FileResults, options: AnalyzerOptions): void {
+  for (const [index, files] of history.pending) {
+    if (!history.tracker.isSettled(index)) continue;
+    history.pending.delete(index);
+    results.work.push(
+      (async () => {
+        for (const f of files)
+          await analyzeHistory(f.file, f.analyzers, f.keep, { history, results, options });
+      })(),
+    );
+  }
+}
+
 interface RouterContext {
   plan: AnalysisPlan;
+  /** When set, history analyzers run before the merge, as soon as the layers above a file are read. */
+  history?: HistoryQueue;
   options: AnalyzerOptions;
   limits: Pick<LayerLimits, 'maxFileBuffer' | 'maxBufferedPerLayer'>;
   results: FileResults;
@@ -106,16 +149,18 @@ interface RouterContext {
  * or whole-image analyzer still needs it. So at most the files still needed are held, not every one.
  */
 export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileConsumer | undefined {
-  const { plan, options, limits, results, notes } = ctx;
+  const { plan, options, limits, results, notes, history } = ctx;
   let buffered = 0;
   return (file) => {
     // `required` once per analyzer and file: this runs for every regular file of the image
     const eager: Analyzer[] = [];
+    const historic: Analyzer[] = [];
     const sinks: { analyzer: Analyzer; sink: FileSink; open: boolean }[] = [];
     let keep = false;
+    let forImage = false;
     for (const analyzer of plan.analyzers) {
       if (!analyzer.required(file.path, file)) continue;
-      if (analyzer.analyzeImage) keep = true; // its whole-image step may read this file's content
+      if (analyzer.analyzeImage) keep = forImage = true; // its whole-image step may read the content
       let sink: FileSink | undefined;
       try {
         sink = analyzer.stream?.(file, options);
@@ -126,7 +171,10 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       if (sink) sinks.push({ analyzer, sink, open: true });
       // not streamed: buffered for `analyze`, right away or (history analyzers) after the merge
       else if (analyzer.analyze && !analyzer.history) eager.push(analyzer);
-      else if (analyzer.analyze) keep = true;
+      else if (analyzer.analyze) {
+        historic.push(analyzer);
+        keep = true;
+      }
     }
     let buffer = eager.length > 0 || keep;
     if (buffer && (file.size > limits.maxFileBuffer || buffered + file.size > limits.maxBufferedPerLayer)) {
@@ -177,6 +225,18 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
         if (!content) return;
         file.content = length === content.length ? content : content.subarray(0, length);
         for (const a of eager) results.add(file, a, await runOne(a, file, options));
+        if (historic.length > 0 && history) {
+          if (history.tracker.isSettled(file.layerIndex)) {
+            await analyzeHistory(file, historic, forImage, { history, results, options });
+            if (!forImage) buffered -= file.size;
+          } else {
+            // held (and counted against this layer's buffer limit) until the layers above are read
+            const queue = history.pending.get(file.layerIndex) ?? [];
+            queue.push({ file, analyzers: historic, keep: forImage });
+            history.pending.set(file.layerIndex, queue);
+          }
+          return;
+        }
         if (!keep) {
           delete file.content;
           buffered -= file.size;
@@ -186,9 +246,15 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
   };
 }
 
-function markHidden(result: AnalysisResult | undefined): AnalysisResult | undefined {
+function markHidden(result: AnalysisResult | undefined, hidden = true): AnalysisResult | undefined {
   if (!result?.findings) return result;
-  return { ...result, findings: result.findings.map((f) => ({ ...f, hidden: true })) };
+  return {
+    ...result,
+    findings: result.findings.map((f) => {
+      const { hidden: _old, ...rest } = f;
+      return hidden ? { ...rest, hidden: true } : rest;
+    }),
+  };
 }
 
 /**
@@ -211,8 +277,12 @@ export async function collectFileResults(
   for (const file of view.files.values()) {
     // most files were read by no analyzer: skip them without asking each analyzer
     if (file.kind !== 'file' || (!results.hasFile(file) && file.content === undefined)) continue;
+    const given = results.statusGiven.get(file);
     for (const a of perFile) {
-      if (results.has(file, a)) collect(into, results.get(file, a), file.path);
+      // a history analyzer told "hidden" by the pre-merge check of a file that stays visible (a case the
+      // check cannot see): its findings lose the flag
+      if (results.has(file, a))
+        collect(into, given ? markHidden(results.get(file, a), false) : results.get(file, a), file.path);
       else if (deferred.has(a) && file.content !== undefined && a.required(file.path, file))
         collect(into, await runOne(a, file, options), file.path);
     }

@@ -19,8 +19,11 @@ import {
   createAnalysisPlan,
   createFileRouter,
   FileResults,
+  settleHistory,
   type AnalysisPlan,
+  type HistoryQueue,
 } from './analyze.js';
+import { LayerTracker } from './history.js';
 
 /** Post-processing steps the scan needs from the inventory and vulnerability stages. */
 export interface ScanHooks {
@@ -98,9 +101,21 @@ export async function readAndAnalyzeLayers(
   options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress' | 'analyzerOptions'>,
 ): Promise<LayerContents[]> {
   const limits = resolveLayerLimits(options.layerLimits);
-  return readLayers(source, options, (notes) => ({
-    onFile: createFileRouter({ plan, options: options.analyzerOptions ?? {}, limits, results, notes }),
-  }));
+  const analyzerOptions = options.analyzerOptions ?? {};
+  const history: HistoryQueue = { tracker: new LayerTracker(source.meta.layers.length), pending: new Map() };
+  const layers = await readLayers(
+    source,
+    options,
+    (notes) => ({
+      onFile: createFileRouter({ plan, options: analyzerOptions, limits, results, notes, history }),
+    }),
+    (contents) => {
+      history.tracker.complete(contents);
+      settleHistory(history, results, analyzerOptions);
+    },
+  );
+  await Promise.all(results.work);
+  return layers;
 }
 
 // Two layers at once keep both cores busy (one inflating, one walking tar and analysing); more only
@@ -111,6 +126,7 @@ async function readLayers(
   source: ImageSource,
   options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress'>,
   consumers: (notes: Note[]) => Pick<ReadLayerOptions, 'wants' | 'onFile'>,
+  onDone?: (contents: LayerContents) => void,
 ): Promise<LayerContents[]> {
   return mapLimit(source.meta.layers, options.concurrency ?? DEFAULT_CONCURRENCY, async (layer, index) => {
     try {
@@ -133,6 +149,7 @@ async function readLayers(
         },
       );
       contents.notes.push(...notes);
+      onDone?.(contents);
       options.onLayerProgress?.({ index, digest: layer.digest, bytes: contents.compressedBytes, done: true });
       return contents;
     } catch (err) {
