@@ -17,10 +17,10 @@ describe('evaluatePolicy', () => {
     });
     it('gives human reasons, most severe first, naming the findings and the gate', () => {
       expect(verdict.reasons[0]).toBe(
-        '2 critical sensitive files: PCS-SECRET-PRIVATE-KEY at /root/.ssh/id_rsa:1, PCS-SECRET-AWS-SECRET-KEY at /app/.env:1 (deny ≥ high)',
+        '2 critical sensitive files: PCS-SECRET-PRIVATE-KEY at /root/.ssh/id_rsa:1, PCS-SECRET-AWS-SECRET-ACCESS-KEY at /app/.env:1 (deny ≥ high)',
       );
       expect(verdict.reasons).toContain(
-        '1 critical malicious sample: PCS-MALWARE-EICAR at /opt/miner/eicar.com (deny ≥ high)',
+        '1 critical malicious sample: PCS-MALWARE-EICAR-TEST-FILE at /opt/miner/eicar.com (deny ≥ high)',
       );
       expect(verdict.reasons).toContain(
         '2 high vulnerabilities: CVE-2023-4911 in libc6, GHSA-35jh-r3h4-6jhm in lodash (deny ≥ high)',
@@ -95,8 +95,8 @@ describe('evaluatePolicy', () => {
       });
       expect(e.findings.filter((f) => f.suppressedBy).map((f) => f.id)).toEqual([
         'PCS-SECRET-PRIVATE-KEY',
-        'PCS-SECRET-AWS-SECRET-KEY',
-        'PCS-SECRET-ALIBABA-ACCESS-KEY',
+        'PCS-SECRET-AWS-SECRET-ACCESS-KEY',
+        'PCS-SECRET-ALIBABA-ACCESS-KEY-PAIR',
       ]);
     });
     it('also matches a vulnerability by its alias', () => {

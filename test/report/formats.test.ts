@@ -90,7 +90,9 @@ describe('renderReport', () => {
       expect(loc?.region.startLine).toBe(7);
     });
     it('locates image findings at their in-image path relative to IMAGE', () => {
-      expect(result('PCS-SECRET-AWS-SECRET-KEY')?.locations[0]?.physicalLocation.artifactLocation).toEqual({
+      expect(
+        result('PCS-SECRET-AWS-SECRET-ACCESS-KEY')?.locations[0]?.physicalLocation.artifactLocation,
+      ).toEqual({
         uri: 'app/.env',
         uriBaseId: 'IMAGE',
       });
@@ -114,7 +116,7 @@ describe('renderReport', () => {
       expect(other.runs[0]?.results.find((r) => r.ruleId === 'DS-0002')?.partialFingerprints).toEqual(a);
     });
     it('marks suppressed findings with the exception reason', () => {
-      expect(result('PCS-MALWARE-EICAR')?.suppressions).toEqual([
+      expect(result('PCS-MALWARE-EICAR-TEST-FILE')?.suppressions).toEqual([
         { kind: 'external', status: 'accepted', justification: 'EICAR is the AV self-test' },
       ]);
     });

@@ -41,7 +41,7 @@ export interface FindingPackage {
 
 export interface Finding {
   type: RiskType;
-  /** Vulnerability id (`GHSA-…`, `CVE-…`) or rule id (`PCS-SECRET-AWS-SECRET-KEY`, `DS002`). */
+  /** Vulnerability id (`GHSA-…`, `CVE-…`) or rule id (`PCS-SECRET-AWS-SECRET-ACCESS-KEY`, `DS002`). */
   id: string;
   /** Stable rule id for rule-based findings (equal to id for most). */
   ruleId?: string;
