@@ -13,40 +13,25 @@ export interface ScanCache {
 }
 
 export function createScanCache(opts: { ttlMs: number; maxEntries: number; now?: () => number }): ScanCache {
-  const now = opts.now ?? Date.now;
-  const map = new Map<string, { entry: StoredScan; expires: number }>();
+  const cache = createTtlCache<StoredScan>(opts);
   return {
-    get(digest) {
-      const hit = map.get(digest);
-      if (!hit) return undefined;
-      if (hit.expires <= now()) {
-        map.delete(digest);
-        return undefined;
-      }
-      return hit.entry;
-    },
-    set(entry) {
-      if (opts.ttlMs <= 0) return;
-      map.delete(entry.digest);
-      if (map.size >= opts.maxEntries) {
-        const oldest = map.keys().next().value;
-        if (oldest !== undefined) map.delete(oldest);
-      }
-      map.set(entry.digest, { entry, expires: now() + opts.ttlMs });
-    },
-    size: () => map.size,
+    get: (digest) => cache.get(digest),
+    set: (entry) => cache.set(entry.digest, entry),
+    size: () => cache.size(),
   };
 }
 
 /**
- * Short-lived cache of per-image judgements keyed by policy digest, image digest, reference, namespace and the
- * stored scan's time: the same pod admitted again within `ttlMs` under the same policy costs no evaluation.
- * A policy change gives a new key, so it still applies at once; time-based conditions (exception expiry, DB
- * and verdict age) are at most `ttlMs` late.
+ * A bounded map whose entries live `ttlMs` (0 = cache nothing); when full, the oldest insertion goes. Used for
+ * stored scans, tag → digest answers, and per-image judgements keyed by policy digest, image digest, reference,
+ * namespace and the stored scan's time: the same pod admitted again within `ttlMs` under the same policy costs
+ * no evaluation. A policy change gives a new key, so it still applies at once; time-based conditions
+ * (exception expiry, DB and verdict age) are at most `ttlMs` late.
  */
 export interface TtlCache<T> {
   get(key: string): T | undefined;
   set(key: string, value: T): void;
+  size(): number;
 }
 
 export function createTtlCache<T>(opts: {
@@ -68,11 +53,15 @@ export function createTtlCache<T>(opts: {
     },
     set(key, value) {
       if (opts.ttlMs <= 0) return;
+      // Re-inserting moves the key to the newest end, and does not count against the bound.
+      map.delete(key);
       if (map.size >= opts.maxEntries) {
+        // Evict the oldest insertion; Map keeps insertion order.
         const oldest = map.keys().next().value;
         if (oldest !== undefined) map.delete(oldest);
       }
       map.set(key, { value, expires: now() + opts.ttlMs });
     },
+    size: () => map.size,
   };
 }
