@@ -1,6 +1,7 @@
 import type { Analyzer } from '../analyzer.js';
-import { MAX_FIELD_LENGTH, addWarning, analyzeSafely, parseFailed } from './record.js';
+import { addWarning, analyzeSafely, parseFailed } from './record.js';
 import type { OsPackageRecord, ParsedPackages } from './record.js';
+import { readStanzas, type StanzaFormat } from './stanzas.js';
 
 /** apk-tools keeps its installed database here; `/usr/lib/apk/db` is the newer (usr-merged) location. */
 export const APK_INSTALLED_PATHS: readonly string[] = ['/lib/apk/db/installed', '/usr/lib/apk/db/installed'];
@@ -24,6 +25,19 @@ function toRecord(fields: Map<string, string>, warnings: string[]): OsPackageRec
   return record;
 }
 
+/** `K:value` lines; a blank line ends an entry, and so does a second P: (seen in hand-edited databases). */
+const APK_FORMAT: StanzaFormat = {
+  wanted: WANTED,
+  toLine(line) {
+    if (line === '') return 'end';
+    if (line.length < 2 || line[1] !== ':') return 'invalid';
+    return { key: line[0] ?? '', value: line.slice(2) };
+  },
+  invalidLine: 'ignored a line that is not a K:value field',
+  keyLabel: (key) => `${key}:`,
+  startKey: 'P',
+};
+
 /**
  * Parses apk's `installed` database: blank-line separated entries of `K:value` lines. Linear in the input;
  * over-long kept values drop their entry with a warning. Throws ANALYZER_PARSE_FAILED for binary content or
@@ -34,47 +48,10 @@ export function parseApkInstalled(buf: Buffer, path = APK_INSTALLED_PATHS[0] ?? 
   const text = buf.toString('utf8');
   const packages: OsPackageRecord[] = [];
   const warnings: string[] = [];
-  let fields = new Map<string, string>();
-  let poisoned = false;
-  let sawField = false;
-
-  const flush = (): void => {
-    if (fields.size > 0 && !poisoned) {
-      const record = toRecord(fields, warnings);
-      if (record) packages.push(record);
-    }
-    fields = new Map();
-    poisoned = false;
-  };
-
-  let pos = 0;
-  while (pos <= text.length) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = text.length;
-    const line = text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end);
-    pos = end + 1;
-    if (line === '') {
-      flush();
-      continue;
-    }
-    if (line.length < 2 || line[1] !== ':') {
-      addWarning(warnings, `ignored a line that is not a K:value field (${line.length} bytes)`);
-      continue;
-    }
-    sawField = true;
-    const key = line[0] ?? '';
-    if (!WANTED.has(key)) continue;
-    const value = line.slice(2);
-    if (value.length > MAX_FIELD_LENGTH) {
-      addWarning(warnings, `field ${key}: is ${value.length} bytes long: entry skipped`);
-      poisoned = true;
-      continue;
-    }
-    // A second P: without a blank line means the previous entry ended (seen in hand-edited databases).
-    if (key === 'P' && fields.has('P')) flush();
-    fields.set(key, value);
-  }
-  flush();
+  const sawField = readStanzas(text, APK_FORMAT, warnings, (fields) => {
+    const record = toRecord(fields, warnings);
+    if (record) packages.push(record);
+  });
   if (!sawField && text.trim() !== '')
     throw parseFailed(path, 'no K:value fields found: not an apk database');
   return { packages, warnings };

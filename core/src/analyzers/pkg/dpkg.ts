@@ -1,6 +1,7 @@
 import type { Analyzer } from '../analyzer.js';
-import { MAX_FIELD_LENGTH, addWarning, analyzeSafely, parseFailed } from './record.js';
+import { addWarning, analyzeSafely, parseFailed } from './record.js';
 import type { OsPackageRecord, ParsedPackages } from './record.js';
+import { readStanzas, type StanzaFormat } from './stanzas.js';
 
 export const DPKG_STATUS_PATH = '/var/lib/dpkg/status';
 /** Distroless images keep one control paragraph per package here, without a Status field. */
@@ -58,6 +59,20 @@ function toRecord(
   return record;
 }
 
+/** RFC 822-style control fields, keys case-insensitive; a blank (or whitespace-only) line ends a paragraph. */
+const DPKG_FORMAT: StanzaFormat = {
+  wanted: WANTED,
+  toLine(line) {
+    if (line.trim() === '') return 'end';
+    // Continuation lines belong to multi-line fields (Description, Conffiles) we do not keep.
+    if (line[0] === ' ' || line[0] === '\t') return 'skip';
+    const colon = line.indexOf(':');
+    if (colon <= 0) return 'invalid';
+    return { key: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() };
+  },
+  invalidLine: 'ignored a line that is not a control field',
+};
+
 /**
  * Parses a dpkg status file (or one distroless `status.d` file): installed packages with name, version,
  * architecture and source package. Linear in the input; lines of any length are skipped past, and
@@ -71,48 +86,10 @@ export function parseDpkgStatus(buf: Buffer, options: DpkgParseOptions = {}): Pa
   const text = buf.toString('utf8');
   const packages: OsPackageRecord[] = [];
   const warnings: string[] = [];
-  let fields = new Map<string, string>();
-  let poisoned = false;
-  let sawField = false;
-
-  const flush = (): void => {
-    if (fields.size > 0 && !poisoned) {
-      const record = toRecord(fields, requireStatus, warnings);
-      if (record) packages.push(record);
-    }
-    fields = new Map();
-    poisoned = false;
-  };
-
-  let pos = 0;
-  while (pos <= text.length) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = text.length;
-    const line = text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end);
-    pos = end + 1;
-    if (line.trim() === '') {
-      flush();
-      continue;
-    }
-    // Continuation lines belong to multi-line fields (Description, Conffiles) we do not keep.
-    if (line[0] === ' ' || line[0] === '\t') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      addWarning(warnings, `ignored a line that is not a control field (${line.length} bytes)`);
-      continue;
-    }
-    sawField = true;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    if (!WANTED.has(key)) continue;
-    const value = line.slice(colon + 1).trim();
-    if (value.length > MAX_FIELD_LENGTH) {
-      addWarning(warnings, `field ${key} is ${value.length} bytes long: entry skipped`);
-      poisoned = true;
-      continue;
-    }
-    fields.set(key, value);
-  }
-  flush();
+  const sawField = readStanzas(text, DPKG_FORMAT, warnings, (fields) => {
+    const record = toRecord(fields, requireStatus, warnings);
+    if (record) packages.push(record);
+  });
   if (!sawField && text.trim() !== '')
     throw parseFailed(path, 'no control fields found: not a dpkg status file');
   return { packages, warnings };
