@@ -114,8 +114,10 @@ ${sub('webhook', report.webhook)}
 - Files are analysed while their layer streams (\`core/src/scan/analyze.ts\`): inventory analyzers get
   a file as soon as it has been read, and its content is dropped right after unless a whole-image
   analyzer still needs it. Results wait until the merge and are kept only for files visible in the
-  merged view; history analyzers (secret, malware) still see hidden files, after the merge, because
-  their findings must say whether a later layer deleted the file.
+  merged view. History analyzers (secret, malware) also see files a later layer hides, and their
+  findings must say so: they run as soon as every layer above the file's layer has been read
+  (\`LayerTracker\` then knows the file's \`hidden\` status; the merge checks it), so a base layer's files
+  are analysed while it still streams once the smaller upper layers are done.
 - \`Analyzer.stream\` (optional) lets an analyzer read a file chunk by chunk. Go build info and
   cargo-auditable data are found that way, so executables are no longer buffered whole: the Go reader
   keeps 64 KiB of head and looks for the \`\\xff Go buildinf:\` header in the data segments; only Go
@@ -140,12 +142,10 @@ and the analyzers ran only after the merge.
   would take most of it off.
 - **Reading the blob**: the archive source streams with 64 KiB reads and verifies sha256 on the main
   thread; the floor does neither. The verification stays (it is the point); larger reads would help.
-- **Full scan memory and time**: the secret and malware analyzers are history analyzers that read
-  content, so their files (~800 files / 6 MB and ~1,400 files / 28 MB for the malware string rules) are
-  kept until the merge says whether a later layer hid them, and are analysed after the last layer, on
-  the main thread, instead of while gunzip runs. A streaming form (\`Analyzer.stream\`) for the malware
-  string rules, or analysing a layer's files as soon as every later layer has been read (their hidden
-  status is then known), would drop both; the full/sbom ratio hovers around the 1.1 target because of it.
+- **Full scan**: the malware analyzer buffers ~1,400 files / 28 MB for its string rules and the secret
+  analyzer ~800 files / 6 MB (both buffered per file and dropped once analysed). A streaming form
+  (\`Analyzer.stream\`) for the malware string rules would save the copies; the full/sbom ratio hovers
+  around the 1.1 target and depends on the machine's load.
 - **tsx form**: the loader itself costs ~40 MB RSS and start-up time, so the CLI as shipped
   (\`bin/portcullis.js\` runs the sources through tsx) cannot meet 150 MB on this image; a built
   \`dist/\` entry for the CLI would.
