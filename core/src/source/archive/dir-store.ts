@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PortcullisError } from '../../errors.js';
 import type { FileStore } from './store.js';
 import { toSafeMemberPath } from './tar-index.js';
+import { readFileHead } from './tar-store.js';
 
 function missing(label: string, path: string, cause?: unknown): PortcullisError {
   return new PortcullisError('SOURCE_BLOB_MISSING', `${label}: ${path} is missing`, { cause });
@@ -30,27 +31,9 @@ export function createDirStore(root: string): FileStore {
       if (size === undefined) throw missing(root, path);
       if (size > max)
         throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${root}: ${path} is larger than ${max} bytes`);
-      const fh = await open(full(path), 'r');
-      try {
-        const buf = Buffer.alloc(size);
-        const { bytesRead } = await fh.read(buf, 0, size, 0);
-        return buf.subarray(0, bytesRead);
-      } finally {
-        await fh.close();
-      }
+      return readFileHead(full(path), size);
     },
-    async readHead(path, length) {
-      const fh = await open(full(path), 'r').catch((err: unknown) => {
-        throw missing(root, path, err);
-      });
-      try {
-        const buf = Buffer.alloc(length);
-        const { bytesRead } = await fh.read(buf, 0, length, 0);
-        return buf.subarray(0, bytesRead);
-      } finally {
-        await fh.close();
-      }
-    },
+    readHead: (path, length) => readFileHead(full(path), length, (err) => missing(root, path, err)),
     async openFile(path): Promise<Readable> {
       if ((await sizeOf(path)) === undefined) throw missing(root, path);
       return createReadStream(full(path));

@@ -17,9 +17,15 @@ export function isGzip(head: Buffer): boolean {
   return head.subarray(0, 2).equals(GZIP_MAGIC);
 }
 
-/** Reads the first bytes of a file. */
-export async function readFileHead(path: string, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
+/** Reads the first `length` bytes of a file (fewer when it is shorter); `onOpenError` maps a failed open. */
+export async function readFileHead(
+  path: string,
+  length: number,
+  onOpenError?: (err: unknown) => Error,
+): Promise<Buffer> {
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    throw onOpenError ? onOpenError(err) : err;
+  });
   try {
     const buf = Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, 0);
