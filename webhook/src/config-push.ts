@@ -1,8 +1,6 @@
 import type { Problem } from '../../core/src/index.js';
 import type { OidcIssuerConfig, TrustedKeyConfig } from './config.js';
-
-type Raw = Record<string, unknown>;
-const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObj } from './raw.js';
 
 /** `trustedKeys`: keys whose JWS-signed scan results are accepted on POST /v1/verdicts. */
 export function parseTrustedKeys(v: unknown, problems: Problem[]): TrustedKeyConfig[] {

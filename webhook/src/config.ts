@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { PortcullisError, toDurationMs, type Problem } from '../../core/src/index.js';
 import { parseOidcIssuers, parseTrustedKeys } from './config-push.js';
+import { isObj, type Raw } from './raw.js';
 
 /** How a deny is acted on: block (`enforce`), allow with warnings (`warn`), allow and only record (`audit`). */
 export type AdmissionMode = 'enforce' | 'warn' | 'audit';
@@ -148,9 +149,6 @@ export function parseStoreSpec(spec: string): StoreConfig {
     `invalid store "${spec}" (memory | sqlite:PATH | redis://HOST:PORT)`,
   );
 }
-
-type Raw = Record<string, unknown>;
-const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Reads a webhook config (YAML/JSON text or a parsed object), then `overrides` (CLI flags) on top, into one

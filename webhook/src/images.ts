@@ -1,4 +1,5 @@
 import type { AdmissionRequest } from './review.js';
+import { isObj } from './raw.js';
 
 /** Where in the pod spec an image was found. */
 export type ImageField = 'containers' | 'initContainers' | 'ephemeralContainers' | 'volumes';
@@ -11,8 +12,6 @@ export interface PodImage {
   name: string;
 }
 
-type Raw = Record<string, unknown>;
-const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const get = (o: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((cur, k) => (isObj(cur) ? cur[k] : undefined), o);
 

@@ -1,4 +1,5 @@
 import { PortcullisError, type Problem } from '../../core/src/index.js';
+import { isObj, type Raw } from './raw.js';
 
 /** `{group, version, kind}` of an admission request. */
 export interface GroupVersionKind {
@@ -38,8 +39,6 @@ export interface AdmissionReviewReply {
 }
 
 const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
-type Raw = Record<string, unknown>;
-const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks an AdmissionReview body and returns its request. Collects every problem; throws
