@@ -1,4 +1,4 @@
-import type { Analyzer } from './analyzer.js';
+import type { Analyzer, ScannerName } from './analyzer.js';
 import { baselineAnalyzer } from './baseline/index.js';
 import { buildInstructionAnalyzer } from './buildinstruction/index.js';
 import { LANG_ANALYZERS } from './lang/index.js';
@@ -7,7 +7,14 @@ import { OS_ANALYZERS } from './os/index.js';
 import { PKG_ANALYZERS } from './pkg/index.js';
 import { createSecretAnalyzer, type SecretAnalyzerSettings } from './secret/index.js';
 
-export type { Analyzer, AnalysisResult, AnalyzerOptions, ImageContext, ScannerName } from './analyzer.js';
+export type {
+  Analyzer,
+  AnalysisResult,
+  AnalyzerOptions,
+  FileSink,
+  ImageContext,
+  ScannerName,
+} from './analyzer.js';
 export { detectOs } from './os/index.js';
 export { applyOsToPackages, toOsvEcosystem } from './pkg/index.js';
 
@@ -16,16 +23,23 @@ export interface AnalyzerSettings {
   secret?: SecretAnalyzerSettings;
 }
 
-/** Every analyzer, in one list: the single place a new analyzer is registered. */
-export function createAnalyzers(settings: AnalyzerSettings = {}): Analyzer[] {
+/**
+ * Every analyzer, in one list: the single place a new analyzer is registered. With `scanners`, only the
+ * inventory analyzers and those scanners' analyzers are created (rule files are parsed only when needed).
+ */
+export function createAnalyzers(
+  settings: AnalyzerSettings = {},
+  scanners?: ReadonlySet<ScannerName>,
+): Analyzer[] {
+  const wanted = (s: ScannerName): boolean => scanners === undefined || scanners.has(s);
   return [
     ...OS_ANALYZERS,
     ...PKG_ANALYZERS,
     ...LANG_ANALYZERS,
-    createSecretAnalyzer(settings.secret),
-    createMalwareAnalyzer(settings.malware),
-    baselineAnalyzer,
-    buildInstructionAnalyzer,
+    ...(wanted('secret') ? [createSecretAnalyzer(settings.secret)] : []),
+    ...(wanted('malware') ? [createMalwareAnalyzer(settings.malware)] : []),
+    ...(wanted('baseline') ? [baselineAnalyzer] : []),
+    ...(wanted('buildinstruction') ? [buildInstructionAnalyzer] : []),
   ];
 }
 

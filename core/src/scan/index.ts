@@ -67,9 +67,10 @@ export function createScanHooks(request: Pick<ScanRequest, 'dbPath' | 'ignoreUnf
 
 /** Scans one image with every analyzer and the standard hooks. */
 export async function scan(input: string, request: ScanRequest = {}): Promise<ScanResult> {
+  const scanners = new Set(request.scanners ?? ALL_SCANNERS);
   return scanImage(input, {
-    scanners: new Set(request.scanners ?? ALL_SCANNERS),
-    analyzers: createAnalyzers(request.analyzerSettings),
+    scanners,
+    analyzers: createAnalyzers(request.analyzerSettings, scanners),
     hooks: createScanHooks(request),
     ...(request.analyzerOptions ? { analyzerOptions: request.analyzerOptions } : {}),
     ...(request.source ? { source: request.source } : {}),

@@ -99,7 +99,10 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       format,
       ...(flags.output ? { output: flags.output } : {}),
       reports: flags.report,
-      ...(flags.severity ? { extra: { severity: flags.severity } } : {}),
+      extra: {
+        ...(flags.severity ? { severity: flags.severity } : {}),
+        ...(flags.policy ? { policyPath: flags.policy } : {}),
+      },
     });
     if (flags.verdictOutput) {
       const body = flags.signKey
