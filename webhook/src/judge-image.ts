@@ -190,43 +190,26 @@ async function judgeUnknown(
   const what = staleNote
     ? `${label(image, digest)}: ${staleNote}`
     : `${label(image, digest)} has not been scanned yet`;
-  if (ctx.dryRun) {
-    const outcome = ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny';
-    return { image, digest, outcome, summary: `${what} (dry run: no scan queued)`, details: [], basis };
-  }
+  const answer = (outcome: ImageOutcome, summary: string): ImageJudgement => ({
+    image,
+    digest,
+    outcome,
+    summary: `${what}${summary}`,
+    details: [],
+    basis,
+  });
+  // Without a scan to wait for, allow-and-scan warns and every other mode denies.
+  const noWait: ImageOutcome = ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny';
+  if (ctx.dryRun) return answer(noWait, ' (dry run: no scan queued)');
   let queued: Promise<StoredScan>;
   try {
     queued = deps.queue.enqueue(image.includes('@') ? image : `${image}@${digest}`, digest);
   } catch (err) {
     deps.logger.warn('scan not queued', { image, digest, error: err });
-    const summary = `${what}; no scan could be queued (${(err as Error).message})`;
-    return {
-      image,
-      digest,
-      outcome: ctx.unknown === 'allow-and-scan' ? 'warn' : 'deny',
-      summary,
-      details: [],
-      basis,
-    };
+    return answer(noWait, `; no scan could be queued (${(err as Error).message})`);
   }
-  if (ctx.unknown === 'allow-and-scan')
-    return {
-      image,
-      digest,
-      outcome: 'warn',
-      summary: `${what}; allowed, a scan was queued`,
-      details: [],
-      basis,
-    };
-  if (ctx.unknown === 'deny')
-    return {
-      image,
-      digest,
-      outcome: 'deny',
-      summary: `${what}; a scan was queued, retry in a few minutes`,
-      details: [],
-      basis,
-    };
+  if (ctx.unknown === 'allow-and-scan') return answer('warn', '; allowed, a scan was queued');
+  if (ctx.unknown === 'deny') return answer('deny', '; a scan was queued, retry in a few minutes');
   // `scan`: wait for the scan, within the budget and leaving time to answer.
   const budget = Math.min(deps.config.scanBudgetMs, ctx.deadlineAt - Date.now() - 50);
   try {
@@ -235,22 +218,11 @@ async function judgeUnknown(
   } catch (err) {
     const msg = (err as Error).message;
     if (msg === 'budget')
-      return {
-        image,
-        digest,
-        outcome: 'deny',
-        summary: `${what}; its scan did not finish within ${Math.max(0, budget)} ms and continues in the background; retry shortly`,
-        details: [],
-        basis,
-      };
+      return answer(
+        'deny',
+        `; its scan did not finish within ${Math.max(0, budget)} ms and continues in the background; retry shortly`,
+      );
     deps.logger.warn('admission-time scan failed', { image, digest, error: err });
-    return {
-      image,
-      digest,
-      outcome: 'deny',
-      summary: `${what}; scanning it failed: ${msg}`,
-      details: [],
-      basis,
-    };
+    return answer('deny', `; scanning it failed: ${msg}`);
   }
 }
