@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Command } from 'commander';
 import { analyzeDockerfile } from '../../analyzers/buildinstruction/index.js';
 import { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../../policy/index.js';
@@ -22,6 +23,12 @@ import {
   toSourceOptions,
   type SourceFlags,
 } from './common.js';
+
+/** Reports locate things repository-relative (Code Quality refuses absolute paths). */
+function toRepoPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
+}
 
 /** Exit code for a decision: the public contract (0 allow/warn, 1 deny). */
 export function toExitCode(decision: Decision): number {
@@ -101,7 +108,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       reports: flags.report,
       extra: {
         ...(flags.severity ? { severity: flags.severity } : {}),
-        ...(flags.policy ? { policyPath: flags.policy } : {}),
+        ...(flags.policy ? { policyPath: toRepoPath(flags.policy) } : {}),
       },
     });
     if (flags.verdictOutput) {
