@@ -28,10 +28,10 @@ const noRegistry: DigestResolver = {
 /** Every finding id that trips the default deny gate (≥ high) in the multi image. */
 const MULTI_DENY_IDS = [
   'PCS-SECRET-PRIVATE-KEY',
-  'PCS-SECRET-AWS-SECRET-KEY',
-  'PCS-MALWARE-EICAR',
+  'PCS-SECRET-AWS-SECRET-ACCESS-KEY',
+  'PCS-MALWARE-EICAR-TEST-FILE',
   'PCS-BASELINE-EMPTY-PASSWORD',
-  'PCS-BUILD-CURL-PIPE-SH',
+  'PCS-BUILD-PIPE-TO-SHELL',
   'GO-2023-1840',
   'PYSEC-2023-192',
 ];
@@ -69,7 +69,7 @@ describe('admission decisions', () => {
       expect(msg).toContain(`image ${MULTI} denied:`);
       for (const id of [
         'PCS-SECRET-PRIVATE-KEY',
-        'PCS-MALWARE-EICAR',
+        'PCS-MALWARE-EICAR-TEST-FILE',
         'GO-2023-1840',
         'PCS-BASELINE-EMPTY-PASSWORD',
       ])
@@ -318,7 +318,7 @@ exceptions:
       expect(scanImage).toHaveBeenCalledTimes(1);
       expect(scanImage.mock.calls[0]).toEqual([unknownRef, MULTI_DIGEST]);
       const r2 = await review(t.app, podRequest([unknownRef]));
-      expect(r2.status?.message).toContain('PCS-MALWARE-EICAR');
+      expect(r2.status?.message).toContain('PCS-MALWARE-EICAR-TEST-FILE');
     });
 
     it('allow-and-scan: allows with a warning and scans in the background', async () => {

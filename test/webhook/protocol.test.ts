@@ -135,7 +135,7 @@ describe('store failures', () => {
       .expect(200);
     expect(res.body.response.allowed).toBe(false);
     expect(res.body.response.status.code).toBe(403);
-    expect(res.body.response.status.message).toContain('PCS-MALWARE-EICAR');
+    expect(res.body.response.status.message).toContain('PCS-MALWARE-EICAR-TEST-FILE');
   });
 });
 

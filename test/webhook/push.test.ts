@@ -93,7 +93,7 @@ describe('POST /v1/verdicts', () => {
         .post('/validate')
         .send(toReview(podRequest([`127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`])));
       expect(r.body.response.allowed).toBe(false);
-      expect(r.body.response.status.message).toContain('PCS-MALWARE-EICAR');
+      expect(r.body.response.status.message).toContain('PCS-MALWARE-EICAR-TEST-FILE');
     });
 
     it('refuses a signature by an untrusted key, a tampered payload and a wrong typ', async () => {

@@ -216,7 +216,7 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
         .post('/validate')
         .send(toReview(podRequest([MULTI])));
       expect(fromB.body.response.allowed).toBe(false);
-      expect(fromB.body.response.status.message).toContain('PCS-MALWARE-EICAR');
+      expect(fromB.body.response.status.message).toContain('PCS-MALWARE-EICAR-TEST-FILE');
       await storeA.put(toStored(readScan('min')));
       expect(
         (
