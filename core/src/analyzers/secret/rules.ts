@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { PortcullisError, type Problem } from '../../errors.js';
 import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { AnalyzerOptions } from '../analyzer.js';
+import { parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
 import { createKeywordRegex } from './keyword-trie.js';
 import { checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
@@ -117,47 +117,16 @@ export function readSecretRules(dir: string = DEFAULT_SECRET_RULES_DIR): SecretR
 }
 
 /** Parses rule documents (`rules: [...]`), collecting every problem before throwing once. */
-export function parseSecretRules(docs: { source: string; text: string }[]): SecretRuleSet {
-  const problems: Problem[] = [];
-  const rules: SecretRule[] = [];
-  const seen = new Set<string>();
-  for (const doc of docs) {
-    let data: unknown;
-    try {
-      data = parseYaml(doc.text);
-    } catch (err) {
-      problems.push({ path: doc.source, message: `not YAML: ${(err as Error).message}` });
-      continue;
+export function parseSecretRules(docs: RuleDocument[]): SecretRuleSet {
+  const rules = parseRuleDocuments(docs, 'secret', toRule, (all, problems) => {
+    const content = all.filter((r): r is ContentRule => r.kind === 'content');
+    for (const r of content) {
+      if (r.pair && !content.some((o) => o.id === r.pair?.rule)) {
+        problems.push({ path: r.id, message: `pair.rule ${r.pair.rule} is not a content rule` });
+      }
     }
-    const list = (data as { rules?: unknown } | null)?.rules;
-    if (!Array.isArray(list)) {
-      problems.push({ path: doc.source, message: 'expected a top-level "rules" list' });
-      continue;
-    }
-    list.forEach((raw: unknown, i) => {
-      const at = `${doc.source}#/rules/${i}`;
-      const rule = toRule(raw, at, problems);
-      if (!rule) return;
-      if (seen.has(rule.id)) problems.push({ path: at, message: `duplicate rule id ${rule.id}` });
-      seen.add(rule.id);
-      rules.push(rule);
-    });
-  }
+  });
   const content = rules.filter((r): r is ContentRule => r.kind === 'content');
-  for (const r of content) {
-    if (r.pair && !content.some((o) => o.id === r.pair?.rule)) {
-      problems.push({ path: r.id, message: `pair.rule ${r.pair.rule} is not a content rule` });
-    }
-  }
-  if (problems.length > 0) {
-    throw new PortcullisError(
-      'ANALYZER_RULES_INVALID',
-      `invalid secret rules: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      {
-        problems,
-      },
-    );
-  }
   const keywords = [...new Set(content.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
   const keywordClosure = new Map(keywords.map((k) => [k, keywords.filter((o) => k.includes(o))]));
   const keywordRegex = createKeywordRegex(keywords);
