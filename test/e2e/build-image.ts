@@ -11,39 +11,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 
-export const sha256 = (data: Buffer | string): string =>
-  `sha256:${createHash('sha256').update(data).digest('hex')}`;
+import { makeTar, sha256, type TarEntry } from '../helpers/tar.js';
 
-/** One tar member: a file (data), a directory, or a file streamed from `size` zero bytes. */
-export interface TarEntry {
-  name: string;
-  data?: Buffer | string;
-  type?: 'file' | 'directory';
-  mode?: number;
-}
-
-/** A tar archive of `entries`, in order. */
-export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => {
-    chunks.push(c as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('end', resolve);
-    p.on('error', reject);
-  });
-  for (const e of entries) {
-    if (e.type === 'directory') {
-      p.entry({ name: e.name, type: 'directory', mode: e.mode ?? 0o755 });
-    } else {
-      p.entry({ name: e.name, mode: e.mode ?? 0o644 }, e.data ?? '');
-    }
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+export { makeTar, sha256 };
+export type { TarEntry };
 
 /**
  * A gzip layer whose tar holds one file of `zeroBytes` zeros: about 1000:1, a decompression bomb.

@@ -1,23 +1,8 @@
 import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readLayer, type FileConsumer } from '../../core/src/layers/index.js';
 import type { ImageFile } from '../../core/src/types/file.js';
-
-async function makeTar(entries: { name: string; type?: 'file' | 'directory' | 'symlink'; body?: Buffer }[]) {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    if (type === 'file') p.entry({ name: e.name, type }, e.body ?? Buffer.alloc(0));
-    else p.entry({ name: e.name, type, ...(type === 'symlink' ? { linkname: 'x' } : {}) });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+import { makeTar } from '../helpers/tar.js';
 
 /** The tar as a stream of 64 KiB chunks, the way a file or a decompressor delivers it. */
 function chunked(tar: Buffer): Readable {
@@ -34,9 +19,9 @@ describe('readLayer', () => {
     it('hands every regular file its exact bytes and awaits end() before the next entry', async () => {
       const tar = await makeTar([
         { name: 'etc/', type: 'directory' },
-        { name: 'etc/a.txt', body: Buffer.from('alpha') },
-        { name: 'etc/link', type: 'symlink' },
-        { name: 'bin/big', body: big },
+        { name: 'etc/a.txt', data: Buffer.from('alpha') },
+        { name: 'etc/link', type: 'symlink', linkname: 'x' },
+        { name: 'bin/big', data: big },
         { name: 'empty' },
       ]);
       const events: string[] = [];
@@ -80,8 +65,8 @@ describe('readLayer', () => {
 
     it('stops feeding a consumer that returns false, and still reads the rest of the layer', async () => {
       const tar = await makeTar([
-        { name: 'bin/big', body: big },
-        { name: 'after', body: Buffer.from('z') },
+        { name: 'bin/big', data: big },
+        { name: 'after', data: Buffer.from('z') },
       ]);
       let bytes = 0;
       let writes = 0;
@@ -110,8 +95,8 @@ describe('readLayer', () => {
 
     it('skips files whose consumer is undefined', async () => {
       const tar = await makeTar([
-        { name: 'a', body: Buffer.from('1') },
-        { name: 'b', body: Buffer.from('2') },
+        { name: 'a', data: Buffer.from('1') },
+        { name: 'b', data: Buffer.from('2') },
       ]);
       const got: string[] = [];
       await readLayer(
@@ -128,7 +113,7 @@ describe('readLayer', () => {
     });
 
     it('fails the layer with the error a consumer throws', async () => {
-      const tar = await makeTar([{ name: 'a', body: Buffer.from('1') }]);
+      const tar = await makeTar([{ name: 'a', data: Buffer.from('1') }]);
       const boom = new Error('consumer failed');
       await expect(
         readLayer(

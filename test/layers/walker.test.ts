@@ -6,36 +6,13 @@ import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { mergeLayers, readLayer, type LayerContents } from '../../core/src/layers/index.js';
 import { FIXTURES, TEST_IMAGES, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
+import { makeTar } from '../helpers/tar.js';
 
 const dir = join(FIXTURES, 'layers');
 const all = (_path: string): boolean => true;
 
 async function read(file: string, index: number, wants = all): Promise<LayerContents> {
   return readLayer(createReadStream(join(dir, file)), { digest: `sha256:${file}`, index }, { wants });
-}
-
-/** Builds a tar in memory from entries. */
-async function makeTar(
-  entries: {
-    name: string;
-    type?: 'file' | 'symlink' | 'directory' | 'link';
-    body?: string;
-    linkname?: string;
-    size?: number;
-  }[],
-): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) {
-    const header = { name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}) };
-    if ((e.type ?? 'file') === 'file') p.entry(header, e.body ?? '');
-    else p.entry(header);
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
 }
 
 describe('readLayer', () => {
@@ -62,8 +39,8 @@ describe('readLayer', () => {
 
   it('does not treat a name merely containing ".wh" as a whiteout', async () => {
     const tar = await makeTar([
-      { name: 'node_modules/which/package.json', body: '{}' },
-      { name: 'a/x.wh.y', body: '' },
+      { name: 'node_modules/which/package.json', data: '{}' },
+      { name: 'a/x.wh.y', data: '' },
     ]);
     const layer = await readLayer(Readable.from([tar]), { digest: 'd', index: 0 }, { wants: all });
     expect(layer.whiteouts).toEqual([]);
@@ -82,7 +59,7 @@ describe('readLayer', () => {
     });
 
     it('fails a truncated tar stream with LAYER_TRUNCATED', async () => {
-      const tar = await makeTar([{ name: 'big', body: 'x'.repeat(5000) }]);
+      const tar = await makeTar([{ name: 'big', data: 'x'.repeat(5000) }]);
       await expect(
         readLayer(Readable.from([tar.subarray(0, 2048)]), { digest: 'd', index: 0 }, { wants: all }),
       ).rejects.toMatchObject({ code: 'LAYER_TRUNCATED' });
@@ -100,7 +77,7 @@ describe('readLayer', () => {
     it.each(['../etc/passwd', 'a/../../etc/passwd', '/etc/passwd'])(
       'refuses the entry path %s',
       async (name) => {
-        const tar = await makeTar([{ name, body: 'root:x:0:0' }]);
+        const tar = await makeTar([{ name, data: 'root:x:0:0' }]);
         await expect(
           readLayer(Readable.from([tar]), { digest: 'd', index: 0 }, { wants: all }),
         ).rejects.toMatchObject({
@@ -121,7 +98,7 @@ describe('readLayer', () => {
     it('stops a gzip bomb (≥ 1000:1) with LAYER_LIMIT_EXCEEDED before expanding it', async () => {
       // 100 MiB of zeros in one tar entry, gzipped while streaming: about 100 KiB compressed
       const size = 100 * 1024 * 1024;
-      const header = await makeTar([{ name: 'zeros', body: '' }]);
+      const header = await makeTar([{ name: 'zeros', data: '' }]);
       const p = pack();
       const gz = createGzip({ level: 9 });
       const chunks: Buffer[] = [];
@@ -145,7 +122,7 @@ describe('readLayer', () => {
     });
 
     it('enforces the entry-count limit', async () => {
-      const tar = await makeTar(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, body: 'x' })));
+      const tar = await makeTar(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, data: 'x' })));
       await expect(
         readLayer(
           Readable.from([tar]),
@@ -156,7 +133,7 @@ describe('readLayer', () => {
     });
 
     it('passes a wanted file over the buffer limit without content, with a note', async () => {
-      const tar = await makeTar([{ name: 'etc/big', body: 'y'.repeat(4096) }]);
+      const tar = await makeTar([{ name: 'etc/big', data: 'y'.repeat(4096) }]);
       const layer = await readLayer(
         Readable.from([tar]),
         { digest: 'd', index: 0 },
@@ -184,7 +161,7 @@ describe('readLayer', () => {
   });
 
   it('reads a gzip layer made in memory', async () => {
-    const tar = await makeTar([{ name: './etc/hostname', body: 'box\n' }]);
+    const tar = await makeTar([{ name: './etc/hostname', data: 'box\n' }]);
     const layer = await readLayer(Readable.from([gzipSync(tar)]), { digest: 'd', index: 0 }, { wants: all });
     expect(layer.entries[0]).toMatchObject({ path: '/etc/hostname', kind: 'file', size: 4 });
   });
@@ -211,7 +188,7 @@ describe('mergeLayers', () => {
 
   it('keeps symlink escapes inside the image root', async () => {
     const tar = await makeTar([
-      { name: 'etc/passwd', body: 'image passwd' },
+      { name: 'etc/passwd', data: 'image passwd' },
       { name: 'app/link', type: 'symlink', linkname: '../../../../../etc/passwd' },
       { name: 'app/abs', type: 'symlink', linkname: '/etc/passwd' },
     ]);

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import type { Analyzer, AnalysisResult, FileSink } from '../../core/src/analyzers/analyzer.js';
 import { npmAnalyzer } from '../../core/src/analyzers/lang/npm.js';
@@ -8,25 +7,10 @@ import { collectFileResults, createAnalysisPlan, FileResults } from '../../core/
 import { readAndAnalyzeLayers } from '../../core/src/scan/scan.js';
 import type { ImageSource } from '../../core/src/source/index.js';
 import type { ImageFile } from '../../core/src/types/file.js';
-
-type Entry = { name: string; body?: string; type?: 'file' | 'directory' };
-
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) {
-    if ((e.type ?? 'file') === 'file') p.entry({ name: e.name, type: 'file' }, e.body ?? '');
-    else p.entry({ name: e.name, type: 'directory' });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+import { makeTar, type TarEntry } from '../helpers/tar.js';
 
 /** An in-memory image source over plain tar layers (the walker sniffs "no compression"). */
-async function fakeSource(layers: Entry[][]): Promise<ImageSource> {
+async function fakeSource(layers: TarEntry[][]): Promise<ImageSource> {
   const tars = await Promise.all(layers.map(makeTar));
   const digests = tars.map((_, i) => `sha256:${String(i).repeat(64)}`);
   return {
@@ -89,7 +73,7 @@ const streamingHistory: Analyzer = {
   },
 };
 
-async function analyse(layers: Entry[][], analyzers: Analyzer[]) {
+async function analyse(layers: TarEntry[][], analyzers: Analyzer[]) {
   const source = await fakeSource(layers);
   const plan = createAnalysisPlan(analyzers);
   const results = new FileResults();
@@ -103,14 +87,14 @@ describe('streaming analysis and the merged view', () => {
     const { collected } = await analyse(
       [
         [
-          { name: 'app/node_modules/gone/package.json', body: pkg('gone', '1.0.0') },
-          { name: 'app/node_modules/replaced/package.json', body: pkg('replaced', '1.0.0') },
-          { name: 'app/node_modules/kept/package.json', body: pkg('kept', '1.0.0') },
-          { name: 'opt/lib/node_modules/inopaque/package.json', body: pkg('inopaque', '1.0.0') },
+          { name: 'app/node_modules/gone/package.json', data: pkg('gone', '1.0.0') },
+          { name: 'app/node_modules/replaced/package.json', data: pkg('replaced', '1.0.0') },
+          { name: 'app/node_modules/kept/package.json', data: pkg('kept', '1.0.0') },
+          { name: 'opt/lib/node_modules/inopaque/package.json', data: pkg('inopaque', '1.0.0') },
         ],
         [
           { name: 'app/node_modules/.wh.gone' },
-          { name: 'app/node_modules/replaced/package.json', body: pkg('replaced', '2.0.0') },
+          { name: 'app/node_modules/replaced/package.json', data: pkg('replaced', '2.0.0') },
           { name: 'opt/lib/node_modules/.wh..wh..opq' },
         ],
       ],
@@ -126,11 +110,11 @@ describe('streaming analysis and the merged view', () => {
     const { collected } = await analyse(
       [
         [
-          { name: 'secrets/deleted', body: 'one' },
-          { name: 'secrets/overwritten', body: 'two' },
-          { name: 'secrets/kept', body: 'three' },
+          { name: 'secrets/deleted', data: 'one' },
+          { name: 'secrets/overwritten', data: 'two' },
+          { name: 'secrets/kept', data: 'three' },
         ],
-        [{ name: 'secrets/.wh.deleted' }, { name: 'secrets/overwritten', body: 'four' }],
+        [{ name: 'secrets/.wh.deleted' }, { name: 'secrets/overwritten', data: 'four' }],
       ],
       [historyAnalyzer],
     );
@@ -146,8 +130,8 @@ describe('streaming analysis and the merged view', () => {
     const { collected } = await analyse(
       [
         [
-          { name: 'secrets/a', body: '12345' },
-          { name: 'secrets/b', body: '12' },
+          { name: 'secrets/a', data: '12345' },
+          { name: 'secrets/b', data: '12' },
         ],
         [{ name: 'secrets/.wh.a' }],
       ],
@@ -163,8 +147,8 @@ describe('streaming analysis and the merged view', () => {
     const { view } = await analyse(
       [
         [
-          { name: 'app/node_modules/x/package.json', body: pkg('x', '1.0.0') },
-          { name: 'secrets/k', body: 'v' },
+          { name: 'app/node_modules/x/package.json', data: pkg('x', '1.0.0') },
+          { name: 'secrets/k', data: 'v' },
         ],
       ],
       [npmAnalyzer, historyAnalyzer, streamingHistory],
@@ -173,12 +157,12 @@ describe('streaming analysis and the merged view', () => {
     // once the (only) layer was read
     expect(view.files.get('/app/node_modules/x/package.json')?.content?.toString()).toBe(pkg('x', '1.0.0'));
     expect(view.files.get('/secrets/k')?.content).toBeUndefined();
-    const { view: v2 } = await analyse([[{ name: 'secrets/k', body: 'v' }]], [streamingHistory]);
+    const { view: v2 } = await analyse([[{ name: 'secrets/k', data: 'v' }]], [streamingHistory]);
     expect(v2.files.get('/secrets/k')?.content).toBeUndefined();
   });
 
   it('notes a file over the per-layer buffer limit instead of buffering it', async () => {
-    const source = await fakeSource([[{ name: 'secrets/big', body: 'x'.repeat(5000) }]]);
+    const source = await fakeSource([[{ name: 'secrets/big', data: 'x'.repeat(5000) }]]);
     const plan = createAnalysisPlan([historyAnalyzer]);
     const results = new FileResults();
     const read = await readAndAnalyzeLayers(source, plan, results, { layerLimits: { maxFileBuffer: 1000 } });

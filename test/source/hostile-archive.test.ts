@@ -35,11 +35,11 @@ function legacyEntries(
     { Config: cfg, RepoTags: ['example/app:1'], Layers: [`${'e'.repeat(64)}/layer.tar`] },
   ];
   return [
-    { name: `${hex}.tar`, content: overrides.layerBytes ?? image.layer },
-    { name: cfg, content: image.config },
+    { name: `${hex}.tar`, data: overrides.layerBytes ?? image.layer },
+    { name: cfg, data: image.config },
     { name: `${'e'.repeat(64)}/`, type: 'directory' },
     { name: `${'e'.repeat(64)}/layer.tar`, type: 'symlink', linkname: `../${hex}.tar` },
-    { name: 'manifest.json', content: JSON.stringify(manifest) },
+    { name: 'manifest.json', data: JSON.stringify(manifest) },
   ];
 }
 
@@ -65,11 +65,11 @@ describe('docker-save archives', () => {
       const longConfig = `${'p'.repeat(120)}/${'c'.repeat(150)}.json`;
       const longLayer = `${'d'.repeat(90)}/${'l'.repeat(90)}.tar`;
       const entries: TarEntry[] = [
-        { name: longConfig, content: img.config },
-        { name: longLayer, content: img.layer },
+        { name: longConfig, data: img.config },
+        { name: longLayer, data: img.layer },
         {
           name: 'manifest.json',
-          content: JSON.stringify([{ Config: longConfig, RepoTags: [], Layers: [longLayer] }]),
+          data: JSON.stringify([{ Config: longConfig, RepoTags: [], Layers: [longLayer] }]),
         },
       ];
       const src = await openImage(await writeArchive(entries));
@@ -91,11 +91,11 @@ describe('docker-save archives', () => {
       const other = await makeImage('arm64', 'second');
       const entries = [
         ...legacyEntries(img).filter((e) => e.name !== 'manifest.json'),
-        { name: `${other.diffId.slice(7)}.tar`, content: other.layer },
-        { name: `${other.configDigest.slice(7)}.json`, content: other.config },
+        { name: `${other.diffId.slice(7)}.tar`, data: other.layer },
+        { name: `${other.configDigest.slice(7)}.json`, data: other.config },
         {
           name: 'manifest.json',
-          content: JSON.stringify([
+          data: JSON.stringify([
             {
               Config: `${img.configDigest.slice(7)}.json`,
               RepoTags: ['a:1'],
@@ -119,18 +119,12 @@ describe('docker-save archives', () => {
 
   describe('when the archive is hostile or broken', () => {
     it('refuses members named with ../ (SOURCE_PATH_UNSAFE)', async () => {
-      const path = await writeArchive([
-        ...legacyEntries(img),
-        { name: '../../etc/cron.d/x', content: 'boom' },
-      ]);
+      const path = await writeArchive([...legacyEntries(img), { name: '../../etc/cron.d/x', data: 'boom' }]);
       await expect(openImage(path)).rejects.toThrow(code('SOURCE_PATH_UNSAFE'));
     });
 
     it('refuses absolute member paths (SOURCE_PATH_UNSAFE)', async () => {
-      const path = await writeArchive([
-        { name: '/etc/passwd', content: 'root:x:0:0' },
-        ...legacyEntries(img),
-      ]);
+      const path = await writeArchive([{ name: '/etc/passwd', data: 'root:x:0:0' }, ...legacyEntries(img)]);
       await expect(openImage(path)).rejects.toThrow(code('SOURCE_PATH_UNSAFE'));
     });
 
@@ -177,9 +171,7 @@ describe('docker-save archives', () => {
       ['an empty array', '[]'],
       ['entries without Config/Layers', '[{"RepoTags":["a"]}]'],
     ])('refuses manifest.json holding %s (SOURCE_MANIFEST_INVALID)', async (_what, text) => {
-      const entries = legacyEntries(img).map((e) =>
-        e.name === 'manifest.json' ? { ...e, content: text } : e,
-      );
+      const entries = legacyEntries(img).map((e) => (e.name === 'manifest.json' ? { ...e, data: text } : e));
       await expect(openImage(await writeArchive(entries))).rejects.toThrow(code('SOURCE_MANIFEST_INVALID'));
     });
 
@@ -201,7 +193,7 @@ describe('docker-save archives', () => {
       const entries = legacyEntries(img, {
         manifest: [{ Config: wrong, RepoTags: [], Layers: [`${img.diffId.slice(7)}.tar`] }],
       });
-      entries.push({ name: wrong, content: img.config });
+      entries.push({ name: wrong, data: img.config });
       await expect(openImage(await writeArchive(entries))).rejects.toThrow(code('SOURCE_DIGEST_MISMATCH'));
     });
 
@@ -214,7 +206,7 @@ describe('docker-save archives', () => {
 
     it('enforces the decompressed size cap of gzip archives (SOURCE_LIMIT_EXCEEDED)', async () => {
       const path = await writeArchive(
-        [...legacyEntries(img), { name: 'zeros', content: Buffer.alloc(4 * 1024 * 1024) }],
+        [...legacyEntries(img), { name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024) }],
         true,
       );
       await expect(openImage(path, { limits: { maxArchiveBytes: 1024 * 1024 } })).rejects.toThrow(
@@ -223,7 +215,7 @@ describe('docker-save archives', () => {
     });
 
     it('enforces the member count cap (SOURCE_LIMIT_EXCEEDED)', async () => {
-      const many = Array.from({ length: 50 }, (_, i) => ({ name: `junk/${i}`, content: 'x' }));
+      const many = Array.from({ length: 50 }, (_, i) => ({ name: `junk/${i}`, data: 'x' }));
       const path = await writeArchive([...legacyEntries(img), ...many]);
       await expect(openImage(path, { limits: { maxArchiveMembers: 20 } })).rejects.toThrow(
         code('SOURCE_LIMIT_EXCEEDED'),
@@ -237,7 +229,7 @@ describe('docker-save archives', () => {
   });
 
   it('treats a tar without manifest.json or oci-layout as not an image', async () => {
-    const path = await writeArchive([{ name: 'hello.txt', content: 'hi' }]);
+    const path = await writeArchive([{ name: 'hello.txt', data: 'hi' }]);
     await expect(openImage(path)).rejects.toThrow(code('SOURCE_ARCHIVE_INVALID'));
   });
 });

@@ -4,49 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 
-export interface TarEntry {
-  name: string;
-  content?: string | Buffer;
-  type?: 'file' | 'directory' | 'symlink' | 'link';
-  linkname?: string;
-}
+import { makeTar, sha256, type TarEntry } from '../helpers/tar.js';
 
-export const sha256 = (data: Buffer | string): string =>
-  `sha256:${createHash('sha256').update(data).digest('hex')}`;
-
-/** A tar archive of `entries`, made with tar-stream (names are written exactly as given). */
-export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => {
-    chunks.push(c as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('end', resolve);
-    p.on('error', reject);
-  });
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    const header = { name: e.name, type, mode: type === 'directory' ? 0o755 : 0o644, mtime: new Date(0) } as {
-      name: string;
-      type: typeof type;
-      mode: number;
-      mtime: Date;
-      linkname?: string;
-    };
-    if (e.linkname !== undefined) header.linkname = e.linkname;
-    await new Promise<void>((resolve, reject) =>
-      type === 'file'
-        ? p.entry(header, e.content ?? '', (err) => (err ? reject(err) : resolve()))
-        : p.entry(header, (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+export { makeTar, sha256 };
+export type { TarEntry };
 
 /** Drains a stream; resolves with its bytes' digest and size, rejects with the stream's error. */
 export async function drain(stream: Readable): Promise<{ digest: string; bytes: number }> {
@@ -71,7 +33,7 @@ export interface SyntheticImage {
 export async function makeImage(arch = 'amd64', marker = 'hello'): Promise<SyntheticImage> {
   const layer = await makeTar([
     { name: 'etc/', type: 'directory' },
-    { name: 'etc/marker', content: `${marker} ${arch}\n` },
+    { name: 'etc/marker', data: `${marker} ${arch}\n` },
   ]);
   const diffId = sha256(layer);
   const config = Buffer.from(
@@ -141,5 +103,5 @@ export async function writeTree(dir: string, files: Map<string, Buffer>): Promis
 
 /** Tar entries of `files` (for oci-archive / docker-archive variants). */
 export function toEntries(files: Map<string, Buffer>): TarEntry[] {
-  return [...files].map(([name, content]) => ({ name, content }));
+  return [...files].map(([name, data]) => ({ name, data }));
 }

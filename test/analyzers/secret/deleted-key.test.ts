@@ -2,31 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scan } from '../../../core/src/scan/index.js';
 import { FIXTURES } from '../../helpers/env.js';
-
-type Entry = { name: string; type?: 'file' | 'directory'; mode?: number; body?: Buffer };
-
-async function toTar(entries: Entry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => {
-    chunks.push(c as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('end', () => resolve());
-    p.on('error', reject);
-  });
-  for (const e of entries) {
-    if (e.type === 'directory') p.entry({ name: e.name, type: 'directory', mode: e.mode ?? 0o755 });
-    else p.entry({ name: e.name, mode: e.mode ?? 0o644 }, e.body ?? Buffer.alloc(0));
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+import { makeTar } from '../../helpers/tar.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -38,12 +17,12 @@ afterAll(() => {
 /** A docker-save archive whose second layer deletes the key the first layer added. */
 async function writeDeletedKeyImage(): Promise<string> {
   const key = readFileSync(join(FIXTURES, 'secrets', 'multi-l2', 'root', '.ssh', 'id_rsa'));
-  const layer1 = await toTar([
+  const layer1 = await makeTar([
     { name: 'root/', type: 'directory', mode: 0o700 },
     { name: 'root/.ssh/', type: 'directory', mode: 0o700 },
-    { name: 'root/.ssh/id_rsa', mode: 0o600, body: key },
+    { name: 'root/.ssh/id_rsa', mode: 0o600, data: key },
   ]);
-  const layer2 = await toTar([
+  const layer2 = await makeTar([
     { name: 'root/', type: 'directory', mode: 0o700 },
     { name: 'root/.ssh/', type: 'directory', mode: 0o700 },
     { name: 'root/.ssh/.wh.id_rsa' },
@@ -63,11 +42,11 @@ async function writeDeletedKeyImage(): Promise<string> {
       { Config: configName, RepoTags: ['test/deleted-key:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] },
     ]),
   );
-  const archive = await toTar([
-    { name: configName, body: config },
-    { name: 'l1/layer.tar', body: layer1 },
-    { name: 'l2/layer.tar', body: layer2 },
-    { name: 'manifest.json', body: manifest },
+  const archive = await makeTar([
+    { name: configName, data: config },
+    { name: 'l1/layer.tar', data: layer1 },
+    { name: 'l2/layer.tar', data: layer2 },
+    { name: 'manifest.json', data: manifest },
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-deleted-key-'));
   dirs.push(dir);
