@@ -1,6 +1,7 @@
 // The composition root of the CLI: core's commands plus the webhook's, which core may not import.
 import { runCli } from '../core/src/cli/program.js';
-import { createWebhookCommand } from '../webhook/src/index.js';
+// the command module only: the webhook's server, stores and core load when `webhook …` runs
+import { createWebhookCommand } from '../webhook/src/cli.js';
 
 const code = await runCli(
   process.argv.slice(2),

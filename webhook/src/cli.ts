@@ -2,11 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY } from '../../core/src/index.js';
-import { generateServingCert } from './certs.js';
-import { ADMISSION_MODES, UNKNOWN_IMAGE_MODES, parseWebhookConfig } from './config.js';
-import { renderManifests } from './manifests.js';
-import { startWebhookServer } from './server.js';
+import { ADMISSION_MODES, UNKNOWN_IMAGE_MODES } from './modes.js';
 
 /** The CLI's I/O (structurally core's `CliIo`; webhook may import core only through its public entry). */
 export interface WebhookCliIo {
@@ -75,6 +71,15 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--mode <mode>', ADMISSION_MODES.join('|'))
     .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
     .action(async (flags: ServeFlags) => {
+      // the server, core and the stores load only when the command runs (`--help` stays instant)
+      const [core, { generateServingCert }, { parseWebhookConfig }, { startWebhookServer }] =
+        await Promise.all([
+          import('../../core/src/index.js'),
+          import('./certs.js'),
+          import('./config.js'),
+          import('./server.js'),
+        ]);
+      const { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY } = core;
       const text = flags.config ? await readFile(flags.config, 'utf8') : null;
       let tmp: string | undefined;
       let tls =
@@ -136,6 +141,10 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--failure-policy <policy>', 'Fail|Ignore (default Fail)')
     .option('--timeout <seconds>', 'timeoutSeconds, 1-30 (default 10)')
     .action(async (flags: ManifestFlags) => {
+      const [{ loadPolicy }, { renderManifests }] = await Promise.all([
+        import('../../core/src/index.js'),
+        import('./manifests.js'),
+      ]);
       const policyYaml = flags.policy ? await readFile(flags.policy, 'utf8') : undefined;
       if (policyYaml !== undefined) await loadPolicy(flags.policy as string); // validate before printing
       const yaml = await renderManifests({

@@ -3,15 +3,16 @@ import { PortcullisError, toDurationMs, type Problem } from '../../core/src/inde
 import { parseOidcIssuers, parseTrustedKeys } from './config-push.js';
 import { isObj, type Raw } from './raw.js';
 
-/** How a deny is acted on: block (`enforce`), allow with warnings (`warn`), allow and only record (`audit`). */
-export type AdmissionMode = 'enforce' | 'warn' | 'audit';
-/** What to do with an image the store has no scan for. */
-export type UnknownImageMode = 'deny' | 'allow-and-scan' | 'scan';
-/** What to answer when the store, the registry or the deadline fails. */
-export type FailureMode = 'closed' | 'open';
+import {
+  ADMISSION_MODES,
+  UNKNOWN_IMAGE_MODES,
+  type AdmissionMode,
+  type FailureMode,
+  type UnknownImageMode,
+} from './modes.js';
 
-export const ADMISSION_MODES: readonly AdmissionMode[] = ['enforce', 'warn', 'audit'];
-export const UNKNOWN_IMAGE_MODES: readonly UnknownImageMode[] = ['deny', 'allow-and-scan', 'scan'];
+export { ADMISSION_MODES, UNKNOWN_IMAGE_MODES } from './modes.js';
+export type { AdmissionMode, FailureMode, UnknownImageMode } from './modes.js';
 
 /** Where scan results live. */
 export type StoreConfig =

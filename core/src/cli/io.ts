@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PortcullisError } from '../errors.js';
-import { isReportFormat, renderReport, type ReportFormat, type RenderOptions } from '../report/index.js';
+import { isReportFormat, type ReportFormat, type RenderOptions } from '../report/options.js';
 import type { Evaluation, ScanResult } from '../types/scan.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -68,6 +68,7 @@ export async function emitReports(
     [main.format, main.output],
     ...main.reports.map(parseReportSpec),
   ];
+  const { renderReport } = await import('../report/index.js');
   for (const [format, path] of outputs) {
     const text = renderReport(
       format,

@@ -10,7 +10,7 @@ import type { RenderOptions, ReportFormat } from './options.js';
 import { renderSarif } from './sarif.js';
 import { renderTable } from './table.js';
 
-export { REPORT_FORMATS } from './options.js';
+export { REPORT_FORMATS, isReportFormat } from './options.js';
 export type { RenderOptions, ReportFormat } from './options.js';
 export { remediationFor } from './remediation.js';
 export type { PackageRemediation, Remediation } from './remediation.js';
@@ -41,11 +41,6 @@ const RENDERERS: Record<
   cyclonedx: renderCycloneDx,
   markdown: renderMarkdown,
 };
-
-/** True for a format name `renderReport` accepts. */
-export function isReportFormat(s: string): s is ReportFormat {
-  return (REPORT_FORMATS as readonly string[]).includes(s);
-}
 
 /**
  * Renders a scan and its evaluation in one format. Pure: the same inputs (clock and ids included) give the same

@@ -39,3 +39,8 @@ export interface RenderOptions {
   /** markdown only: cap on the output size in characters (default 60,000, under GitHub's 65,536 comment limit). */
   maxChars?: number;
 }
+
+/** True for a format name `renderReport` accepts. */
+export function isReportFormat(s: string): s is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(s);
+}

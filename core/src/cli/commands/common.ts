@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ScannerName } from '../../analyzers/analyzer.js';
 import { PortcullisError } from '../../errors.js';
-import { DEFAULT_POLICY, loadPolicy, type Policy } from '../../policy/index.js';
+import type { Policy } from '../../policy/index.js';
 import type { SourceOptions } from '../../source/index.js';
 
 const SCANNERS: readonly ScannerName[] = ['vuln', 'secret', 'malware', 'baseline', 'buildinstruction'];
@@ -81,5 +81,6 @@ function dockerConfigFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 /** The policy from `--policy FILE`, else `$PORTCULLIS_POLICY`, else the embedded default. */
 export async function readPolicyFlag(path: string | undefined, env: NodeJS.ProcessEnv): Promise<Policy> {
   const file = path ?? env.PORTCULLIS_POLICY;
+  const { DEFAULT_POLICY, loadPolicy } = await import('../../policy/index.js');
   return file ? loadPolicy(file) : DEFAULT_POLICY;
 }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { dbStatus, importOsv, updateDb, DEFAULT_MIRROR_BASE_URL } from '../../vulndb/index.js';
 import { defaultDbPath, writeOutput, type CliIo } from '../io.js';
 import { collect } from './common.js';
 
@@ -34,7 +33,9 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       collect,
       [],
     )
-    .action((inputs: string[], flags: { db?: string; ecosystem: string[] }) => {
+    .action(async (inputs: string[], flags: { db?: string; ecosystem: string[] }) => {
+      // the DB modules (better-sqlite3, undici) load only when a db command runs
+      const { importOsv } = await import('../../vulndb/index.js');
       const path = flags.db ?? defaultDbPath(io.env);
       const result = importOsv(path, inputs, {
         now: io.now,
@@ -51,6 +52,7 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
     .option('--db <file>', 'DB file (default $PORTCULLIS_DB or ~/.cache/portcullis/db.sqlite)')
     .option('--json', 'print JSON')
     .action(async (flags: { db?: string; json?: boolean }) => {
+      const { dbStatus } = await import('../../vulndb/index.js');
       const s = dbStatus(flags.db ?? defaultDbPath(io.env));
       if (flags.json) {
         await writeOutput(io, JSON.stringify(s, null, 2));
@@ -72,7 +74,10 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       'download OSV dumps (all.zip, then modified_id.csv increments) from a mirror of the osv.dev bucket',
     )
     .option('--db <file>', 'DB file (default $PORTCULLIS_DB or ~/.cache/portcullis/db.sqlite)')
-    .option('--mirror <url>', 'mirror base URL', DEFAULT_MIRROR_BASE_URL)
+    .option(
+      '--mirror <url>',
+      'mirror base URL (default the osv.dev bucket, https://storage.googleapis.com/osv-vulnerabilities)',
+    )
     .option(
       '--ecosystem <name>',
       `ecosystems to keep (repeatable; default ${DEFAULT_UPDATE_ECOSYSTEMS.join(', ')})`,
@@ -80,12 +85,13 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       [],
     )
     .option('--full', 'download every all.zip again')
-    .action(async (flags: { db?: string; mirror: string; ecosystem: string[]; full?: boolean }) => {
+    .action(async (flags: { db?: string; mirror?: string; ecosystem: string[]; full?: boolean }) => {
+      const { updateDb, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
       const path = flags.db ?? defaultDbPath(io.env);
       const result = await updateDb({
         dbPath: path,
         ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
-        mirrorBaseUrl: flags.mirror,
+        mirrorBaseUrl: flags.mirror ?? DEFAULT_MIRROR_BASE_URL,
         ...(flags.full ? { full: true } : {}),
         now: io.now,
       });

@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { analyzeDockerfile, buildInstructionAnalyzer } from '../../analyzers/buildinstruction/index.js';
-import { evaluatePolicy, resolvePolicy } from '../../policy/index.js';
 import type { ScanResult } from '../../types/scan.js';
 import { emitReports, toReportFormat, type CliIo } from '../io.js';
 import { collect, readPolicyFlag } from './common.js';
@@ -26,6 +24,11 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
     .option('--build-arg <name=value>', 'ARG value used while expanding (repeatable)', collect, [])
     .action(async (path: string, flags: DockerfileFlags) => {
       const format = toReportFormat(flags.format);
+      const [{ analyzeDockerfile, buildInstructionAnalyzer }, { evaluatePolicy, resolvePolicy }] =
+        await Promise.all([
+          import('../../analyzers/buildinstruction/index.js'),
+          import('../../policy/index.js'),
+        ]);
       const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
       const buildArgs = Object.fromEntries(
         flags.buildArg.map((a) => {

@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { stringify } from 'yaml';
-import { importGitlabAllowlist, importTrivyIgnore, loadPolicy, policyCheck } from '../../policy/index.js';
 import { writeOutput, type CliIo } from '../io.js';
 
 export function createPolicyCommand(io: CliIo, setCode: (code: number) => void): Command {
@@ -11,6 +9,7 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
     .description('validate a policy file (every problem with its path) and list exceptions that expire soon')
     .argument('<file>')
     .action(async (file: string) => {
+      const { loadPolicy, policyCheck } = await import('../../policy/index.js');
       const result = policyCheck(await loadPolicy(file), io.now());
       const lines = [
         `${file}: valid (policy digest ${result.policyDigest}, ${result.exceptionCount} exceptions)`,
@@ -29,6 +28,10 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
     .option('--from <kind>', 'trivyignore|trivyignore-yaml|gitlab (default: from the file name)')
     .option('--output <file>', 'write here instead of stdout')
     .action(async (file: string, flags: { from?: string; output?: string }) => {
+      const [{ importGitlabAllowlist, importTrivyIgnore }, { stringify }] = await Promise.all([
+        import('../../policy/index.js'),
+        import('yaml'),
+      ]);
       const text = await readFile(file, 'utf8');
       const kind =
         flags.from ??

@@ -1,7 +1,5 @@
 import { Command } from 'commander';
 import { PortcullisError } from '../../errors.js';
-import { renderSbom } from '../../report/index.js';
-import { scan } from '../../scan/index.js';
 import { createProgress, renderOptions, writeOutput, type CliIo } from '../io.js';
 import { addSourceOptions, toSourceOptions, type SourceFlags } from './common.js';
 
@@ -29,6 +27,11 @@ export function createSbomCommand(io: CliIo, setCode: (code: number) => void): C
         `sbom --format takes cyclonedx or json, got "${flags.format}"`,
       );
     }
+    // the scan and report modules load only when a command runs (`--help` and `--version` stay instant)
+    const [{ scan }, { renderSbom }] = await Promise.all([
+      import('../../scan/index.js'),
+      import('../../report/index.js'),
+    ]);
     const progress = createProgress(io, flags.progress);
     const result = await scan(image, {
       scanners: [],

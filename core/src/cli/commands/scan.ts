@@ -1,10 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Command } from 'commander';
-import { analyzeDockerfile } from '../../analyzers/buildinstruction/index.js';
-import { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../../policy/index.js';
-import { scan } from '../../scan/index.js';
-import { readKeyFile, signVerdict } from '../../verdict/index.js';
 import type { Severity } from '../../types/finding.js';
 import type { Decision } from '../../types/scan.js';
 import {
@@ -80,6 +76,8 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
   addSourceOptions(cmd);
   cmd.action(async (image: string, flags: ScanFlags) => {
     const format = toReportFormat(flags.format);
+    const [{ evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners }, { scan }] =
+      await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
     const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
     const scanners = flags.scanners
       ? parseScanners(flags.scanners)
@@ -98,6 +96,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     progress.done();
     if (flags.dockerfile) {
       const text = await readFile(flags.dockerfile, 'utf8');
+      const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
       result.findings.push(...analyzeDockerfile(text, flags.dockerfile));
       result.dockerfile = flags.dockerfile;
     }
@@ -112,6 +111,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       },
     });
     if (flags.verdictOutput) {
+      const { readKeyFile, signVerdict } = await import('../../verdict/index.js');
       const body = flags.signKey
         ? await signVerdict(evaluation.verdict, await readKeyFile(flags.signKey))
         : JSON.stringify(evaluation.verdict, null, 2);
