@@ -17,7 +17,7 @@ const IMAGE = `oci-archive:${join(TEST_IMAGES, 'oci-multi.tar')}`;
  * `analyze`, never `stream`). The streaming scan must find exactly the same.
  */
 async function bufferedReference(): Promise<{ packages: Package[]; findings: Finding[] }> {
-  const analyzers = createAnalyzers();
+  const analyzers = await createAnalyzers();
   const source = await openImage(IMAGE);
   try {
     const layers = await readImageLayers(source, analyzers, {});

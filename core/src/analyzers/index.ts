@@ -1,11 +1,9 @@
 import type { Analyzer, ScannerName } from './analyzer.js';
-import { baselineAnalyzer } from './baseline/index.js';
-import { buildInstructionAnalyzer } from './buildinstruction/index.js';
 import { LANG_ANALYZERS } from './lang/index.js';
-import { createMalwareAnalyzer, type MalwareAnalyzerSettings } from './malware/index.js';
+import type { MalwareAnalyzerSettings } from './malware/index.js';
 import { OS_ANALYZERS } from './os/index.js';
 import { PKG_ANALYZERS } from './pkg/index.js';
-import { createSecretAnalyzer, type SecretAnalyzerSettings } from './secret/index.js';
+import type { SecretAnalyzerSettings } from './secret/index.js';
 
 export type {
   Analyzer,
@@ -25,21 +23,28 @@ export interface AnalyzerSettings {
 
 /**
  * Every analyzer, in one list: the single place a new analyzer is registered. With `scanners`, only the
- * inventory analyzers and those scanners' analyzers are created (rule files are parsed only when needed).
+ * inventory analyzers and those scanners' analyzers are created. The risk analyzers' modules (and their
+ * rule files, with the YAML parser) load only when their scanner is wanted, so `sbom` never pays for them.
  */
-export function createAnalyzers(
+export async function createAnalyzers(
   settings: AnalyzerSettings = {},
   scanners?: ReadonlySet<ScannerName>,
-): Analyzer[] {
+): Promise<Analyzer[]> {
   const wanted = (s: ScannerName): boolean => scanners === undefined || scanners.has(s);
+  const [secret, malware, baseline, buildInstruction] = await Promise.all([
+    wanted('secret') ? import('./secret/index.js') : undefined,
+    wanted('malware') ? import('./malware/index.js') : undefined,
+    wanted('baseline') ? import('./baseline/index.js') : undefined,
+    wanted('buildinstruction') ? import('./buildinstruction/index.js') : undefined,
+  ]);
   return [
     ...OS_ANALYZERS,
     ...PKG_ANALYZERS,
     ...LANG_ANALYZERS,
-    ...(wanted('secret') ? [createSecretAnalyzer(settings.secret)] : []),
-    ...(wanted('malware') ? [createMalwareAnalyzer(settings.malware)] : []),
-    ...(wanted('baseline') ? [baselineAnalyzer] : []),
-    ...(wanted('buildinstruction') ? [buildInstructionAnalyzer] : []),
+    ...(secret ? [secret.createSecretAnalyzer(settings.secret)] : []),
+    ...(malware ? [malware.createMalwareAnalyzer(settings.malware)] : []),
+    ...(baseline ? [baseline.baselineAnalyzer] : []),
+    ...(buildInstruction ? [buildInstruction.buildInstructionAnalyzer] : []),
   ];
 }
 

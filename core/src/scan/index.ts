@@ -3,10 +3,8 @@ import type { ScannerName } from '../analyzers/analyzer.js';
 import { applyOsToPackages, createAnalyzers, detectOs, type AnalyzerSettings } from '../analyzers/index.js';
 import type { AnalyzerOptions } from '../analyzers/analyzer.js';
 import type { LayerLimits } from '../layers/index.js';
-import { matchPackages } from '../matchers/index.js';
 import type { SourceOptions } from '../source/index.js';
 import type { ScanResult } from '../types/scan.js';
-import { openVulnDb } from '../vulndb/index.js';
 import { scanImage, type ScanHooks } from './scan.js';
 
 export { scanImage, readImageLayers } from './scan.js';
@@ -54,6 +52,11 @@ export function createScanHooks(request: Pick<ScanRequest, 'dbPath' | 'ignoreUnf
           ],
         };
       }
+      // the DB (better-sqlite3) and the matchers load only when there is a DB to match against
+      const [{ openVulnDb }, { matchPackages }] = await Promise.all([
+        import('../vulndb/index.js'),
+        import('../matchers/index.js'),
+      ]);
       const db = openVulnDb(dbPath);
       try {
         const result = matchPackages(db, packages, os, request.ignoreUnfixed ? { ignoreUnfixed: true } : {});
@@ -70,7 +73,7 @@ export async function scan(input: string, request: ScanRequest = {}): Promise<Sc
   const scanners = new Set(request.scanners ?? ALL_SCANNERS);
   return scanImage(input, {
     scanners,
-    analyzers: createAnalyzers(request.analyzerSettings, scanners),
+    analyzers: await createAnalyzers(request.analyzerSettings, scanners),
     hooks: createScanHooks(request),
     ...(request.analyzerOptions ? { analyzerOptions: request.analyzerOptions } : {}),
     ...(request.source ? { source: request.source } : {}),

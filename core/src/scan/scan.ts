@@ -8,7 +8,9 @@ import {
   type LayerLimits,
   type ReadLayerOptions,
 } from '../layers/index.js';
-import { openImage, type ImageSource, type SourceOptions } from '../source/index.js';
+// open.js, not the index: the index re-exports the registry client, whose undici should load only for registries
+import { openImage } from '../source/open.js';
+import type { ImageSource, SourceOptions } from '../source/index.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
 import type { OsInfo, Package } from '../types/package.js';

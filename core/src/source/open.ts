@@ -8,7 +8,6 @@ import type { FileStore } from './archive/store.js';
 import { openTarStore } from './archive/tar-store.js';
 import { DEFAULT_PLATFORM, parsePlatform } from './manifest.js';
 import { parseReference } from './reference.js';
-import { openRegistryImage } from './registry/image.js';
 import { resolveLimits, type ImageSource, type SourceOptions } from './types.js';
 
 /** Where an image comes from, as parsed from the user's `<image>` argument. */
@@ -120,7 +119,11 @@ async function openStoreImage(
  */
 export async function openImage(input: string, options: SourceOptions = {}): Promise<ImageSource> {
   const parsed = await parseImageInput(input);
-  if (parsed.kind === 'registry') return openRegistryImage(parseReference(parsed.ref), options);
+  if (parsed.kind === 'registry') {
+    // the HTTP client (undici) loads only for registry images: archives and layouts start faster
+    const { openRegistryImage } = await import('./registry/image.js');
+    return openRegistryImage(parseReference(parsed.ref), options);
+  }
   const limits = resolveLimits(options.limits);
   const store =
     parsed.kind === 'oci'

@@ -1,6 +1,11 @@
 /** Reads header blobs from rpm's sqlite backend (`rpmdb.sqlite`: table `Packages(hnum, blob)`). */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { BlobList } from './rpm-bdb.js';
+
+// better-sqlite3 (a native addon) loads on the first sqlite rpmdb, not with every scan
+const require = createRequire(import.meta.url);
+let Database: typeof BetterSqlite3 | undefined;
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -17,8 +22,9 @@ export function readSqliteBlobs(buf: Buffer): BlobList {
   const copy = Buffer.from(buf);
   if (copy[18] === 2) copy[18] = 1;
   if (copy[19] === 2) copy[19] = 1;
-  let db: Database.Database | undefined;
+  let db: BetterSqlite3.Database | undefined;
   try {
+    Database ??= require('better-sqlite3') as typeof BetterSqlite3;
     db = new Database(copy, { readonly: true });
     const rows = db.prepare('SELECT blob FROM Packages').raw().all() as unknown[][];
     const blobs: Buffer[] = [];
