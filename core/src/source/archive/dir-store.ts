@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PortcullisError } from '../../errors.js';
-import type { FileStore } from './store.js';
+import { READ_CHUNK, type FileStore } from './store.js';
 import { toSafeMemberPath } from './tar-index.js';
 import { readFileHead } from './tar-store.js';
 
@@ -36,7 +36,7 @@ export function createDirStore(root: string): FileStore {
     readHead: (path, length) => readFileHead(full(path), length, (err) => missing(root, path, err)),
     async openFile(path): Promise<Readable> {
       if ((await sizeOf(path)) === undefined) throw missing(root, path);
-      return createReadStream(full(path));
+      return createReadStream(full(path), { highWaterMark: READ_CHUNK });
     },
     close: async () => {},
   };

@@ -19,3 +19,6 @@ export interface FileStore {
   openFile(path: string): Promise<Readable>;
   close(): Promise<void>;
 }
+
+/** Read size for blobs in archives and layout directories (large reads: fewer trips through the main thread). */
+export const READ_CHUNK = 1024 * 1024;
