@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { PortcullisError, type Problem } from '../errors.js';
 
@@ -51,4 +53,16 @@ export function parseRuleDocuments<R extends { id: string }>(
     );
   }
   return rules;
+}
+
+/**
+ * The built-in rule directory `core/rules/NAME/`, found from the URL of the module asking: the sources
+ * (`core/src/analyzers/<kind>/`), the tsc output (`dist/core/src/analyzers/<kind>/`) and the CLI bundle
+ * (`dist/cli/`) all sit at a known depth below the project root.
+ */
+export function locateRulesDir(moduleUrl: string, name: string): string {
+  const candidates = ['../../../rules/', '../../../../../core/rules/', '../../core/rules/'].map((p) =>
+    fileURLToPath(new URL(`${p}${name}/`, moduleUrl)),
+  );
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
 }

@@ -1,10 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PortcullisError, type Problem } from '../../errors.js';
 import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { AnalyzerOptions } from '../analyzer.js';
-import { parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
+import { locateRulesDir, parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
 import { createKeywordRegex } from './keyword-trie.js';
 import { checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
@@ -93,15 +92,8 @@ export function isSecretRuleEnabled(
   return true;
 }
 
-/** Where the built-in rule data lives, found relative to this module (source and built layouts). */
-export const DEFAULT_SECRET_RULES_DIR: string = locateRulesDir('secrets');
-
-function locateRulesDir(name: string): string {
-  const candidates = ['../../../rules/', '../../../../../core/rules/'].map((p) =>
-    fileURLToPath(new URL(`${p}${name}/`, import.meta.url)),
-  );
-  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
-}
+/** Where the built-in rule data lives, found relative to this module (source, tsc and bundle layouts). */
+export const DEFAULT_SECRET_RULES_DIR: string = locateRulesDir(import.meta.url, 'secrets');
 
 /** Reads and compiles every `*.yaml` rule file of a directory. */
 export function readSecretRules(dir: string = DEFAULT_SECRET_RULES_DIR): SecretRuleSet {
