@@ -3,10 +3,12 @@
  * medians of RUNS rounds (the rounds interleave the contenders so load changes hit all of them alike).
  * Prints a table and rewrites BENCHMARKS.md. Not a test: nothing here asserts a time.
  *
- * 1. `sbom` (inventory analyzers) on oci-multi.tar vs the floor (`gzip -dc | tar -t` over the same layer
- *    blobs one after another) and the peer snyk-docker-plugin@9.8.0 (installed into bench/.peer).
- * 2. A full scan (every analyzer) vs the inventory-only time.
- * 3. bench/vulndb.ts and bench/webhook.ts when present (each prints one JSON line).
+ * 1. `portcullis sbom` as shipped (`node bin/portcullis.js`, which runs the bundle `npm run build`
+ *    makes) on oci-multi.tar vs the floor (`gzip -dc | tar -t` over the same layer blobs one after
+ *    another) and the peer snyk-docker-plugin@9.8.0 (installed into bench/.peer).
+ * 2. `portcullis scan` (every analyzer) vs the inventory-only time.
+ * 3. The same two through the library (`scan()` from the tsc output) for the scan call alone.
+ * 4. bench/vulndb.ts and bench/webhook.ts when present (each prints one JSON line).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -28,15 +30,18 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Runs a command under `/usr/bin/time` and returns its wall, CPU and peak RSS with its stdout. */
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Sample {
+/**
+ * Runs a command under `/usr/bin/time` and returns its wall, CPU and peak RSS with its stdout.
+ * `okCodes`: exit codes that are results, not failures (`portcullis scan` exits 1 on a deny).
+ */
+function measure(cmd: string, args: string[], okCodes: readonly number[] = [0]): Sample {
   const timeFile = join(work, 'time.txt');
   const r: SpawnSyncReturns<string> = spawnSync(
     '/usr/bin/time',
     ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args],
-    { cwd: ROOT, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
+    { cwd: ROOT, encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 },
   );
-  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  if (!okCodes.includes(r.status ?? -1)) fail(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8')
     .trim()
     .split('\n')
@@ -83,6 +88,32 @@ function buildLibrary(): string | undefined {
   const rules = join(DIST, 'core', 'rules');
   if (!existsSync(rules)) symlinkSync(join(ROOT, 'core', 'rules'), rules);
   return entry;
+}
+
+/** Builds the CLI bundle that `node bin/portcullis.js` runs (newer than every source, so it is used). */
+function buildCli(): void {
+  run('node', [join('scripts', 'build-cli.mjs')], 'building the CLI bundle');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
+    fail('scripts/build-cli.mjs wrote no dist/cli/main.js');
+}
+
+/**
+ * One run of the shipped CLI, writing its JSON report to a file; the counts come from that report, so
+ * a fast wrong answer shows up in the table.
+ */
+function measureCli(command: 'sbom' | 'scan', image: string): Sample {
+  const out = join(work, `${command}.json`);
+  rmSync(out, { force: true });
+  const args = [join('bin', 'portcullis.js'), command, image, '--format', 'json', '--output', out];
+  // no vulnerability DB: matching becomes a note (bench/vulndb.ts times the DB)
+  if (command === 'scan') args.push('--db', join(work, 'no-db.sqlite'));
+  const sample = measure('node', args, command === 'scan' ? [0, 1] : [0]);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as { packages?: unknown[]; findings?: unknown[] };
+  sample.json = {
+    packages: report.packages?.length,
+    ...(command === 'scan' ? { findings: report.findings?.length } : {}),
+  };
+  return sample;
 }
 
 function ensurePeer(): boolean {
@@ -138,20 +169,21 @@ const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 try {
   const blobs = extractLayers();
   const floorScript = blobs.map((b) => `gzip -dc '${b}' | tar -t >/dev/null`).join(' && ');
+  buildCli();
   const lib = buildLibrary();
   const peer = ensurePeer();
   const image = `oci-archive:${ARCHIVE}`;
   const child = join('bench', 'scan-child.mjs');
   const contenders: Record<string, () => Sample> = {
     floor: () => measure('sh', ['-c', floorScript]),
+    'sbom (cli)': () => measureCli('sbom', image),
+    'full (cli)': () => measureCli('scan', image),
     ...(lib
       ? {
           'sbom (lib)': () => measure('node', [child, lib, 'sbom', image]),
           'full (lib)': () => measure('node', [child, lib, 'full', image]),
         }
       : {}),
-    'sbom (tsx)': () => measure('node', ['--import', 'tsx', child, 'core/src/scan/index.ts', 'sbom', image]),
-    'full (tsx)': () => measure('node', ['--import', 'tsx', child, 'core/src/scan/index.ts', 'full', image]),
     ...(peer ? { peer: () => measure('node', [join('bench', 'peer-child.mjs'), PEER_DIR, image]) } : {}),
   };
   const samples: Record<string, Sample[]> = {};
