@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import request from 'supertest';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ScanResult } from '../../core/src/types/index.js';
@@ -35,6 +37,32 @@ const MULTI_DENY_IDS = [
   'GO-2023-1840',
   'PYSEC-2023-192',
 ];
+
+/** Drives the server's raw request listener (the HTTPS hot path) with an in-memory request and response. */
+async function rawListener(
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    const data = Buffer.from(body);
+    const req = Object.assign(new EventEmitter(), {
+      method: 'POST',
+      url: '/validate?timeout=10s',
+      headers: { 'content-length': String(data.length) },
+      resume() {},
+    });
+    const res = {
+      statusCode: 0,
+      setHeader() {},
+      end(text: string) {
+        resolve({ status: res.statusCode, text });
+      },
+    };
+    listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    req.emit('data', data);
+    req.emit('end');
+  });
+}
 
 async function storeWith(...names: ('min' | 'multi')[]): Promise<VerdictStore> {
   const store = createMemoryStore();
@@ -181,6 +209,78 @@ exceptions:
       await review(off.app, podRequest([MULTI]));
       await review(off.app, podRequest([MULTI]));
       expect(evaluations).toBe(5);
+    });
+  });
+
+  describe('answer cache', () => {
+    const TAGGED = '127.0.0.1:5000/fixtures/debian:multi';
+    const countingResolver = (): DigestResolver & { calls: number } => {
+      const r = {
+        calls: 0,
+        resolveDigest: async () => (r.calls++, MULTI_DIGEST),
+      };
+      return r;
+    };
+
+    it('answers the same pod again without judging it again, and judges again once the cache is off', async () => {
+      const resolver = countingResolver();
+      const t = testApp(store, {}, { resolver });
+      const first = await review(t.app, podRequest([TAGGED], { uid: 'a' }));
+      const second = await review(t.app, podRequest([TAGGED], { uid: 'b' }));
+      expect(first.allowed).toBe(false);
+      expect({ ...second, uid: 'a' }).toEqual(first);
+      // the tag was resolved once: the second answer came from the answer cache
+      expect(resolver.calls).toBe(1);
+      // another namespace, policy or image set is another key
+      await review(t.app, podRequest([TAGGED], { namespace: 'other' }));
+      expect(resolver.calls).toBe(2);
+      t.policy.setPolicy(resolvedPolicy('apiVersion: portcullis/v1\nadmission: { mode: warn }\n'));
+      expect((await review(t.app, podRequest([TAGGED]))).allowed).toBe(true);
+      expect(resolver.calls).toBe(3);
+
+      const offResolver = countingResolver();
+      const off = testApp(store, { decisionCacheTtlMs: 0 }, { resolver: offResolver });
+      await review(off.app, podRequest([TAGGED]));
+      await review(off.app, podRequest([TAGGED]));
+      expect(offResolver.calls).toBe(2);
+    });
+
+    it('never caches a break-glass admission (each one is judged and logged) or an unknown image', async () => {
+      const { logger, lines } = captureLogger();
+      const t = testApp(
+        store,
+        { breakGlass: { namespaces: ['payments'] } },
+        { resolver: noRegistry, logger },
+      );
+      const req = () =>
+        podRequest([MULTI], {
+          namespace: 'payments',
+          annotations: { 'portcullis.dev/break-glass': 'INC-4711; expires=2026-11-28T12:00:00Z' },
+        });
+      await review(t.app, req());
+      await review(t.app, req());
+      expect(lines.filter((l) => l.msg === 'break-glass honoured')).toHaveLength(2);
+
+      const empty = createMemoryStore();
+      const unknown = testApp(empty, { unknown: 'deny' }, { resolver: noRegistry });
+      const r1 = await review(unknown.app, podRequest([MIN]));
+      expect(r1.status?.message).toContain('has not been scanned yet');
+      await empty.put(toStored(readScan('min')));
+      // the scan result is seen at once: the "not scanned yet" answer was not cached
+      expect((await review(unknown.app, podRequest([MIN]))).allowed).toBe(true);
+    });
+
+    it('writes the same bytes through the raw HTTPS listener as through express, whatever the uid holds', async () => {
+      const t = testApp(store, {}, { resolver: noRegistry });
+      for (const uid of ['plain', 'with "quotes" and \\ and \u2028 and é', 'plain']) {
+        const req = podRequest([MULTI, MIN], { uid });
+        const viaExpress = await request(t.app).post('/validate').send(toReview(req)).expect(200);
+        const raw = await rawListener(t.requestListener, JSON.stringify(toReview(req)));
+        expect(raw.status).toBe(200);
+        expect(JSON.parse(raw.text)).toEqual(viaExpress.body);
+        expect(raw.text).toBe(JSON.stringify(viaExpress.body));
+        expect(viaExpress.body.response.uid).toBe(uid);
+      }
     });
   });
 

@@ -117,4 +117,18 @@ describe('digest cache', () => {
     await cached.resolveDigest('b:1');
     expect(cached.size()).toBe(2);
   });
+
+  it('lets the admission hot path peek at a cached answer by normalised reference, within the TTL only', async () => {
+    let t = 0;
+    const digest = `sha256:${'3'.repeat(64)}`;
+    const cached = createCachingResolver(
+      { resolveDigest: async () => digest },
+      { ttlMs: 1000, maxEntries: 10, now: () => t },
+    );
+    expect(cached.peekDigest?.('docker.io/library/nginx:1')).toBeUndefined();
+    await cached.resolveDigest('nginx:1');
+    expect(cached.peekDigest?.('docker.io/library/nginx:1')).toBe(digest);
+    t = 1001;
+    expect(cached.peekDigest?.('docker.io/library/nginx:1')).toBeUndefined();
+  });
 });

@@ -11,6 +11,7 @@ import { createRegistryDigestResolver } from './core-wiring.js';
 import { createCachingResolver, type DigestResolver } from './resolver.js';
 import { createScanCache, createTtlCache } from './scan-cache.js';
 import type { ImageJudgement } from './judge-image.js';
+import type { AdmissionDecision } from './decide.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
 import type { VerdictStore } from './store/verdict-store.js';
 import { createValidateHandler } from './validate.js';
@@ -68,6 +69,11 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     ttlMs: config.decisionCacheTtlMs,
     maxEntries: config.scanCacheMaxEntries * 4,
   });
+  // Decisions stand on cached scans: never kept longer than the scans they came from (0 = no scan cache, none).
+  const decisionCache = createTtlCache<AdmissionDecision>({
+    ttlMs: Math.min(config.decisionCacheTtlMs, config.scanCacheTtlSeconds * 1000),
+    maxEntries: config.scanCacheMaxEntries * 4,
+  });
   const queue = createScanQueue({
     scanImage: deps.scanImage ?? noScanner,
     store,
@@ -97,6 +103,7 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     queue,
     scanCache,
     judgementCache,
+    decisionCache,
     logger,
     metrics,
     policy: deps.policy,

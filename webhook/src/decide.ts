@@ -1,9 +1,16 @@
 import type { AdmissionMode } from './config.js';
 import { evaluateBreakGlass, type BreakGlass } from './break-glass.js';
 import { imagesToJudge, isPodCarrier, objectMetadata, type PodImage } from './images.js';
-import { judgeImage, withTimeout, type ImageJudgement, type JudgeDeps } from './judge-image.js';
+import {
+  judgeFromCache,
+  judgeImage,
+  withTimeout,
+  type ImageJudgement,
+  type JudgeDeps,
+} from './judge-image.js';
 import type { PolicyEngine } from './policy-engine.js';
 import type { AdmissionRequest } from './review.js';
+import type { TtlCache } from './scan-cache.js';
 
 /** Why the answer is what it is (metrics label and log field). */
 export type DecisionBasis =
@@ -36,6 +43,12 @@ export interface AdmissionDecision {
 export interface DecideDeps extends JudgeDeps {
   policy: PolicyEngine;
   now: () => Date;
+  /**
+   * Whole decisions reached from stored verdicts, by policy, mode, namespace and the images judged (live as long as
+   * the judgement cache's entries: `decisionCacheTtlMs`). Requests with a break-glass annotation, failures and
+   * unknown images are never cached.
+   */
+  decisionCache?: TtlCache<AdmissionDecision>;
 }
 
 const MAX_DETAILS_PER_IMAGE = 5;
@@ -93,6 +106,15 @@ export async function decideAdmission(
   const images = dedupe(imagesToJudge(req));
   if (images.length === 0) return allow('no-new-images');
 
+  // The same pod admitted again (replicas, restarts, dry runs) gets the same answer without judging again.
+  const breakGlassValue = meta.annotations[config.breakGlass.annotation];
+  const answerKey =
+    deps.decisionCache && breakGlassValue === undefined
+      ? `${policy.digest}\u0000${mode}\u0000${ns ?? ''}\u0000${req.dryRun}\u0000${images.map((i) => i.image).join('\u0000')}`
+      : undefined;
+  const hit = answerKey !== undefined ? deps.decisionCache?.get(answerKey) : undefined;
+  if (hit) return hit;
+
   const ctx = {
     policy,
     ...(ns !== undefined ? { namespace: ns } : {}),
@@ -101,22 +123,60 @@ export async function decideAdmission(
     deadlineAt,
     unknown: config.unknown ?? policy.admission.unknown,
   };
-  const judgements = await Promise.all(
-    images.map((img) =>
-      withTimeout(
-        judgeImage(img.image, ctx, deps),
-        deadlineAt - Date.now(),
-        () => new Error('deadline'),
-      ).catch((err: unknown): ImageJudgement => ({
-        image: img.image,
-        outcome: 'failure',
-        summary: `could not decide on ${img.image} within ${deadlineMs} ms (${(err as Error).message})`,
-        details: [],
-        basis: 'failure',
-      })),
+  // Cached judgements first, synchronously; only the images without one pay for promises and timers.
+  const cached = images.map((img) => judgeFromCache(img.image, ctx, deps));
+  const judgements = cached.every((j) => j !== undefined)
+    ? cached
+    : await judgeUncached(images, cached, ctx, deps, deadlineAt, deadlineMs);
+  const decision = finishDecision(req, deps, { mode, base, meta, ns, now, policy, judgements });
+  if (answerKey !== undefined && judgements.every((j) => j.basis === 'verdict')) {
+    deps.decisionCache?.set(answerKey, decision);
+  }
+  return decision;
+}
+
+async function judgeUncached(
+  images: PodImage[],
+  cached: (ImageJudgement | undefined)[],
+  ctx: Parameters<typeof judgeImage>[1],
+  deps: DecideDeps,
+  deadlineAt: number,
+  deadlineMs: number,
+): Promise<ImageJudgement[]> {
+  return Promise.all(
+    images.map(
+      (img, i) =>
+        cached[i] ??
+        withTimeout(
+          judgeImage(img.image, ctx, deps),
+          deadlineAt - Date.now(),
+          () => new Error('deadline'),
+        ).catch((err: unknown): ImageJudgement => ({
+          image: img.image,
+          outcome: 'failure',
+          summary: `could not decide on ${img.image} within ${deadlineMs} ms (${(err as Error).message})`,
+          details: [],
+          basis: 'failure',
+        })),
     ),
   );
+}
 
+/** What `decideAdmission` settled before judging, handed to `finishDecision`. */
+interface DecisionState {
+  mode: AdmissionMode;
+  base: { mode: AdmissionMode; warnings: string[]; images: ImageJudgement[]; policyDigest: string };
+  meta: ReturnType<typeof objectMetadata>;
+  ns: string | undefined;
+  now: Date;
+  policy: ReturnType<PolicyEngine['current']>;
+  judgements: ImageJudgement[];
+}
+
+/** From the images' judgements to the answer: failure mode, break-glass, mode, messages. */
+function finishDecision(req: AdmissionRequest, deps: DecideDeps, state: DecisionState): AdmissionDecision {
+  const { config, logger } = deps;
+  const { mode, base, meta, ns, now, policy, judgements } = state;
   const failures = judgements.filter((j) => j.outcome === 'failure');
   const denies = judgements.filter((j) => j.outcome === 'deny');
   const warns = judgements.filter((j) => j.outcome === 'warn');

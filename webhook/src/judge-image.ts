@@ -49,6 +49,82 @@ export interface JudgeContext {
   unknown: UnknownImageMode;
 }
 
+/** Parsed references by image string: the admission hot path sees the same few images again and again. */
+const parsedRefs = new Map<string, ReturnType<typeof parseReference>>();
+const MAX_PARSED_REFS = 10_000;
+
+/** `parseReference`, memoised (bounded: the memo is dropped when full). Throws as parseReference does. */
+export function parseReferenceCached(image: string): ReturnType<typeof parseReference> {
+  let ref = parsedRefs.get(image);
+  if (!ref) {
+    ref = parseReference(image);
+    if (parsedRefs.size >= MAX_PARSED_REFS) parsedRefs.clear();
+    parsedRefs.set(image, ref);
+  }
+  return ref;
+}
+
+const durations = new Map<string, number>();
+/** A max-age text (`7d`) in ms, parsed once per distinct text. */
+function maxAgeMs(text: string): number {
+  let ms = durations.get(text);
+  if (ms === undefined) {
+    // A bad maxVerdictAge is a configuration problem of this webhook (config file or its policy).
+    ms = parseDuration(text, 'WEBHOOK_CONFIG_INVALID');
+    if (durations.size < 100) durations.set(text, ms);
+  }
+  return ms;
+}
+
+const scannedAtMs = new WeakMap<StoredScan, number>();
+/** How old a stored scan is at `now` (its time parsed once per stored entry). */
+function ageOf(s: StoredScan, now: Date): number {
+  let at = scannedAtMs.get(s);
+  if (at === undefined) {
+    at = Date.parse(s.scannedAt);
+    scannedAtMs.set(s, at);
+  }
+  return now.getTime() - at;
+}
+
+/** The judgement cache's key: everything a judgement depends on besides the clock. */
+function judgementKey(
+  ctx: JudgeContext,
+  digest: string,
+  ref: ReturnType<typeof parseReference>,
+  stored: StoredScan,
+  image: string,
+): string {
+  return `${ctx.policy.digest}|${digest}|${ref.toString()}|${ctx.namespace ?? ''}|${stored.scannedAt}|${image}`;
+}
+
+/**
+ * The cached path of `judgeImage`, synchronous: a digest (in the reference, or in the resolver's cache), a fresh
+ * scan in the scan cache and a judgement of it under this policy in the judgement cache. No promise, no timer:
+ * most admissions of a busy cluster end here. Undefined when any of it is missing (then `judgeImage` decides).
+ */
+export function judgeFromCache(
+  image: string,
+  ctx: JudgeContext,
+  deps: JudgeDeps,
+): ImageJudgement | undefined {
+  if (!deps.scanCache || !deps.judgementCache) return undefined;
+  let ref;
+  try {
+    ref = parseReferenceCached(image);
+  } catch {
+    return undefined;
+  }
+  const digest = ref.digest ?? deps.resolver.peekDigest?.(ref.toString());
+  if (!digest) return undefined;
+  const stored = deps.scanCache.get(digest);
+  if (!stored) return undefined;
+  if (ageOf(stored, ctx.now) > maxAgeMs(deps.config.maxVerdictAge ?? ctx.policy.admission.maxVerdictAge)) {
+    return undefined;
+  }
+  return deps.judgementCache.get(judgementKey(ctx, digest, ref, stored, image));
+}
+
 /** Resolves when `p` does, or rejects with `timeoutError` after `ms`. */
 export function withTimeout<T>(p: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -97,7 +173,7 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
   const { config, logger, metrics } = deps;
   let ref;
   try {
-    ref = parseReference(image);
+    ref = parseReferenceCached(image);
   } catch (err) {
     return { image, outcome: 'deny', summary: (err as Error).message, details: [], basis: 'invalid' };
   }
@@ -133,12 +209,10 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
   }
 
   const maxAgeText = config.maxVerdictAge ?? ctx.policy.admission.maxVerdictAge;
-  // A bad maxVerdictAge is a configuration problem of this webhook (config file or its policy).
-  const maxAge = parseDuration(maxAgeText, 'WEBHOOK_CONFIG_INVALID');
-  const ageOf = (s: StoredScan): number => ctx.now.getTime() - Date.parse(s.scannedAt);
+  const maxAge = maxAgeMs(maxAgeText);
   let stored: StoredScan | undefined = deps.scanCache?.get(digest);
   // A cached scan that went stale is re-read: the store may hold a rescan by now.
-  if (stored && ageOf(stored) > maxAge) stored = undefined;
+  if (stored && ageOf(stored, ctx.now) > maxAge) stored = undefined;
   if (!stored) {
     try {
       stored = await withTimeout(
@@ -158,15 +232,15 @@ export async function judgeImage(image: string, ctx: JudgeContext, deps: JudgeDe
         basis: 'failure',
       };
     }
-    if (stored && !(ageOf(stored) > maxAge)) deps.scanCache?.set(stored);
+    if (stored && !(ageOf(stored, ctx.now) > maxAge)) deps.scanCache?.set(stored);
   }
 
   const evalCtx = { now: ctx.now, image: { ref: ref.toString(), digest }, namespace: ctx.namespace };
   let staleNote = '';
   if (stored) {
-    const age = ageOf(stored);
+    const age = ageOf(stored, ctx.now);
     if (!(age > maxAge)) {
-      const key = `${ctx.policy.digest}|${digest}|${ref.toString()}|${ctx.namespace ?? ''}|${stored.scannedAt}|${image}`;
+      const key = judgementKey(ctx, digest, ref, stored, image);
       const hit = deps.judgementCache?.get(key);
       if (hit) return hit;
       const j = fromEvaluation(image, digest, ctx.policy.evaluate(stored.scan, evalCtx));

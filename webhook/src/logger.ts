@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 /** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -14,11 +15,60 @@ export interface Logger {
 /** Field names never written, whatever a caller passes (defence in depth). */
 const SECRET_FIELDS = /^(token|jws|authorization|password|secret|key|privateKey|cookie)$/i;
 
+let stdoutLines: ((line: string) => void) | undefined;
+
+/**
+ * Log lines to stdout, batched: lines written during one event-loop turn leave in one write at the end of it
+ * (setImmediate), not one write per line. A webhook denying thousands of admissions a second logs each of them;
+ * one write call per line cost more than deciding. Nothing is dropped: whatever is pending when the process
+ * exits is written then.
+ */
+function batchedStdout(): (line: string) => void {
+  if (stdoutLines) return stdoutLines;
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  };
+  // At exit the event loop is gone: a large write to a pipe that does not fit would be cut short, so the rest
+  // is written synchronously to fd 1, retrying while the reader catches up (only if nothing is still queued in
+  // process.stdout, which must keep the order; then the stream gets it, as every other write).
+  process.on('exit', () => {
+    if (pending.length === 0) return;
+    const data = Buffer.from(pending.join(''));
+    pending = [];
+    if (process.stdout.writableLength > 0) {
+      process.stdout.write(data);
+      return;
+    }
+    let off = 0;
+    while (off < data.length) {
+      try {
+        off += writeSync(1, data, off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      }
+    }
+  });
+  stdoutLines = (line) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  return stdoutLines;
+}
+
 export function createLogger(
   opts: { level?: LogLevel; write?: (line: string) => void; now?: () => Date } = {},
 ): Logger {
   const min = RANK[opts.level ?? 'info'];
-  const write = opts.write ?? ((line: string) => process.stdout.write(line));
+  const write = opts.write ?? batchedStdout();
   const now = opts.now ?? (() => new Date());
   const log = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void => {
     if (RANK[level] < min) return;

@@ -4,6 +4,8 @@ import { createTtlCache } from './scan-cache.js';
 /** Turns an image reference into the manifest digest it points at now. */
 export interface DigestResolver {
   resolveDigest(ref: string): Promise<string>;
+  /** The digest a cache already holds for `ref` (normalised), without asking anyone; undefined if none. */
+  peekDigest?(ref: string): string | undefined;
 }
 
 /** Options of the digest cache: tag → digest answers are reused for `ttlMs`. */
@@ -25,6 +27,7 @@ export function createCachingResolver(
   const inflight = new Map<string, Promise<string>>();
   return {
     size: () => cache.size(),
+    peekDigest: (normalisedRef) => cache.get(normalisedRef),
     async resolveDigest(ref: string): Promise<string> {
       const r = parseReference(ref);
       if (r.digest) return r.digest;

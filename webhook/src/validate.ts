@@ -3,13 +3,23 @@ import type { WebhookConfig } from './config.js';
 import { decideAdmission, type AdmissionDecision, type DecideDeps } from './decide.js';
 import type { Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
-import { parseAdmissionReview, toAdmissionReviewReply } from './review.js';
+import { parseAdmissionReview, toAdmissionReviewReply, type AdmissionReviewReply } from './review.js';
 
-/** An HTTP answer: status and JSON body. */
+/** An HTTP answer: status and JSON body (and, when already serialised, its JSON text). */
 export interface ValidateResult {
   status: number;
   body: unknown;
+  json?: string;
 }
+
+/** A decision's reply serialised once, around its uid: `prefix + JSON.stringify(uid) + suffix`. */
+interface ReplyTemplate {
+  reply: AdmissionReviewReply;
+  prefix: string;
+  suffix: string;
+  images: { image: string; digest?: string; outcome: string; basis: string }[];
+}
+const UID_MARK = '\u0000portcullis-uid\u0000';
 
 /** `?timeout=10s` from the apiserver → ms, leaving 250 ms to send the answer. */
 function apiserverDeadline(q: unknown): number | undefined {
@@ -37,6 +47,36 @@ export function createValidateHandler(opts: {
 } {
   const { config, logger, metrics, decideDeps } = opts;
   const limit = toByteLimit(config.bodyLimit);
+  // Decisions come from a cache (the same object for the same pod within decisionCacheTtlMs), so the reply
+  // and the log's image list are built once per decision, not once per request.
+  const templates = new WeakMap<AdmissionDecision, ReplyTemplate>();
+  const templateOf = (decision: AdmissionDecision): ReplyTemplate => {
+    let t = templates.get(decision);
+    if (!t) {
+      const reply = toAdmissionReviewReply(UID_MARK, {
+        allowed: decision.allowed,
+        ...(decision.message !== undefined ? { message: decision.message } : {}),
+        ...(decision.code !== undefined ? { code: decision.code } : {}),
+        warnings: decision.warnings,
+        auditAnnotations: decision.auditAnnotations,
+      });
+      const text = JSON.stringify(reply);
+      const at = text.indexOf(JSON.stringify(UID_MARK));
+      t = {
+        reply,
+        prefix: text.slice(0, at),
+        suffix: text.slice(at + JSON.stringify(UID_MARK).length),
+        images: decision.images.map((i) => ({
+          image: i.image,
+          ...(i.digest !== undefined ? { digest: i.digest } : {}),
+          outcome: i.outcome,
+          basis: i.basis,
+        })),
+      };
+      templates.set(decision, t);
+    }
+    return t;
+  };
 
   async function handle(body: unknown, timeoutParam: unknown): Promise<ValidateResult> {
     const start = process.hrtime.bigint();
@@ -65,6 +105,7 @@ export function createValidateHandler(opts: {
         }),
       };
     }
+    const template = templateOf(decision);
     const outcome = !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
     metrics.decisions.inc({ result: outcome, mode: decision.mode, reason: decision.basis });
     metrics.latency.observe({ result: outcome }, Number(process.hrtime.bigint() - start) / 1e9);
@@ -80,24 +121,14 @@ export function createValidateHandler(opts: {
       mode: decision.mode,
       basis: decision.basis,
       policyDigest: decision.policyDigest,
-      images: decision.images.map((i) => ({
-        image: i.image,
-        digest: i.digest,
-        outcome: i.outcome,
-        basis: i.basis,
-      })),
+      images: template.images,
     };
     if (decision.result === 'allow') logger.debug('admission', fields);
     else logger.info('admission', { ...fields, message: decision.message });
     return {
       status: 200,
-      body: toAdmissionReviewReply(review.uid, {
-        allowed: decision.allowed,
-        ...(decision.message !== undefined ? { message: decision.message } : {}),
-        ...(decision.code !== undefined ? { code: decision.code } : {}),
-        warnings: decision.warnings,
-        auditAnnotations: decision.auditAnnotations,
-      }),
+      body: { ...template.reply, response: { ...template.reply.response, uid: review.uid } },
+      json: `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}`,
     };
   }
 
@@ -105,7 +136,7 @@ export function createValidateHandler(opts: {
     // One string to end(): node writes headers and body in one go (writeHead + a known length costs a writev).
     res.statusCode = r.status;
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(r.body));
+    res.end(r.json ?? JSON.stringify(r.body));
   };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../webhook/src/index.js';
+import { ROOT } from '../helpers/env.js';
+
+describe('JSON-lines logger on stdout', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('writes the lines of one event-loop turn in one write, in order', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const logger = createLogger({ level: 'info' });
+    logger.info('one', { n: 1 });
+    logger.debug('below the level');
+    logger.warn('two', { n: 2, token: 'abc' });
+    logger.error('three', { n: 3 });
+    expect(write).not.toHaveBeenCalled();
+    await new Promise((r) => setImmediate(r));
+    expect(write).toHaveBeenCalledTimes(1);
+    const lines = String(write.mock.calls[0]?.[0])
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.msg, l.n])).toEqual([
+      ['one', 1],
+      ['two', 2],
+      ['three', 3],
+    ]);
+    expect(lines[1]?.token).toBe('[redacted]');
+  });
+
+  it('loses nothing when the process exits right after logging', () => {
+    const script = [
+      "const { createLogger } = await import('./webhook/src/logger.ts');",
+      "const log = createLogger({ level: 'info' });",
+      "for (let i = 0; i < 5000; i++) log.info('admission', { i });",
+      'process.exit(0);',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(5000);
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([...Array(5000).keys()]);
+  });
+});
