@@ -1,32 +1,30 @@
 /**
  * Admission latency and throughput over TLS: `npx tsx bench/webhook.ts` prints one JSON document.
  *
- * Two servers, each in its own process so the load generator does not share their event loop:
- * - `webhook`: the real app (startWebhookServer), memory store holding the min and multi scans, default policy;
- *   every request is a Pod with both images by digest, so each answer is two store hits and two policy evaluations
- *   (a cached decision: no registry, no scan).
- * - `bare`: node:https answering `allowed: true` with the uid echoed (the floor any webhook pays for TLS + JSON).
- * For each: a fixed-rate run (2,000 req/s) for latency, then an unthrottled run for throughput.
+ * Two servers, each a process of its own, as they ship:
+ * - `webhook`: `node bin/portcullis.js webhook serve` (the CLI bundle) with a SQLite verdict store seeded with
+ *   the min and multi scans (scanned "now", so they are fresh), the default policy and its JSON logs going to
+ *   a file; every request is a Pod with both images by digest, so each answer is a cached decision: two
+ *   judgements, one deny (no registry, no scan).
+ * - `bare`: bench/bare-server.mjs, node:https answering `allowed: true` with the uid echoed (the floor any
+ *   webhook pays for TLS + JSON).
+ * For each: a fixed-rate run (2,000 req/s, open loop: bench/paced-load.ts) for latency, then an unthrottled
+ * run (autocannon, 20 connections) for throughput. Both load generators run in this process and share the
+ * machine's cores with the server under test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_POLICY, evaluatePolicy, policyDigest, resolvePolicy } from '../core/src/policy/index.js';
 import type { ScanResult } from '../core/src/types/index.js';
-import {
-  createMemoryStore,
-  createPolicyEngine,
-  generateServingCert,
-  parseWebhookConfig,
-  silentLogger,
-  startWebhookServer,
-} from '../webhook/src/index.js';
+import { createSqliteStore, generateServingCert } from '../webhook/src/index.js';
+import { pacedLoad } from './paced-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCANS = join(here, '..', 'test', 'fixtures', 'admission', 'scans');
+const ROOT = join(here, '..');
+const SCANS = join(ROOT, 'test', 'fixtures', 'admission', 'scans');
 const MIN = 'sha256:aa18d69e2e0cd7626c2d1c3d7fb052c17eeed3b0ca55d9b9fa541857a9a33268';
 const MULTI = 'sha256:0720cff0902dcb53125c308d97ace3a17a16772b90489e81ec2796c34bddad29';
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
@@ -68,87 +66,45 @@ const review = JSON.stringify({
   },
 });
 
-/** Child mode: serve and print the port. */
-async function serve(kind: string): Promise<void> {
-  const tls = await generateServingCert({ service: 'bench', namespace: 'bench' });
-  if (kind === 'bare') {
-    const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const uid = (JSON.parse(Buffer.concat(chunks).toString()) as { request: { uid: string } }).request
-          .uid;
-        res.setHeader('content-type', 'application/json');
-        res.end(
-          JSON.stringify({
-            apiVersion: 'admission.k8s.io/v1',
-            kind: 'AdmissionReview',
-            response: { uid, allowed: true },
-          }),
-        );
-      });
-    });
-    server.keepAliveTimeout = 65_000;
-    server.listen(0, '127.0.0.1', () =>
-      console.log(JSON.stringify({ port: (server.address() as { port: number }).port })),
-    );
-    return;
-  }
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'pc-bench-'));
-  writeFileSync(join(dir, 'tls.crt'), tls.cert);
-  writeFileSync(join(dir, 'tls.key'), tls.key);
-  const store = createMemoryStore();
+/** A verdict store holding the two fixture scans, stored as scanned now. */
+async function seedStore(path: string): Promise<void> {
+  const store = createSqliteStore(path);
+  const now = new Date().toISOString();
   for (const name of ['min', 'multi']) {
     const scan = JSON.parse(readFileSync(join(SCANS, `${name}.json`), 'utf8')) as ScanResult;
+    scan.scannedAt = now;
     await store.put({
       digest: scan.image.digest as string,
       scan,
-      scannedAt: scan.scannedAt,
-      storedAt: scan.scannedAt,
+      scannedAt: now,
+      storedAt: now,
       origin: 'scanner',
     });
   }
-  const policy = createPolicyEngine(resolvePolicy(DEFAULT_POLICY), {
-    evaluatePolicy: (scan, p, ctx) => evaluatePolicy(scan, p, ctx),
-    policyDigest: (p) => policyDigest(p),
-  });
-  const config = parseWebhookConfig({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
-    logLevel: 'error',
-  });
-  // The fixture scans are from 2026-11-27; pin the clock so they stay fresh under the default maxVerdictAge.
-  const server = await startWebhookServer(config, {
-    policy,
-    store,
-    logger: silentLogger,
-    now: () => new Date('2026-11-27T16:00:00Z'),
-  });
-  console.log(JSON.stringify({ port: server.port }));
+  await store.close();
 }
 
-function startChild(kind: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+/**
+ * Starts a server process and waits for its port, which both servers say on stderr (a JSON line, or the CLI's
+ * "listening on" line). Their stdout (the webhook's JSON logs) goes straight to a file, as it would in a pod.
+ */
+function startServer(cmd: string[], logFile: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, cmd, {
+    cwd: ROOT,
+    stdio: ['ignore', openSync(logFile, 'w'), 'pipe'],
+  });
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+    let text = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /"port":(\d+)|listening on https:\/\/[^:]+:(\d+)\//.exec(text);
+      if (m) resolve({ child, port: Number(m[1] ?? m[2]) });
     });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}:\n${text}`)));
   });
 }
 
+/** Closed-loop load as fast as the server answers (throughput), or the warm-up. */
 async function load(port: number, rate: number | undefined, seconds: number): Promise<AutocannonResult> {
   return autocannon({
     url: `https://127.0.0.1:${port}/validate?timeout=10s`,
@@ -173,36 +129,74 @@ const summary = (r: AutocannonResult) => ({
 });
 
 async function main(): Promise<void> {
-  const out: Record<string, unknown> = {
-    node: process.version,
-    body: 'Pod with min + multi by digest (2 store hits, 2 policy evaluations, one deny)',
-    connections: CONNECTIONS,
-    fixedRate: RATE,
-    seconds: SECONDS,
-  };
-  for (const kind of ['bare', 'webhook']) {
-    const { child, port } = await startChild(kind);
-    try {
-      await load(port, undefined, 1); // warm-up: JIT, TLS sessions
-      const fixed = await load(port, RATE, SECONDS);
-      const max = await load(port, undefined, Math.max(3, Math.round(SECONDS / 2)));
-      out[kind] = { fixedRate: summary(fixed), unthrottled: summary(max) };
-    } finally {
-      child.kill('SIGTERM');
+  // the webhook as it ships: the CLI bundle (built here, so it is never older than the sources)
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building the CLI bundle failed:\n${built.stderr}`);
+  const dir = mkdtempSync(join(tmpdir(), 'pc-bench-webhook-'));
+  try {
+    const tls = await generateServingCert({ service: 'bench', namespace: 'bench' });
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    writeFileSync(cert, tls.cert);
+    writeFileSync(key, tls.key);
+    const db = join(dir, 'verdicts.sqlite');
+    await seedStore(db);
+    const commands: Record<string, string[]> = {
+      bare: [join(here, 'bare-server.mjs'), cert, key],
+      webhook: [
+        join(ROOT, 'bin', 'portcullis.js'),
+        'webhook',
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tls-cert',
+        cert,
+        '--tls-key',
+        key,
+        '--store',
+        `sqlite:${db}`,
+      ],
+    };
+    const out: Record<string, unknown> = {
+      node: process.version,
+      body: 'Pod with min + multi by digest (2 cached judgements, one deny, logged at info)',
+      connections: CONNECTIONS,
+      fixedRate: RATE,
+      seconds: SECONDS,
+    };
+    for (const kind of ['bare', 'webhook']) {
+      const { child, port } = await startServer(commands[kind]!, join(dir, `${kind}.log`));
+      try {
+        await load(port, undefined, 1); // warm-up: JIT, TLS sessions
+        const fixed = await pacedLoad({
+          origin: `https://127.0.0.1:${port}`,
+          path: '/validate?timeout=10s',
+          body: review,
+          rate: RATE,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+        });
+        const max = await load(port, undefined, Math.max(3, Math.round(SECONDS / 2)));
+        out[kind] = { fixedRate: fixed, unthrottled: summary(max) };
+      } finally {
+        child.kill('SIGTERM');
+      }
     }
+    const b = out.bare as { unthrottled: { reqPerSec: number } };
+    const w = out.webhook as { unthrottled: { reqPerSec: number }; fixedRate: { p99Ms: number } };
+    out.webhookVsBareThroughput = Number((w.unthrottled.reqPerSec / b.unthrottled.reqPerSec).toFixed(3));
+    out.targets = {
+      p99AtFixedRateMs: 5,
+      p99Met: w.fixedRate.p99Ms <= 5,
+      throughputShare: 0.5,
+      throughputMet: w.unthrottled.reqPerSec >= 0.5 * b.unthrottled.reqPerSec,
+    };
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const b = out.bare as { unthrottled: { reqPerSec: number } };
-  const w = out.webhook as { unthrottled: { reqPerSec: number }; fixedRate: { p99Ms: number } };
-  out.webhookVsBareThroughput = Number((w.unthrottled.reqPerSec / b.unthrottled.reqPerSec).toFixed(3));
-  out.targets = {
-    p99AtFixedRateMs: 5,
-    p99Met: w.fixedRate.p99Ms <= 5,
-    throughputShare: 0.5,
-    throughputMet: w.unthrottled.reqPerSec >= 0.5 * b.unthrottled.reqPerSec,
-  };
-  console.log(JSON.stringify(out, null, 2));
 }
 
-const serveIdx = process.argv.indexOf('--serve');
-if (serveIdx >= 0) await serve(process.argv[serveIdx + 1] ?? 'webhook');
-else await main();
+await main();
