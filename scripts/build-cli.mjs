@@ -10,7 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'cli');
+// `--outdir DIR` (relative to the project root) builds elsewhere; tests use a folder two levels down, the
+// same depth as dist/cli, so the bundle finds core/rules/ as the shipped one does
+const at = process.argv.indexOf('--outdir');
+const outdir = join(root, at >= 0 ? process.argv[at + 1] : join('dist', 'cli'));
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
