@@ -15,7 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScanResult } from '../core/src/types/index.js';
@@ -66,6 +66,16 @@ const review = JSON.stringify({
   },
 });
 
+/**
+ * On a machine with 2+ CPUs the servers run on the last CPU and the load generators (this process) on the
+ * others (`taskset`), so the generator's own work does not preempt the server it measures — as in a
+ * cluster, where the apiserver calls the webhook from another machine. Both servers are treated alike.
+ */
+const CPUS = cpus().length;
+const PINNING = CPUS >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CPUS = String(CPUS - 1);
+const GENERATOR_CPUS = `0-${CPUS - 2}`;
+
 /** A verdict store holding the two fixture scans, stored as scanned now. */
 async function seedStore(path: string): Promise<void> {
   const store = createSqliteStore(path);
@@ -89,7 +99,10 @@ async function seedStore(path: string): Promise<void> {
  * "listening on" line). Their stdout (the webhook's JSON logs) goes straight to a file, as it would in a pod.
  */
 function startServer(cmd: string[], logFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, cmd, {
+  const [exe, args] = PINNING
+    ? ['taskset', ['-c', SERVER_CPUS, process.execPath, ...cmd]]
+    : [process.execPath, cmd];
+  const child = spawn(exe, args, {
     cwd: ROOT,
     stdio: ['ignore', openSync(logFile, 'w'), 'pipe'],
   });
@@ -132,6 +145,11 @@ async function main(): Promise<void> {
   // the webhook as it ships: the CLI bundle (built here, so it is never older than the sources)
   const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`building the CLI bundle failed:\n${built.stderr}`);
+  if (PINNING) spawnSync('taskset', ['-cp', GENERATOR_CPUS, String(process.pid)]);
+  else
+    console.error(
+      'bench/webhook: taskset or a second CPU is missing: servers and load generators share CPUs',
+    );
   const dir = mkdtempSync(join(tmpdir(), 'pc-bench-webhook-'));
   try {
     const tls = await generateServingCert({ service: 'bench', namespace: 'bench' });
@@ -163,6 +181,7 @@ async function main(): Promise<void> {
       node: process.version,
       body: 'Pod with min + multi by digest (2 cached judgements, one deny, logged at info)',
       connections: CONNECTIONS,
+      cpus: PINNING ? { servers: SERVER_CPUS, loadGenerators: GENERATOR_CPUS } : 'shared',
       fixedRate: RATE,
       seconds: SECONDS,
     };
