@@ -33,6 +33,13 @@ export async function pacedLoad(opts: {
   rate: number;
   seconds: number;
   connections: number;
+  /**
+   * Check the schedule on every event-loop turn (setImmediate) instead of every millisecond: requests leave
+   * within microseconds of being due, so the timer's 1 ms granularity is not measured as latency (with the
+   * timer, a bare TLS server shows ~1 ms p50 instead of ~0.2 ms). Keeps one CPU busy: only when the
+   * generator has a CPU of its own.
+   */
+  spin?: boolean;
 }): Promise<PacedResult> {
   const pool = new Pool(opts.origin, {
     connections: opts.connections,
@@ -79,8 +86,9 @@ export async function pacedLoad(opts: {
       // every request due by now is sent now (a late timer sends a small batch; its latency counts from due)
       const dueCount = Math.min(total, Math.floor(((now - start) / 1000) * opts.rate) + 1);
       for (; sent < dueCount; sent++) pending.push(one(sent, start + (sent / opts.rate) * 1000));
-      if (sent < total) setTimeout(tick, 1);
-      else resolve();
+      if (sent >= total) resolve();
+      else if (opts.spin) setImmediate(tick);
+      else setTimeout(tick, 1);
     };
     tick();
   });

@@ -196,6 +196,7 @@ async function main(): Promise<void> {
           rate: RATE,
           seconds: SECONDS,
           connections: CONNECTIONS,
+          spin: PINNING,
         });
         const max = await load(port, undefined, Math.max(3, Math.round(SECONDS / 2)));
         out[kind] = { fixedRate: fixed, unthrottled: summary(max) };
