@@ -270,6 +270,29 @@ exceptions:
       expect((await review(unknown.app, podRequest([MIN]))).allowed).toBe(true);
     });
 
+    it('logs every admission with its own uid, cached answer or not: denies at info with the message', async () => {
+      const { logger, lines } = captureLogger();
+      const t = testApp(store, {}, { resolver: noRegistry, logger });
+      await review(t.app, podRequest([MULTI], { uid: 'first' }));
+      await review(t.app, podRequest([MULTI], { uid: 'second' }));
+      await review(t.app, podRequest([MIN], { uid: 'third' }));
+      const admissions = lines.filter((l) => l.msg === 'admission');
+      expect(admissions.map((l) => [l.uid, l.level, l.result])).toEqual([
+        ['first', 'info', 'deny'],
+        ['second', 'info', 'deny'],
+        ['third', 'debug', 'allow'],
+      ]);
+      expect(admissions[1]).toMatchObject({
+        namespace: 'default',
+        kind: 'Pod',
+        allowed: false,
+        mode: 'enforce',
+        images: [{ image: MULTI, digest: MULTI_DIGEST, outcome: 'deny', basis: 'verdict' }],
+      });
+      expect(String(admissions[1]?.message)).toContain('PCS-SECRET-PRIVATE-KEY');
+      expect(admissions[2]).not.toHaveProperty('message');
+    });
+
     it('writes the same bytes through the raw HTTPS listener as through express, whatever the uid holds', async () => {
       const t = testApp(store, {}, { resolver: noRegistry });
       for (const uid of ['plain', 'with "quotes" and \\ and \u2028 and é', 'plain']) {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../webhook/src/index.js';
+import { createLogger, PreparedFields } from '../../webhook/src/index.js';
 import { ROOT } from '../helpers/env.js';
 
 describe('JSON-lines logger on stdout', () => {
@@ -28,6 +28,39 @@ describe('JSON-lines logger on stdout', () => {
       ['three', 3],
     ]);
     expect(lines[1]?.token).toBe('[redacted]');
+  });
+
+  it('appends prepared fields to a line, redacted like any others, and writes nothing below the level', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', write: (l) => lines.push(l), now: () => new Date(0) });
+    const prepared = PreparedFields.of({ message: 'denied: "x"\n', images: [{ image: 'a' }], token: 'abc' });
+    logger.info('admission', { uid: 'u1', password: 'p' }, prepared);
+    logger.info('admission', { uid: 'u2' }, prepared);
+    logger.debug('admission', { uid: 'u3' }, prepared);
+    logger.info('plain', {}, PreparedFields.of({}));
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      {
+        time: '1970-01-01T00:00:00.000Z',
+        level: 'info',
+        msg: 'admission',
+        uid: 'u1',
+        password: '[redacted]',
+        message: 'denied: "x"\n',
+        images: [{ image: 'a' }],
+        token: '[redacted]',
+      },
+      {
+        time: '1970-01-01T00:00:00.000Z',
+        level: 'info',
+        msg: 'admission',
+        uid: 'u2',
+        message: 'denied: "x"\n',
+        images: [{ image: 'a' }],
+        token: '[redacted]',
+      },
+      { time: '1970-01-01T00:00:00.000Z', level: 'info', msg: 'plain' },
+    ]);
+    expect(lines.every((l) => l.endsWith('}\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
   });
 
   it('loses nothing when the process exits right after logging', () => {

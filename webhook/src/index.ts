@@ -59,7 +59,7 @@ export { parseAdmissionReview, toAdmissionReviewReply, toWarnings, MAX_WARNING_L
 export type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply } from './review.js';
 export { evaluateBreakGlass } from './break-glass.js';
 export type { BreakGlass } from './break-glass.js';
-export { createLogger, silentLogger } from './logger.js';
+export { createLogger, silentLogger, PreparedFields } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createWebhookMetrics } from './metrics.js';
 export type { WebhookMetrics } from './metrics.js';

@@ -3,17 +3,41 @@ import { writeSync } from 'node:fs';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/**
+ * Fields serialised once (redacted like any others) and appended to many log lines after the per-line fields:
+ * the admission log repeats a decision's message and images for every admission of the same pod. Their keys must
+ * differ from the per-line fields'.
+ */
+export class PreparedFields {
+  /** @param members JSON object members without the braces (`"a":1,"b":"x"`), or '' */
+  private constructor(readonly members: string) {}
+
+  static of(fields: Record<string, unknown>): PreparedFields {
+    return new PreparedFields(JSON.stringify(redact(fields)).slice(1, -1));
+  }
+}
+
 /** JSON-lines logger. Callers pass fields, never secrets: tokens and keys are not logged, only their ids. */
 export interface Logger {
-  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>, prepared?: PreparedFields): void;
+  debug(msg: string, fields?: Record<string, unknown>, prepared?: PreparedFields): void;
+  info(msg: string, fields?: Record<string, unknown>, prepared?: PreparedFields): void;
+  warn(msg: string, fields?: Record<string, unknown>, prepared?: PreparedFields): void;
+  error(msg: string, fields?: Record<string, unknown>, prepared?: PreparedFields): void;
 }
 
 /** Field names never written, whatever a caller passes (defence in depth). */
 const SECRET_FIELDS = /^(token|jws|authorization|password|secret|key|privateKey|cookie)$/i;
+
+function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_FIELDS.test(k)) safe[k] = '[redacted]';
+    else if (v instanceof Error) safe[k] = { message: v.message, code: (v as { code?: unknown }).code };
+    else safe[k] = v;
+  }
+  return safe;
+}
 
 let stdoutLines: ((line: string) => void) | undefined;
 
@@ -70,22 +94,22 @@ export function createLogger(
   const min = RANK[opts.level ?? 'info'];
   const write = opts.write ?? batchedStdout();
   const now = opts.now ?? (() => new Date());
-  const log = (level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void => {
+  const log = (
+    level: LogLevel,
+    msg: string,
+    fields: Record<string, unknown> = {},
+    prepared?: PreparedFields,
+  ): void => {
     if (RANK[level] < min) return;
-    const safe: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(fields)) {
-      if (SECRET_FIELDS.test(k)) safe[k] = '[redacted]';
-      else if (v instanceof Error) safe[k] = { message: v.message, code: (v as { code?: unknown }).code };
-      else safe[k] = v;
-    }
-    write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...safe })}\n`);
+    const line = JSON.stringify({ time: now().toISOString(), level, msg, ...redact(fields) });
+    write(prepared?.members ? `${line.slice(0, -1)},${prepared.members}}\n` : `${line}\n`);
   };
   return {
     log,
-    debug: (m, f) => log('debug', m, f),
-    info: (m, f) => log('info', m, f),
-    warn: (m, f) => log('warn', m, f),
-    error: (m, f) => log('error', m, f),
+    debug: (m, f, p) => log('debug', m, f, p),
+    info: (m, f, p) => log('info', m, f, p),
+    warn: (m, f, p) => log('warn', m, f, p),
+    error: (m, f, p) => log('error', m, f, p),
   };
 }
 

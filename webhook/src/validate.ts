@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookConfig } from './config.js';
 import { decideAdmission, type AdmissionDecision, type DecideDeps } from './decide.js';
-import type { Logger } from './logger.js';
+import { PreparedFields, type Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
 import { parseAdmissionReview, toAdmissionReviewReply, type AdmissionReviewReply } from './review.js';
 
@@ -17,7 +17,8 @@ interface ReplyTemplate {
   reply: AdmissionReviewReply;
   prefix: string;
   suffix: string;
-  images: { image: string; digest?: string; outcome: string; basis: string }[];
+  /** The decision's part of the admission log line (with the message when it is not an allow). */
+  logFields: PreparedFields;
 }
 const UID_MARK = '\u0000portcullis-uid\u0000';
 
@@ -66,12 +67,20 @@ export function createValidateHandler(opts: {
         reply,
         prefix: text.slice(0, at),
         suffix: text.slice(at + JSON.stringify(UID_MARK).length),
-        images: decision.images.map((i) => ({
-          image: i.image,
-          ...(i.digest !== undefined ? { digest: i.digest } : {}),
-          outcome: i.outcome,
-          basis: i.basis,
-        })),
+        logFields: PreparedFields.of({
+          allowed: decision.allowed,
+          result: decision.result,
+          mode: decision.mode,
+          basis: decision.basis,
+          policyDigest: decision.policyDigest,
+          images: decision.images.map((i) => ({
+            image: i.image,
+            ...(i.digest !== undefined ? { digest: i.digest } : {}),
+            outcome: i.outcome,
+            basis: i.basis,
+          })),
+          ...(decision.result !== 'allow' ? { message: decision.message } : {}),
+        }),
       };
       templates.set(decision, t);
     }
@@ -116,15 +125,8 @@ export function createValidateHandler(opts: {
       name: review.name,
       operation: review.operation,
       dryRun: review.dryRun,
-      allowed: decision.allowed,
-      result: decision.result,
-      mode: decision.mode,
-      basis: decision.basis,
-      policyDigest: decision.policyDigest,
-      images: template.images,
     };
-    if (decision.result === 'allow') logger.debug('admission', fields);
-    else logger.info('admission', { ...fields, message: decision.message });
+    logger.log(decision.result === 'allow' ? 'debug' : 'info', 'admission', fields, template.logFields);
     return {
       status: 200,
       body: { ...template.reply, response: { ...template.reply.response, uid: review.uid } },
@@ -170,7 +172,7 @@ export function createValidateHandler(opts: {
       if (aborted) return;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+        body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
       } catch {
         send(res, {
           status: 400,
