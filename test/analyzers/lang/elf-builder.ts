@@ -173,7 +173,12 @@ export function buildGoInlineElf(
 export function buildGoPointerElf(
   goVersion: string,
   modText: string,
-  opts: { is64: boolean; littleEndian: boolean },
+  opts: {
+    is64: boolean;
+    littleEndian: boolean;
+    /** Add Go's build-id note and `codeBytes` of machine code before the data, as the Go linker lays out. */
+    goLinked?: { codeBytes: number };
+  },
 ): Buffer {
   const ptr = opts.is64 ? 8 : 4;
   const w = writer(opts.littleEndian, opts.is64);
@@ -194,10 +199,28 @@ export function buildGoPointerElf(
   bi[15] = opts.littleEndian ? 0 : 1;
   w.word(bi, 16, dataAddr);
   w.word(bi, 16 + ptr, dataAddr + 2 * ptr);
+  const goLinked: SectionSpec[] = [];
+  if (opts.goLinked) {
+    // ELF note: namesz 4, descsz, type NT_GO_BUILDID (4), name "Go\0\0", then the build id
+    const id = Buffer.from('abcdefghijklmnopqrstuvwxyz012345/0123456789');
+    const note = Buffer.alloc(16 + id.length);
+    const w32 = writer(opts.littleEndian, false);
+    w32.u32(note, 0, 4);
+    w32.u32(note, 4, id.length);
+    w32.u32(note, 8, 4);
+    note.write('Go\0\0', 12, 'latin1');
+    id.copy(note, 16);
+    goLinked.push(
+      { name: '.note.go.buildid', addr: 0x1000, data: note, segmentFlags: 4 },
+      // machine code full of bytes that look like the start of the build info magic
+      { name: '.text', addr: 0x100000, data: Buffer.alloc(opts.goLinked.codeBytes, 0xff), segmentFlags: 5 },
+    );
+  }
   return buildElf({
     is64: opts.is64,
     littleEndian: opts.littleEndian,
     sections: [
+      ...goLinked,
       { name: '.rodata', addr: rodataAddr, data: rodata, segmentFlags: 4 },
       { name: '.data', addr: dataAddr, data, segmentFlags: 6 },
       { name: '.go.buildinfo', addr: biAddr, data: bi, segmentFlags: 6 },

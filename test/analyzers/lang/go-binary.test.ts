@@ -141,6 +141,46 @@ describe('go-binary', () => {
     });
   });
 
+  describe('streaming (goBinaryAnalyzer.stream) finds what the buffered parser finds', () => {
+    /** Feeds `content` to the analyzer's streaming reader in chunks of `size` bytes. */
+    async function streamed(path: string, content: Buffer, size: number) {
+      const sink = goBinaryAnalyzer.stream!(imageFile(path, undefined, 0o755, content.length), {});
+      if (!sink) return undefined;
+      for (let at = 0; at < content.length; at += size) {
+        if (!sink.write(content.subarray(at, at + size))) break;
+      }
+      return sink.end();
+    }
+    const purls = (r: Awaited<ReturnType<typeof streamed>>) => (r?.packages ?? []).map((p) => p.purl);
+
+    const cases: [string, Buffer][] = [
+      ['inline', buildGoInlineElf('go1.20.5', MOD)],
+      ['inline, no section headers', buildGoInlineElf('go1.20.5', MOD, { stripSections: true })],
+      ...[true, false].flatMap((is64) =>
+        [true, false].map((littleEndian): [string, Buffer] => [
+          `pointer format, Go-linked, ${is64 ? 64 : 32}-bit ${littleEndian ? 'LE' : 'BE'}`,
+          buildGoPointerElf('go1.20.5', MOD, { is64, littleEndian, goLinked: { codeBytes: 200_000 } }),
+        ]),
+      ),
+    ];
+    for (const [name, elf] of cases) {
+      it(`${name}: same packages for every chunk size`, async () => {
+        const buffered = await goBinaryAnalyzer.analyze!(imageFile('/bin/app', elf, 0o755), {});
+        expect(purls(buffered)).toEqual(EXPECTED_PURLS);
+        for (const size of [1, 7, 4096, 65_536 + 13, elf.length]) {
+          expect(purls(await streamed('/bin/app', elf, size))).toEqual(EXPECTED_PURLS);
+        }
+      });
+    }
+
+    it('a pointer-format binary without the Go build-id note gets a note, not a guess', async () => {
+      const elf = buildGoPointerElf('go1.20.5', MOD, { is64: true, littleEndian: true });
+      const r = await streamed('/bin/old', elf, 4096);
+      expect(r?.packages).toBeUndefined();
+      expect(r?.notes?.[0]).toMatchObject({ code: 'ANALYZER_PARSE_FAILED', path: '/bin/old' });
+    });
+  });
+
   const registry = join(TEST_IMAGES, 'l2', 'usr', 'local', 'bin', 'registry');
   describe.skipIf((!haveTestImages || !existsSync(registry)) && skipReason(NO_IMAGES_REASON))(
     "Debian's docker-registry (multi image)",
