@@ -5,7 +5,7 @@ import {
   parseCargoAuditableBinary,
   parseCargoLock,
 } from '../../../core/src/analyzers/lang/cargo.js';
-import { buildAuditableElf, buildGoInlineElf } from './elf-builder.js';
+import { buildAuditableElf, buildElf, buildGoInlineElf } from './elf-builder.js';
 import { LAYER, header, imageFile, readFixture } from './helpers.js';
 
 const AUDIT = {
@@ -109,6 +109,40 @@ describe('cargo', () => {
         {},
       );
       expect(bin?.packages).toHaveLength(2);
+    });
+
+    it('streams: finds the .dep-v0 data at every compression level and chunk size, amid zlib-like code', async () => {
+      // machine code sprinkled with every zlib header pattern (0x78 0x01/0x5e/0x9c/0xda) that is no zlib stream
+      const code = Buffer.alloc(300_000, 0x90);
+      for (let i = 0; i < code.length - 4; i += 97)
+        code.set([0x78, [0x01, 0x5e, 0x9c, 0xda][i % 4]!, i & 0xff], i);
+      for (const level of [1, 3, 6, 9]) {
+        const elf = buildElf({
+          is64: true,
+          littleEndian: true,
+          sections: [
+            { name: '.text', addr: 0x401000, data: code, segmentFlags: 5 },
+            {
+              name: '.dep-v0',
+              addr: 0,
+              data: deflateSync(Buffer.from(JSON.stringify(AUDIT)), { level }),
+            },
+          ],
+        });
+        const expected = parseCargoAuditableBinary(elf, '/usr/bin/hello').map((p) => p.purl);
+        expect(expected).toHaveLength(2);
+        for (const size of [1, 7, 300, 4096, 65_536 + 5, elf.length]) {
+          const sink = cargoAnalyzer.stream!(imageFile('/usr/bin/hello', undefined, 0o755, elf.length), {});
+          for (let at = 0; sink && at < elf.length; at += size) {
+            if (!sink.write(elf.subarray(at, at + size))) break;
+          }
+          const r = sink?.end();
+          expect(
+            r?.packages?.map((p) => p.purl),
+            `level ${level}, chunks of ${size}`,
+          ).toEqual(expected);
+        }
+      }
     });
 
     it('stays silent for other executables and notes a broken .dep-v0', async () => {
