@@ -2,10 +2,13 @@
 // folder at dist/cli's depth, so this checks the real build script and the bundle's own module layout: lazy
 // chunks load, the rule data in core/rules/ is found, and it answers like the sources do.
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../helpers/env.js';
 import { makeTar, sha256, writeBlob, writeOciLayout } from './build-image.js';
 import { createScratch, portcullisBinary, type JsonReport } from './helpers.js';
@@ -71,6 +74,22 @@ describe('the CLI bundle (scripts/build-cli.mjs)', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('--unknown <mode>');
     expect(h.stdout).toContain('deny|allow-and-scan|scan');
+  });
+
+  it('carries every built-in rule file pre-parsed, keyed by the hash of its text, equal to the YAML', async () => {
+    const prebuilt = JSON.parse(await readFile(join(ROOT, OUT, 'rules-yaml.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    const rulesDir = join(ROOT, 'core', 'rules');
+    const files = readdirSync(rulesDir, { recursive: true }).filter((f) => /\.ya?ml$/.test(String(f)));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      const text = await readFile(join(rulesDir, String(f)), 'utf8');
+      const key = createHash('sha256').update(text).digest('hex');
+      expect(JSON.parse(prebuilt[key] ?? 'null'), String(f)).toEqual(parseYaml(text));
+    }
+    expect(Object.keys(prebuilt)).toHaveLength(files.length);
   });
 
   it('finds the built-in secret and malware rules and reports exactly what the sources report', async () => {

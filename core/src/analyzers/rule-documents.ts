@@ -1,7 +1,38 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { PortcullisError, type Problem } from '../errors.js';
+
+/** Name of the file the CLI bundle carries next to its chunks: built-in rule YAML, parsed at build time. */
+export const PREBUILT_RULES_FILE = 'rules-yaml.json';
+
+const require = createRequire(import.meta.url);
+let prebuilt: Record<string, string> | null | undefined;
+let yaml: typeof Yaml | undefined;
+
+/**
+ * YAML → data for a rule file. The CLI bundle carries the built-in files already parsed
+ * (`rules-yaml.json`: sha256 of the text → its data as JSON), so a scan neither loads the YAML parser nor
+ * parses the rules; any other text (a user's rules, an edited file) is parsed as YAML. Keyed by content,
+ * the prebuilt data can never be stale.
+ */
+function parseRuleYaml(text: string): unknown {
+  if (prebuilt === undefined) {
+    try {
+      prebuilt = JSON.parse(
+        readFileSync(new URL(`./${PREBUILT_RULES_FILE}`, import.meta.url), 'utf8'),
+      ) as Record<string, string>;
+    } catch {
+      prebuilt = null;
+    }
+  }
+  const json = prebuilt?.[createHash('sha256').update(text).digest('hex')];
+  if (json !== undefined) return JSON.parse(json) as unknown;
+  yaml ??= require('yaml') as typeof Yaml;
+  return yaml.parse(text);
+}
 
 /** One rule data file, already read. */
 export interface RuleDocument {
@@ -25,7 +56,7 @@ export function parseRuleDocuments<R extends { id: string }>(
   for (const doc of docs) {
     let data: unknown;
     try {
-      data = parseYaml(doc.text);
+      data = parseRuleYaml(doc.text);
     } catch (err) {
       problems.push({ path: doc.source, message: `not YAML: ${(err as Error).message}` });
       continue;

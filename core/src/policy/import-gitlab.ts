@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from './lazy.js';
 import { PortcullisError } from '../errors.js';
 import type { Problem } from '../errors.js';
 import type { ImportResult } from './import-trivy.js';
@@ -18,7 +18,7 @@ export function importGitlabAllowlist(text: string): ImportResult {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = yamlLib().parse(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new PortcullisError(
       'POLICY_IMPORT_INVALID',

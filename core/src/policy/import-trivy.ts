@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from './lazy.js';
 import { PortcullisError } from '../errors.js';
 import type { Problem } from '../errors.js';
 import type { RiskType } from '../types/finding.js';
@@ -110,7 +110,7 @@ const SECTION_TYPES: Record<string, RiskType[]> = {
 function importTrivyYaml(text: string): ImportResult {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = yamlLib().parse(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new PortcullisError('POLICY_IMPORT_INVALID', `.trivyignore.yaml: ${(err as Error).message}`, {
       cause: err,

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { PortcullisError } from '../errors.js';
 import type { Problem } from '../errors.js';
 import type { Policy } from './types.js';
+import { yamlLib } from './lazy.js';
 import { validatePolicyDocument } from './validate.js';
 
 /** Policy files are small; anything bigger is a mistake (or an attack on the parser). */
@@ -17,7 +17,8 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
   if (Buffer.byteLength(text) > MAX_POLICY_BYTES) {
     throw new PortcullisError('POLICY_INVALID', `${source}: larger than ${MAX_POLICY_BYTES} bytes`);
   }
-  const lineCounter = new LineCounter();
+  const { LineCounter: Lines, parseDocument } = yamlLib();
+  const lineCounter = new Lines();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems: Problem[] = doc.errors.map((e) => {

@@ -1,11 +1,7 @@
-import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import * as ajvFormats from 'ajv-formats';
 import type { Problem } from '../errors.js';
 import policySchema from '../../schema/portcullis-policy.schema.json' with { type: 'json' };
-
-// ajv-formats is CommonJS (`exports.default = plugin`): under NodeNext the plugin sits on `.default`.
-const addFormats = ajvFormats.default as unknown as (ajv: Ajv) => Ajv;
+import { ajvLib } from './lazy.js';
 
 /** The published policy JSON Schema (`$id` https://portcullis.dev/schemas/portcullis-policy.schema.json). */
 export const POLICY_SCHEMA: Readonly<Record<string, unknown>> = policySchema;
@@ -14,6 +10,7 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
+    const { Ajv, addFormats } = ajvLib();
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     addFormats(ajv);
     compiled = ajv.compile(policySchema);
