@@ -9,24 +9,22 @@
  * - `bare`: bench/bare-server.mjs, node:https answering `allowed: true` with the uid echoed (the floor any
  *   webhook pays for TLS + JSON).
  * For each: a fixed-rate run (2,000 req/s, open loop: bench/paced-load.ts) for latency, then an unthrottled
- * run (autocannon, 20 connections) for throughput. Both load generators run in this process and share the
- * machine's cores with the server under test.
+ * run (autocannon, 20 connections) for throughput. Both load generators run in this process, pinned apart
+ * from the servers where the machine has the CPUs (see PINNING).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScanResult } from '../core/src/types/index.js';
 import { createSqliteStore, generateServingCert } from '../webhook/src/index.js';
+// the webhook tests' review builder and fixture scans: the bench sends what the tests decide on
+import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, toReview } from '../test/webhook/helpers.js';
 import { pacedLoad } from './paced-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..');
-const SCANS = join(ROOT, 'test', 'fixtures', 'admission', 'scans');
-const MIN = 'sha256:aa18d69e2e0cd7626c2d1c3d7fb052c17eeed3b0ca55d9b9fa541857a9a33268';
-const MULTI = 'sha256:0720cff0902dcb53125c308d97ace3a17a16772b90489e81ec2796c34bddad29';
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -42,29 +40,14 @@ interface AutocannonResult {
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const review = JSON.stringify({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: '7f0b2891-916f-4ed6-b7cd-27bff1815a8c',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    namespace: 'default',
-    operation: 'CREATE',
-    userInfo: { username: 'bench' },
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'bench', namespace: 'default' },
-      spec: {
-        containers: [
-          { name: 'min', image: `127.0.0.1:5000/fixtures/debian@${MIN}` },
-          { name: 'multi', image: `127.0.0.1:5000/fixtures/debian@${MULTI}` },
-        ],
-      },
-    },
-  },
-});
+const review = JSON.stringify(
+  toReview(
+    podRequest(
+      [MIN_DIGEST, MULTI_DIGEST].map((d) => `127.0.0.1:5000/fixtures/debian@${d}`),
+      { uid: '7f0b2891-916f-4ed6-b7cd-27bff1815a8c' },
+    ),
+  ),
+);
 
 /**
  * On a machine with 2+ CPUs the servers run on the last CPU and the load generators (this process) on the
@@ -80,8 +63,8 @@ const GENERATOR_CPUS = `0-${CPUS - 2}`;
 async function seedStore(path: string): Promise<void> {
   const store = createSqliteStore(path);
   const now = new Date().toISOString();
-  for (const name of ['min', 'multi']) {
-    const scan = JSON.parse(readFileSync(join(SCANS, `${name}.json`), 'utf8')) as ScanResult;
+  for (const name of ['min', 'multi'] as const) {
+    const scan = readScan(name);
     scan.scannedAt = now;
     await store.put({
       digest: scan.image.digest as string,

@@ -40,4 +40,5 @@ for (const entry of readdirSync(rulesDir, { recursive: true })) {
   const text = readFileSync(join(rulesDir, entry), 'utf8');
   prebuilt[createHash('sha256').update(text).digest('hex')] = JSON.stringify(parseYaml(text));
 }
+// the name is PREBUILT_RULES_FILE in core/src/analyzers/rule-documents.ts
 writeFileSync(join(outdir, 'rules-yaml.json'), `${JSON.stringify(prebuilt)}\n`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { PREBUILT_RULES_FILE } from '../../core/src/analyzers/rule-documents.js';
 import { ROOT } from '../helpers/env.js';
 import { makeTar, sha256, writeBlob, writeOciLayout } from './build-image.js';
 import { createScratch, portcullisBinary, type JsonReport } from './helpers.js';
@@ -77,7 +78,7 @@ describe('the CLI bundle (scripts/build-cli.mjs)', () => {
   });
 
   it('carries every built-in rule file pre-parsed, keyed by the hash of its text, equal to the YAML', async () => {
-    const prebuilt = JSON.parse(await readFile(join(ROOT, OUT, 'rules-yaml.json'), 'utf8')) as Record<
+    const prebuilt = JSON.parse(await readFile(join(ROOT, OUT, PREBUILT_RULES_FILE), 'utf8')) as Record<
       string,
       string
     >;

@@ -8,6 +8,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
+import { podRequest, toReview } from '../webhook/helpers.js';
 import { createScratch, portcullisBinary } from './helpers.js';
 
 async function freePort(): Promise<number> {
@@ -21,24 +22,7 @@ async function freePort(): Promise<number> {
 }
 
 function review(image: string, uid: string): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'default',
-      operation: 'CREATE',
-      userInfo: { username: 'e2e' },
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'p' },
-        spec: { containers: [{ name: 'c', image }] },
-      },
-    },
-  });
+  return JSON.stringify(toReview(podRequest([image], { uid })));
 }
 
 interface Reply {

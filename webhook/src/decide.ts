@@ -44,9 +44,9 @@ export interface DecideDeps extends JudgeDeps {
   policy: PolicyEngine;
   now: () => Date;
   /**
-   * Whole decisions reached from stored verdicts, by policy, mode, namespace and the images judged (live as long as
-   * the judgement cache's entries: `decisionCacheTtlMs`). Requests with a break-glass annotation, failures and
-   * unknown images are never cached.
+   * Whole decisions reached from stored verdicts, by policy, mode, namespace and the images judged (the app keeps
+   * them `decisionCacheTtlMs`, never longer than the scan cache keeps the scans they came from). Requests with a
+   * break-glass annotation, failures and unknown images are never cached.
    */
   decisionCache?: TtlCache<AdmissionDecision>;
 }

@@ -1,5 +1,5 @@
 // Parsers the policy code needs only when it reads a file (the embedded default policy needs neither): yaml
-// and ajv load on first use, so \`portcullis scan\` with the default policy starts ~0.1 s sooner.
+// and ajv load on first use, so `portcullis scan` with the default policy starts ~0.1 s sooner.
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type * as AjvModule from 'ajv';
