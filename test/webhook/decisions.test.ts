@@ -42,6 +42,7 @@ const MULTI_DENY_IDS = [
 async function rawListener(
   listener: (req: IncomingMessage, res: ServerResponse) => void,
   body: string,
+  onEnd?: (text: string) => void,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const data = Buffer.from(body);
@@ -55,6 +56,7 @@ async function rawListener(
       statusCode: 0,
       setHeader() {},
       end(text: string) {
+        onEnd?.(text);
         resolve({ status: res.statusCode, text });
       },
     };
@@ -291,6 +293,26 @@ exceptions:
       });
       expect(String(admissions[1]?.message)).toContain('PCS-SECRET-PRIVATE-KEY');
       expect(admissions[2]).not.toHaveProperty('message');
+    });
+
+    it('answers a cached admission in the turn its body arrived (no promise), one that waits for the store later', async () => {
+      const t = testApp(store, {}, { resolver: noRegistry });
+      const body = (uid: string) => JSON.stringify(toReview(podRequest([MULTI, MIN], { uid })));
+      /** Sends a review through the raw listener; says whether the answer was written before emit('end') returned. */
+      const send = (uid: string) => {
+        let answered: string | undefined;
+        const done = rawListener(t.requestListener, body(uid), (text) => (answered = text));
+        return { sync: answered, done };
+      };
+      const first = send('first'); // nothing cached yet: the store is asked (a promise)
+      expect(first.sync).toBeUndefined();
+      const firstAnswer = await first.done;
+      const second = send('second'); // the same pod again: decided from the caches, synchronously
+      expect(second.sync).toBeDefined();
+      expect(JSON.parse(second.sync as string)).toEqual(
+        JSON.parse(firstAnswer.text.replace('"first"', '"second"')),
+      );
+      expect(JSON.parse(second.sync as string).response.allowed).toBe(false);
     });
 
     it('writes the same bytes through the raw HTTPS listener as through express, whatever the uid holds', async () => {

@@ -4,6 +4,8 @@ import {
   createMemoryStore,
   extractImages,
   imagesToJudge,
+  metadataValue,
+  objectMetadata,
   parseAdmissionReview,
   type AdmissionDecision,
 } from '../../webhook/src/index.js';
@@ -144,6 +146,39 @@ describe('image extraction', () => {
     // A ReplicationController's template is optional; a Deployment in the wrong group is not a pod carrier.
     expect(extractImages('', 'ReplicationController', { spec: {} })).toEqual([]);
     expect(extractImages('', 'Deployment', { spec: { template: { spec } } })).toEqual([]);
+  });
+
+  it('reads one label or annotation exactly as the merged metadata has it (own over pod template, strings only)', () => {
+    const meta = (labels: unknown, annotations: unknown) => ({ labels, annotations });
+    const objects: unknown[] = [
+      ...fixtures.map(([, req]) => req.object),
+      { metadata: meta({ a: '1', n: 2 }, { x: 'own', y: null }) },
+      {
+        metadata: meta({ a: 'own' }, { x: 'own' }),
+        spec: { template: { metadata: meta({ a: 'tpl', b: 'tpl' }, { x: 'tpl', z: 'tpl' }) } },
+      },
+      {
+        metadata: meta({ a: 7 }, {}),
+        spec: { jobTemplate: { spec: { template: { metadata: meta({ a: 'tpl' }, { y: 'tpl' }) } } } },
+      },
+      { metadata: { labels: 'not a map', annotations: ['x'] } },
+      { metadata: meta(Object.create({ inherited: 'no' }), {}) },
+      null,
+      'text',
+    ];
+    const keys = ['a', 'b', 'n', 'x', 'y', 'z', 'inherited', 'toString', '__proto__', 'app', 'run'];
+    for (const obj of objects) {
+      const merged = objectMetadata(obj);
+      for (const field of ['labels', 'annotations'] as const)
+        for (const key of keys)
+          expect(metadataValue(obj, field, key), `${field}.${key}`).toBe(
+            Object.hasOwn(merged[field], key) ? merged[field][key] : undefined,
+          );
+    }
+    // the object's own value wins over its template's; a non-string own value leaves the template's
+    expect(metadataValue(objects.at(-6), 'labels', 'a')).toBe('own');
+    expect(metadataValue(objects.at(-6), 'labels', 'b')).toBe('tpl');
+    expect(metadataValue(objects.at(-5), 'labels', 'a')).toBe('tpl');
   });
 
   it('on UPDATE judges only images that changed, e.g. a new ephemeral container', () => {

@@ -63,6 +63,23 @@ describe('JSON-lines logger on stdout', () => {
     expect(lines.every((l) => l.endsWith('}\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
   });
 
+  it('writes ASCII only, escaping what is not (the same text to a JSON reader), and lets a field replace time, level or msg', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', write: (l) => lines.push(l), now: () => new Date(0) });
+    const message = 'deny ≥ high; … and 2 more; naïve 🙂 "quoted" \u2028';
+    logger.info('admission', { uid: 'u1' }, PreparedFields.of({ message }));
+    logger.info('custom', { msg: 'theirs', time: 'then', level: 'loud', n: 1 });
+    expect(lines[0]).toMatch(/^[\x20-\x7e]*\n$/);
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      time: '1970-01-01T00:00:00.000Z',
+      level: 'info',
+      msg: 'admission',
+      uid: 'u1',
+      message,
+    });
+    expect(JSON.parse(lines[1] as string)).toEqual({ time: 'then', level: 'loud', msg: 'theirs', n: 1 });
+  });
+
   it('loses nothing when the process exits right after logging', () => {
     const script = [
       "const { createLogger } = await import('./webhook/src/logger.ts');",

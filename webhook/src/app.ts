@@ -121,7 +121,8 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     express.json({ limit: config.bodyLimit, type: () => true }),
     async (req: Request, res: Response) => {
       const r = await validate.handle(req.body, req.query.timeout);
-      res.status(r.status).json(r.body);
+      if (r.json !== undefined) res.status(r.status).type('application/json').send(r.json);
+      else res.status(r.status).json(r.body);
     },
   );
 

@@ -1,6 +1,6 @@
 import type { AdmissionMode } from './config.js';
 import { evaluateBreakGlass, type BreakGlass } from './break-glass.js';
-import { imagesToJudge, isPodCarrier, objectMetadata, type PodImage } from './images.js';
+import { imagesToJudge, isPodCarrier, metadataValue, objectMetadata, type PodImage } from './images.js';
 import {
   judgeFromCache,
   judgeImage,
@@ -8,7 +8,7 @@ import {
   type ImageJudgement,
   type JudgeDeps,
 } from './judge-image.js';
-import type { PolicyEngine } from './policy-engine.js';
+import type { PolicyEngine, PolicySnapshot } from './policy-engine.js';
 import type { AdmissionRequest } from './review.js';
 import type { TtlCache } from './scan-cache.js';
 
@@ -63,22 +63,44 @@ export async function decideAdmission(
   deps: DecideDeps,
   opts: { deadlineMs?: number } = {},
 ): Promise<AdmissionDecision> {
+  return decideAdmissionEager(req, deps, opts);
+}
+
+/** Namespaces exempt under this config and policy, built once per policy version (not once per admission). */
+const exemptSets = new WeakMap<object, { config: DecideDeps['config']; set: Set<string> }>();
+function exemptNamespaces(config: DecideDeps['config'], policy: PolicySnapshot): Set<string> {
+  let e = exemptSets.get(policy);
+  if (!e || e.config !== config) {
+    e = {
+      config,
+      set: new Set([...config.exemptNamespaces, ...policy.admission.exemptNamespaces, config.namespace]),
+    };
+    exemptSets.set(policy, e);
+  }
+  return e.set;
+}
+
+/**
+ * `decideAdmission` without the promise when it is not needed: a decision reached from caches alone (exempt,
+ * nothing to judge, the same pod decided a moment ago, every image's judgement cached) is returned as it is;
+ * only a decision that waits for the store, a registry or a scan is a promise. Most admissions of a busy
+ * cluster are the former, and a promise (plus the microtask that settles it) is a sizeable part of their cost.
+ */
+export function decideAdmissionEager(
+  req: AdmissionRequest,
+  deps: DecideDeps,
+  opts: { deadlineMs?: number } = {},
+): AdmissionDecision | Promise<AdmissionDecision> {
   const { config, logger } = deps;
-  const deadlineMs = Math.min(config.deadlineMs, opts.deadlineMs ?? Infinity);
-  const deadlineAt = Date.now() + deadlineMs;
-  const now = deps.now();
   const policy = deps.policy.current();
   const ns = req.namespace;
   const mode: AdmissionMode =
     (ns !== undefined ? config.namespaceModes[ns] : undefined) ?? config.mode ?? policy.admission.mode;
-  const base = {
-    mode,
-    warnings: [] as string[],
-    images: [] as ImageJudgement[],
-    policyDigest: policy.digest,
-  };
   const allow = (basis: DecisionBasis): AdmissionDecision => ({
-    ...base,
+    mode,
+    warnings: [],
+    images: [],
+    policyDigest: policy.digest,
     allowed: true,
     result: 'allow',
     basis,
@@ -86,15 +108,9 @@ export async function decideAdmission(
   });
 
   if (!isPodCarrier(req.kind.group, req.kind.kind)) return allow('not-applicable');
-  const exempt = new Set([
-    ...config.exemptNamespaces,
-    ...policy.admission.exemptNamespaces,
-    config.namespace,
-  ]);
-  if (ns !== undefined && exempt.has(ns)) return allow('exempt-namespace');
-  const meta = objectMetadata(req.object);
+  if (ns !== undefined && exemptNamespaces(config, policy).has(ns)) return allow('exempt-namespace');
   const labelRules = Object.entries(config.exemptLabels);
-  if (labelRules.length > 0 && labelRules.every(([k, v]) => meta.labels[k] === v)) {
+  if (labelRules.length > 0 && labelRules.every(([k, v]) => metadataValue(req.object, 'labels', k) === v)) {
     logger.info('exempt by label', {
       uid: req.uid,
       namespace: ns,
@@ -107,7 +123,7 @@ export async function decideAdmission(
   if (images.length === 0) return allow('no-new-images');
 
   // The same pod admitted again (replicas, restarts, dry runs) gets the same answer without judging again.
-  const breakGlassValue = meta.annotations[config.breakGlass.annotation];
+  const breakGlassValue = metadataValue(req.object, 'annotations', config.breakGlass.annotation);
   const answerKey =
     deps.decisionCache && breakGlassValue === undefined
       ? `${policy.digest}\u0000${mode}\u0000${ns ?? ''}\u0000${req.dryRun}\u0000${images.map((i) => i.image).join('\u0000')}`
@@ -115,6 +131,9 @@ export async function decideAdmission(
   const hit = answerKey !== undefined ? deps.decisionCache?.get(answerKey) : undefined;
   if (hit) return hit;
 
+  const deadlineMs = Math.min(config.deadlineMs, opts.deadlineMs ?? Infinity);
+  const deadlineAt = Date.now() + deadlineMs;
+  const now = deps.now();
   const ctx = {
     policy,
     ...(ns !== undefined ? { namespace: ns } : {}),
@@ -123,16 +142,18 @@ export async function decideAdmission(
     deadlineAt,
     unknown: config.unknown ?? policy.admission.unknown,
   };
+  const state = { mode, ns, now, policy, meta: objectMetadata(req.object) };
+  const finish = (judgements: ImageJudgement[]): AdmissionDecision => {
+    const decision = finishDecision(req, deps, { ...state, judgements });
+    if (answerKey !== undefined && judgements.every((j) => j.basis === 'verdict')) {
+      deps.decisionCache?.set(answerKey, decision);
+    }
+    return decision;
+  };
   // Cached judgements first, synchronously; only the images without one pay for promises and timers.
   const cached = images.map((img) => judgeFromCache(img.image, ctx, deps));
-  const judgements = cached.every((j) => j !== undefined)
-    ? cached
-    : await judgeUncached(images, cached, ctx, deps, deadlineAt, deadlineMs);
-  const decision = finishDecision(req, deps, { mode, base, meta, ns, now, policy, judgements });
-  if (answerKey !== undefined && judgements.every((j) => j.basis === 'verdict')) {
-    deps.decisionCache?.set(answerKey, decision);
-  }
-  return decision;
+  if (cached.every((j) => j !== undefined)) return finish(cached);
+  return judgeUncached(images, cached, ctx, deps, deadlineAt, deadlineMs).then(finish);
 }
 
 async function judgeUncached(
@@ -165,7 +186,6 @@ async function judgeUncached(
 /** What `decideAdmission` settled before judging, handed to `finishDecision`. */
 interface DecisionState {
   mode: AdmissionMode;
-  base: { mode: AdmissionMode; warnings: string[]; images: ImageJudgement[]; policyDigest: string };
   meta: ReturnType<typeof objectMetadata>;
   ns: string | undefined;
   now: Date;
@@ -176,7 +196,7 @@ interface DecisionState {
 /** From the images' judgements to the answer: failure mode, break-glass, mode, messages. */
 function finishDecision(req: AdmissionRequest, deps: DecideDeps, state: DecisionState): AdmissionDecision {
   const { config, logger } = deps;
-  const { mode, base, meta, ns, now, policy, judgements } = state;
+  const { mode, meta, ns, now, policy, judgements } = state;
   const failures = judgements.filter((j) => j.outcome === 'failure');
   const denies = judgements.filter((j) => j.outcome === 'deny');
   const warns = judgements.filter((j) => j.outcome === 'warn');
@@ -218,7 +238,9 @@ function finishDecision(req: AdmissionRequest, deps: DecideDeps, state: Decision
     });
 
   const out: AdmissionDecision = {
-    ...base,
+    mode,
+    warnings: [],
+    policyDigest: policy.digest,
     allowed: true,
     result,
     basis,

@@ -78,6 +78,26 @@ export function imagesToJudge(req: AdmissionRequest): PodImage[] {
   return now.filter((i) => !before.has(key(i)));
 }
 
+/** The pod template's metadata of a workload (Deployment…, CronJob), undefined for a Pod. */
+const templateMetadata = (obj: unknown): unknown =>
+  get(obj, 'spec', 'template', 'metadata') ?? get(obj, 'spec', 'jobTemplate', 'spec', 'template', 'metadata');
+
+/**
+ * One label or annotation of the admitted object, as `objectMetadata` gives it (the object's own over its pod
+ * template's), without building the maps: the admission hot path reads one annotation.
+ */
+export function metadataValue(
+  obj: unknown,
+  field: 'labels' | 'annotations',
+  key: string,
+): string | undefined {
+  const own = get(obj, 'metadata', field);
+  if (isObj(own) && Object.hasOwn(own, key) && typeof own[key] === 'string') return own[key];
+  const templ = get(templateMetadata(obj), field);
+  if (isObj(templ) && Object.hasOwn(templ, key) && typeof templ[key] === 'string') return templ[key];
+  return undefined;
+}
+
 /** Labels and annotations of the admitted object (for a workload, its pod template's are merged under its own). */
 export function objectMetadata(obj: unknown): {
   labels: Record<string, string>;
@@ -87,9 +107,7 @@ export function objectMetadata(obj: unknown): {
     isObj(v)
       ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
       : {};
-  const templ =
-    get(obj, 'spec', 'template', 'metadata') ??
-    get(obj, 'spec', 'jobTemplate', 'spec', 'template', 'metadata');
+  const templ = templateMetadata(obj);
   return {
     labels: { ...pick(get(templ, 'labels')), ...pick(get(obj, 'metadata', 'labels')) },
     annotations: { ...pick(get(templ, 'annotations')), ...pick(get(obj, 'metadata', 'annotations')) },

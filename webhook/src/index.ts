@@ -50,10 +50,10 @@ export { createVerdictStore, createMemoryStore, createSqliteStore, createRedisSt
 export type { VerdictStore, StoredScan, ScanOrigin, RedisStoreOptions } from './store/index.js';
 export { createPushVerifier, SCAN_JWS_TYPE } from './push.js';
 export type { PushVerifier, VerifiedPush } from './push.js';
-export { decideAdmission } from './decide.js';
+export { decideAdmission, decideAdmissionEager } from './decide.js';
 export type { AdmissionDecision, DecisionBasis } from './decide.js';
 export type { ImageJudgement, ImageOutcome } from './judge-image.js';
-export { extractImages, imagesToJudge, isPodCarrier } from './images.js';
+export { extractImages, imagesToJudge, isPodCarrier, metadataValue, objectMetadata } from './images.js';
 export type { PodImage, ImageField } from './images.js';
 export { parseAdmissionReview, toAdmissionReviewReply, toWarnings, MAX_WARNING_LENGTH } from './review.js';
 export type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply } from './review.js';

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookConfig } from './config.js';
-import { decideAdmission, type AdmissionDecision, type DecideDeps } from './decide.js';
+import { decideAdmissionEager, type AdmissionDecision, type DecideDeps } from './decide.js';
 import { PreparedFields, type Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
-import { parseAdmissionReview, toAdmissionReviewReply, type AdmissionReviewReply } from './review.js';
+import { parseAdmissionReview, toAdmissionReviewReply, type AdmissionRequest } from './review.js';
 
 /** An HTTP answer: status and JSON body (and, when already serialised, its JSON text). */
 export interface ValidateResult {
@@ -14,7 +14,6 @@ export interface ValidateResult {
 
 /** A decision's reply serialised once, around its uid: `prefix + JSON.stringify(uid) + suffix`. */
 interface ReplyTemplate {
-  reply: AdmissionReviewReply;
   prefix: string;
   suffix: string;
   /** The decision's part of the admission log line (with the message when it is not an allow). */
@@ -43,7 +42,7 @@ export function createValidateHandler(opts: {
   metrics: WebhookMetrics;
   decideDeps: DecideDeps;
 }): {
-  handle(body: unknown, timeoutParam: unknown): Promise<ValidateResult>;
+  handle(body: unknown, timeoutParam: unknown): ValidateResult | Promise<ValidateResult>;
   listener(req: IncomingMessage, res: ServerResponse): void;
 } {
   const { config, logger, metrics, decideDeps } = opts;
@@ -64,7 +63,6 @@ export function createValidateHandler(opts: {
       const text = JSON.stringify(reply);
       const at = text.indexOf(JSON.stringify(UID_MARK));
       t = {
-        reply,
         prefix: text.slice(0, at),
         suffix: text.slice(at + JSON.stringify(UID_MARK).length),
         logFields: PreparedFields.of({
@@ -87,33 +85,24 @@ export function createValidateHandler(opts: {
     return t;
   };
 
-  async function handle(body: unknown, timeoutParam: unknown): Promise<ValidateResult> {
-    const start = process.hrtime.bigint();
-    let review;
-    try {
-      review = parseAdmissionReview(body);
-    } catch (err) {
-      return { status: 400, body: { code: 'WEBHOOK_REVIEW_INVALID', message: (err as Error).message } };
-    }
-    let decision: AdmissionDecision;
-    try {
-      decision = await decideAdmission(review, decideDeps, { deadlineMs: apiserverDeadline(timeoutParam) });
-    } catch (err) {
-      // A bug must not turn into an allow: answer per the failure mode, loudly.
-      logger.error('decision failed', { uid: review.uid, error: err });
-      const open = config.failureMode === 'open';
-      const message = `portcullis could not decide (${(err as Error).message}); failing ${open ? 'open' : 'closed'}`;
-      metrics.decisions.inc({ result: open ? 'warn' : 'deny', mode: 'enforce', reason: 'failure' });
-      return {
-        status: 200,
-        body: toAdmissionReviewReply(review.uid, {
-          allowed: open,
-          code: 500,
-          message,
-          warnings: open ? [message] : [],
-        }),
-      };
-    }
+  /** A decision failed (a bug, not a finding): answer per the failure mode, loudly, never a silent allow. */
+  const failed = (review: AdmissionRequest, err: unknown): ValidateResult => {
+    logger.error('decision failed', { uid: review.uid, error: err });
+    const open = config.failureMode === 'open';
+    const message = `portcullis could not decide (${(err as Error).message}); failing ${open ? 'open' : 'closed'}`;
+    metrics.decisions.inc({ result: open ? 'warn' : 'deny', mode: 'enforce', reason: 'failure' });
+    return {
+      status: 200,
+      body: toAdmissionReviewReply(review.uid, {
+        allowed: open,
+        code: 500,
+        message,
+        warnings: open ? [message] : [],
+      }),
+    };
+  };
+
+  const answer = (review: AdmissionRequest, decision: AdmissionDecision, start: bigint): ValidateResult => {
     const template = templateOf(decision);
     const outcome = !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
     metrics.decisions.inc({ result: outcome, mode: decision.mode, reason: decision.basis });
@@ -127,11 +116,38 @@ export function createValidateHandler(opts: {
       dryRun: review.dryRun,
     };
     logger.log(decision.result === 'allow' ? 'debug' : 'info', 'admission', fields, template.logFields);
+    const json = `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}`;
     return {
       status: 200,
-      body: { ...template.reply, response: { ...template.reply.response, uid: review.uid } },
-      json: `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}`,
+      body: undefined,
+      json,
     };
+  };
+
+  /**
+   * Answers one review. Synchronous when the decision is (see decideAdmissionEager): the HTTP answer then
+   * leaves in the same turn the request body arrived, without a promise.
+   */
+  function handle(body: unknown, timeoutParam: unknown): ValidateResult | Promise<ValidateResult> {
+    const start = process.hrtime.bigint();
+    let review: AdmissionRequest;
+    try {
+      review = parseAdmissionReview(body);
+    } catch (err) {
+      return { status: 400, body: { code: 'WEBHOOK_REVIEW_INVALID', message: (err as Error).message } };
+    }
+    let decided;
+    try {
+      decided = decideAdmissionEager(review, decideDeps, { deadlineMs: apiserverDeadline(timeoutParam) });
+    } catch (err) {
+      return failed(review, err);
+    }
+    if (decided instanceof Promise)
+      return decided.then(
+        (d) => answer(review, d, start),
+        (err: unknown) => failed(review, err),
+      );
+    return answer(review, decided, start);
   }
 
   const send = (res: ServerResponse, r: ValidateResult): void => {
@@ -182,13 +198,18 @@ export function createValidateHandler(opts: {
       }
       const q = req.url?.indexOf('?') ?? -1;
       const timeout = q >= 0 ? new URLSearchParams(req.url?.slice(q + 1)).get('timeout') : undefined;
-      handle(body, timeout ?? undefined).then(
-        (r) => send(res, r),
-        (err: unknown) => {
-          logger.error('validate handler failed', { error: err });
-          send(res, { status: 500, body: { code: 'INTERNAL', message: 'internal error' } });
-        },
-      );
+      const internal = (err: unknown): void => {
+        logger.error('validate handler failed', { error: err });
+        send(res, { status: 500, body: { code: 'INTERNAL', message: 'internal error' } });
+      };
+      let r;
+      try {
+        r = handle(body, timeout ?? undefined);
+      } catch (err) {
+        return internal(err);
+      }
+      if (r instanceof Promise) r.then((v) => send(res, v), internal);
+      else send(res, r);
     });
     return undefined;
   }
