@@ -8,6 +8,22 @@
  */
 import { Pool } from 'undici';
 
+/** Latency quantiles (ms) of a set of latencies. */
+export function latencySummary(latencies: Float64Array): {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+} {
+  const sorted = latencies.slice().sort();
+  return {
+    p50Ms: round(quantile(sorted, 0.5)),
+    p90Ms: round(quantile(sorted, 0.9)),
+    p99Ms: round(quantile(sorted, 0.99)),
+    maxMs: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
 export interface PacedResult {
   p50Ms: number;
   p90Ms: number;
@@ -17,6 +33,8 @@ export interface PacedResult {
   total: number;
   errors: number;
   non2xx: number;
+  /** Every request's latency (ms), in the order they were due: to pool several runs. */
+  latenciesMs: Float64Array;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -91,15 +109,13 @@ export async function pacedLoad(opts: {
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
   await pool.close();
-  const sorted = latencies.slice(0, done).sort();
+  const measured = latencies.slice(0, done);
   return {
-    p50Ms: round(quantile(sorted, 0.5)),
-    p90Ms: round(quantile(sorted, 0.9)),
-    p99Ms: round(quantile(sorted, 0.99)),
-    maxMs: round(sorted[sorted.length - 1] ?? NaN),
+    ...latencySummary(measured),
     reqPerSec: Math.round(done / elapsed),
     total: done,
     errors,
     non2xx,
+    latenciesMs: measured,
   };
 }

@@ -66,8 +66,9 @@ interface WebhookRun {
     maxMs: number;
     reqPerSec: number;
     errors: number;
+    p99MsByHalf?: number[];
   };
-  unthrottled: { reqPerSec: number; p99Ms: number; errors: number };
+  unthrottled: { reqPerSec: number; p99Ms: number; errors: number; cpuUsPerRequest?: number };
 }
 
 /** The admission bench as a table, with what it measures (the raw JSON line follows under "Other benches"). */
@@ -75,11 +76,22 @@ function webhookSection(w: Record<string, unknown> | undefined): string {
   const bare = w?.bare as WebhookRun | undefined;
   const hook = w?.webhook as WebhookRun | undefined;
   if (!bare || !hook) return 'not run (see the JSON line below)';
+  const f = (r: WebhookRun): WebhookRun['fixedRate'] => r.fixedRate;
+  const halves = (r: WebhookRun): string => (f(r).p99MsByHalf ? ` (${f(r).p99MsByHalf?.join(' / ')})` : '');
   const row = (name: string, r: WebhookRun): string =>
-    `| ${name} | ${r.fixedRate.p50Ms} | ${r.fixedRate.p90Ms} | ${r.fixedRate.p99Ms} | ${r.fixedRate.maxMs} | ${r.fixedRate.errors} | ${Math.round(r.unthrottled.reqPerSec)} | ${r.unthrottled.errors} |`;
-  const share = hook.unthrottled.reqPerSec / bare.unthrottled.reqPerSec;
-  return `| server | p50 ms | p90 ms | p99 ms | max ms | errors | unthrottled req/s | errors |
-|---|---:|---:|---:|---:|---:|---:|---:|
+    `| ${name} | ${f(r).p50Ms} | ${f(r).p90Ms} | ${f(r).p99Ms}${halves(r)} | ${f(r).maxMs} | ${f(r).errors} | ${Math.round(r.unthrottled.reqPerSec)} | ${r.unthrottled.cpuUsPerRequest ?? '–'} | ${r.unthrottled.errors} |`;
+  // the median of the per-round ratios when the bench ran rounds (older reports: one run each)
+  const share =
+    typeof w?.webhookVsBareThroughput === 'number'
+      ? w.webhookVsBareThroughput
+      : hook.unthrottled.reqPerSec / bare.unthrottled.reqPerSec;
+  const rounds = w?.rounds as
+    { count: number; seconds: number; reqPerSec: { bare: number; webhook: number }[] } | undefined;
+  const perRound = rounds
+    ? rounds.reqPerSec.map((r) => `${((r.webhook / r.bare) * 100).toFixed(0)} %`).join(', ')
+    : 'one run each';
+  return `| server | p50 ms | p90 ms | p99 ms (halves) | max ms | errors | unthrottled req/s | CPU µs/req | errors |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${row('bare node:https', bare)}
 ${row('portcullis webhook serve', hook)}
 
@@ -93,7 +105,13 @@ ${row('portcullis webhook serve', hook)}
   is not hidden. With a CPU of its own it checks the schedule on every event-loop turn, so requests leave
   within microseconds of being due (a 1 ms timer adds ~1 ms to every latency). autocannon's \`overallRate\` was used before: it fires each connection's share at the
   start of every second, so it measured its own bursts (the bare server's p99 was 15 ms under it).
-- Unthrottled: autocannon, as fast as the server answers.
+- Fixed rate in two halves per server, in the order bare, webhook, webhook, bare; the p99 is over all requests
+  of both halves (each half's own p99 in brackets). A stall of this VM shows in the bare server's tail too.
+- Unthrottled: autocannon, as fast as the server answers, in ${rounds ? `${rounds.count} rounds of ${rounds.seconds} s` : 'one run'}
+  alternating between the servers (ABBA order). Throughput is the median per server; **the share is the
+  median of the per-round ratios** (${perRound}): this VM's speed drifts by tens of percent over minutes,
+  and a ratio taken within one round is immune to that drift. CPU µs/req: the server process's user + system
+  time over the requests it answered (/proc), median of the rounds.
 - CPUs: ${JSON.stringify(w?.cpus ?? 'shared')} — on 2+ CPUs each server runs pinned to the last CPU and the load
   generators to the others (\`taskset\`), as in a cluster where the apiserver calls from another machine;
   both servers alike. A 2-vCPU VM still shows scheduling tails of a few ms at the p99.
