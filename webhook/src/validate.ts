@@ -5,12 +5,9 @@ import { PreparedFields, type Logger } from './logger.js';
 import type { WebhookMetrics } from './metrics.js';
 import { parseAdmissionReview, toAdmissionReviewReply, type AdmissionRequest } from './review.js';
 
-/** An HTTP answer: status and JSON body (and, when already serialised, its JSON text). */
-export interface ValidateResult {
-  status: number;
-  body: unknown;
-  json?: string;
-}
+/** An HTTP answer: status and either its JSON text (an admission answer, serialised once) or a body to serialise. */
+export type ValidateResult =
+  { status: number; json: string; body?: undefined } | { status: number; body: unknown; json?: undefined };
 
 /** A decision's reply serialised once, around its uid: `prefix + JSON.stringify(uid) + suffix`. */
 interface ReplyTemplate {
@@ -119,7 +116,6 @@ export function createValidateHandler(opts: {
     const json = `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}`;
     return {
       status: 200,
-      body: undefined,
       json,
     };
   };
