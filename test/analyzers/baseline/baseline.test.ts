@@ -5,7 +5,9 @@ import {
   isKnownSetuidPath,
   isRootUser,
   parseShadowRisks,
+  MAX_SYMLINK_HOPS,
   pathDirs,
+  resolveDir,
   resolveBaselineChecks,
 } from '../../../core/src/analyzers/baseline/index.js';
 import type { ImageContext } from '../../../core/src/analyzers/analyzer.js';
@@ -238,6 +240,35 @@ describe('baseline analyzer', () => {
         ['/opt/app/bin/run', 'mode 0666'],
         ['/usr/bin/tool', 'mode 0777'],
       ]);
+    });
+
+    it('notes a PATH directory caught in a symlink loop instead of checking a half-resolved path', async () => {
+      const files = [
+        file('/loop/a', 0o777, 'symlink', { linkname: '/loop/b' }),
+        file('/loop/b', 0o777, 'symlink', { linkname: 'a' }),
+        file('/usr/bin', 0o755, 'dir'),
+        file('/usr/bin/tool', 0o777),
+      ];
+      const { findings, notes } = await analyze(files, { User: 'app', Env: ['PATH=/loop/a/bin:/usr/bin'] }, [
+        'world-writable-path',
+      ]);
+      expect(findings.map((f) => f.location.path)).toEqual(['/usr/bin/tool']);
+      expect(notes).toEqual([
+        {
+          code: 'BASELINE_PATH_UNRESOLVED',
+          message: `PATH directory /loop/a/bin does not resolve within ${MAX_SYMLINK_HOPS} symlinks (a loop?): not checked for world-writable entries`,
+          path: '/loop/a/bin',
+        },
+      ]);
+      // a chain of exactly MAX_SYMLINK_HOPS links still resolves
+      const chain = Array.from({ length: MAX_SYMLINK_HOPS }, (_, i) =>
+        file(`/c${i}`, 0o777, 'symlink', {
+          linkname: i === MAX_SYMLINK_HOPS - 1 ? '/usr/bin' : `/c${i + 1}`,
+        }),
+      );
+      const byMap = new Map([...chain, ...files].map((f) => [f.path, f]));
+      expect(resolveDir('/c0', byMap)).toBe('/usr/bin');
+      expect(resolveDir('/loop/a/bin', byMap)).toBeUndefined();
     });
 
     it("uses Docker's default PATH when the config has none", () => {

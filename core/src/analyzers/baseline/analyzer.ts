@@ -4,7 +4,12 @@ import type { ImageConfig } from '../../types/image.js';
 import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
 import { BASELINE_RULES, resolveBaselineChecks } from './checks.js';
 import type { BaselineRule } from './checks.js';
-import { findPackageCaches, findUnexpectedSetuid, findWorldWritableInPath } from './file-checks.js';
+import {
+  findPackageCaches,
+  findUnexpectedSetuid,
+  findWorldWritableInPath,
+  MAX_SYMLINK_HOPS,
+} from './file-checks.js';
 import { parseShadowRisks } from './shadow.js';
 import { evaluateSshdConfig } from './sshd.js';
 
@@ -174,9 +179,16 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
   }
 
   if (checks.has('world-writable-path')) {
+    const { entries, unresolved } = findWorldWritableInPath(ctx.files, ctx.image.config.config?.Env);
+    for (const dir of unresolved)
+      notes.push({
+        code: 'BASELINE_PATH_UNRESOLVED',
+        message: `PATH directory ${dir} does not resolve within ${MAX_SYMLINK_HOPS} symlinks (a loop?): not checked for world-writable entries`,
+        path: dir,
+      });
     capped(
       'world-writable-path',
-      findWorldWritableInPath(ctx.files, ctx.image.config.config?.Env).map((f) =>
+      entries.map((f) =>
         finding(
           BASELINE_RULES.worldWritablePath,
           fileLocation(f),

@@ -66,10 +66,16 @@ function normalizeDir(d: string): string {
   return `/${parts.join('/')}`;
 }
 
-/** Follows symlinked directories (`/bin -> usr/bin`) through the image's own entries, bounded. */
-export function resolveDir(dir: string, files: ReadonlyMap<string, ImageFile>): string {
+/** Symlinks followed to resolve one directory before giving up (the kernel's own limit is 40). */
+export const MAX_SYMLINK_HOPS = 16;
+
+/**
+ * Follows symlinked directories (`/bin -> usr/bin`) through the image's own entries, bounded: undefined when
+ * the chain is longer than MAX_SYMLINK_HOPS (a loop, as a container could not resolve it either).
+ */
+export function resolveDir(dir: string, files: ReadonlyMap<string, ImageFile>): string | undefined {
   let current = dir;
-  for (let hops = 0; hops < 16; hops++) {
+  for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
     const parts = current.split('/').filter((s) => s !== '');
     let changed = false;
     for (let i = 1; i <= parts.length; i++) {
@@ -85,15 +91,24 @@ export function resolveDir(dir: string, files: ReadonlyMap<string, ImageFile>): 
     }
     if (!changed) return current;
   }
-  return current;
+  return undefined;
 }
 
-/** World-writable entries directly inside PATH directories, and PATH directories writable without the sticky bit. */
+/**
+ * World-writable entries directly inside PATH directories, and PATH directories writable without the sticky bit.
+ * PATH directories that cannot be resolved (symlink loops) are not checked: they come back in `unresolved`.
+ */
 export function findWorldWritableInPath(
   files: ReadonlyMap<string, ImageFile>,
   env: readonly string[] | undefined,
-): ImageFile[] {
-  const dirs = new Set(pathDirs(env).map((d) => resolveDir(d, files)));
+): { entries: ImageFile[]; unresolved: string[] } {
+  const dirs = new Set<string>();
+  const unresolved: string[] = [];
+  for (const d of pathDirs(env)) {
+    const resolved = resolveDir(d, files);
+    if (resolved === undefined) unresolved.push(d);
+    else dirs.add(resolved);
+  }
   const out: ImageFile[] = [];
   for (const f of files.values()) {
     if (f.kind === 'symlink' || (f.mode & 0o002) === 0) continue;
@@ -101,7 +116,7 @@ export function findWorldWritableInPath(
     const isPathDir = f.kind === 'dir' && dirs.has(f.path) && (f.mode & 0o1000) === 0;
     if (dirs.has(parent) || isPathDir) out.push(f);
   }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return { entries: out.sort((a, b) => a.path.localeCompare(b.path)), unresolved };
 }
 
 /** Files per package-manager cache (only caches that hold at least one regular file). */

@@ -13,6 +13,7 @@ export {
   findPackageCaches,
   findUnexpectedSetuid,
   findWorldWritableInPath,
+  MAX_SYMLINK_HOPS,
   PACKAGE_CACHES,
   pathDirs,
   resolveDir,
