@@ -315,6 +315,28 @@ exceptions:
       expect(JSON.parse(second.sync as string).response.allowed).toBe(false);
     });
 
+    it('times an admission from its request arriving, body read included, in the latency histogram', async () => {
+      const t = testApp(store, {}, { resolver: noRegistry });
+      const data = Buffer.from(JSON.stringify(toReview(podRequest([MIN], { uid: 'slow-body' }))));
+      const req = Object.assign(new EventEmitter(), {
+        method: 'POST',
+        url: '/validate',
+        headers: { 'content-length': String(data.length) },
+        resume() {},
+      });
+      const answered = new Promise<string>((resolve) => {
+        const res = { statusCode: 0, setHeader() {}, end: (text: string) => resolve(text) };
+        t.requestListener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      });
+      await new Promise((r) => setTimeout(r, 60)); // the body arrives 60 ms after the headers
+      req.emit('data', data);
+      req.emit('end');
+      expect(JSON.parse(await answered).response.uid).toBe('slow-body');
+      const histogram = (await t.metrics.latency.get()).values;
+      const sum = histogram.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+      expect(sum).toBeGreaterThanOrEqual(0.05);
+    });
+
     it('writes the same bytes through the raw HTTPS listener as through express, whatever the uid holds', async () => {
       const t = testApp(store, {}, { resolver: noRegistry });
       for (const uid of ['plain', 'with "quotes" and \\ and \u2028 and é', 'plain']) {

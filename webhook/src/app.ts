@@ -118,9 +118,13 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   // Kept for supertest and any caller mounting the app; the HTTPS server routes /validate to the raw handler.
   app.post(
     '/validate',
+    (_req: Request, res: Response, next: NextFunction) => {
+      res.locals.receivedAt = process.hrtime.bigint(); // before the body is read, as the raw listener counts
+      next();
+    },
     express.json({ limit: config.bodyLimit, type: () => true }),
     async (req: Request, res: Response) => {
-      const r = await validate.handle(req.body, req.query.timeout);
+      const r = await validate.handle(req.body, req.query.timeout, res.locals.receivedAt as bigint);
       if (r.json !== undefined) res.status(r.status).type('application/json').send(r.json);
       else res.status(r.status).json(r.body);
     },

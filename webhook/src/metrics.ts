@@ -24,7 +24,7 @@ export function createWebhookMetrics(opts: { defaultMetrics?: boolean } = {}): W
     }),
     latency: new Histogram({
       name: 'portcullis_admission_duration_seconds',
-      help: 'Time from review received to answer sent',
+      help: 'Time in the webhook per admission review, from its request arriving to its answer being written',
       labelNames: ['result'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],

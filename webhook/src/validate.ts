@@ -39,7 +39,8 @@ export function createValidateHandler(opts: {
   metrics: WebhookMetrics;
   decideDeps: DecideDeps;
 }): {
-  handle(body: unknown, timeoutParam: unknown): ValidateResult | Promise<ValidateResult>;
+  /** `receivedAt`: when the request arrived (process.hrtime.bigint()), for the latency metric; default now. */
+  handle(body: unknown, timeoutParam: unknown, receivedAt?: bigint): ValidateResult | Promise<ValidateResult>;
   listener(req: IncomingMessage, res: ServerResponse): void;
 } {
   const { config, logger, metrics, decideDeps } = opts;
@@ -124,8 +125,11 @@ export function createValidateHandler(opts: {
    * Answers one review. Synchronous when the decision is (see decideAdmissionEager): the HTTP answer then
    * leaves in the same turn the request body arrived, without a promise.
    */
-  function handle(body: unknown, timeoutParam: unknown): ValidateResult | Promise<ValidateResult> {
-    const start = process.hrtime.bigint();
+  function handle(
+    body: unknown,
+    timeoutParam: unknown,
+    start = process.hrtime.bigint(),
+  ): ValidateResult | Promise<ValidateResult> {
     let review: AdmissionRequest;
     try {
       review = parseAdmissionReview(body);
@@ -154,6 +158,7 @@ export function createValidateHandler(opts: {
   };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
+    const receivedAt = process.hrtime.bigint();
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = (): void => {
       send(res, {
@@ -200,7 +205,7 @@ export function createValidateHandler(opts: {
       };
       let r;
       try {
-        r = handle(body, timeout ?? undefined);
+        r = handle(body, timeout ?? undefined, receivedAt);
       } catch (err) {
         return internal(err);
       }
