@@ -105,8 +105,10 @@ ${row('portcullis webhook serve', hook)}
   is not hidden. With a CPU of its own it checks the schedule on every event-loop turn, so requests leave
   within microseconds of being due (a 1 ms timer adds ~1 ms to every latency). autocannon's \`overallRate\` was used before: it fires each connection's share at the
   start of every second, so it measured its own bursts (the bare server's p99 was 15 ms under it).
-- Fixed rate in two halves per server, in the order bare, webhook, webhook, bare; the p99 is over all requests
-  of both halves (each half's own p99 in brackets). A stall of this VM shows in the bare server's tail too.
+- Fixed rate in two halves per server, in the order bare, webhook, webhook, bare, each after one uncounted
+  second at the same rate (a server that sat idle while the other was measured answers slower for about a
+  second); the p99 is over all requests of both halves (each half's own p99 in brackets). A stall of this VM
+  shows in the bare server's tail too.
 - Unthrottled: autocannon, as fast as the server answers, in ${rounds ? `${rounds.count} rounds of ${rounds.seconds} s` : 'one run'}
   alternating between the servers (ABBA order). Throughput is the median per server; **the share is the
   median of the per-round ratios** (${perRound}): this VM's speed drifts by tens of percent over minutes,

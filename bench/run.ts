@@ -129,7 +129,9 @@ function ensurePeer(): boolean {
 
 function subBench(file: string): Record<string, unknown> | undefined {
   if (!existsSync(join(ROOT, 'bench', file))) return undefined;
-  const r = spawnSync('npx', ['tsx', join('bench', file)], {
+  // one process (`node --import tsx`), not `npx tsx` (npm, then tsx's launcher, then the bench): the launchers
+  // woke up during the webhook bench and cost its pinned load generator 20-50 ms stalls
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file)], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
