@@ -214,7 +214,7 @@ ${sub('webhook', report.webhook)}
   the CLI then shipped), 134 / 166 MB; full 1.63 / 2.03 s; floor 1.02 s; peer 2.54 s.
 - Webhook, one run of each server minutes apart and \`npx tsx\` as the generator's launcher (20:19 run):
   48 % of the bare server (43–61 % over four runs: the VM's drift, not the servers), p99 3.6 ms (up to
-  14 ms in later runs: the launchers' wake-ups on the generator's CPU). Start of that session: 39 %, p99 11 ms.
+  14 ms in later runs: stalls seen only with the launcher processes beside the generator). Start of that session: 39 %, p99 11 ms.
   Since: cached admissions answered without a promise (~12 % more throughput, measured A/B in alternating
   rounds), and the bench's method (rounds, one process, a warm-up second per half).
 

@@ -129,8 +129,8 @@ function ensurePeer(): boolean {
 
 function subBench(file: string): Record<string, unknown> | undefined {
   if (!existsSync(join(ROOT, 'bench', file))) return undefined;
-  // one process (`node --import tsx`), not `npx tsx` (npm, then tsx's launcher, then the bench): the launchers
-  // woke up during the webhook bench and cost its pinned load generator 20-50 ms stalls
+  // one process (`node --import tsx`), not `npx tsx` (npm, then tsx's launcher, then the bench): under the
+  // launchers the webhook bench's pinned load generator saw stalls of 20-50 ms in most runs, without them none
   const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', file)], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -1,6 +1,6 @@
 /**
  * Admission latency and throughput over TLS: `node --import tsx bench/webhook.ts` prints one JSON document
- * (one process: with `npx tsx`, the launcher processes share the pinned load generator's CPU).
+ * (one process: under `npx tsx`'s launcher processes the pinned load generator saw 20-50 ms stalls).
  *
  * Two servers, each a process of its own, as they ship, both running for the whole bench:
  * - `webhook`: `node bin/portcullis.js webhook serve` (the CLI bundle) with a SQLite verdict store seeded with
