@@ -10,9 +10,9 @@
  * - `bare`: bench/bare-server.mjs, node:https answering `allowed: true` with the uid echoed (the floor any
  *   webhook pays for TLS + JSON).
  * Latency: a fixed rate (2,000 req/s, open loop: bench/paced-load.ts), in two halves per server (ABBA order),
- * pooled. Then throughput,
- * unthrottled (autocannon, 20 connections), in short rounds that alternate between the two servers (ABBA
- * order): the share is the median of the per-round ratios. A VM's speed drifts by tens of percent over minutes
+ * each after one uncounted second at the rate, pooled. Then throughput, unthrottled (autocannon, 20
+ * connections), in short rounds that alternate between the two servers (ABBA order): the share is the median
+ * of the per-round ratios. A VM's speed drifts by tens of percent over minutes
  * (neighbours, host frequency); one run of each server, minutes apart, measured the drift as often as the
  * servers (this bench's recorded share went 43–61 % that way). Both load generators run in this process,
  * pinned apart from the servers where the machine has the CPUs (see PINNING).
@@ -123,7 +123,7 @@ const median = (values: number[]): number => {
 };
 
 /** Closed-loop load as fast as the server answers (throughput), or the warm-up. */
-async function load(port: number, rate: number | undefined, seconds: number): Promise<AutocannonResult> {
+async function load(port: number, seconds: number): Promise<AutocannonResult> {
   return autocannon({
     url: `https://127.0.0.1:${port}/validate?timeout=10s`,
     method: 'POST',
@@ -131,7 +131,19 @@ async function load(port: number, rate: number | undefined, seconds: number): Pr
     body: review,
     connections: CONNECTIONS,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
+  });
+}
+
+/** Open-loop load at RATE for `seconds` (latency). */
+function paced(port: number, seconds: number): Promise<PacedResult> {
+  return pacedLoad({
+    origin: `https://127.0.0.1:${port}`,
+    path: '/validate?timeout=10s',
+    body: review,
+    rate: RATE,
+    seconds,
+    connections: CONNECTIONS,
+    spin: PINNING,
   });
 }
 
@@ -196,42 +208,25 @@ async function main(): Promise<void> {
     try {
       for (const kind of kinds)
         servers.set(kind, await startServer(commands[kind]!, join(dir, `${kind}.log`)));
-      // warm-up, both ends: the servers' JIT and TLS sessions, and the generators' own code paths
-      for (const kind of kinds) {
-        const { port } = servers.get(kind)!;
-        await load(port, undefined, 1);
-        await pacedLoad({
-          origin: `https://127.0.0.1:${port}`,
-          path: '/validate?timeout=10s',
-          body: review,
-          rate: RATE,
-          seconds: 1,
-          connections: CONNECTIONS,
-          spin: PINNING,
-        });
-      }
+      // warm-up: the servers' JIT and TLS sessions (the generator warms up before each half, below)
+      for (const kind of kinds) await load(servers.get(kind)!.port, 1);
       // latency at a fixed rate: two halves per server in ABBA order, pooled (a VM stall hits both alike)
-      const paced = new Map<string, PacedResult[]>();
+      const halvesOf = new Map<string, PacedResult[]>();
       for (const kind of [...kinds, ...[...kinds].reverse()]) {
-        const at = (seconds: number) =>
-          pacedLoad({
-            origin: `https://127.0.0.1:${servers.get(kind)!.port}`,
-            path: '/validate?timeout=10s',
-            body: review,
-            rate: RATE,
-            seconds,
-            connections: CONNECTIONS,
-            spin: PINNING,
-          });
+        const { port } = servers.get(kind)!;
         // a server that sat idle while the other was measured answers slower for about a second (the VM's
         // idle CPU, caches refilled): one second at the rate first, not counted, so the half is steady state
-        await at(1);
-        paced.set(kind, [...(paced.get(kind) ?? []), await at(SECONDS / 2)]);
+        await paced(port, 1);
+        halvesOf.set(kind, [...(halvesOf.get(kind) ?? []), await paced(port, SECONDS / 2)]);
       }
       for (const kind of kinds) {
-        const halves = paced.get(kind)!;
+        const halves = halvesOf.get(kind)!;
         const all = new Float64Array(halves.reduce((n, h) => n + h.latenciesMs.length, 0));
-        halves.reduce((at, h) => (all.set(h.latenciesMs, at), at + h.latenciesMs.length), 0);
+        let at = 0;
+        for (const h of halves) {
+          all.set(h.latenciesMs, at);
+          at += h.latenciesMs.length;
+        }
         out[kind] = {
           fixedRate: {
             ...latencySummary(all),
@@ -250,7 +245,7 @@ async function main(): Promise<void> {
         for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
           const { child, port } = servers.get(kind)!;
           const cpu0 = cpuMsOf(child.pid);
-          const r = summary(await load(port, undefined, ROUND_SECONDS));
+          const r = summary(await load(port, ROUND_SECONDS));
           const cpu1 = cpuMsOf(child.pid);
           round[kind] = {
             ...r,

@@ -67,7 +67,7 @@ export async function decideAdmission(
 }
 
 /** Namespaces exempt under this config and policy, built once per policy version (not once per admission). */
-const exemptSets = new WeakMap<object, { config: DecideDeps['config']; set: Set<string> }>();
+const exemptSets = new WeakMap<PolicySnapshot, { config: DecideDeps['config']; set: Set<string> }>();
 function exemptNamespaces(config: DecideDeps['config'], policy: PolicySnapshot): Set<string> {
   let e = exemptSets.get(policy);
   if (!e || e.config !== config) {

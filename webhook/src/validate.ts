@@ -114,11 +114,7 @@ export function createValidateHandler(opts: {
       dryRun: review.dryRun,
     };
     logger.log(decision.result === 'allow' ? 'debug' : 'info', 'admission', fields, template.logFields);
-    const json = `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}`;
-    return {
-      status: 200,
-      json,
-    };
+    return { status: 200, json: `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}` };
   };
 
   /**
