@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'DB_IMPORT_FAILED'
   | 'DB_DOWNLOAD_FAILED'
   | 'DB_STALE'
+  | 'DB_BACKEND_UNAVAILABLE'
   // policy / verdict
   | 'POLICY_INVALID'
   | 'POLICY_NOT_FOUND'

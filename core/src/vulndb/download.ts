@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { PortcullisError, isPortcullisError } from '../errors.js';
@@ -7,6 +6,7 @@ import { toEcosystemBase } from '../versions/index.js';
 import { writeOsv } from './import.js';
 import type { ImportResult, OsvInput, SkippedRecord } from './import.js';
 import { META } from './schema.js';
+import { openSqlite, type SqliteDb } from '../sqlite.js';
 import { DEFAULT_ZIP_LIMITS, readZip } from './zip.js';
 
 /** The public osv.dev export bucket over HTTPS. */
@@ -122,10 +122,12 @@ function modifiedOf(data: Buffer): string | undefined {
 
 function readUpdateState(dbPath: string): Record<string, string> {
   if (!existsSync(dbPath)) return {};
-  let db: Database.Database | undefined;
+  let db: SqliteDb | undefined;
   try {
-    db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const rows = db.prepare('SELECT key, value FROM meta WHERE key LIKE ?').all(`${META.updatePrefix}%`) as {
+    db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
+    const rows = db
+      .prepare('SELECT key, value FROM meta WHERE key LIKE ?')
+      .all(`${META.updatePrefix}%`) as unknown as {
       key: string;
       value: string;
     }[];

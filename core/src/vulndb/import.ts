@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
 import { PortcullisError, isPortcullisError, wrapError } from '../errors.js';
 import { toEcosystemBase } from '../versions/index.js';
 import { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 import { DB_SCHEMA_VERSION, META, createSchema } from './schema.js';
+import { openSqlite, type SqliteDb } from '../sqlite.js';
 import { DEFAULT_ZIP_LIMITS, readZipFile } from './zip.js';
 import type { ZipLimits } from './zip.js';
 
@@ -71,21 +71,20 @@ export function writeOsv(
   opts: ImportOptions = {},
 ): ImportResult {
   const tmp = join(dirname(dbPath), `.${basename(dbPath)}.${process.pid}.${Date.now()}.tmp`);
-  let db: Database.Database | undefined;
+  let db: SqliteDb | undefined;
   try {
     if (existsSync(dbPath)) copyFileSync(dbPath, tmp);
-    db = new Database(tmp);
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
+    db = openSqlite(tmp);
+    db.exec('PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF');
     createSchema(db);
-    const version = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META.schemaVersion);
+    const version = db.prepare('SELECT value FROM meta WHERE key = ?').value(META.schemaVersion);
     if (version !== undefined && version !== String(DB_SCHEMA_VERSION)) {
       throw new PortcullisError(
         'DB_INVALID',
         `${dbPath}: schema version ${String(version)}, expected ${DB_SCHEMA_VERSION}; delete it and import again`,
       );
     }
-    const result = db.transaction(() => writeRecords(db as Database.Database, docs, sources, opts))();
+    const result = db.transaction(() => writeRecords(db as SqliteDb, docs, sources, opts));
     db.close();
     db = undefined;
     renameSync(tmp, dbPath);
@@ -98,7 +97,7 @@ export function writeOsv(
 }
 
 function writeRecords(
-  db: Database.Database,
+  db: SqliteDb,
   docs: Iterable<OsvInput | SkippedRecord>,
   sources: string[],
   opts: ImportOptions,
@@ -170,7 +169,7 @@ function writeRecords(
   }
 
   const now = (opts.now?.() ?? new Date()).toISOString();
-  const previous = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META.sources) as
+  const previous = db.prepare('SELECT value FROM meta WHERE key = ?').value(META.sources) as
     string | undefined;
   const history = previous ? (JSON.parse(previous) as unknown[]) : [];
   history.push(

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { PortcullisError } from '../errors.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 import { normalizePackageName } from './osv.js';
 import { DB_SCHEMA_VERSION, META } from './schema.js';
+import { openSqlite, type SqliteDb } from '../sqlite.js';
 
 /** One affected[] entry stored for a package. */
 export interface AffectedRow {
@@ -51,8 +51,8 @@ export function openVulnDb(path: string): VulnDb {
   const byNames = db.prepare(
     'SELECT a.record_id, a.name, a.data, r.json FROM affected a JOIN records r ON r.id = a.record_id WHERE a.ecosystem = ? AND a.name IN (SELECT value FROM json_each(?))',
   );
-  const namesOf = db.prepare('SELECT DISTINCT name FROM affected WHERE ecosystem = ?').pluck();
-  const recordById = db.prepare('SELECT json FROM records WHERE id = ?').pluck();
+  const namesOf = db.prepare('SELECT DISTINCT name FROM affected WHERE ecosystem = ?');
+  const recordById = db.prepare('SELECT json FROM records WHERE id = ?');
   // Lookups repeat across images and layers: cache them for the life of the handle.
   const affectedCache = new Map<string, AffectedRow[]>();
   const recordCache = new Map<string, OsvRecord | undefined>();
@@ -62,7 +62,7 @@ export function openVulnDb(path: string): VulnDb {
   const namesFor = (ecosystem: string): Set<string> => {
     let set = names.get(ecosystem);
     if (!set) {
-      set = new Set(namesOf.all(ecosystem) as string[]);
+      set = new Set(namesOf.values(ecosystem) as string[]);
       names.set(ecosystem, set);
     }
     return set;
@@ -76,7 +76,11 @@ export function openVulnDb(path: string): VulnDb {
       const key = `${ecosystem}\0${normalised}`;
       let rows = affectedCache.get(key);
       if (!rows) {
-        const raw = byName.all(ecosystem, normalised) as { record_id: string; data: string; json: string }[];
+        const raw = byName.all(ecosystem, normalised) as unknown as {
+          record_id: string;
+          data: string;
+          json: string;
+        }[];
         rows = raw.map((r) => {
           if (!recordCache.has(r.record_id)) recordText.set(r.record_id, r.json);
           return { recordId: r.record_id, affected: JSON.parse(r.data) as OsvAffected };
@@ -93,7 +97,7 @@ export function openVulnDb(path: string): VulnDb {
       for (let i = 0; i < todo.length; i += 500) {
         const chunk = todo.slice(i, i + 500);
         const fetched = new Map<string, AffectedRow[]>(chunk.map((n) => [n, []]));
-        const raw = byNames.all(ecosystem, JSON.stringify(chunk)) as {
+        const raw = byNames.all(ecosystem, JSON.stringify(chunk)) as unknown as {
           record_id: string;
           name: string;
           data: string;
@@ -111,7 +115,7 @@ export function openVulnDb(path: string): VulnDb {
     },
     getRecord(id) {
       if (!recordCache.has(id)) {
-        const json = recordText.get(id) ?? (recordById.get(id) as string | undefined);
+        const json = recordText.get(id) ?? (recordById.value(id) as string | undefined);
         recordText.delete(id);
         recordCache.set(id, json === undefined ? undefined : (JSON.parse(json) as OsvRecord));
       }
@@ -131,11 +135,11 @@ export function dbStatus(path: string): DbStatus {
       .prepare(
         'SELECT ecosystem, COUNT(DISTINCT record_id) AS n FROM affected GROUP BY ecosystem ORDER BY ecosystem',
       )
-      .all() as { ecosystem: string; n: number }[];
+      .all() as unknown as { ecosystem: string; n: number }[];
     const updates: Record<string, string> = {};
     const metaRows = db
       .prepare('SELECT key, value FROM meta WHERE key LIKE ?')
-      .all(`${META.updatePrefix}%`) as {
+      .all(`${META.updatePrefix}%`) as unknown as {
       key: string;
       value: string;
     }[];
@@ -144,7 +148,7 @@ export function dbStatus(path: string): DbStatus {
       path,
       schemaVersion: Number(readMeta(db, META.schemaVersion)),
       builtAt: readMeta(db, META.builtAt) ?? '',
-      records: db.prepare('SELECT COUNT(*) FROM records').pluck().get() as number,
+      records: db.prepare('SELECT COUNT(*) FROM records').value() as number,
       byEcosystem: Object.fromEntries(rows.map((r) => [r.ecosystem, r.n])),
       sources: JSON.parse(readMeta(db, META.sources) ?? '[]') as DbStatus['sources'],
       updates,
@@ -154,16 +158,16 @@ export function dbStatus(path: string): DbStatus {
   }
 }
 
-function openRaw(path: string): Database.Database {
+function openRaw(path: string): SqliteDb {
   if (!existsSync(path)) {
     throw new PortcullisError(
       'DB_NOT_FOUND',
       `vulnerability DB not found: ${path} (run \`portcullis db import\` or \`db update\`)`,
     );
   }
-  let db: Database.Database | undefined;
+  let db: SqliteDb | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openSqlite(path, { readonly: true, fileMustExist: true });
     const version = readMeta(db, META.schemaVersion);
     if (version !== String(DB_SCHEMA_VERSION)) {
       throw new PortcullisError(
@@ -185,6 +189,6 @@ function openRaw(path: string): Database.Database {
   }
 }
 
-function readMeta(db: Database.Database, key: string): string | undefined {
-  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+function readMeta(db: SqliteDb, key: string): string | undefined {
+  return db.prepare('SELECT value FROM meta WHERE key = ?').value(key) as string | undefined;
 }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDb } from '../sqlite.js';
 
 /** Bumped whenever the tables change; a DB with another version is DB_INVALID (rebuild it). */
 export const DB_SCHEMA_VERSION = 1;
@@ -25,7 +25,7 @@ CREATE INDEX IF NOT EXISTS affected_by_package ON affected (ecosystem, name);
 CREATE INDEX IF NOT EXISTS affected_by_record ON affected (record_id);
 `;
 
-export function createSchema(db: Database.Database): void {
+export function createSchema(db: SqliteDb): void {
   db.exec(DDL);
 }
 

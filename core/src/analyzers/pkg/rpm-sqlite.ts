@@ -1,11 +1,6 @@
 /** Reads header blobs from rpm's sqlite backend (`rpmdb.sqlite`: table `Packages(hnum, blob)`). */
-import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
+import { openSqliteBuffer, type SqliteDb } from '../../sqlite.js';
 import type { BlobList } from './rpm-bdb.js';
-
-// better-sqlite3 (a native addon) loads on the first sqlite rpmdb, not with every scan
-const require = createRequire(import.meta.url);
-let Database: typeof BetterSqlite3 | undefined;
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -22,14 +17,14 @@ export function readSqliteBlobs(buf: Buffer): BlobList {
   const copy = Buffer.from(buf);
   if (copy[18] === 2) copy[18] = 1;
   if (copy[19] === 2) copy[19] = 1;
-  let db: BetterSqlite3.Database | undefined;
+  let db: SqliteDb | undefined;
   try {
-    Database ??= require('better-sqlite3') as typeof BetterSqlite3;
-    db = new Database(copy, { readonly: true });
-    const rows = db.prepare('SELECT blob FROM Packages').raw().all() as unknown[][];
+    // the SQLite backend (a native addon or node:sqlite) loads on the first sqlite rpmdb, not with every scan
+    db = openSqliteBuffer(copy);
+    const rows = db.prepare('SELECT blob FROM Packages').values();
     const blobs: Buffer[] = [];
     const warnings: string[] = [];
-    for (const [value] of rows) {
+    for (const value of rows) {
       if (Buffer.isBuffer(value)) blobs.push(value);
       else if (warnings.length < 20) warnings.push(`a Packages row holds ${typeof value}, not a header blob`);
     }
