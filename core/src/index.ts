@@ -18,7 +18,7 @@ export type { LayerContents, LayerLimits, MergedView } from './layers/index.js';
 export { scan, scanImage, createScanHooks, ALL_SCANNERS } from './scan/index.js';
 export type { ScanRequest, ScanOptions, ScanHooks } from './scan/index.js';
 export { createAnalyzers, createInventoryAnalyzers } from './analyzers/index.js';
-export { analyzeDockerfile } from './analyzers/buildinstruction/index.js';
+export { analyzeDockerfile, buildInstructionAnalyzer } from './analyzers/buildinstruction/index.js';
 
 // sources
 export { openImage, parseReference, createRegistryClient, isLoopbackHost } from './source/index.js';
