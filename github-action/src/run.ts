@@ -197,11 +197,6 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<RunOutc
     }
   }
 
-  if (inputs.pushUrl !== undefined && inputs.pushAudience !== undefined) {
-    const pushed = await pushResult(result, inputs.pushUrl, inputs.pushAudience);
-    core.info(`push: ${pushed}`);
-  }
-
   core.setOutput('verdict', evaluation.verdict.decision);
   core.setOutput(
     'counts',
@@ -213,6 +208,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<RunOutc
   core.setOutput('new-findings', String(freshOpen.length));
   core.setOutput('sarif', inputs.sarif);
   core.setOutput('report', inputs.report);
+
+  // after the reports, summary and outputs: a refused push fails the step (PUSH_…) but loses nothing
+  if (inputs.pushUrl !== undefined && inputs.pushAudience !== undefined) {
+    const pushed = await pushResult(result, inputs.pushUrl, inputs.pushAudience);
+    core.info(`push: ${pushed}`);
+  }
 
   if (failed) core.setFailed(`Portcullis: ${gateLine}`);
   else core.info(`Portcullis: verdict ${evaluation.verdict.decision}; check ${gateLine}`);

@@ -184,6 +184,8 @@ export interface RunOptions {
   token?: FakeTokenEndpoint;
   eventName?: string;
   githubToken?: string;
+  /** Extra environment (e.g. NODE_EXTRA_CA_CERTS). */
+  env?: Record<string, string>;
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
@@ -217,6 +219,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
           ACTIONS_ID_TOKEN_REQUEST_TOKEN: opts.token.requestToken,
         }
       : {}),
+    ...opts.env,
   };
   for (const [name, value] of Object.entries(inputs))
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
