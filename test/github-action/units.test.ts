@@ -10,6 +10,7 @@ import {
   toFingerprints,
 } from '../../github-action/src/baseline.js';
 import { upsertComment, type CommentApi } from '../../github-action/src/comment.js';
+import { readInputs } from '../../github-action/src/inputs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-action-units-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -115,5 +116,45 @@ describe('sticky comment', () => {
   it('turns 403 into "forbidden" and other failures into "failed", never throwing', async () => {
     expect((await upsertComment(fakeApi([], { status: 403 }), MARKER, 'x')).action).toBe('forbidden');
     expect((await upsertComment(fakeApi([], { status: 502 }), MARKER, 'x')).action).toBe('failed');
+  });
+});
+
+describe('inputs', () => {
+  const read = (values: Record<string, string>, event = 'pull_request'): ReturnType<typeof readInputs> =>
+    readInputs({ getInput: (n) => values[n] ?? '' }, { GITHUB_WORKSPACE: work }, event);
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (err) {
+      return isPortcullisError(err) ? `${err.code}: ${err.message}` : String(err);
+    }
+    return undefined;
+  };
+
+  it('fills the defaults the contract names, relative to the workspace', () => {
+    const i = read({ image: 'registry:example.com/app:1' });
+    expect(i.sarif).toBe(join(work, 'portcullis.sarif'));
+    expect(i.report).toBe(join(work, 'portcullis-report.json'));
+    expect(i.comment).toBe(true);
+    expect(i.fail).toBe(true);
+    expect(read({ image: 'x' }, 'push').comment).toBe(false);
+    expect(read({ image: 'x', comment: 'true' }, 'push').comment).toBe(true);
+    expect(i.policy).toBeUndefined();
+    writeFileSync(join(work, 'portcullis.yaml'), 'apiVersion: portcullis/v1\n');
+    expect(read({ image: 'x' }).policy).toBe(join(work, 'portcullis.yaml'));
+    rmSync(join(work, 'portcullis.yaml'));
+    expect(read({ image: 'x', scanners: 'secret, vuln' }).scanners).toEqual(['secret', 'vuln']);
+  });
+
+  it('rejects bad input with USAGE_INVALID and says what is wrong', () => {
+    expect(codeOf(() => read({}))).toMatch(/^USAGE_INVALID: give `image`, `dockerfile` or both/);
+    expect(codeOf(() => read({ image: 'x', scanners: 'vuln,virus' }))).toMatch(
+      /^USAGE_INVALID: .*unknown virus/,
+    );
+    expect(codeOf(() => read({ image: 'x', severity: 'severe' }))).toMatch(/^USAGE_INVALID: input severity/);
+    expect(codeOf(() => read({ image: 'x', fail: 'maybe' }))).toMatch(/^USAGE_INVALID: input fail/);
+    expect(codeOf(() => read({ image: 'x', 'push-url': 'https://w' }))).toMatch(/needs push-audience/);
+    expect(codeOf(() => read({ image: 'x', 'registry-username': 'u' }))).toMatch(/both registry-username/);
+    expect(codeOf(() => read({ dockerfile: 'Missing.Dockerfile' }))).toMatch(/not found in the workspace/);
   });
 });
