@@ -8,9 +8,11 @@ export const REGISTRY_KINDS: readonly RegistryKind[] = ['distribution', 'harbor'
 /**
  * One entry of the policy file's `registries:` list (parsed). Kind-specific fields:
  * - harbor `{ projects?: string[] }` (default: every project the account sees)
- * - quay `{ namespaces: string[]; tokenEnv?: string }` (OAuth application token, bearer)
- * - gitlab `{ groups?: string[]; projects?: string[]; tokenEnv?: string; tokenKind?: 'private' | 'job' }`
- * - acr `{ instanceId: string; regionId: string; accessKeyIdEnv: string; accessKeySecretEnv: string; endpoint?: string }`
+ * - quay `{ namespaces: string[] }` (API token in `credentials.tokenEnv`)
+ * - gitlab `{ groups?: string[]; projects?: string[]; tokenKind?: 'private' | 'job' }` (token in `credentials.tokenEnv`)
+ * - acr `{ instanceId: string; regionId: string; accessKeyIdEnv: string; accessKeySecretEnv: string;
+ *   securityTokenEnv?: string; endpoint?: string; namespaces?: string[] }`: `url` is the instance's registry
+ *   endpoint (pulls), `endpoint` the OpenAPI one (default `https://cr.<regionId>.aliyuncs.com`)
  */
 export interface RegistrySettings {
   name: string;
@@ -19,7 +21,11 @@ export interface RegistrySettings {
   url: string;
   /** `host[:port]` for pulls when it differs from url's (GitLab, ACR). */
   registryHost?: string;
-  credentials?: { usernameEnv?: string; passwordEnv?: string; dockerConfig?: string };
+  /**
+   * Env var names (never the secrets themselves) or a docker config file. `tokenEnv` is the API token
+   * for quay (OAuth bearer) and gitlab (`PRIVATE-TOKEN`, or `JOB-TOKEN` for `CI_JOB_TOKEN`).
+   */
+  credentials?: { usernameEnv?: string; passwordEnv?: string; tokenEnv?: string; dockerConfig?: string };
   repositories?: { include?: string[]; exclude?: string[] };
   autoAddNew?: boolean;
   throttle?: { imagesPerHour: number };
