@@ -3,13 +3,18 @@
  * auth (robot account), `page`/`page_size` (max 100) with `X-Total-Count` and `Link`, repository names
  * `project/repo` with the in-project part encoded twice in paths, artifacts with `tags[]` and `push_time`.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCatalogLister,
   createRegistryClient,
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
-import { TEST_REGISTRY } from '../../helpers/env.js';
+import { TEST_REGISTRY, skipReason } from '../../helpers/env.js';
+import { makeTlsFiles } from '../registry-harness.js';
 import {
   collect,
   createRecordingSleep,
@@ -319,4 +324,85 @@ describe('the harbor lister', () => {
       expect(err.code).toBe('REGISTRY_INSECURE_REFUSED');
     });
   });
+
+  it('reads Basic credentials from a docker config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-harbor-'));
+    try {
+      const config = join(dir, 'config.json');
+      const host = new URL(fake.origin).host;
+      await writeFile(
+        config,
+        JSON.stringify({
+          auths: { [host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
+        }),
+      );
+      const lister = createCatalogLister(settings({ credentials: { dockerConfig: config } }), { env: {} });
+      expect((await collect(lister.listRepositories())).length).toBe(repos.length + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops listing when the signal is aborted', async () => {
+    const controller = new AbortController();
+    const lister = createCatalogLister(settings(), { env, pageSize: 1 });
+    const seen: string[] = [];
+    const err = await rejectionOf(
+      (async () => {
+        for await (const name of lister.listRepositories(controller.signal)) {
+          seen.push(name);
+          controller.abort();
+        }
+      })(),
+    );
+    expect(err.name).toBe('AbortError');
+    expect(seen).toHaveLength(1);
+  });
+
+  const haveOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
+  describe.skipIf(!haveOpenssl && skipReason('openssl missing: no certificate for the TLS fake'))(
+    'over TLS',
+    () => {
+      let dir: string;
+      let tlsFake: FakeServer;
+      beforeAll(async () => {
+        dir = await mkdtemp(join(tmpdir(), 'portcullis-harbor-tls-'));
+        await makeTlsFiles(dir);
+        const tls = {
+          key: await readFile(join(dir, 'server.key'), 'utf8'),
+          cert: await readFile(join(dir, 'server.crt'), 'utf8'),
+        };
+        tlsFake = await startFake(createHarborHandler(repos), tls);
+      });
+      afterAll(async () => {
+        await tlsFake?.close();
+        if (dir) await rm(dir, { recursive: true, force: true });
+      });
+
+      it('lists over HTTPS when caCert names the CA', async () => {
+        const lister = createCatalogLister(settings({ url: tlsFake.origin, caCert: join(dir, 'ca.crt') }), {
+          env,
+        });
+        expect((await collect(lister.listRepositories())).length).toBe(repos.length + 1);
+        await lister.close();
+      });
+
+      it('fails with REGISTRY_TLS without the CA, and does not fall back to plain HTTP', async () => {
+        tlsFake.reset();
+        const err = await rejectionOf(
+          collect(createCatalogLister(settings({ url: tlsFake.origin }), { env }).listRepositories()),
+        );
+        expect(err.code).toBe('REGISTRY_TLS');
+        expect(tlsFake.requests).toHaveLength(0);
+      });
+
+      it('says which caCert file it cannot read', () => {
+        expect(() =>
+          createCatalogLister(settings({ url: tlsFake.origin, caCert: join(dir, 'missing.crt') }), { env }),
+        ).toThrow(
+          expect.objectContaining({ code: 'USAGE_INVALID', message: expect.stringContaining('missing.crt') }),
+        );
+      });
+    },
+  );
 });
