@@ -11,9 +11,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCatalogLister,
   createRegistryClient,
+  openImage,
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
-import { TEST_REGISTRY, skipReason } from '../../helpers/env.js';
+import { Agent, type Dispatcher } from 'undici';
+import { TEST_IMAGES, TEST_REGISTRY, skipReason } from '../../helpers/env.js';
 import { makeTlsFiles } from '../registry-harness.js';
 import {
   collect,
@@ -219,6 +221,13 @@ describe('the harbor lister', () => {
         const tagged = (await collect(lister.listImages('fixtures/debian-v2s2'))).filter((i) => i.tag);
         expect(tagged).toHaveLength(2);
         for (const image of tagged) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
+        // No time in the config listing needed here, but resolveCreatedAt reads the pulled config's `created`.
+        const layout = await openImage(`oci:${TEST_IMAGES}/oci:${tagged[0]!.tag as 'min' | 'multi'}`);
+        await layout.close();
+        expect(layout.meta.config.created).toBeDefined();
+        expect(await lister.resolveCreatedAt(tagged[0]!)).toBe(
+          new Date(layout.meta.config.created!).toISOString(),
+        );
       } finally {
         await client.close();
       }
@@ -323,6 +332,25 @@ describe('the harbor lister', () => {
       const err = await rejectionOf(collect(lister.listRepositories()));
       expect(err.code).toBe('REGISTRY_INSECURE_REFUSED');
     });
+  });
+
+  it('sends every request through the injected dispatcher', async () => {
+    const seen: string[] = [];
+    class CountingAgent extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        seen.push(String(options.path));
+        return super.dispatch(options, handler);
+      }
+    }
+    const dispatcher = new CountingAgent();
+    try {
+      const lister = createCatalogLister(settings(), { env, dispatcher, pageSize: 2 });
+      await collect(lister.listRepositories());
+      expect(seen.length).toBe(fake.requests.length);
+      expect(seen.length).toBeGreaterThan(2);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('reads Basic credentials from a docker config file', async () => {

@@ -12,11 +12,10 @@ import {
   toDigest,
   toIsoTime,
   toPullReference,
-  toRegistrySourceOptions,
   type ApiContext,
 } from './api.js';
 import { EMPTY_PAYLOAD_SHA256, signAcs3, toAcsDate, type AcsCredentials } from './acs3.js';
-import { readConfigCreatedAt } from './created.js';
+import { createCreatedAtResolver } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 export const ACR_API_VERSION = '2018-12-01';
@@ -267,8 +266,7 @@ export function createAcrLister(settings: RegistrySettings, opts: CatalogListerO
         yield image;
       }
     },
-    resolveCreatedAt: (image, signal) =>
-      readConfigCreatedAt(image, toRegistrySourceOptions(settings, opts), signal),
+    resolveCreatedAt: createCreatedAtResolver(settings, opts),
     close: () => ctx.transport.close(),
   };
 }
