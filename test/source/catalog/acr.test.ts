@@ -344,6 +344,9 @@ describe('the acr lister', () => {
       expect(names).toEqual(['team-b/api']);
       expect(waits).toEqual([2000]);
       expect(fake.requests).toHaveLength(2);
+      const [first, second] = fake.requests;
+      expect(first!.headers['x-acs-signature-nonce']).not.toBe(second!.headers['x-acs-signature-nonce']);
+      expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
     });
 
     it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
