@@ -170,6 +170,20 @@ describe('the harbor lister', () => {
     await lister.close();
   });
 
+  it('without X-Total-Count, follows pages while Link has rel="next"', async () => {
+    const lister = createCatalogLister(settings({ projects: ['p'] }), { env, pageSize: 1 });
+    fake.failNext({
+      headers: { link: '</api/v2.0/projects/p/repositories?page=2&page_size=1>; rel="next"' },
+      body: [{ name: 'p/one' }],
+    });
+    fake.failNext({
+      headers: { link: '</api/v2.0/projects/p/repositories?page=1&page_size=1>; rel="prev"' },
+      body: [{ name: 'p/two' }],
+    });
+    expect(await collect(lister.listRepositories())).toEqual(['p/one', 'p/two']);
+    expect(fake.requests.map((r) => r.url.searchParams.get('page'))).toEqual(['1', '2']);
+  });
+
   it('lists only the configured projects', async () => {
     const lister = createCatalogLister(settings({ projects: ['team-a'] }), { env });
     expect(await collect(lister.listRepositories())).toEqual(['team-a/app/web']);
