@@ -3,6 +3,8 @@
  * like the SDK models: ListNamespace / ListRepository / ListRepoTag, `PageNo`/`PageSize`/`TotalCount` as a
  * string, `ImageUpdate`/`ImageCreate` epoch ms strings, bare-hex `Digest`). The fake verifies every
  * request's ACS3-HMAC-SHA256 signature with its own implementation and refuses bad ones as the gateway does.
+ * Modelled, not documented: a business error as HTTP 200 with `IsSuccess: false` and a `Code` such as
+ * `INSTANCE_NOT_EXIST` / `REPO_NOT_EXIST` (the exact codes are unverified).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
