@@ -6,14 +6,25 @@
  * Modelled, not documented: a business error as HTTP 200 with `IsSuccess: false` and a `Code` such as
  * `INSTANCE_NOT_EXIST` / `REPO_NOT_EXIST` (the exact codes are unverified).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCatalogLister,
   createRegistryClient,
+  openImage,
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
 import { signAcs3, toAcs3CanonicalRequest } from '../../../core/src/source/registry/catalog/acs3.js';
-import { TEST_REGISTRY } from '../../helpers/env.js';
+import { TEST_REGISTRY, haveTestImages, skipReason } from '../../helpers/env.js';
+import {
+  haveRegistryTools,
+  htpasswdAuth,
+  pushImage,
+  startRegistry,
+  type RunningRegistry,
+} from '../registry-harness.js';
 import { verifyAcs3 } from './acs3-verify.js';
 import {
   collect,
@@ -30,6 +41,8 @@ const INSTANCE = 'cri-portcullis0test';
 const KEY_ID = 'LTAI-test-key-id';
 const KEY_SECRET = 'acr-test-secret-value';
 const env = { ACR_AK: KEY_ID, ACR_SK: KEY_SECRET };
+const TEMP_USER = 'cr_temp_user';
+const TEMP_TOKEN = 'acr-temporary-token';
 
 describe('ACS3-HMAC-SHA256', () => {
   it('signs the darabonba-openapi test vector (utils/client_test.go Test_GetAuthorization)', () => {
@@ -123,6 +136,13 @@ function createAcrHandler(repos: FixtureRepo[], clock: () => number) {
     const q = req.url.searchParams;
     if (q.get('InstanceId') !== INSTANCE) return acrOk('x', { Code: 'INSTANCE_NOT_EXIST', IsSuccess: false });
     const action = String(req.headers['x-acs-action']);
+    if (action === 'GetAuthorizationToken') {
+      return acrOk(action, {
+        TempUsername: TEMP_USER,
+        AuthorizationToken: TEMP_TOKEN,
+        ExpireTime: clock() + 3_600_000,
+      });
+    }
     if (action === 'ListNamespace') {
       const names = [...new Set(all.map((r) => r.path.split('/')[0]!))];
       return acrPage(
@@ -373,5 +393,68 @@ describe('the acr lister', () => {
         expect.objectContaining({ code: 'USAGE_INVALID' }),
       );
     });
+  });
+
+  describe('pull credentials', () => {
+    const tokenCalls = () =>
+      fake.requests.filter((r) => r.headers['x-acs-action'] === 'GetAuthorizationToken');
+
+    it('gets a temporary login with the AccessKey, and renews it only near its expiry', async () => {
+      let now = Date.now();
+      const lister = createCatalogLister(settings(), { env, now: () => new Date(now) });
+      expect(await lister.resolvePullOptions()).toMatchObject({ username: TEMP_USER, password: TEMP_TOKEN });
+      await lister.resolvePullOptions();
+      expect(tokenCalls()).toHaveLength(1);
+      now += 56 * 60_000;
+      fakeNow = now;
+      await lister.resolvePullOptions();
+      expect(tokenCalls()).toHaveLength(2);
+    });
+
+    it('uses configured credentials instead, without asking for a token', async () => {
+      const lister = createCatalogLister(settings({ credentials: { usernameEnv: 'U', passwordEnv: 'P' } }), {
+        env: { ...env, U: 'fixed-user', P: 'fixed-pass' },
+      });
+      expect(await lister.resolvePullOptions()).toMatchObject({
+        username: 'fixed-user',
+        password: 'fixed-pass',
+      });
+      expect(tokenCalls()).toHaveLength(0);
+    });
+
+    const canRunOwn = haveTestImages && haveRegistryTools;
+    describe.skipIf(!canRunOwn && skipReason('docker-registry, skopeo, htpasswd or test images missing'))(
+      'against a registry that only accepts the temporary login',
+      () => {
+        let dir: string;
+        let reg: RunningRegistry;
+        beforeAll(async () => {
+          dir = await mkdtemp(join(tmpdir(), 'portcullis-acr-'));
+          await writeFile(join(dir, 'none.json'), '{}');
+          reg = await startRegistry(dir, { auth: await htpasswdAuth(dir, TEMP_USER, TEMP_TOKEN) });
+          await pushImage('min', `${reg.host}/fixtures/debian:min`, `${TEMP_USER}:${TEMP_TOKEN}`);
+        }, 300_000);
+        afterAll(async () => {
+          await reg?.stop();
+          if (dir) await rm(dir, { recursive: true, force: true });
+        });
+
+        it('pulls a listed image with it, and not without it', async () => {
+          const lister = createCatalogLister(settings({ url: `http://${reg.host}` }), { env });
+          const [image] = await collect(lister.listImages('fixtures/debian'));
+          expect(image!.reference).toBe(`${reg.host}/fixtures/debian:min`);
+          const src = await openImage(image!.reference, {
+            ...(await lister.resolvePullOptions()),
+            dockerConfigPath: join(dir, 'none.json'),
+          });
+          await src.close();
+          expect(src.meta.layers).toHaveLength(1);
+          const anonymous = await rejectionOf(
+            openImage(image!.reference, { env: {}, dockerConfigPath: join(dir, 'none.json') }),
+          );
+          expect(anonymous.code).toBe('REGISTRY_UNAUTHORIZED');
+        });
+      },
+    );
   });
 });

@@ -348,6 +348,13 @@ describe('the harbor lister', () => {
     });
   });
 
+  it('gives pull options with the Basic credentials from the env vars', async () => {
+    const lister = createCatalogLister(settings(), { env });
+    expect(await lister.resolvePullOptions()).toMatchObject({ username: USER, password: PASSWORD, env });
+    const none = createCatalogLister(settings({ credentials: {} }), { env: {} });
+    expect(await none.resolvePullOptions()).not.toHaveProperty('username');
+  });
+
   it('sends every request through the injected dispatcher', async () => {
     const seen: string[] = [];
     class CountingAgent extends Agent {
