@@ -15,7 +15,7 @@ import {
   type ApiContext,
 } from './api.js';
 import { EMPTY_PAYLOAD_SHA256, signAcs3, toAcsDate, type AcsCredentials } from './acs3.js';
-import { createPullHooks, type TemporaryLogin } from './created.js';
+import { createPullHooks, type TemporaryLogin } from './pull.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 export const ACR_API_VERSION = '2018-12-01';

@@ -3,7 +3,7 @@ import { parseRepository } from '../../reference.js';
 import type { SourceOptions } from '../../types.js';
 import { createRegistryClient, type RegistryClient } from '../client.js';
 import { describeBasicCredentials, parseBaseUrl, toPullReference, toRegistrySourceOptions } from './api.js';
-import { readConfigCreatedAt } from './created.js';
+import { readConfigCreatedAt } from './pull.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const DEFAULT_PAGE_SIZE = 100;

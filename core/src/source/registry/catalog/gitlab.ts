@@ -14,7 +14,7 @@ import {
   toIsoTime,
   type ApiContext,
 } from './api.js';
-import { createPullHooks } from './created.js';
+import { createPullHooks } from './pull.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v4';

@@ -15,7 +15,7 @@ import {
   toPullReference,
   type ApiContext,
 } from './api.js';
-import { createPullHooks } from './created.js';
+import { createPullHooks } from './pull.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v2.0';

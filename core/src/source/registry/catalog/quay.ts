@@ -11,7 +11,7 @@ import {
   toIsoTime,
   toPullReference,
 } from './api.js';
-import { createPullHooks } from './created.js';
+import { createPullHooks } from './pull.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 /** Quay's tag page `limit` maximum (`endpoints/api/tag.py`). */
