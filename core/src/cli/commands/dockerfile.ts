@@ -24,11 +24,15 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
     .option('--build-arg <name=value>', 'ARG value used while expanding (repeatable)', collect, [])
     .action(async (path: string, flags: DockerfileFlags) => {
       const format = toReportFormat(flags.format);
-      const [{ analyzeDockerfile, buildInstructionAnalyzer }, { evaluatePolicy, resolvePolicy }] =
-        await Promise.all([
-          import('../../analyzers/buildinstruction/index.js'),
-          import('../../policy/index.js'),
-        ]);
+      const [
+        { analyzeDockerfile, buildInstructionAnalyzer },
+        { evaluatePolicy, resolvePolicy },
+        { redactScanResult },
+      ] = await Promise.all([
+        import('../../analyzers/buildinstruction/index.js'),
+        import('../../policy/index.js'),
+        import('../../scan/redact.js'),
+      ]);
       const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
       const buildArgs = Object.fromEntries(
         flags.buildArg.map((a) => {
@@ -37,7 +41,7 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
         }),
       );
       const findings = analyzeDockerfile(await readFile(path, 'utf8'), path, { buildArgs });
-      const result: ScanResult = {
+      const result: ScanResult = redactScanResult({
         schemaVersion: 1,
         image: { ref: path, configDigest: '', layers: [] },
         packages: [],
@@ -46,7 +50,7 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
         analyzers: { [buildInstructionAnalyzer.name]: buildInstructionAnalyzer.version },
         scannedAt: io.now().toISOString(),
         dockerfile: path,
-      };
+      });
       const evaluation = evaluatePolicy(result, policy, { now: io.now() });
       await emitReports(io, result, evaluation, {
         format,

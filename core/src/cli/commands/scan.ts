@@ -76,8 +76,10 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
   addSourceOptions(cmd);
   cmd.action(async (image: string, flags: ScanFlags) => {
     const format = toReportFormat(flags.format);
-    const [{ evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners }, { scan }] =
-      await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
+    const [
+      { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners },
+      { scan, redactPlainData },
+    ] = await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
     const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
     const scanners = flags.scanners
       ? parseScanners(flags.scanners)
@@ -97,7 +99,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     if (flags.dockerfile) {
       const text = await readFile(flags.dockerfile, 'utf8');
       const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
-      result.findings.push(...analyzeDockerfile(text, flags.dockerfile));
+      result.findings.push(...redactPlainData(analyzeDockerfile(text, flags.dockerfile)));
       result.dockerfile = flags.dockerfile;
     }
     const evaluation = evaluatePolicy(result, policy, { now: io.now() });
