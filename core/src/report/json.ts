@@ -47,7 +47,7 @@ export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: Rende
       },
     },
     remediation: remediationFor(evaluation, scan),
-    notes: scan.notes.map((n) => ({
+    notes: [...scan.notes, ...(evaluation.notes ?? [])].map((n) => ({
       code: n.code,
       message: n.message,
       ...(n.path !== undefined && { path: n.path }),

@@ -16,6 +16,7 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
       ];
       for (const e of result.expired) lines.push(`expired: ${e.message}`);
       for (const e of result.expiring) lines.push(`expiring: ${e.message}`);
+      for (const w of result.warnings) lines.push(`warning: ${w}`);
       await writeOutput(io, lines.join('\n'));
       setCode(0);
     });
