@@ -40,6 +40,8 @@ const ALLOWED: Record<string, string[]> = {
   types: ['errors'],
   // Durations (`7d`) are read the same way by policy gates, the DB age check and (via index) the webhook.
   duration: ['errors'],
+  // closed-set values (`--severity`, policy rule names) with "did you mean"
+  choices: ['errors'],
   versions: ['errors', 'types'],
   source: ['errors', 'types'],
   layers: ['errors', 'types'],
@@ -55,6 +57,7 @@ const CORE_AREAS = [
   'errors',
   'types',
   'duration',
+  'choices',
   'versions',
   'source',
   'layers',

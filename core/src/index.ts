@@ -23,6 +23,8 @@ export {
   redactScanResult,
   redactPlainData,
 } from './scan/index.js';
+export { checkPolicyNames, assertPolicyNames } from './scan/policy-names.js';
+export { suggestChoice, parseChoice } from './choices.js';
 // the one redaction step, for any text that leaves the process (logs, messages)
 export { createRedactor, redactSecrets } from './analyzers/secret/redactor.js';
 export type { Redactor, RedactorOptions } from './analyzers/secret/redactor.js';

@@ -15,6 +15,7 @@ import {
   addSourceOptions,
   collect,
   parseScanners,
+  parseSeverityFlag,
   readPolicyFlag,
   toSourceOptions,
   type SourceFlags,
@@ -69,6 +70,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     .option(
       '--severity <level>',
       'report only findings at or above this severity (does not change the verdict)',
+      parseSeverityFlag,
     )
     .option('--sign-key <file>', 'sign the verdict with this Ed25519/ES256 private key (PEM or JWK)')
     .option('--verdict-output <file>', 'write the (signed, with --sign-key) verdict here')
