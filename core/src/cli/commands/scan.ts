@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, relative, sep } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import type { Severity } from '../../types/finding.js';
 import type { Decision } from '../../types/scan.js';
@@ -21,10 +21,13 @@ import {
   type SourceFlags,
 } from './common.js';
 
-/** Reports locate things repository-relative (Code Quality refuses absolute paths). */
-function toRepoPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
+/**
+ * Reports locate things repository-relative (Code Quality refuses absolute paths, SARIF viewers cannot open
+ * them): relative to `--source-root` (default the working directory); a file outside it is named by its base name.
+ */
+export function toRepoPath(file: string, root: string = process.cwd()): string {
+  const rel = relative(resolve(root), resolve(file));
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
 }
 
 /** Exit code for a decision: the public contract (0 allow/warn, 1 deny). */
@@ -45,6 +48,7 @@ interface ScanFlags extends SourceFlags {
   progress: boolean;
   signKey?: string;
   verdictOutput?: string;
+  sourceRoot?: string;
 }
 
 export function createScanCommand(io: CliIo, setCode: (code: number) => void): Command {
@@ -62,6 +66,10 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     .option('--output <file>', 'write the report here instead of stdout')
     .option('--report <format=file>', 'also write this format to this file (repeatable)', collect, [])
     .option('--dockerfile <file>', 'also check this Dockerfile for risky build instructions')
+    .option(
+      '--source-root <dir>',
+      'reports name files relative to this directory (default: the working directory)',
+    )
     .option(
       '--scanners <list>',
       'vuln,secret,malware,baseline,buildinstruction (default: as the policy enables)',
@@ -101,8 +109,9 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     if (flags.dockerfile) {
       const text = await readFile(flags.dockerfile, 'utf8');
       const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
-      result.findings.push(...redactPlainData(analyzeDockerfile(text, flags.dockerfile)));
-      result.dockerfile = flags.dockerfile;
+      const repoPath = toRepoPath(flags.dockerfile, flags.sourceRoot);
+      result.findings.push(...redactPlainData(analyzeDockerfile(text, repoPath)));
+      result.dockerfile = repoPath;
     }
     const evaluation = evaluatePolicy(result, policy, { now: io.now() });
     await emitReports(io, result, evaluation, {
@@ -111,7 +120,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       reports: flags.report,
       extra: {
         ...(flags.severity ? { severity: flags.severity } : {}),
-        ...(flags.policy ? { policyPath: toRepoPath(flags.policy) } : {}),
+        ...(flags.policy ? { policyPath: toRepoPath(flags.policy, flags.sourceRoot) } : {}),
       },
     });
     if (flags.verdictOutput) {
