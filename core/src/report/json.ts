@@ -75,6 +75,8 @@ function toJsonFinding(f: Finding): Record<string, unknown> {
       ...(l.layerDigest !== undefined && { layerDigest: l.layerDigest }),
       ...(l.path !== undefined && { path: l.path }),
       ...(l.line !== undefined && { line: l.line }),
+      // ENV, label, history and config findings have no file: say where they are instead of an empty location
+      ...(l.source !== undefined && { source: l.source }),
     },
     ...(f.package && {
       package: {
