@@ -42,6 +42,8 @@ const ALLOWED: Record<string, string[]> = {
   duration: ['errors'],
   // One SQLite interface (better-sqlite3 or node:sqlite) for the vulnerability DB and rpm's sqlite rpmdb.
   sqlite: ['errors'],
+  // closed-set values (`--severity`, policy rule names) with "did you mean"
+  choices: ['errors'],
   versions: ['errors', 'types'],
   source: ['errors', 'types'],
   layers: ['errors', 'types'],
@@ -58,6 +60,7 @@ const CORE_AREAS = [
   'types',
   'duration',
   'sqlite',
+  'choices',
   'versions',
   'source',
   'layers',

@@ -15,7 +15,19 @@ export { readLayer, mergeLayers, DEFAULT_LAYER_LIMITS } from './layers/index.js'
 export type { LayerContents, LayerLimits, MergedView } from './layers/index.js';
 
 // scanning
-export { scan, scanImage, createScanHooks, ALL_SCANNERS } from './scan/index.js';
+export {
+  scan,
+  scanImage,
+  createScanHooks,
+  ALL_SCANNERS,
+  redactScanResult,
+  redactPlainData,
+} from './scan/index.js';
+export { checkPolicyNames, assertPolicyNames } from './scan/policy-names.js';
+export { suggestChoice, parseChoice } from './choices.js';
+// the one redaction step, for any text that leaves the process (logs, messages)
+export { createRedactor, redactSecrets } from './analyzers/secret/redactor.js';
+export type { Redactor, RedactorOptions } from './analyzers/secret/redactor.js';
 export type { ScanRequest, ScanOptions, ScanHooks } from './scan/index.js';
 export { createAnalyzers, createInventoryAnalyzers } from './analyzers/index.js';
 export { analyzeDockerfile, buildInstructionAnalyzer } from './analyzers/buildinstruction/index.js';

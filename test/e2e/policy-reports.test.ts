@@ -173,7 +173,13 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         apiVersion: 'portcullis/v1',
         exceptions: [
           { path: PATH_GLOBS, reason: BY_PATH, owner: 'e2e' },
-          { images: [`oci:${TEST_IMAGES}/**`], type: 'build-instruction', reason: BY_IMAGE, ticket: 'E2E-1' },
+          {
+            id: '*',
+            images: [`oci:${TEST_IMAGES}/**`],
+            type: 'build-instruction',
+            reason: BY_IMAGE,
+            ticket: 'E2E-1',
+          },
           ...[...new Set(rest.map((f) => f.id))].map((id) => ({ id, reason: `${BY_ID}: ${id}` })),
         ],
       };
@@ -216,7 +222,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         file,
         stringify({
           apiVersion: 'portcullis/v1',
-          exceptions: [{ images: [`oci:${TEST_IMAGES}/**`], reason: 'temporary waiver', expires }],
+          exceptions: [{ id: '*', images: [`oci:${TEST_IMAGES}/**`], reason: 'temporary waiver', expires }],
         }),
       );
       return file;

@@ -138,7 +138,7 @@ describe('evaluatePolicy', () => {
   describe('with an exception by image glob', () => {
     const scan = readMultiScan();
     const p = policy(
-      'exceptions:\n  - { images: ["127.0.0.1:5000/fixtures/*"], reason: "fixture image, never deployed" }\n',
+      'exceptions:\n  - { id: "*", images: ["127.0.0.1:5000/fixtures/*"], reason: "fixture image, never deployed" }\n',
     );
     it('allows that image, listing every finding as suppressed with the reason', () => {
       const ev = evaluatePolicy(scan, p, { now: NOW });
@@ -156,7 +156,7 @@ describe('evaluatePolicy', () => {
       expect(ev.verdict.counts.suppressed).toBe(0);
     });
     it('normalises Docker Hub references and globs', () => {
-      const hub = policy('exceptions: [{ images: ["nginx:*"], reason: r }]\n');
+      const hub = policy('exceptions: [{ id: "*", images: ["nginx:*"], reason: r }]\n');
       const ev = evaluatePolicy(scan, hub, { now: NOW, image: { ref: 'docker.io/library/nginx:1.25' } });
       expect(ev.verdict.decision).toBe('allow');
       const ev2 = evaluatePolicy(scan, hub, { now: NOW, image: { ref: 'nginx:1.25' } });
@@ -171,21 +171,22 @@ describe('evaluatePolicy', () => {
         `digest: "${scan.image.digest ?? ''}"`,
       ]) {
         expect(
-          evaluatePolicy(scan, policy(`exceptions: [{ ${sel}, reason: r }]\n`), { now: NOW }).verdict
+          evaluatePolicy(scan, policy(`exceptions: [{ id: "*", ${sel}, reason: r }]\n`), { now: NOW }).verdict
             .decision,
           sel,
         ).toBe('allow');
       }
       expect(
-        evaluatePolicy(scan, policy('exceptions: [{ registries: ["docker.io"], reason: r }]\n'), { now: NOW })
-          .verdict.decision,
+        evaluatePolicy(scan, policy('exceptions: [{ id: "*", registries: ["docker.io"], reason: r }]\n'), {
+          now: NOW,
+        }).verdict.decision,
       ).toBe('deny');
     });
   });
 
   describe('with namespace-scoped exceptions', () => {
     const scan = readMultiScan();
-    const p = policy('exceptions: [{ namespaces: ["team-*"], reason: "sandbox namespaces" }]\n');
+    const p = policy('exceptions: [{ id: "*", namespaces: ["team-*"], reason: "sandbox namespaces" }]\n');
     it('apply only when evaluated for a matching namespace', () => {
       expect(evaluatePolicy(scan, p, { now: NOW }).verdict.decision).toBe('deny');
       expect(evaluatePolicy(scan, p, { now: NOW, namespace: 'prod' }).verdict.decision).toBe('deny');
@@ -219,7 +220,7 @@ describe('evaluatePolicy', () => {
     const scan = readMultiScan();
     const all = (expires: string): Policy =>
       policy(
-        `exceptions:\n  - { images: ["127.0.0.1:5000/**"], reason: "temporary", expires: "${expires}" }\n`,
+        `exceptions:\n  - { id: "*", images: ["127.0.0.1:5000/**"], reason: "temporary", expires: "${expires}" }\n`,
       );
 
     it('an expired entry no longer suppresses, and says so', () => {
@@ -227,7 +228,7 @@ describe('evaluatePolicy', () => {
       expect(ev.verdict.decision).toBe('deny');
       expect(ev.verdict.counts.suppressed).toBe(0);
       expect(ev.verdict.warnings).toContain(
-        `exception #0 (127.0.0.1:5000/**) expired ${daysFrom(NOW, -1)} and no longer suppresses 15 findings`,
+        `exception #0 (*, 127.0.0.1:5000/**) expired ${daysFrom(NOW, -1)} and no longer suppresses 15 findings`,
       );
     });
     it('a date expires at 00:00 UTC that day', () => {
@@ -238,7 +239,7 @@ describe('evaluatePolicy', () => {
       const ev = evaluatePolicy(scan, all(daysFrom(NOW, 5)), { now: new Date('2026-11-27T00:00:00Z') });
       expect(ev.verdict.counts.suppressed).toBe(15);
       expect(ev.verdict.decision).toBe('warn');
-      const msg = `exception #0 (127.0.0.1:5000/**) expires ${daysFrom(NOW, 5)} (in 5 days); it suppresses 15 findings`;
+      const msg = `exception #0 (*, 127.0.0.1:5000/**) expires ${daysFrom(NOW, 5)} (in 5 days); it suppresses 15 findings`;
       expect(ev.verdict.warnings).toContain(msg);
       expect(ev.verdict.reasons).toEqual([msg]);
     });
@@ -249,7 +250,7 @@ describe('evaluatePolicy', () => {
     it('an unreadable expiry (policy built in code, not validated) fails closed', () => {
       const p: Policy = {
         apiVersion: 'portcullis/v1',
-        exceptions: [{ images: ['127.0.0.1:5000/**'], reason: 'r', expires: 'soon' }],
+        exceptions: [{ id: '*', images: ['127.0.0.1:5000/**'], reason: 'r', expires: 'soon' }],
       };
       const ev = evaluatePolicy(scan, p, { now: NOW });
       expect(ev.verdict.decision).toBe('deny');
@@ -257,7 +258,7 @@ describe('evaluatePolicy', () => {
     });
     it('the warning window is configurable', () => {
       const p = policy(
-        `gates: { expiryWarning: 3d }\nexceptions:\n  - { images: ["127.0.0.1:5000/**"], reason: t, expires: "${daysFrom(NOW, 5)}" }\n`,
+        `gates: { expiryWarning: 3d }\nexceptions:\n  - { id: "*", images: ["127.0.0.1:5000/**"], reason: t, expires: "${daysFrom(NOW, 5)}" }\n`,
       );
       expect(evaluatePolicy(scan, p, { now: NOW }).verdict.decision).toBe('allow');
     });

@@ -44,7 +44,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       const p = parsePolicy(`apiVersion: portcullis/v1
 exceptions:
   - { path: ["/app/**", "/root/.ssh/*", "/opt/miner/*", "/etc/**", "/usr/**"], reason: "fixture files" }
-  - { type: build-instruction, reason: "history reviewed" }
+  - { type: build-instruction, id: "*", reason: "history reviewed" }
   - { type: baseline, id: "PCS-BASELINE-*", reason: "baseline reviewed" }
 `);
       const ev = evaluatePolicy(result, p, { now: NOW });
@@ -56,7 +56,7 @@ exceptions:
 
     it('an exception by image glob allows that image only', () => {
       const p = parsePolicy(
-        'apiVersion: portcullis/v1\nexceptions: [{ images: ["127.0.0.1:*/fixtures/*"], reason: "fixture images" }]\n',
+        'apiVersion: portcullis/v1\nexceptions: [{ id: "*", images: ["127.0.0.1:*/fixtures/*"], reason: "fixture images" }]\n',
       );
       expect(evaluatePolicy(result, p, { now: NOW, image: { ref: POD_IMAGE } }).verdict.decision).toBe(
         'allow',
@@ -66,14 +66,14 @@ exceptions:
           .decision,
       ).toBe('deny');
       const local = parsePolicy(
-        `apiVersion: portcullis/v1\nexceptions: [{ images: ["oci:/**/oci:multi"], reason: "local layout" }]\n`,
+        `apiVersion: portcullis/v1\nexceptions: [{ id: "*", images: ["oci:/**/oci:multi"], reason: "local layout" }]\n`,
       );
       expect(evaluatePolicy(result, local, { now: NOW }).verdict.decision).toBe('allow');
     });
 
     it('an expired entry no longer suppresses; one expiring in 5 days warns', () => {
       const entry = (expires: string): string =>
-        `apiVersion: portcullis/v1\nexceptions: [{ images: ["127.0.0.1:*/fixtures/*"], reason: "temporary", expires: "${expires}" }]\n`;
+        `apiVersion: portcullis/v1\nexceptions: [{ id: "*", images: ["127.0.0.1:*/fixtures/*"], reason: "temporary", expires: "${expires}" }]\n`;
       const expired = evaluatePolicy(result, parsePolicy(entry(daysFrom(NOW, -1))), {
         now: NOW,
         image: { ref: POD_IMAGE },

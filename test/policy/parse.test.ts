@@ -82,7 +82,7 @@ admission: { mode: warn, unknown: allow-and-scan, exemptNamespaces: [kube-system
     it('refuses it, since it would suppress everything', () => {
       const err = problemsOf('apiVersion: portcullis/v1\nexceptions:\n  - reason: because\n');
       expect(err.problems).toEqual([
-        { path: '/exceptions/0', message: expect.stringMatching(/at least one selector/) },
+        { path: '/exceptions/0', message: expect.stringMatching(/must name what it suppresses/) },
       ]);
     });
   });

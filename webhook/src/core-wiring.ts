@@ -1,5 +1,6 @@
 import {
   DEFAULT_POLICY,
+  assertPolicyNames,
   createRegistryClient,
   evaluatePolicy,
   loadPolicy,
@@ -31,7 +32,11 @@ export function createCorePolicyEngine(
 export function loadCorePolicyEngine(path: string, logger: Logger): Promise<FilePolicyEngine> {
   return createFilePolicyEngine({
     path,
-    load: async (p) => resolvePolicy(await loadPolicy(p)),
+    load: async (p) => {
+      const policy = await loadPolicy(p);
+      assertPolicyNames(policy, p); // a typo in a rule list must not switch rules off at admission either
+      return resolvePolicy(policy);
+    },
     fns: CORE_POLICY_FUNCTIONS,
     logger,
   });

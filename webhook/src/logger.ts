@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { redactSecrets } from '../../core/src/index.js';
 /** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -38,25 +39,31 @@ export function asciiJson(json: string): string {
   return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-const needsRedaction = (k: string, v: unknown): boolean => SECRET_FIELDS.test(k) || v instanceof Error;
-
-/** The fields as they may be written: secrets' values replaced, errors as message and code. */
+/**
+ * The fields as they may be written: secret-named fields' values replaced, errors as message and code, and
+ * every string passed through core's one redaction step (every secret rule), so a secret in an image reference,
+ * an error message or a finding's text is masked here too.
+ */
 function redact(fields: Record<string, unknown>): Record<string, unknown> {
-  let clean = true;
-  for (const k in fields) {
-    if (Object.hasOwn(fields, k) && needsRedaction(k, fields[k])) {
-      clean = false;
-      break;
-    }
-  }
-  if (clean) return fields; // the usual case: nothing to copy
   const safe: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (SECRET_FIELDS.test(k)) safe[k] = '[redacted]';
-    else if (v instanceof Error) safe[k] = { message: v.message, code: (v as { code?: unknown }).code };
-    else safe[k] = v;
+    else if (v instanceof Error)
+      safe[k] = { message: redactSecrets(v.message), code: (v as { code?: unknown }).code };
+    else safe[k] = redactValue(v);
   }
   return safe;
+}
+
+function redactValue(v: unknown): unknown {
+  if (typeof v === 'string') return redactSecrets(v);
+  if (Array.isArray(v)) return v.map(redactValue);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = redactValue(x);
+    return out;
+  }
+  return v;
 }
 
 /** `Date#toISOString`, computed once per millisecond (a busy webhook logs many lines in one). */
@@ -139,10 +146,10 @@ export function createLogger(
     let line: string;
     if ('time' in fields || 'level' in fields || 'msg' in fields) {
       // rare: a field of the same name as ours replaces it, as in an object spread
-      line = JSON.stringify({ time: time(), level, msg, ...redact(fields) }).slice(0, -1);
+      line = JSON.stringify({ time: time(), level, msg: redactSecrets(msg), ...redact(fields) }).slice(0, -1);
     } else {
       // {"time":…,"level":…,"msg":…, then the fields' members: the same text, without building the object
-      line = `{"time":"${time()}","level":"${level}","msg":${JSON.stringify(msg)}`;
+      line = `{"time":"${time()}","level":"${level}","msg":${JSON.stringify(redactSecrets(msg))}`;
       const members = JSON.stringify(redact(fields));
       if (members.length > 2) line += `,${members.slice(1, -1)}`;
     }

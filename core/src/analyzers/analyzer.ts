@@ -12,6 +12,11 @@ export interface AnalysisResult {
   packages?: Package[];
   findings?: Finding[];
   notes?: Note[];
+  /**
+   * Raw secret values found (never reported): the scan's one redaction step masks them wherever else they
+   * show (history, labels, paths, evidence of other analyzers).
+   */
+  secrets?: string[];
 }
 
 /** Read-only view handed to whole-image analyzers once every layer has been read. */

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PortcullisError } from '../errors.js';
-import { isReportFormat, type ReportFormat, type RenderOptions } from '../report/options.js';
+import { REPORT_FORMATS, type ReportFormat, type RenderOptions } from '../report/options.js';
+import { parseChoice } from '../choices.js';
 import type { Evaluation, ScanResult } from '../types/scan.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -20,13 +21,8 @@ export function defaultDbPath(env: NodeJS.ProcessEnv): string {
 }
 
 export function toReportFormat(value: string): ReportFormat {
-  if (!isReportFormat(value)) {
-    throw new PortcullisError(
-      'USAGE_INVALID',
-      `unknown --format "${value}": expected table, json, sarif, gitlab, codequality, cyclonedx or markdown`,
-    );
-  }
-  return value;
+  // case-insensitive: `SARIF` can only mean sarif; a typo is refused with the list and the closest format
+  return parseChoice(value, REPORT_FORMATS, '--format');
 }
 
 /** `--report sarif=out.sarif` → [format, path]. */

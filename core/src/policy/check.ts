@@ -1,8 +1,12 @@
 import { parseDuration, toHumanSpan } from '../duration.js';
 import { resolvePolicy } from './defaults.js';
 import { policyDigest } from './digest.js';
+import { isEveryImageGlob } from './image-ref.js';
+import { isEveryIdGlob } from './validate.js';
 import { describeException, toExpiryDate } from './match.js';
 import type { Policy, ResolvedPolicy } from './types.js';
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** One exception whose expiry matters now. */
 export interface ExpiryItem {
@@ -24,6 +28,8 @@ export interface PolicyCheckResult {
   exceptionCount: number;
   expired: ExpiryItem[];
   expiring: ExpiryItem[];
+  /** Valid but worth a second look: exceptions scoped to every image. */
+  warnings: string[];
 }
 
 /** Lists exceptions that have expired or expire within the policy's warning window. */
@@ -32,7 +38,17 @@ export function policyCheck(policy: Policy | ResolvedPolicy, now: Date): PolicyC
   const window = parseDuration(resolved.gates.expiryWarning, 'POLICY_INVALID');
   const expired: ExpiryItem[] = [];
   const expiring: ExpiryItem[] = [];
+  const warnings: string[] = [];
   resolved.exceptions.forEach((e, index) => {
+    const everyImage = [...(e.images ?? []), ...(e.repositories ?? []), ...(e.registries ?? [])].filter(
+      isEveryImageGlob,
+    );
+    if (everyImage.length > 0)
+      warnings.push(
+        `exception ${describeException(e, index)} is scoped to every image (${everyImage.map((g) => JSON.stringify(g)).join(', ')}): it applies wherever the policy is used`,
+      );
+    if (list(e.id).some(isEveryIdGlob))
+      warnings.push(`exception ${describeException(e, index)} suppresses every finding in its scope`);
     if (e.expires === undefined) return;
     const at = toExpiryDate(e);
     // Unreadable expiry: evaluation treats the entry as expired, so the check lists it as such.
@@ -67,5 +83,6 @@ export function policyCheck(policy: Policy | ResolvedPolicy, now: Date): PolicyC
     exceptionCount: resolved.exceptions.length,
     expired,
     expiring,
+    warnings,
   };
 }

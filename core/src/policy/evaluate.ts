@@ -1,5 +1,5 @@
 import { parseDuration, toHumanSpan } from '../duration.js';
-import type { Finding, RiskType, Severity } from '../types/finding.js';
+import type { Finding, Note, RiskType, Severity } from '../types/finding.js';
 import { RISK_TYPES, SEVERITIES, severityRank } from '../types/finding.js';
 import type { Evaluation, ScanResult, Verdict, VerdictCounts } from '../types/scan.js';
 import { isTypeEnabled, resolvePolicy } from './defaults.js';
@@ -8,7 +8,7 @@ import { toImageRefParts } from './image-ref.js';
 import { compileFindingMatcher, describeException, isScopeMatch, toExpiryDate } from './match.js';
 import type { MatchScope } from './match.js';
 import { toGateReasons } from './reasons.js';
-import type { GateSeverity, Policy, ResolvedGate, ResolvedPolicy } from './types.js';
+import type { GateSeverity, Policy, PolicyException, ResolvedGate, ResolvedPolicy } from './types.js';
 
 /** Where and when a policy is evaluated. `image` overrides the scan's own reference (webhook: the pod's). */
 export interface EvaluationContext {
@@ -170,7 +170,22 @@ export function evaluatePolicy(
     scannedAt: scan.scannedAt,
     evaluatedAt: ctx.now.toISOString(),
   };
-  return { findings, verdict };
+  return { findings, verdict, notes: toUnusedNotes(entries, used, expiredHits) };
+}
+
+/** Exceptions that suppressed nothing here: stale entries widen a policy for no one's benefit. */
+function toUnusedNotes(
+  entries: readonly { e: PolicyException; index: number }[],
+  used: ReadonlyMap<number, number>,
+  expiredHits: ReadonlyMap<number, number>,
+): Note[] {
+  return entries
+    .filter(({ index }) => !used.has(index) && !expiredHits.has(index))
+    .map(({ e, index }) => ({
+      code: 'POLICY_EXCEPTION_UNUSED',
+      message: `exception ${describeException(e, index)} suppressed no finding of this image`,
+      path: `/exceptions/${index}`,
+    }));
 }
 
 function toCounts(active: Finding[], suppressed: number): VerdictCounts {

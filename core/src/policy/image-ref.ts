@@ -64,11 +64,18 @@ function toRepository(name: string): string {
   return parts.length === 1 ? `docker.io/library/${name}` : `docker.io/${name}`;
 }
 
+/** True when an image, repository or registry glob matches every image (a star, two stars, two stars then a slash and a star). */
+export function isEveryImageGlob(pattern: string): boolean {
+  return /^[*/]+$/.test(pattern) && (pattern === '*' || pattern.includes('**') || !pattern.includes('/'));
+}
+
 /**
  * Normalises a scope glob the same way, so `nginx*` or `team/*` match Docker Hub references. Globs that start
  * with a wildcard, or name a registry, are kept as written.
  */
 export function toImageGlob(pattern: string): string {
+  // `*` is what users write for "every image"; as a path glob it would match only names without a `/`
+  if (/^\*+$/.test(pattern)) return '**';
   if (LOCAL_TRANSPORTS.test(pattern) || pattern.startsWith('/') || pattern.startsWith('.')) return pattern;
   const parts = pattern.split('/');
   const first = parts[0] ?? '';

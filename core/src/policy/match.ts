@@ -117,8 +117,8 @@ function matchesPackage(sel: PackageSelector, pkg: FindingPackage | undefined): 
     const have = parsePurl(pkg.purl);
     if (!want || !have) return false;
     if (want.type !== have.type || want.name.toLowerCase() !== have.name.toLowerCase()) return false;
-    if (want.namespace !== undefined && want.namespace.toLowerCase() !== (have.namespace ?? '').toLowerCase())
-      return false;
+    // the namespace is part of the name (`pkg:npm/lodash` is not `pkg:npm/%40evil/lodash`): both absent or equal
+    if ((want.namespace ?? '').toLowerCase() !== (have.namespace ?? '').toLowerCase()) return false;
     if (want.version !== undefined && want.version !== have.version) return false;
   }
   return true;

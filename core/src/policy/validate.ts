@@ -18,17 +18,14 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-const SELECTORS = [
-  'id',
-  'package',
-  'path',
-  'type',
-  'images',
-  'repositories',
-  'registries',
-  'digest',
-  'namespaces',
-];
+/** Selectors that name what an exception suppresses; `type` and the scopes only narrow it. */
+const WHAT_SELECTORS = ['id', 'package', 'path'];
+const SCOPE_SELECTORS = ['images', 'repositories', 'registries', 'digest', 'namespaces'];
+
+/** An id glob that matches every finding (`*`, `**`): allowed only with a type or a scope written next to it. */
+export function isEveryIdGlob(id: string): boolean {
+  return /^\*+$/.test(id);
+}
 
 /**
  * Validates a parsed policy document; returns every problem (schema and semantic), each with the JSON path
@@ -48,10 +45,25 @@ function semanticProblems(doc: unknown): Problem[] {
   if (!Array.isArray(exceptions)) return out;
   exceptions.forEach((e: unknown, i) => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) return;
-    if (!SELECTORS.some((k) => k in e)) {
+    if (!WHAT_SELECTORS.some((k) => k in e)) {
+      const has = Object.keys(e).filter((k) => k !== 'reason' && k !== 'owner' && k !== 'ticket');
       out.push({
         path: `/exceptions/${i}`,
-        message: `must have at least one selector (${SELECTORS.join(', ')}); an entry without one would suppress everything`,
+        message:
+          `must name what it suppresses: \`id\`, \`package\` or \`path\` (\`type\` and the scopes only narrow it)` +
+          `; ${has.length > 0 ? `with only ${has.join(', ')}` : 'without one'} it would suppress every finding in its scope` +
+          ` (write \`id: "*"\` next to a scope to waive every finding of those images)`,
+      });
+      return;
+    }
+    const ids = (e as { id?: unknown }).id;
+    const everyId = (Array.isArray(ids) ? ids : [ids]).some((x) => typeof x === 'string' && isEveryIdGlob(x));
+    if (everyId && !('type' in e) && !SCOPE_SELECTORS.some((k) => k in e)) {
+      out.push({
+        path: `/exceptions/${i}/id`,
+        message:
+          'matches every finding, and the entry has no type or scope: it would suppress every finding of every image' +
+          ' (add `images: ["**"]` to mean that explicitly, or name ids, a type or a scope)',
       });
     }
   });

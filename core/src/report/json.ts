@@ -53,7 +53,7 @@ export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: Rende
       },
     },
     remediation: remediationFor(evaluation, scan),
-    notes: scan.notes.map((n) => ({
+    notes: [...scan.notes, ...(evaluation.notes ?? [])].map((n) => ({
       code: n.code,
       message: n.message,
       ...(n.path !== undefined && { path: n.path }),
@@ -83,6 +83,7 @@ function toJsonFinding(f: Finding): Record<string, unknown> {
       ...(l.layerDigest !== undefined && { layerDigest: l.layerDigest }),
       ...(l.path !== undefined && { path: l.path }),
       ...(l.line !== undefined && { line: l.line }),
+      // ENV, label, history and config findings have no file: say where they are instead of an empty location
       ...(l.source !== undefined && { source: l.source }),
     },
     ...(f.fixedVersions !== undefined &&

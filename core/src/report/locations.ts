@@ -35,8 +35,9 @@ export function toReportLocation(f: Finding, scan: ScanResult): ReportLocation {
     startLine: start,
     ...(Number.isInteger(l.endLine) && (l.endLine ?? 0) >= start && { endLine: l.endLine as number }),
   };
+  // never absolute, whatever a caller passed: Code Quality refuses it and no viewer can open it
   if (isDockerfileFinding(f, scan))
-    return { uri: encodePath(l.path ?? 'Dockerfile'), inImage: false, ...lines };
+    return { uri: encodePath((l.path ?? 'Dockerfile').replace(/^\/+/, '')), inImage: false, ...lines };
   if (l.path !== undefined) return { uri: encodePath(l.path.replace(/^\/+/, '')), inImage: true, ...lines };
   const source = (l.source ?? 'image').replace(/\[(\d+)\]/g, '/$1');
   return { uri: encodePath(`.image/${source}`), inImage: true, startLine: 1 };

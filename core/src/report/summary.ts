@@ -19,6 +19,8 @@ export function toCountRows(evaluation: Evaluation): { label: string; counts: nu
 
 /** `debian 12.8 · 4 packages · DB 2026-11-25T03:00:00Z` */
 export function toImageLine(scan: ScanResult): string {
+  // `portcullis dockerfile` checks a file, not an image: no OS or package count to speak of
+  if (isDockerfileOnly(scan)) return `Dockerfile ${scan.dockerfile ?? ''} · checked ${scan.scannedAt}`;
   return [
     scan.image.os ? `${scan.image.os.family} ${scan.image.os.version}` : 'OS unknown',
     `${scan.packages.length} package${scan.packages.length === 1 ? '' : 's'}`,
@@ -27,4 +29,9 @@ export function toImageLine(scan: ScanResult): string {
   ]
     .filter((s): s is string => s !== undefined)
     .join(' · ');
+}
+
+/** A result of `portcullis dockerfile`: a Dockerfile checked on its own, no image read (no config, no layers). */
+export function isDockerfileOnly(scan: ScanResult): boolean {
+  return scan.dockerfile !== undefined && scan.image.configDigest === '' && scan.image.layers.length === 0;
 }

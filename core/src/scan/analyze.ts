@@ -20,10 +20,12 @@ export interface Collected {
   packages: Package[];
   findings: Finding[];
   notes: Note[];
+  /** Raw secret values, for the final redaction only. */
+  secrets: Set<string>;
 }
 
 export function createCollected(): Collected {
-  return { osCandidates: [], packages: [], findings: [], notes: [] };
+  return { osCandidates: [], packages: [], findings: [], notes: [], secrets: new Set() };
 }
 
 function collect(into: Collected, result: AnalysisResult | undefined, path = ''): void {
@@ -32,6 +34,7 @@ function collect(into: Collected, result: AnalysisResult | undefined, path = '')
   if (result.packages) into.packages.push(...result.packages);
   if (result.findings) into.findings.push(...result.findings);
   if (result.notes) into.notes.push(...result.notes);
+  if (result.secrets) for (const v of result.secrets) into.secrets.add(v);
 }
 
 // one unreadable file never fails the scan: it becomes a note the user sees

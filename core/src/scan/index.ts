@@ -8,6 +8,7 @@ import type { ScanResult } from '../types/scan.js';
 import { scanImage, type ScanHooks } from './scan.js';
 
 export { scanImage, readImageLayers } from './scan.js';
+export { redactScanResult, redactPlainData } from './redact.js';
 export type { ScanHooks, ScanOptions } from './scan.js';
 
 /** The scanners `--scanners` accepts; inventory always runs. */

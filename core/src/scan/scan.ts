@@ -26,6 +26,8 @@ import {
   type HistoryQueue,
 } from './analyze.js';
 import { LayerTracker } from './history.js';
+import { redactScanResult } from './redact.js';
+import { createRedactor } from '../analyzers/secret/redactor.js';
 
 /** Post-processing steps the scan needs from the inventory and vulnerability stages. */
 export interface ScanHooks {
@@ -210,7 +212,7 @@ export async function scanImage(input: string, options: ScanOptions): Promise<Sc
         ...(vulns.dbPath ? { path: vulns.dbPath } : {}),
       };
     }
-    return {
+    const result: ScanResult = {
       schemaVersion: 1,
       image: imageSummary(source.meta, os),
       packages,
@@ -220,6 +222,8 @@ export async function scanImage(input: string, options: ScanOptions): Promise<Sc
       analyzers: Object.fromEntries(analyzers.map((a) => [a.name, a.version])),
       scannedAt: (options.now?.() ?? new Date()).toISOString(),
     };
+    // the one redaction step: nothing downstream (reports, store, push, logs) sees a raw secret
+    return redactScanResult(result, createRedactor({ values: collected.secrets }));
   } finally {
     await source.close();
   }

@@ -58,4 +58,6 @@ export interface Verdict {
 export interface Evaluation {
   findings: Finding[];
   verdict: Verdict;
+  /** Notes about the policy itself in this evaluation (`POLICY_EXCEPTION_UNUSED`). */
+  notes?: Note[];
 }

@@ -11,6 +11,8 @@ export interface DockerfileHit {
   instruction: Instruction;
   /** Redacted evidence; defaults to the instruction text. */
   evidence?: string;
+  /** Other rule ids this hit also stands for (`DS031` on a literal credential ENV). */
+  aliases?: string[];
 }
 
 const SHELLS = new Set([
@@ -70,8 +72,14 @@ export function isCredentialEnv(name: string): boolean {
 /** Evaluates every Dockerfile rule. */
 export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   const hits: DockerfileHit[] = [];
-  const add = (rule: BuildRuleKey, instruction: Instruction, message: string, evidence?: string): void => {
-    hits.push({ rule, instruction, message, ...(evidence === undefined ? {} : { evidence }) });
+  const add: Add = (rule, instruction, message, evidence, aliases) => {
+    hits.push({
+      rule,
+      instruction,
+      message,
+      ...(evidence === undefined ? {} : { evidence }),
+      ...(aliases === undefined ? {} : { aliases }),
+    });
   };
   const names = new Set(ast.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
   const seenNames = new Map<string, number>();
@@ -98,7 +106,13 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   return hits;
 }
 
-type Add = (rule: BuildRuleKey, instruction: Instruction, message: string, evidence?: string) => void;
+type Add = (
+  rule: BuildRuleKey,
+  instruction: Instruction,
+  message: string,
+  evidence?: string,
+  aliases?: string[],
+) => void;
 
 function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
   if (stage.baseStage !== undefined) return;
@@ -193,7 +207,15 @@ function checkSecretPairs(ins: Instruction, add: Add): void {
     const literal = p.raw !== undefined && isLiteralSecretValue(p.raw);
     if (isSecretName(p.key) && literal) {
       const rule = ins.keyword === 'ENV' ? 'SECRET_ENV' : 'SECRET_ARG';
-      add(rule, ins, `${ins.keyword} ${p.key} has a literal value`, `${ins.keyword} ${p.key}=${REDACTED}`);
+      // one secret, one finding: DS031 (trivy's id for the same variable) becomes an alias, not a second finding
+      const aliases = isCredentialEnv(p.key) ? ['DS031'] : undefined;
+      add(
+        rule,
+        ins,
+        `${ins.keyword} ${p.key} has a literal value`,
+        `${ins.keyword} ${p.key}=${REDACTED}`,
+        aliases,
+      );
     }
   }
 }
@@ -224,8 +246,10 @@ function checkFinalStage(ast: DockerfileAst, add: Add): void {
     if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
       for (const p of ins.pairs ?? []) {
         const evidence = `${ins.keyword} ${p.key}${p.raw === undefined ? '' : `=${REDACTED}`}`;
-        if (isCredentialEnv(p.key)) add('DS031', ins, `possible exposure of secret env ${p.key}`, evidence);
-        else if (
+        const reported = isSecretName(p.key) && p.raw !== undefined && isLiteralSecretValue(p.raw);
+        if (isCredentialEnv(p.key)) {
+          if (!reported) add('DS031', ins, `possible exposure of secret env ${p.key}`, evidence);
+        } else if (
           SECRET_FILE_ENVS.has(p.key) &&
           p.value &&
           copied.some((d) => isSubPath(p.value as string, d))

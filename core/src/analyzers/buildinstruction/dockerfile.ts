@@ -61,8 +61,13 @@ export function evaluateDockerfileAst(
       remediation: rule.remediation,
       location: { path, line: ins.startLine, endLine: ins.endLine },
       evidence,
-      ...(rule.avdId === undefined ? {} : { aliases: [rule.avdId] }),
+      ...toAliases(rule.avdId, hit.aliases),
     });
   }
   return findings.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || a.id.localeCompare(b.id));
+}
+
+function toAliases(avdId: string | undefined, extra: readonly string[] | undefined): { aliases?: string[] } {
+  const aliases = [...(avdId === undefined ? [] : [avdId]), ...(extra ?? [])];
+  return aliases.length > 0 ? { aliases: [...new Set(aliases)] } : {};
 }

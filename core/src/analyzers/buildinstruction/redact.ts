@@ -79,11 +79,16 @@ export function isLiteralSecretValue(value: string): boolean {
 
 export const REDACTED = '****';
 
+/** `=` (assignments), `@` (URL user-info), ` -` (options), and the two option-less forms below. */
+const MAYBE_CREDENTIAL = /[=@]|\s-|configure|authorization/i;
+
 /**
  * Redacts secrets inside a command or instruction text: values of secret-named `KEY=value` assignments
  * (also `|2 TOKEN=x` build-arg prefixes), URL user-info, `-u user:pass`, `--password x`, bearer tokens.
  */
 export function redactText(text: string): string {
+  // every pattern below needs one of these: most texts (titles, paths, package fields) skip all eight regexes
+  if (!MAYBE_CREDENTIAL.test(text)) return text;
   return (
     text
       // scheme://user:pass@host

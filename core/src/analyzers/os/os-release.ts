@@ -90,10 +90,17 @@ function toOsInfo(family: string, version: string, prettyName?: string): OsInfo 
 }
 
 /** `/etc/os-release` or `/usr/lib/os-release`. Undefined when there is no ID. */
+/**
+ * os-release ids that name a family we know under another id: CBL-Mariner 2.0 writes `ID=mariner`, while its
+ * `/etc/mariner-release` and Trivy say `cbl-mariner` (OSV ecosystem `Mariner:2.0`).
+ */
+const OS_ID_ALIASES: Readonly<Record<string, string>> = { mariner: 'cbl-mariner' };
+
 export function parseOsRelease(buf: Buffer, path = '/etc/os-release'): OsInfo | undefined {
   const kv = parseKeyValueRelease(buf, path);
-  const family = kv.ID?.toLowerCase();
-  if (!family) return undefined;
+  const id = kv.ID?.toLowerCase();
+  if (!id) return undefined;
+  const family = OS_ID_ALIASES[id] ?? id;
   // Debian testing/sid has no VERSION_ID; the codename is the best version we have.
   const version = kv.VERSION_ID ?? kv.VERSION_CODENAME ?? '';
   // PRETTY_NAME keeps Ubuntu's `LTS` marker (`Ubuntu 22.04.3 LTS`), which the OSV ecosystem needs.

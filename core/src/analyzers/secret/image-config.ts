@@ -36,33 +36,43 @@ export function analyzeImageConfig(ctx: ImageContext, rules: SecretRuleSet): Ana
     if (layerDigest) entry.layerDigest = layerDigest;
     history.push(entry);
   });
+  const secrets: string[] = [];
   const findings = [
-    ...scanTogether(env, rules, enabled),
-    ...scanTogether(labels, rules, enabled),
-    ...history.flatMap((h) => scanOne(h, rules, enabled)),
+    ...scanTogether(env, rules, enabled, secrets),
+    ...scanTogether(labels, rules, enabled, secrets),
+    ...history.flatMap((h) => scanOne(h, rules, enabled, secrets)),
   ];
-  return { findings };
+  return { findings, secrets };
 }
 
 function scanTogether(
   entries: ConfigString[],
   rules: SecretRuleSet,
   enabled: (r: ContentRule) => boolean,
+  secrets: string[],
 ): Finding[] {
-  if (entries.some((e) => /[\r\n]/.test(e.text))) return entries.flatMap((e) => scanOne(e, rules, enabled));
+  if (entries.some((e) => /[\r\n]/.test(e.text)))
+    return entries.flatMap((e) => scanOne(e, rules, enabled, secrets));
   const text = entries.map((e) => e.text).join('\n');
   return scanText(text, CONFIG_VIRTUAL_PATH, rules, enabled).flatMap((m) => {
+    secrets.push(...m.secrets);
     const entry = entries[m.line - 1];
     return entry ? [toMatchFinding(m, { source: entry.source }, false)] : [];
   });
 }
 
-function scanOne(entry: ConfigString, rules: SecretRuleSet, enabled: (r: ContentRule) => boolean): Finding[] {
-  return scanText(entry.text, CONFIG_VIRTUAL_PATH, rules, enabled).map((m) =>
-    toMatchFinding(
+function scanOne(
+  entry: ConfigString,
+  rules: SecretRuleSet,
+  enabled: (r: ContentRule) => boolean,
+  secrets: string[],
+): Finding[] {
+  return scanText(entry.text, CONFIG_VIRTUAL_PATH, rules, enabled).map((m) => {
+    secrets.push(...m.secrets);
+    return toMatchFinding(
       m,
       entry.layerDigest ? { source: entry.source, layerDigest: entry.layerDigest } : { source: entry.source },
       false,
-    ),
-  );
+    );
+  });
 }

@@ -12,6 +12,7 @@ export {
 export {
   readSecretRules,
   isSecretRuleEnabled,
+  toSecretItemNames,
   parseSecretRules,
   DEFAULT_SECRET_RULES_DIR,
   SECRET_CATEGORIES,

@@ -58,6 +58,11 @@ export interface ContentRule extends RuleBase {
   pair?: PairSpec;
   /** A marker that, when present in the same file, turns the finding into another rule. */
   bundle?: { marker: string; id: string; title: string };
+  /**
+   * Finding ids this rule produces besides its own (its pair's and bundle's, or the pair it is the second
+   * half of): naming one of them in `scanners.secret.items` enables this rule.
+   */
+  emits?: string[];
 }
 
 /** A rule that fires on a file's path alone (content only checked by an optional validator). */
@@ -82,14 +87,29 @@ export interface SecretRuleSet {
 
 /** Which rules the policy's `scanners.secret` switches on. */
 export function isSecretRuleEnabled(
-  rule: { id: string; category: string },
+  rule: { id: string; category: string; emits?: readonly string[] },
   options: AnalyzerOptions['secret'] | undefined,
 ): boolean {
   if (options?.accessKeyLeak === false && rule.category === 'access-key') return false;
   if (options?.passwordLeak === false && rule.category === 'password') return false;
   const items = options?.items;
-  if (items && items.length > 0) return items.includes(rule.category) || items.includes(rule.id);
+  if (items && items.length > 0)
+    return (
+      items.includes(rule.category) ||
+      items.includes(rule.id) ||
+      (rule.emits ?? []).some((id) => items.includes(id))
+    );
   return true;
+}
+
+/** Every name `scanners.secret.items` accepts: categories, rule ids and the ids pairs and bundles emit. */
+export function toSecretItemNames(rules: SecretRuleSet): string[] {
+  const names = new Set<string>(SECRET_CATEGORIES);
+  for (const r of [...rules.content, ...rules.paths]) {
+    names.add(r.id);
+    for (const id of r.kind === 'content' ? (r.emits ?? []) : []) names.add(id);
+  }
+  return [...names];
 }
 
 /** Where the built-in rule data lives, found relative to this module (source, tsc and bundle layouts). */
@@ -116,6 +136,14 @@ export function parseSecretRules(docs: RuleDocument[]): SecretRuleSet {
       if (r.pair && !content.some((o) => o.id === r.pair?.rule)) {
         problems.push({ path: r.id, message: `pair.rule ${r.pair.rule} is not a content rule` });
       }
+    }
+    for (const r of content) {
+      const emits = [
+        ...(r.pair ? [r.pair.id] : []),
+        ...(r.bundle ? [r.bundle.id] : []),
+        ...content.filter((o) => o.pair?.rule === r.id).map((o) => o.pair?.id as string),
+      ];
+      if (emits.length > 0) r.emits = emits;
     }
   });
   const content = rules.filter((r): r is ContentRule => r.kind === 'content');

@@ -3,13 +3,8 @@ import type { Finding, FindingLocation } from '../../types/finding.js';
 import type { FileHeader, ImageFile } from '../../types/file.js';
 import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
-import {
-  isSecretRuleEnabled,
-  readSecretRules,
-  type ContentRule,
-  type PathRule,
-  type SecretRuleSet,
-} from './rules.js';
+import { readDefaultSecretRules } from './redactor.js';
+import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
 import { scanText } from './scan-text.js';
 
 /** Largest file whose text the content rules read; bigger files are data, not configuration. */
@@ -44,7 +39,7 @@ export interface SecretAnalyzerSettings {
 
 /** Creates the sensitive-file analyzer: content and path rules over every layer, hidden files included. */
 export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Analyzer {
-  const rules = settings.rules ?? readSecretRules();
+  const rules = settings.rules ?? readDefaultSecretRules();
   return {
     name: 'secret',
     version: 1,
@@ -83,13 +78,15 @@ export function analyzeSecretFile(
     findings.push(withHidden(toPathFinding(rule, location), file));
   }
   const content = file.content;
+  const secrets: string[] = [];
   if (content && content.length <= SECRET_MAX_TEXT_SIZE && !isBinary(content)) {
     const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
     for (const m of scanText(content.toString('utf8'), file.path, rules, enabled)) {
       findings.push(withHidden(toMatchFinding(m, location), file));
+      secrets.push(...m.secrets);
     }
   }
-  return { findings };
+  return secrets.length > 0 ? { findings, secrets } : { findings };
 }
 
 /** True when the first bytes hold a NUL: text rules do not run on binaries. */

@@ -3,26 +3,25 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ScannerName } from '../../analyzers/analyzer.js';
-import { PortcullisError } from '../../errors.js';
+import { parseChoice } from '../../choices.js';
+import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { Policy } from '../../policy/index.js';
 import type { SourceOptions } from '../../source/index.js';
 
 const SCANNERS: readonly ScannerName[] = ['vuln', 'secret', 'malware', 'baseline', 'buildinstruction'];
 
-/** `--scanners vuln,secret` → validated names. */
+/** `--scanners vuln,secret` → validated names (case-insensitive; a typo gets "did you mean"). */
 export function parseScanners(value: string): ScannerName[] {
-  const names = value
+  return value
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = names.filter((n) => !(SCANNERS as readonly string[]).includes(n));
-  if (bad.length > 0) {
-    throw new PortcullisError(
-      'USAGE_INVALID',
-      `unknown scanner(s) ${bad.join(', ')}: expected ${SCANNERS.join(', ')}`,
-    );
-  }
-  return names as ScannerName[];
+    .filter(Boolean)
+    .map((n) => parseChoice(n, SCANNERS, '--scanners'));
+}
+
+/** `--severity high` → the severity (case-insensitive; a typo gets "did you mean"). */
+export function parseSeverityFlag(value: string): Severity {
+  return parseChoice(value, SEVERITIES, '--severity');
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -82,5 +81,9 @@ function dockerConfigFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 export async function readPolicyFlag(path: string | undefined, env: NodeJS.ProcessEnv): Promise<Policy> {
   const file = path ?? env.PORTCULLIS_POLICY;
   const { DEFAULT_POLICY, loadPolicy } = await import('../../policy/index.js');
-  return file ? loadPolicy(file) : DEFAULT_POLICY;
+  if (!file) return DEFAULT_POLICY;
+  const policy = await loadPolicy(file);
+  const { assertPolicyNames } = await import('../../scan/policy-names.js');
+  assertPolicyNames(policy, file);
+  return policy;
 }

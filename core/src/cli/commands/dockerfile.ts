@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { ScanResult } from '../../types/scan.js';
 import { emitReports, toReportFormat, type CliIo } from '../io.js';
 import { collect, readPolicyFlag } from './common.js';
-import { toExitCode } from './scan.js';
+import { toExitCode, toRepoPath } from './scan.js';
 
 interface DockerfileFlags {
   policy?: string;
@@ -11,6 +11,7 @@ interface DockerfileFlags {
   output?: string;
   report: string[];
   buildArg: string[];
+  sourceRoot?: string;
 }
 
 export function createDockerfileCommand(io: CliIo, setCode: (code: number) => void): Command {
@@ -22,13 +23,21 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
     .option('--output <file>', 'write the report here instead of stdout')
     .option('--report <format=file>', 'also write this format to this file (repeatable)', collect, [])
     .option('--build-arg <name=value>', 'ARG value used while expanding (repeatable)', collect, [])
+    .option(
+      '--source-root <dir>',
+      'reports name the Dockerfile relative to this directory (default: the working directory)',
+    )
     .action(async (path: string, flags: DockerfileFlags) => {
       const format = toReportFormat(flags.format);
-      const [{ analyzeDockerfile, buildInstructionAnalyzer }, { evaluatePolicy, resolvePolicy }] =
-        await Promise.all([
-          import('../../analyzers/buildinstruction/index.js'),
-          import('../../policy/index.js'),
-        ]);
+      const [
+        { analyzeDockerfile, buildInstructionAnalyzer },
+        { evaluatePolicy, resolvePolicy },
+        { redactScanResult },
+      ] = await Promise.all([
+        import('../../analyzers/buildinstruction/index.js'),
+        import('../../policy/index.js'),
+        import('../../scan/redact.js'),
+      ]);
       const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
       const buildArgs = Object.fromEntries(
         flags.buildArg.map((a) => {
@@ -36,22 +45,24 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
           return i < 0 ? [a, ''] : [a.slice(0, i), a.slice(i + 1)];
         }),
       );
-      const findings = analyzeDockerfile(await readFile(path, 'utf8'), path, { buildArgs });
-      const result: ScanResult = {
+      const repoPath = toRepoPath(path, flags.sourceRoot);
+      const findings = analyzeDockerfile(await readFile(path, 'utf8'), repoPath, { buildArgs });
+      const result: ScanResult = redactScanResult({
         schemaVersion: 1,
-        image: { ref: path, configDigest: '', layers: [] },
+        image: { ref: repoPath, configDigest: '', layers: [] },
         packages: [],
         findings,
         notes: [],
         analyzers: { [buildInstructionAnalyzer.name]: buildInstructionAnalyzer.version },
         scannedAt: io.now().toISOString(),
-        dockerfile: path,
-      };
+        dockerfile: repoPath,
+      });
       const evaluation = evaluatePolicy(result, policy, { now: io.now() });
       await emitReports(io, result, evaluation, {
         format,
         ...(flags.output ? { output: flags.output } : {}),
         reports: flags.report,
+        ...(flags.policy ? { extra: { policyPath: toRepoPath(flags.policy, flags.sourceRoot) } } : {}),
       });
       setCode(toExitCode(evaluation.verdict.decision));
     });

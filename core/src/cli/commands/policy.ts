@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { parseChoice } from '../../choices.js';
 import { writeOutput, type CliIo } from '../io.js';
+
+const IMPORT_KINDS = ['trivyignore', 'trivyignore-yaml', 'gitlab'] as const;
 
 export function createPolicyCommand(io: CliIo, setCode: (code: number) => void): Command {
   const policy = new Command('policy').description('the policy file (portcullis.yaml)');
@@ -9,13 +12,19 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
     .description('validate a policy file (every problem with its path) and list exceptions that expire soon')
     .argument('<file>')
     .action(async (file: string) => {
-      const { loadPolicy, policyCheck } = await import('../../policy/index.js');
-      const result = policyCheck(await loadPolicy(file), io.now());
+      const [{ loadPolicy, policyCheck }, { assertPolicyNames }] = await Promise.all([
+        import('../../policy/index.js'),
+        import('../../scan/policy-names.js'),
+      ]);
+      const loaded = await loadPolicy(file);
+      assertPolicyNames(loaded, file);
+      const result = policyCheck(loaded, io.now());
       const lines = [
         `${file}: valid (policy digest ${result.policyDigest}, ${result.exceptionCount} exceptions)`,
       ];
       for (const e of result.expired) lines.push(`expired: ${e.message}`);
       for (const e of result.expiring) lines.push(`expiring: ${e.message}`);
+      for (const w of result.warnings) lines.push(`warning: ${w}`);
       await writeOutput(io, lines.join('\n'));
       setCode(0);
     });
@@ -25,7 +34,11 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
       'convert .trivyignore(.yaml) or GitLab vulnerability-allowlist.yml into Portcullis exceptions',
     )
     .argument('<file>')
-    .option('--from <kind>', 'trivyignore|trivyignore-yaml|gitlab (default: from the file name)')
+    .option(
+      '--from <kind>',
+      'trivyignore|trivyignore-yaml|gitlab (default: from the file name)',
+      (v: string) => parseChoice(v, IMPORT_KINDS, '--from'),
+    )
     .option('--output <file>', 'write here instead of stdout')
     .action(async (file: string, flags: { from?: string; output?: string }) => {
       const [{ importGitlabAllowlist, importTrivyIgnore }, { stringify }] = await Promise.all([

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, relative, sep } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { PortcullisError } from '../../errors.js';
 import type { Severity } from '../../types/finding.js';
@@ -16,16 +16,20 @@ import {
   addSourceOptions,
   collect,
   parseScanners,
+  parseSeverityFlag,
   readPolicyFlag,
   toSourceOptions,
   type SourceFlags,
 } from './common.js';
 import { addPushOptions, pushWithCredential, readPushCredential, type PushFlags } from './push.js';
 
-/** Reports locate things repository-relative (Code Quality refuses absolute paths). */
-function toRepoPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
+/**
+ * Reports locate things repository-relative (Code Quality refuses absolute paths, SARIF viewers cannot open
+ * them): relative to `--source-root` (default the working directory); a file outside it is named by its base name.
+ */
+export function toRepoPath(file: string, root: string = process.cwd()): string {
+  const rel = relative(resolve(root), resolve(file));
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
 }
 
 /** Exit code for a decision: the public contract (0 allow/warn, 1 deny). */
@@ -46,6 +50,7 @@ interface ScanFlags extends SourceFlags, PushFlags {
   progress: boolean;
   verdictOutput?: string;
   push?: string;
+  sourceRoot?: string;
 }
 
 export function createScanCommand(io: CliIo, setCode: (code: number) => void): Command {
@@ -64,6 +69,10 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     .option('--report <format=file>', 'also write this format to this file (repeatable)', collect, [])
     .option('--dockerfile <file>', 'also check this Dockerfile for risky build instructions')
     .option(
+      '--source-root <dir>',
+      'reports name files relative to this directory (default: the working directory)',
+    )
+    .option(
       '--scanners <list>',
       'vuln,secret,malware,baseline,buildinstruction (default: as the policy enables)',
     )
@@ -71,6 +80,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     .option(
       '--severity <level>',
       'report only findings at or above this severity (does not change the verdict)',
+      parseSeverityFlag,
     )
     .option(
       '--sign-key <file>',
@@ -90,8 +100,10 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       throw new PortcullisError('USAGE_INVALID', '--oidc-token-env and --push-ca-cert need --push URL');
     // the credential is read before the scan: a push that cannot happen fails in a second, not after the scan
     const pushCredential = flags.push !== undefined ? await readPushCredential(io, flags) : undefined;
-    const [{ evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners }, { scan }] =
-      await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
+    const [
+      { evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners },
+      { scan, redactPlainData },
+    ] = await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
     const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
     const scanners = flags.scanners
       ? parseScanners(flags.scanners)
@@ -111,8 +123,9 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     if (flags.dockerfile) {
       const text = await readFile(flags.dockerfile, 'utf8');
       const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
-      result.findings.push(...analyzeDockerfile(text, flags.dockerfile));
-      result.dockerfile = flags.dockerfile;
+      const repoPath = toRepoPath(flags.dockerfile, flags.sourceRoot);
+      result.findings.push(...redactPlainData(analyzeDockerfile(text, repoPath)));
+      result.dockerfile = repoPath;
     }
     const evaluation = evaluatePolicy(result, policy, { now: io.now() });
     await emitReports(io, result, evaluation, {
@@ -121,7 +134,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       reports: flags.report,
       extra: {
         ...(flags.severity ? { severity: flags.severity } : {}),
-        ...(flags.policy ? { policyPath: toRepoPath(flags.policy) } : {}),
+        ...(flags.policy ? { policyPath: toRepoPath(flags.policy, flags.sourceRoot) } : {}),
       },
     });
     if (flags.verdictOutput) {
