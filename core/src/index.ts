@@ -25,7 +25,7 @@ export { openImage, parseReference, createRegistryClient, isLoopbackHost } from 
 export type { ImageSource, ImageReference, RegistryClient, SourceOptions } from './source/index.js';
 
 // vulnerability data
-export { importOsv, openVulnDb, dbStatus, updateDb } from './vulndb/index.js';
+export { importOsv, openVulnDb, dbStatus, updateDb, defaultDbPath } from './vulndb/index.js';
 export type { VulnDb, DbStatus } from './vulndb/index.js';
 export { compareVersions } from './versions/index.js';
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { isReportFormat, type ReportFormat, type RenderOptions } from '../report/options.js';
 import type { Evaluation, ScanResult } from '../types/scan.js';
@@ -15,9 +14,7 @@ export interface CliIo {
   now: () => Date;
 }
 
-export function defaultDbPath(env: NodeJS.ProcessEnv): string {
-  return env.PORTCULLIS_DB ?? join(env.HOME ?? homedir(), '.cache', 'portcullis', 'db.sqlite');
-}
+export { defaultDbPath } from '../vulndb/path.js';
 
 export function toReportFormat(value: string): ReportFormat {
   if (!isReportFormat(value)) {

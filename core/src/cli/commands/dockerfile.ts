@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { ScanResult } from '../../types/scan.js';
 import { emitReports, toReportFormat, type CliIo } from '../io.js';
-import { collect, readPolicyFlag } from './common.js';
+import { collect, readDockerfile, readPolicyFlag } from './common.js';
 import { toExitCode } from './scan.js';
 
 interface DockerfileFlags {
@@ -36,7 +35,7 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
           return i < 0 ? [a, ''] : [a.slice(0, i), a.slice(i + 1)];
         }),
       );
-      const findings = analyzeDockerfile(await readFile(path, 'utf8'), path, { buildArgs });
+      const findings = analyzeDockerfile(await readDockerfile(path), path, { buildArgs });
       const result: ScanResult = {
         schemaVersion: 1,
         image: { ref: path, configDigest: '', layers: [] },
@@ -47,7 +46,12 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
         scannedAt: io.now().toISOString(),
         dockerfile: path,
       };
-      const evaluation = evaluatePolicy(result, policy, { now: io.now() });
+      // a Dockerfile has no installed packages: no vulnerability DB is needed to judge it
+      const evaluation = evaluatePolicy(
+        result,
+        { ...policy, scanners: { ...policy.scanners, vuln: false } },
+        { now: io.now() },
+      );
       await emitReports(io, result, evaluation, {
         format,
         ...(flags.output ? { output: flags.output } : {}),

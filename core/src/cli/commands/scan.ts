@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Command } from 'commander';
 import { PortcullisError } from '../../errors.js';
@@ -16,6 +15,7 @@ import {
   addSourceOptions,
   collect,
   parseScanners,
+  readDockerfile,
   readPolicyFlag,
   toSourceOptions,
   type SourceFlags,
@@ -109,7 +109,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     });
     progress.done();
     if (flags.dockerfile) {
-      const text = await readFile(flags.dockerfile, 'utf8');
+      const text = await readDockerfile(flags.dockerfile);
       const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
       result.findings.push(...analyzeDockerfile(text, flags.dockerfile));
       result.dockerfile = flags.dockerfile;
