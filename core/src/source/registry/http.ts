@@ -46,6 +46,38 @@ export interface TransportOptions {
   caCert?: string | Buffer | undefined;
   insecureRegistries?: string[] | undefined;
   limits: SourceLimits;
+  /** Longest `Retry-After` honoured on a 429/503 (longer ones are cut to this); default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Waits between attempts (tests inject one that records instead of waiting). */
+  sleep?: (ms: number) => Promise<unknown>;
+  /** Clock for `Retry-After` given as an HTTP date (tests). */
+  now?: () => number;
+}
+
+/** Default bound on a server-requested wait: registries ask for seconds, never for an unbounded stall. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * How long to wait before retry `attempt` (1-based). A 429/503 `Retry-After` (delta-seconds or an HTTP date) is
+ * honoured, as registries require (Docker Hub rate limits), but never longer than `maxMs`; without one (or for a
+ * malformed one) the exponential backoff applies.
+ */
+export function toRetryDelayMs(
+  attempt: number,
+  retryAfter: string | undefined,
+  opts: { now: number; maxMs: number },
+): number {
+  const backoff = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1);
+  const value = retryAfter?.trim();
+  if (!value) return backoff;
+  let ms: number;
+  if (/^\d+$/.test(value)) ms = Number(value) * 1000;
+  else {
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) return backoff;
+    ms = at - opts.now;
+  }
+  return Math.min(Math.max(ms, backoff), opts.maxMs);
 }
 
 /** Scheme choice, retries, timeouts and error mapping for every registry request. */
@@ -108,6 +140,7 @@ export function createTransport(opts: TransportOptions): Transport {
   const insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
   const origins = new Map<string, Promise<string>>();
   const limits = opts.limits;
+  const wait = opts.sleep ?? sleep;
 
   const isPlainHttpAllowed = (host: string): boolean => {
     const h = host.toLowerCase();
@@ -164,8 +197,16 @@ export function createTransport(opts: TransportOptions): Transport {
 
   const send: Transport['send'] = async (url, init) => {
     let lastError: PortcullisError | undefined;
+    let retryAfter: string | undefined;
     for (let attempt = 0; attempt <= limits.maxRetries; attempt++) {
-      if (attempt > 0) await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1));
+      if (attempt > 0)
+        await wait(
+          toRetryDelayMs(attempt, retryAfter, {
+            now: (opts.now ?? Date.now)(),
+            maxMs: opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+          }),
+        );
+      retryAfter = undefined;
       let res: HttpResponse;
       try {
         res = await once(url, init);
@@ -176,6 +217,9 @@ export function createTransport(opts: TransportOptions): Transport {
         continue;
       }
       if (res.statusCode >= 500 || res.statusCode === 429) {
+        const header = res.headers['retry-after'];
+        if (res.statusCode === 429 || res.statusCode === 503)
+          retryAfter = Array.isArray(header) ? header[0] : header;
         const detail = await readErrorText(res);
         lastError = new PortcullisError(
           'REGISTRY_UNAVAILABLE',
