@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'DB_INVALID'
   | 'DB_RECORD_INVALID'
   | 'DB_IMPORT_FAILED'
+  | 'DB_IMPORT_NOT_OSV'
   | 'DB_DOWNLOAD_FAILED'
   | 'DB_STALE'
   | 'DB_BACKEND_UNAVAILABLE'
@@ -72,6 +73,7 @@ export type ErrorCode =
   | 'WEBHOOK_TIMEOUT'
   | 'WEBHOOK_SCAN_QUEUE_FULL'
   | 'WEBHOOK_PUSH_INVALID'
+  | 'WEBHOOK_PORT_IN_USE'
   // dockerfile
   | 'DOCKERFILE_PARSE_FAILED'
   | 'INTERNAL';

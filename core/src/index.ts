@@ -47,7 +47,7 @@ export type {
 } from './source/index.js';
 
 // vulnerability data
-export { importOsv, openVulnDb, dbStatus, updateDb } from './vulndb/index.js';
+export { importOsv, openVulnDb, dbStatus, updateDb, defaultDbPath } from './vulndb/index.js';
 export type { VulnDb, DbStatus } from './vulndb/index.js';
 export { compareVersions } from './versions/index.js';
 

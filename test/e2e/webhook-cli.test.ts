@@ -127,9 +127,12 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(JSON.stringify(reply)).not.toContain('LTAI5tQz8vRmXw3YbNc7KpLd');
     });
 
-    it('admits the min image once scanned (the default policy only warns about it)', async () => {
+    it('denies the min image once scanned: without a DB its vulnerabilities were never checked', async () => {
+      // the server runs without --db and with an empty HOME: the default DB path holds nothing
       const reply = await validateScanned(`${TEST_REGISTRY}/fixtures/debian:min`);
-      expect(reply.response.allowed).toBe(true);
+      expect(reply.response.allowed).toBe(false);
+      expect(reply.response.status?.message).toMatch(/vulnerabilities not checked: no vulnerability DB at /);
+      expect(stderr).toContain('WARNING: no usable vulnerability DB at');
     });
 
     it('stops cleanly on SIGTERM', async () => {

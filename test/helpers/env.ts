@@ -29,9 +29,20 @@ export const TEST_REGISTRY = `127.0.0.1:${process.env.REG_PORT ?? '5000'}`;
  * Prints why a suite is skipped, so a skip is never silent. Use as
  * `describe.skipIf(!haveTestImages && skipReason('…'))`.
  */
-export function skipReason(reason: string): true {
+export function skipReason(reason: string, env: NodeJS.ProcessEnv = process.env): true {
+  // CI has ../shared, the test images, the registry and redis (`.ci/run` provides them): a skip there means a
+  // suite silently stopped testing, so it fails the run instead of being counted
+  if (isCi(env) && env.PORTCULLIS_ALLOW_SKIPS !== '1')
+    throw new Error(
+      `a suite would be SKIPPED under CI=${env.CI}: ${reason} (CI must provide it; PORTCULLIS_ALLOW_SKIPS=1 overrides)`,
+    );
   console.warn(`SKIPPED: ${reason}`);
   return true;
+}
+
+/** CI=true (GitHub Actions, GitLab CI) or CI=1. */
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  return env.CI === 'true' || env.CI === '1';
 }
 
 export const NO_IMAGES_REASON = `test images not built in ${TEST_IMAGES}: run \`bash scripts/test-images.sh build\` (CI does)`;

@@ -22,6 +22,8 @@ interface Record_ {
 class Mirror {
   readonly records = new Map<string, Map<string, Record_>>();
   readonly requests: string[] = [];
+  /** A mirror of only the all.zip files (some air-gapped copies are): no modified_id.csv. */
+  withoutModifiedIds = false;
 
   put(dir: string, record: Record_): void {
     if (!this.records.has(dir)) this.records.set(dir, new Map());
@@ -39,7 +41,7 @@ class Mirror {
         status: 200,
         body: makeZip(all.map((r) => ({ name: `${r.id}.json`, data: JSON.stringify(r) }))),
       };
-    if (file === 'modified_id.csv') {
+    if (file === 'modified_id.csv' && !this.withoutModifiedIds) {
       const lines = all
         .sort((a, b) => Date.parse(b.modified) - Date.parse(a.modified))
         .map((r) => `${new Date(Date.parse(r.modified)).toISOString()},${r.id}`);
@@ -167,5 +169,34 @@ describe('updateDb', () => {
     expect(isPortcullisError(err) && err.code).toBe('DB_DOWNLOAD_FAILED');
     expect(String((err as Error).message)).toMatch(/npm\/all\.zip: HTTP 404/);
     expect(readFileSync(dbPath).equals(before)).toBe(true);
+  });
+
+  it('suggests --full when a mirror has no modified_id.csv for an incremental update', async () => {
+    const dbPath = join(work, 'zip-only.sqlite');
+    mirror.withoutModifiedIds = true;
+    try {
+      // the first run downloads all.zip (no modified_id.csv needed), the second would be incremental
+      await updateDb({ dbPath, ecosystems: ['PyPI'], mirrorBaseUrl: base, dispatcher: agent });
+      const second = await updateDb({
+        dbPath,
+        ecosystems: ['PyPI'],
+        mirrorBaseUrl: base,
+        dispatcher: agent,
+      }).catch((e: unknown) => e);
+      expect(isPortcullisError(second) && second.code).toBe('DB_DOWNLOAD_FAILED');
+      expect(String((second as Error).message)).toMatch(
+        /PyPI\/modified_id\.csv: HTTP 404: .*cannot be updated incrementally; run `portcullis db update --full`/,
+      );
+      const full = await updateDb({
+        dbPath,
+        ecosystems: ['PyPI'],
+        mirrorBaseUrl: base,
+        dispatcher: agent,
+        full: true,
+      });
+      expect(full.directories.PyPI?.mode).toBe('full');
+    } finally {
+      mirror.withoutModifiedIds = false;
+    }
   });
 });

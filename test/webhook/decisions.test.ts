@@ -577,8 +577,27 @@ exceptions:
       const r = await review(t.app, podRequest([MIN]));
       expect(r.allowed).toBe(true);
       expect(r.warnings?.join('\n')).toContain('vulnerability DB built 2026-11-01T00:00:00Z');
+      // said once, not as both the verdict's reason and its warning
+      expect(r.warnings?.filter((w) => w.includes('vulnerability DB built 2026-11-01'))).toHaveLength(1);
       t.policy.setPolicy(resolvedPolicy('apiVersion: portcullis/v1\ngates: { staleDb: deny }\n'));
-      expect((await review(t.app, podRequest([MIN]))).allowed).toBe(false);
+      const denied = await review(t.app, podRequest([MIN]));
+      expect(denied.allowed).toBe(false);
+      expect(denied.status?.message.match(/vulnerability DB built 2026-11-01/g)).toHaveLength(1);
+    });
+
+    it('denies a stored scan that checked no vulnerabilities, saying so once', async () => {
+      const s = createMemoryStore();
+      const scan = readScan('min');
+      const note = {
+        code: 'DB_NOT_FOUND',
+        message: 'no vulnerability DB at /db.sqlite: vulnerabilities were not checked',
+      };
+      await s.put(toStored({ ...scan, db: {}, notes: [...scan.notes, note] }));
+      const t = testApp(s, {}, { resolver: noRegistry });
+      const r = await review(t.app, podRequest([MIN]));
+      expect(r.allowed).toBe(false);
+      expect(r.status?.message).toContain('vulnerabilities not checked: no vulnerability DB at /db.sqlite');
+      expect(r.status?.message.match(/no vulnerability DB at \/db\.sqlite/g)).toHaveLength(1);
     });
   });
 });

@@ -190,6 +190,57 @@ describe('renderManifests', () => {
     });
   });
 
+  describe('vulnerability DB provisioning and plain YAML', () => {
+    it('fills the DB with an init container, refreshes it in a sidecar and points the webhook at it', async () => {
+      const yaml = await renderManifests({
+        image: 'example/portcullis:1',
+        dbMirror: 'https://osv.mirror.internal/osv',
+      });
+      const docs = parseDocs(yaml);
+      const dep = byKind(docs, 'Deployment');
+      expect(() => new Deployment(dep).validate()).not.toThrow();
+      const pod = dep.spec.template.spec;
+      const dbFile = '/var/lib/portcullis/db.sqlite';
+      const mirror = ['--mirror', 'https://osv.mirror.internal/osv'];
+      expect(pod.initContainers).toHaveLength(1);
+      expect(pod.initContainers[0]).toMatchObject({
+        image: 'example/portcullis:1',
+        args: ['db', 'update', '--db', dbFile, ...mirror],
+        securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true },
+      });
+      const refresh = pod.containers.find((c: Obj) => c.name === 'db-refresh');
+      expect(refresh.args).toEqual(['db', 'update', '--db', dbFile, ...mirror, '--every', '6h']);
+      // the three containers share the data volume the DB is written to
+      const dataMount = (c: Obj): string | undefined =>
+        (c.volumeMounts as Obj[]).find((m) => m.name === 'data')?.mountPath;
+      for (const c of [pod.initContainers[0], refresh, pod.containers[0]])
+        expect(dataMount(c)).toBe('/var/lib/portcullis');
+      expect(pod.volumes.find((v: Obj) => v.name === 'data')).toEqual({ name: 'data', emptyDir: {} });
+      const cfg = parseWebhookConfig(byKind(docs, 'ConfigMap').data['webhook.yaml']);
+      expect(cfg.dbFile).toBe(dbFile);
+    });
+
+    it('downloads from osv.dev without --db-mirror, and refuses a bad mirror or refresh period', async () => {
+      const pod = byKind(parseDocs(await renderManifests({ dbRefresh: '12h' })), 'Deployment').spec.template
+        .spec;
+      expect(pod.initContainers[0].args).toEqual(['db', 'update', '--db', '/var/lib/portcullis/db.sqlite']);
+      expect(pod.containers.find((c: Obj) => c.name === 'db-refresh').args.slice(-2)).toEqual([
+        '--every',
+        '12h',
+      ]);
+      await expect(renderManifests({ dbMirror: 'ftp://x' })).rejects.toThrow(/dbMirror must be an http/);
+      await expect(renderManifests({ dbRefresh: 'often' })).rejects.toThrow(/dbRefresh must be a duration/);
+    });
+
+    it('writes no YAML anchors or aliases', async () => {
+      for (const certMode of ['generated', 'cert-manager'] as const) {
+        const yaml = await renderManifests({ certMode });
+        expect(yaml).not.toMatch(/[&*]a\d+\b/);
+        for (const d of parseAllDocuments(yaml)) expect(d.toString()).not.toMatch(/^\s*[\w-]+: [&*]\w+/m);
+      }
+    });
+  });
+
   describe('with cert-manager', () => {
     it('emits Issuer + Certificate and the inject-ca-from annotation instead of a caBundle', async () => {
       const docs = parseDocs(

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { PortcullisError, isPortcullisError } from '../../core/src/index.js';
 import type { WebhookConfig } from './config.js';
+import type { DbProbeResult } from './db-probe.js';
 import { withTimeout } from './judge-image.js';
 import { createLogger, type Logger } from './logger.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
@@ -28,6 +29,11 @@ export interface WebhookDeps {
   logger?: Logger;
   metrics?: WebhookMetrics;
   now?: () => Date;
+  /**
+   * The vulnerability DB the background scans use (wired by the CLI); `/readyz` is not ready while it is
+   * missing or unreadable, since every scan would then check no vulnerabilities.
+   */
+  dbProbe?: () => DbProbeResult;
 }
 
 /** The express app and the parts tests and the server need to reach. */
@@ -160,9 +166,23 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    const db = deps.dbProbe?.();
+    if (db && !db.ready) {
+      res.status(503).json({
+        status: 'unavailable',
+        store: store.kind,
+        db: db.path,
+        message: `no usable vulnerability DB at ${db.path}: ${db.message ?? 'unreadable'} (run \`portcullis db update\`)`,
+      });
+      return;
+    }
     try {
       await withTimeout(store.ping(), config.storeTimeoutMs, () => new Error('store ping timed out'));
-      res.json({ status: 'ready', store: store.kind });
+      res.json({
+        status: 'ready',
+        store: store.kind,
+        ...(db ? { db: db.path, ...(db.builtAt ? { dbBuiltAt: db.builtAt } : {}) } : {}),
+      });
     } catch (err) {
       metrics.storeErrors.inc({ op: 'ping' });
       res.status(503).json({ status: 'unavailable', store: store.kind, message: (err as Error).message });

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ interface ManifestFlags {
   unknown?: string;
   failurePolicy?: string;
   timeout?: string;
+  dbMirror?: string;
+  dbRefresh?: string;
 }
 
 /** Waits for SIGINT/SIGTERM (the webhook runs until its pod is stopped). */
@@ -72,58 +75,81 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
     .action(async (flags: ServeFlags) => {
       // the server, core and the stores load only when the command runs (`--help` stays instant)
-      const [core, { generateServingCert }, { parseWebhookConfig }, { startWebhookServer }] =
-        await Promise.all([
-          import('../../core/src/index.js'),
-          import('./certs.js'),
-          import('./config.js'),
-          import('./server.js'),
-        ]);
-      const { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY } = core;
+      const [
+        core,
+        { generateServingCert },
+        { parseWebhookConfig },
+        { startWebhookServer },
+        { createDbProbe, describeDbProbe },
+      ] = await Promise.all([
+        import('../../core/src/index.js'),
+        import('./certs.js'),
+        import('./config.js'),
+        import('./server.js'),
+        import('./db-probe.js'),
+      ]);
+      const { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY, defaultDbPath } = core;
       const text = flags.config ? await readFile(flags.config, 'utf8') : null;
       let tmp: string | undefined;
-      let tls =
-        flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
-      const base = parseWebhookConfig(text);
-      if (!tls && !(base.tls.certFile && base.tls.keyFile)) {
-        // HTTPS only: without a certificate, serve a throw-away self-signed one and say so
-        tmp = await mkdtemp(join(tmpdir(), 'portcullis-webhook-'));
-        const cert = await generateServingCert({ service: base.serviceName, namespace: base.namespace });
-        await writeFile(join(tmp, 'tls.crt'), `${cert.cert.trimEnd()}\n${cert.caCert.trimEnd()}\n`, {
-          mode: 0o600,
-        });
-        await writeFile(join(tmp, 'tls.key'), cert.key, { mode: 0o600 });
-        tls = { certFile: join(tmp, 'tls.crt'), keyFile: join(tmp, 'tls.key') };
-        io.stderr.write('portcullis: no --tls-cert/--tls-key: serving a temporary self-signed certificate\n');
-      }
-      const config = parseWebhookConfig(text, {
-        ...(flags.host ? { host: flags.host } : {}),
-        ...(flags.port ? { port: Number(flags.port) } : {}),
-        ...(tls ? { tls } : {}),
-        ...(flags.policy ? { policyFile: flags.policy } : {}),
-        ...(flags.db ? { dbFile: flags.db } : {}),
-        ...(flags.store ? { store: flags.store } : {}),
-        ...(flags.mode ? { mode: flags.mode } : {}),
-        ...(flags.unknown ? { unknown: flags.unknown } : {}),
-      });
-      const policy = resolvePolicy(config.policyFile ? await loadPolicy(config.policyFile) : DEFAULT_POLICY);
-      const dbPath = config.dbFile ?? io.env.PORTCULLIS_DB;
-      const server = await startWebhookServer(config, {
-        // background scans use core's scan with the policy's scanners; the current policy judges at admission
-        scanImage: (ref, digest) => {
-          const at = ref.includes('@') ? ref : `${ref.replace(/:[^/:]+$/, '')}@${digest}`;
-          return scan(`registry:${at}`, {
-            ...(dbPath ? { dbPath } : {}),
-            analyzerOptions: toAnalyzerOptions(policy),
-            source: { env: io.env, insecureRegistries: config.insecureRegistries },
+      // the temporary TLS key is removed on every way out: a failed start, a signal, an error, process exit
+      const removeTmp = (): void => {
+        if (tmp) rmSync(tmp, { recursive: true, force: true });
+      };
+      process.once('exit', removeTmp);
+      try {
+        let tls =
+          flags.tlsCert && flags.tlsKey ? { certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
+        const base = parseWebhookConfig(text);
+        if (!tls && !(base.tls.certFile && base.tls.keyFile)) {
+          // HTTPS only: without a certificate, serve a throw-away self-signed one and say so
+          tmp = await mkdtemp(join(tmpdir(), 'portcullis-webhook-'));
+          const cert = await generateServingCert({ service: base.serviceName, namespace: base.namespace });
+          await writeFile(join(tmp, 'tls.crt'), `${cert.cert.trimEnd()}\n${cert.caCert.trimEnd()}\n`, {
+            mode: 0o600,
           });
-        },
-      });
-      io.stderr.write(`portcullis: webhook listening on https://${config.host}:${server.port}/validate\n`);
-      const sig = await untilSignal();
-      io.stderr.write(`portcullis: ${sig}: shutting down\n`);
-      await server.close();
-      if (tmp) await rm(tmp, { recursive: true, force: true });
+          await writeFile(join(tmp, 'tls.key'), cert.key, { mode: 0o600 });
+          tls = { certFile: join(tmp, 'tls.crt'), keyFile: join(tmp, 'tls.key') };
+          io.stderr.write(
+            'portcullis: no --tls-cert/--tls-key: serving a temporary self-signed certificate\n',
+          );
+        }
+        const config = parseWebhookConfig(text, {
+          ...(flags.host ? { host: flags.host } : {}),
+          ...(flags.port ? { port: Number(flags.port) } : {}),
+          ...(tls ? { tls } : {}),
+          ...(flags.policy ? { policyFile: flags.policy } : {}),
+          ...(flags.db ? { dbFile: flags.db } : {}),
+          ...(flags.store ? { store: flags.store } : {}),
+          ...(flags.mode ? { mode: flags.mode } : {}),
+          ...(flags.unknown ? { unknown: flags.unknown } : {}),
+        });
+        const policy = resolvePolicy(
+          config.policyFile ? await loadPolicy(config.policyFile) : DEFAULT_POLICY,
+        );
+        // the CLI's DB: `portcullis db update` on the same machine (or the manifests' init container) feeds it
+        const dbPath = config.dbFile ?? defaultDbPath(io.env);
+        const dbProbe = createDbProbe(dbPath);
+        io.stderr.write(`portcullis: ${describeDbProbe(dbProbe())}\n`);
+        const server = await startWebhookServer(config, {
+          dbProbe,
+          // background scans use core's scan with the policy's scanners; the current policy judges at admission
+          scanImage: (ref, digest) => {
+            const at = ref.includes('@') ? ref : `${ref.replace(/:[^/:]+$/, '')}@${digest}`;
+            return scan(`registry:${at}`, {
+              dbPath,
+              analyzerOptions: toAnalyzerOptions(policy),
+              source: { env: io.env, insecureRegistries: config.insecureRegistries },
+            });
+          },
+        });
+        io.stderr.write(`portcullis: webhook listening on https://${config.host}:${server.port}/validate\n`);
+        const sig = await untilSignal();
+        io.stderr.write(`portcullis: ${sig}: shutting down\n`);
+        await server.close();
+      } finally {
+        if (tmp) await rm(tmp, { recursive: true, force: true });
+        process.off('exit', removeTmp);
+      }
       setCode(0);
     });
 
@@ -140,6 +166,11 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
     .option('--failure-policy <policy>', 'Fail|Ignore (default Fail)')
     .option('--timeout <seconds>', 'timeoutSeconds, 1-30 (default 10)')
+    .option(
+      '--db-mirror <url>',
+      'mirror of the osv.dev bucket the DB init container and refresh sidecar download from',
+    )
+    .option('--db-refresh <duration>', 'how often the sidecar refreshes the vulnerability DB (default 6h)')
     .action(async (flags: ManifestFlags) => {
       const [{ loadPolicy }, { renderManifests }] = await Promise.all([
         import('../../core/src/index.js'),
@@ -158,6 +189,8 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
         ...(flags.unknown ? { unknown: flags.unknown as (typeof UNKNOWN_IMAGE_MODES)[number] } : {}),
         ...(flags.failurePolicy ? { failurePolicy: flags.failurePolicy as 'Fail' | 'Ignore' } : {}),
         ...(flags.timeout ? { timeoutSeconds: Number(flags.timeout) } : {}),
+        ...(flags.dbMirror ? { dbMirror: flags.dbMirror } : {}),
+        ...(flags.dbRefresh ? { dbRefresh: flags.dbRefresh } : {}),
         now: io.now(),
       });
       io.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);

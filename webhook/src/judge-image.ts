@@ -153,6 +153,15 @@ export function activeFindings(ev: Evaluation): Finding[] {
     .sort((a, b) => SEV_ORDER.indexOf(a.severity) - SEV_ORDER.indexOf(b.severity));
 }
 
+/**
+ * A warning the details already say: a stale DB is both a warning and, on a warn verdict, its reason; a note
+ * (`note DB_NOT_FOUND: …`) may be quoted by a gate reason. Each is shown once.
+ */
+function isRepeated(warning: string, details: string[]): boolean {
+  const text = warning.replace(/^note [A-Z0-9_]+: /, '');
+  return details.some((d) => d === warning || d.includes(text));
+}
+
 function fromEvaluation(image: string, digest: string, ev: Evaluation, note = ''): ImageJudgement {
   const v = ev.verdict;
   const verb = v.decision === 'deny' ? 'denied' : v.decision === 'warn' ? 'allowed with warnings' : 'allowed';
@@ -163,7 +172,7 @@ function fromEvaluation(image: string, digest: string, ev: Evaluation, note = ''
     digest,
     outcome: v.decision,
     summary: `image ${label(image, digest)} ${verb}${note}`,
-    details: v.decision === 'allow' ? [] : [...details, ...v.warnings],
+    details: v.decision === 'allow' ? [] : [...details, ...v.warnings.filter((w) => !isRepeated(w, details))],
     basis: 'verdict',
   };
 }

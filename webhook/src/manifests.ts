@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { PortcullisError } from '../../core/src/index.js';
+import { PortcullisError, toDurationMs } from '../../core/src/index.js';
 import { generateServingCert, type ServingCert } from './certs.js';
 import { DEFAULT_WEBHOOK_CONFIG, type AdmissionMode, type UnknownImageMode } from './config.js';
 
@@ -20,6 +20,10 @@ export interface ManifestOptions {
   exemptNamespaces?: string[];
   mode?: AdmissionMode;
   unknown?: UnknownImageMode;
+  /** Mirror of the osv.dev bucket the DB init container and refresh sidecar download from (air-gapped clusters). */
+  dbMirror?: string;
+  /** How often the sidecar refreshes the DB (a duration, default 6h). */
+  dbRefresh?: string;
   /** A serving cert to use instead of generating one (certMode generated). */
   servingCert?: ServingCert;
   now?: Date;
@@ -34,12 +38,18 @@ export const DEFAULT_MANIFEST_OPTIONS = {
   policyYaml: 'apiVersion: portcullis/v1\n',
   timeoutSeconds: 10,
   failurePolicy: 'Fail',
+  dbRefresh: '6h',
 } as const;
 
 const NAME = 'portcullis-webhook';
 const LABELS = { 'app.kubernetes.io/name': 'portcullis', 'app.kubernetes.io/component': 'admission-webhook' };
 const MOUNT = { config: '/etc/portcullis/config', tls: '/etc/portcullis/tls', data: '/var/lib/portcullis' };
+/** The DB the init container writes, the sidecar refreshes and the webhook reads (on the shared `data` volume). */
+const DB_FILE = `${MOUNT.data}/db.sqlite`;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+/** Plain YAML: a shared object (the labels, the security context) is written out each time, never as `&a1`/`*a1`. */
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 /** Admission rules: pods (and their ephemeralcontainers subresource) and every workload kind carrying a pod template. */
 export const WEBHOOK_RULES = [
@@ -88,6 +98,9 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
   if (!Number.isInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 30)
     problems.push('timeoutSeconds must be 1–30');
   if (o.redis !== undefined && !/^rediss?:\/\//.test(o.redis)) problems.push('redis must be a redis:// URL');
+  if (o.dbMirror !== undefined && !/^https?:\/\/\S+$/.test(o.dbMirror))
+    problems.push('dbMirror must be an http(s):// URL');
+  if (toDurationMs(o.dbRefresh) === undefined) problems.push('dbRefresh must be a duration such as 6h');
   if (problems.length > 0)
     throw new PortcullisError('WEBHOOK_CONFIG_INVALID', `invalid manifest options: ${problems.join('; ')}`, {
       problems: problems.map((message) => ({ path: '', message })),
@@ -102,6 +115,7 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
     webhookName: DEFAULT_WEBHOOK_CONFIG.webhookName,
     tls: { certFile: `${MOUNT.tls}/tls.crt`, keyFile: `${MOUNT.tls}/tls.key` },
     policyFile: `${MOUNT.config}/policy.yaml`,
+    dbFile: DB_FILE,
     store: o.redis ?? `sqlite:${MOUNT.data}/verdicts.sqlite`,
     exemptNamespaces: exempt,
     timeoutSeconds: timeout,
@@ -135,7 +149,7 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta('portcullis-config'),
-    data: { 'policy.yaml': o.policyYaml, 'webhook.yaml': stringify(webhookConfig) },
+    data: { 'policy.yaml': o.policyYaml, 'webhook.yaml': stringify(webhookConfig, YAML_OPTIONS) },
   });
 
   let caBundle: string | undefined;
@@ -176,6 +190,20 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
     });
   }
 
+  // The DB lives on the pod's `data` emptyDir: an init container fills it before the webhook starts (so
+  // /readyz can pass and scans check vulnerabilities), a sidecar refreshes it; updates replace the file by
+  // rename, so a reader never sees half a DB.
+  const dbArgs = ['db', 'update', '--db', DB_FILE, ...(o.dbMirror ? ['--mirror', o.dbMirror] : [])];
+  const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+  };
+  const dbMounts = [
+    { name: 'data', mountPath: MOUNT.data },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
   const probe = (path: string, period: number): Record<string, unknown> => ({
     httpGet: { path, port: 'https', scheme: 'HTTPS' },
     periodSeconds: period,
@@ -209,6 +237,17 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
               labelSelector: { matchLabels: LABELS },
             },
           ],
+          initContainers: [
+            {
+              name: 'db-init',
+              image: o.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: dbArgs,
+              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+              securityContext: containerSecurity,
+              volumeMounts: dbMounts,
+            },
+          ],
           containers: [
             {
               name: 'webhook',
@@ -219,18 +258,22 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
               readinessProbe: probe('/readyz', 5),
               livenessProbe: probe('/healthz', 10),
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: containerSecurity,
               volumeMounts: [
                 { name: 'config', mountPath: MOUNT.config, readOnly: true },
                 { name: 'tls', mountPath: MOUNT.tls, readOnly: true },
                 { name: 'data', mountPath: MOUNT.data },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
+            },
+            {
+              name: 'db-refresh',
+              image: o.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: [...dbArgs, '--every', o.dbRefresh],
+              resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '1Gi' } },
+              securityContext: containerSecurity,
+              volumeMounts: dbMounts,
             },
           ],
           volumes: [
@@ -290,5 +333,5 @@ export async function renderManifests(options: ManifestOptions = {}): Promise<st
       },
     ],
   });
-  return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  return docs.map((d) => stringify(d, YAML_OPTIONS)).join('---\n');
 }

@@ -101,13 +101,34 @@ export async function startWebhookServer(
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // a failed start leaves nothing running: watchers, the scan queue and the store it opened
+    clearTimeout(timer);
+    watchers.forEach((w) => w.close());
+    await webhook.close();
+    filePolicy?.close();
+    if (ownsStore) await store.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      throw new PortcullisError(
+        'WEBHOOK_PORT_IN_USE',
+        `port ${config.port} on ${config.host} is already in use (another webhook or process listens there; choose --port)`,
+        { cause: err },
+      );
+    throw new PortcullisError(
+      'WEBHOOK_CONFIG_INVALID',
+      `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   const port = (server.address() as AddressInfo).port;
   logger.info('webhook listening', { host: config.host, port, store: store.kind });
   return {

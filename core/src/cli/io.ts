@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import { REPORT_FORMATS, type ReportFormat, type RenderOptions } from '../report/options.js';
 import { parseChoice } from '../choices.js';
@@ -16,9 +15,7 @@ export interface CliIo {
   now: () => Date;
 }
 
-export function defaultDbPath(env: NodeJS.ProcessEnv): string {
-  return env.PORTCULLIS_DB ?? join(env.HOME ?? homedir(), '.cache', 'portcullis', 'db.sqlite');
-}
+export { defaultDbPath } from '../vulndb/path.js';
 
 export function toReportFormat(value: string): ReportFormat {
   // case-insensitive: `SARIF` can only mean sarif; a typo is refused with the list and the closest format

@@ -4,7 +4,7 @@ import type { GateRule, GateSeverity, Policy, ResolvedGate, ResolvedPolicy } fro
 
 /**
  * The embedded default policy: every scanner on, deny ≥ high and warn ≥ medium for every risk type,
- * vulnerability DB at most 7 days old, admission enforcing with unknown images denied.
+ * vulnerability DB at most 7 days old (no DB at all denies), admission enforcing with unknown images denied.
  */
 export const DEFAULT_POLICY: Readonly<Policy> = deepFreeze({
   apiVersion: 'portcullis/v1',
@@ -15,6 +15,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = deepFreeze({
     fixableOnly: false,
     maxDbAge: '7d',
     staleDb: 'warn',
+    missingDb: 'deny',
     expiryWarning: '14d',
   },
   exceptions: [],
@@ -78,6 +79,8 @@ export function resolvePolicy(policy: Policy | ResolvedPolicy = DEFAULT_POLICY):
       fixableOnly: g.fixableOnly ?? false,
       maxDbAge: g.maxDbAge ?? DEFAULT_MAX_DB_AGE,
       staleDb: g.staleDb ?? 'warn',
+      // fail closed: a scan that checked no vulnerabilities is not admitted unless the policy says so
+      missingDb: g.missingDb ?? 'deny',
       expiryWarning: g.expiryWarning ?? DEFAULT_EXPIRY_WARNING,
     },
     exceptions: [...(policy.exceptions ?? [])],

@@ -126,6 +126,17 @@ export function evaluatePolicy(
     }
   }
 
+  // No usable DB: nothing was matched. At least as stale as the oldest DB (staleDb: deny denies it), and a deny
+  // of its own unless the policy relaxes gates.missingDb.
+  if (builtAt === undefined && resolved.scanners.vuln) {
+    const msg = describeMissingDb(scan);
+    if (resolved.gates.missingDb === 'deny' || resolved.gates.staleDb === 'deny') denyReasons.push(msg);
+    else {
+      warnings.push(msg);
+      raiseToWarn = true;
+    }
+  }
+
   for (const { e, index, expiry } of entries) {
     const n = used.get(index);
     if (n === undefined || expiry === undefined) continue;
@@ -154,7 +165,11 @@ export function evaluatePolicy(
   const decision = denyReasons.length > 0 ? 'deny' : warnReasons.length > 0 || raiseToWarn ? 'warn' : 'allow';
   const reasons = [...denyReasons, ...warnReasons];
   if (decision === 'warn' && warnReasons.length === 0) {
-    reasons.push(...warnings.filter((w) => w.startsWith('vulnerability DB') || / expires /.test(w)));
+    reasons.push(
+      ...warnings.filter(
+        (w) => w.startsWith('vulnerability DB') || w.startsWith(MISSING_DB_PREFIX) || / expires /.test(w),
+      ),
+    );
   }
 
   const verdict: Verdict = {
@@ -200,4 +215,13 @@ function toCounts(active: Finding[], suppressed: number): VerdictCounts {
     if (n > 0) bySeverity[s] = n;
   }
   return { byType, bySeverity, suppressed };
+}
+
+/** How the missing-DB gate message starts (a warn verdict repeats it as its reason). */
+const MISSING_DB_PREFIX = 'vulnerabilities not checked';
+
+/** The missing-DB gate message, with the scan's own reason (its DB_NOT_FOUND / DB_INVALID note) when it has one. */
+function describeMissingDb(scan: ScanResult): string {
+  const note = scan.notes.find((n) => n.code === 'DB_NOT_FOUND' || n.code === 'DB_INVALID');
+  return `${MISSING_DB_PREFIX}: ${note ? note.message : 'the scan used no vulnerability DB'}`;
 }

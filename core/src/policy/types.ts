@@ -58,6 +58,8 @@ export interface Policy {
     fixableOnly?: boolean;
     maxDbAge?: string;
     staleDb?: 'warn' | 'deny';
+    /** Decision when vulnerabilities could not be checked at all (no usable DB). Default deny. */
+    missingDb?: 'warn' | 'deny';
     expiryWarning?: string;
   };
   exceptions?: PolicyException[];
@@ -90,6 +92,7 @@ export interface ResolvedPolicy {
     fixableOnly: boolean;
     maxDbAge: string;
     staleDb: 'warn' | 'deny';
+    missingDb: 'warn' | 'deny';
     expiryWarning: string;
   };
   exceptions: PolicyException[];

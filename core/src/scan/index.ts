@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isPortcullisError } from '../errors.js';
 import type { ScannerName } from '../analyzers/analyzer.js';
 import { applyOsToPackages, createAnalyzers, detectOs, type AnalyzerSettings } from '../analyzers/index.js';
 import type { AnalyzerOptions } from '../analyzers/analyzer.js';
@@ -58,7 +59,22 @@ export function createScanHooks(request: Pick<ScanRequest, 'dbPath' | 'ignoreUnf
         import('../vulndb/index.js'),
         import('../matchers/index.js'),
       ]);
-      const db = openVulnDb(dbPath);
+      let db: ReturnType<typeof openVulnDb>;
+      try {
+        db = openVulnDb(dbPath);
+      } catch (err) {
+        // an unreadable DB checks nothing, like a missing one: a note the policy gates (gates.missingDb)
+        if (!isPortcullisError(err)) throw err;
+        return {
+          findings: [],
+          notes: [
+            {
+              code: err.code === 'DB_NOT_FOUND' ? 'DB_NOT_FOUND' : 'DB_INVALID',
+              message: `vulnerability DB ${dbPath} is unusable (${err.message}): vulnerabilities were not checked (run \`portcullis db update\` or \`portcullis db import\`)`,
+            },
+          ],
+        };
+      }
       try {
         const result = matchPackages(db, packages, os, request.ignoreUnfixed ? { ignoreUnfixed: true } : {});
         return { ...result, ...(db.builtAt ? { dbBuiltAt: db.builtAt } : {}), dbPath };

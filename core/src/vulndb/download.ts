@@ -66,7 +66,16 @@ export async function updateDb(opts: UpdateOptions): Promise<UpdateResult> {
         `${dirUrl}/modified_id.csv`,
         Date.parse(lastSeen),
         http,
-      );
+      ).catch((err: unknown) => {
+        // a mirror of only the all.zip files cannot be updated incrementally: say how to go on
+        if (isPortcullisError(err) && / HTTP 404$/.test(err.message))
+          throw new PortcullisError(
+            'DB_DOWNLOAD_FAILED',
+            `${err.message}: this mirror has no modified_id.csv for ${dir}, so it cannot be updated incrementally; run \`portcullis db update --full\` to download ${dir}/all.zip again`,
+            { cause: err },
+          );
+        throw err;
+      });
       for (const id of ids) {
         const url = `${dirUrl}/${encodeURIComponent(id)}.json`;
         docs.push({ source: url, text: await download(url, http.maxFile, http.dispatcher), input });

@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PortcullisError, isPortcullisError, wrapError } from '../errors.js';
 import { toEcosystemBase } from '../versions/index.js';
@@ -39,6 +48,11 @@ export interface ImportOptions {
   maxFileBytes?: number;
   /** Extra meta entries written in the same transaction (`db update` bookkeeping). */
   meta?: Record<string, string>;
+  /**
+   * Refuse an input in which no OSV record could be read (`db import` of a file that is not OSV); `db update`
+   * leaves it off, as an incremental update may legitimately bring nothing.
+   */
+  requireRecords?: boolean;
 }
 
 /** One OSV document to import, already read. */
@@ -60,7 +74,7 @@ export function importOsv(dbPath: string, inputs: string[], opts: ImportOptions 
   for (const input of inputs) {
     if (!existsSync(input)) throw new PortcullisError('DB_IMPORT_FAILED', `OSV input not found: ${input}`);
   }
-  return writeOsv(dbPath, iterateInputs(inputs, opts), inputs, opts);
+  return writeOsv(dbPath, iterateInputs(inputs, opts), inputs, { requireRecords: true, ...opts });
 }
 
 /** Same as importOsv, for records already in memory (used by `db update`). */
@@ -73,6 +87,8 @@ export function writeOsv(
   const tmp = join(dirname(dbPath), `.${basename(dbPath)}.${process.pid}.${Date.now()}.tmp`);
   let db: SqliteDb | undefined;
   try {
+    // a fresh machine has no ~/.cache/portcullis yet
+    mkdirSync(dirname(dbPath), { recursive: true });
     if (existsSync(dbPath)) copyFileSync(dbPath, tmp);
     db = openSqlite(tmp);
     db.exec('PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF');
@@ -120,10 +136,15 @@ function writeRecords(
     bySource: Object.fromEntries(sources.map((s) => [s, 0])),
   };
   const inputOf = createInputResolver(sources);
+  /** OSV records read per input, filtered or not: an input with none is not OSV. */
+  const parsed = new Map<string, number>();
+  const firstSkip = new Map<string, string>();
 
   for (const doc of docs) {
     if (!('text' in doc)) {
       result.skipped.push(doc);
+      const input = inputOf(doc.file);
+      if (input !== undefined && !firstSkip.has(input)) firstSkip.set(input, `${doc.file}: ${doc.reason}`);
       continue;
     }
     let record: OsvRecord;
@@ -134,7 +155,13 @@ function writeRecords(
         ? err.message.replace(`${doc.source}: `, '')
         : `bad JSON: ${(err as Error).message}`;
       result.skipped.push({ file: doc.source, reason });
+      const input = doc.input ?? inputOf(doc.source);
+      if (input !== undefined && !firstSkip.has(input)) firstSkip.set(input, `${doc.source}: ${reason}`);
       continue;
+    }
+    {
+      const input = doc.input ?? inputOf(doc.source);
+      if (input !== undefined) parsed.set(input, (parsed.get(input) ?? 0) + 1);
     }
     if (keep && !(record.affected ?? []).some((a) => keep(a.package.ecosystem))) continue;
     deleteAffected.run(record.id);
@@ -168,6 +195,19 @@ function writeRecords(
     opts.onRecord?.({ file: doc.source, imported: result.imported });
   }
 
+  if (opts.requireRecords) {
+    const empty = sources.filter((s) => (parsed.get(s) ?? 0) === 0);
+    if (empty.length > 0)
+      throw new PortcullisError(
+        'DB_IMPORT_NOT_OSV',
+        empty
+          .map(
+            (s) =>
+              `${s} holds no OSV record${firstSkip.has(s) ? ` (${firstSkip.get(s) as string})` : ' (no .json files in it)'}`,
+          )
+          .join('; ') + ': nothing was imported, the DB is unchanged',
+      );
+  }
   const now = (opts.now?.() ?? new Date()).toISOString();
   const previous = db.prepare('SELECT value FROM meta WHERE key = ?').value(META.sources) as
     string | undefined;

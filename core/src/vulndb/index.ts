@@ -1,6 +1,7 @@
 export { importOsv, writeOsv, createEcosystemFilter } from './import.js';
 export type { ImportOptions, ImportResult, OsvInput, SkippedRecord } from './import.js';
 export { openVulnDb, dbStatus } from './open.js';
+export { defaultDbPath } from './path.js';
 export type { AffectedRow, DbStatus, VulnDb } from './open.js';
 export { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
 export type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './osv.js';

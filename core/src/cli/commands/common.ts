@@ -87,3 +87,19 @@ export async function readPolicyFlag(path: string | undefined, env: NodeJS.Proce
   assertPolicyNames(policy, file);
   return policy;
 }
+
+/** The Dockerfile's text; a missing or unreadable file is `SOURCE_NOT_FOUND`, as for `scan`. */
+export async function readDockerfile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new PortcullisError(
+      'SOURCE_NOT_FOUND',
+      code === 'ENOENT'
+        ? `no Dockerfile at ${path}`
+        : `cannot read the Dockerfile ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { parseDuration } from '../../duration.js';
+import { isPortcullisError } from '../../errors.js';
 import { defaultDbPath, writeOutput, type CliIo } from '../io.js';
 import { collect } from './common.js';
 
@@ -85,24 +87,80 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       [],
     )
     .option('--full', 'download every all.zip again')
-    .action(async (flags: { db?: string; mirror?: string; ecosystem: string[]; full?: boolean }) => {
-      const { updateDb, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
-      const path = flags.db ?? defaultDbPath(io.env);
-      const result = await updateDb({
-        dbPath: path,
-        ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
-        mirrorBaseUrl: flags.mirror ?? DEFAULT_MIRROR_BASE_URL,
-        ...(flags.full ? { full: true } : {}),
-        now: io.now,
-      });
-      printSkipped(io, result.skipped);
-      for (const [dir, d] of Object.entries(result.directories)) {
-        io.stdout.write(
-          `${dir}: ${d.mode}, ${d.downloaded} downloaded${d.newest ? `, newest ${d.newest}` : ''}\n`,
-        );
-      }
-      io.stdout.write(`imported ${result.imported} records into ${path}\n`);
-      setCode(0);
-    });
+    .option(
+      '--every <duration>',
+      'keep running and update again every DURATION (e.g. 6h; a sidecar beside the webhook); a failed update keeps the previous DB',
+    )
+    .action(
+      async (flags: {
+        db?: string;
+        mirror?: string;
+        ecosystem: string[];
+        full?: boolean;
+        every?: string;
+      }) => {
+        const { updateDb, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
+        const path = flags.db ?? defaultDbPath(io.env);
+        const everyMs = flags.every === undefined ? undefined : parseDuration(flags.every, 'USAGE_INVALID');
+        const runOnce = async (): Promise<void> => {
+          const result = await updateDb({
+            dbPath: path,
+            ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
+            mirrorBaseUrl: flags.mirror ?? DEFAULT_MIRROR_BASE_URL,
+            ...(flags.full ? { full: true } : {}),
+            now: io.now,
+          });
+          printSkipped(io, result.skipped);
+          for (const [dir, d] of Object.entries(result.directories)) {
+            io.stdout.write(
+              `${dir}: ${d.mode}, ${d.downloaded} downloaded${d.newest ? `, newest ${d.newest}` : ''}\n`,
+            );
+          }
+          io.stdout.write(`imported ${result.imported} records into ${path}\n`);
+        };
+        if (everyMs === undefined) {
+          await runOnce();
+          setCode(0);
+          return;
+        }
+        const stop = untilStopped();
+        for (;;) {
+          try {
+            await runOnce();
+          } catch (err) {
+            const code = isPortcullisError(err) ? err.code : 'INTERNAL';
+            io.stderr.write(
+              `portcullis: ${code}: ${(err as Error).message} (keeping the previous DB; next try in ${flags.every})\n`,
+            );
+          }
+          if (await stop.within(everyMs)) break;
+        }
+        setCode(0);
+      },
+    );
   return db;
+}
+
+/** SIGTERM/SIGINT end a repeating update between two runs (a pod being stopped). */
+function untilStopped(): { within(ms: number): Promise<boolean> } {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const stop = (): void => {
+    stopped = true;
+    wake?.();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return {
+    /** Waits `ms`; true when a signal came first (or already had). */
+    within: (ms) =>
+      new Promise<boolean>((resolve) => {
+        if (stopped) return resolve(true);
+        const timer = setTimeout(() => resolve(false), ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      }),
+  };
 }

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { ScanResult } from '../../types/scan.js';
 import { emitReports, toReportFormat, type CliIo } from '../io.js';
-import { collect, readPolicyFlag } from './common.js';
+import { collect, readDockerfile, readPolicyFlag } from './common.js';
 import { toExitCode, toRepoPath } from './scan.js';
 
 interface DockerfileFlags {
@@ -46,7 +45,7 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
         }),
       );
       const repoPath = toRepoPath(path, flags.sourceRoot);
-      const findings = analyzeDockerfile(await readFile(path, 'utf8'), repoPath, { buildArgs });
+      const findings = analyzeDockerfile(await readDockerfile(path), repoPath, { buildArgs });
       const result: ScanResult = redactScanResult({
         schemaVersion: 1,
         image: { ref: repoPath, configDigest: '', layers: [] },
@@ -57,7 +56,12 @@ export function createDockerfileCommand(io: CliIo, setCode: (code: number) => vo
         scannedAt: io.now().toISOString(),
         dockerfile: repoPath,
       });
-      const evaluation = evaluatePolicy(result, policy, { now: io.now() });
+      // a Dockerfile has no installed packages: no vulnerability DB is needed to judge it
+      const evaluation = evaluatePolicy(
+        result,
+        { ...policy, scanners: { ...policy.scanners, vuln: false } },
+        { now: io.now() },
+      );
       await emitReports(io, result, evaluation, {
         format,
         ...(flags.output ? { output: flags.output } : {}),

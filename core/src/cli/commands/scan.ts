@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { PortcullisError } from '../../errors.js';
@@ -17,6 +16,7 @@ import {
   collect,
   parseScanners,
   parseSeverityFlag,
+  readDockerfile,
   readPolicyFlag,
   toSourceOptions,
   type SourceFlags,
@@ -121,7 +121,7 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
     });
     progress.done();
     if (flags.dockerfile) {
-      const text = await readFile(flags.dockerfile, 'utf8');
+      const text = await readDockerfile(flags.dockerfile);
       const { analyzeDockerfile } = await import('../../analyzers/buildinstruction/index.js');
       const repoPath = toRepoPath(flags.dockerfile, flags.sourceRoot);
       result.findings.push(...redactPlainData(analyzeDockerfile(text, repoPath)));

@@ -1,0 +1,153 @@
+/**
+ * `webhook serve` start-up, as a real process (issue 11 items 2, 8, 20): the default DB path and its age are
+ * logged, `/readyz` is not ready without a DB, a busy port is `WEBHOOK_PORT_IN_USE` naming the port, and a
+ * failed start leaves no temporary TLS key behind.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/env.js';
+import { createScratch, portcullis } from './helpers.js';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/** Runs `portcullis webhook serve ARGS`, until it prints `until` (then calls `whileUp`) or exits. */
+async function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  whileUp?: (port: number) => Promise<void>,
+): Promise<{ code: number | null; stderr: string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'portcullis.js'),
+      'webhook',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...args,
+    ],
+    { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = once(child, 'exit');
+  for (let i = 0; i < 300 && child.exitCode === null && !stderr.includes('listening on https://'); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (child.exitCode === null) {
+    try {
+      await whileUp?.(port);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
+  const [code] = (await exited) as [number | null];
+  return { code, stderr };
+}
+
+describe('webhook serve start-up (real process)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  beforeAll(async () => {
+    ({ dir, cleanup } = await createScratch('webhook-start'));
+  });
+  afterAll(async () => {
+    await agent.close();
+    await cleanup();
+  });
+
+  const readyz = async (port: number): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await request(`https://127.0.0.1:${port}/readyz`, { dispatcher: agent });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+  };
+
+  it('without --db uses the default DB path, says it has none and is not ready', async () => {
+    const home = join(dir, 'home-empty');
+    await mkdir(home, { recursive: true });
+    let ready: { status: number; body: Record<string, unknown> } | undefined;
+    const run = await serve([], { PATH: process.env.PATH, HOME: home }, async (port) => {
+      ready = await readyz(port);
+    });
+    const expected = join(home, '.cache', 'portcullis', 'db.sqlite');
+    expect(run.stderr).toContain(`WARNING: no usable vulnerability DB at ${expected}`);
+    expect(ready?.status).toBe(503);
+    expect(String(ready?.body.message)).toContain(`no usable vulnerability DB at ${expected}`);
+    expect(run.code).toBe(0);
+  });
+
+  it('with a DB at the default path (as `db import` writes it) logs its age and is ready', async () => {
+    const home = join(dir, 'home-db');
+    const db = join(home, '.cache', 'portcullis', 'db.sqlite');
+    const imported = await portcullis(['db', 'import', join(ROOT, 'examples', 'osv-alpine-v3.11.zip')], {
+      env: { HOME: home },
+    });
+    expect(imported.code).toBe(0);
+    let ready: { status: number; body: Record<string, unknown> } | undefined;
+    const run = await serve([], { PATH: process.env.PATH, HOME: home }, async (port) => {
+      ready = await readyz(port);
+    });
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `vulnerability DB ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, built \\S+ \\(\\d+ minutes? old\\)`,
+      ),
+    );
+    expect(ready?.status).toBe(200);
+    expect(ready?.body.db).toBe(db);
+  });
+
+  it('refuses a busy port with WEBHOOK_PORT_IN_USE and removes its temporary TLS key', async () => {
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'portcullis.js'),
+          'webhook',
+          'serve',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+        ],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(stderr).toContain('serving a temporary self-signed certificate');
+      expect(stderr).toMatch(
+        new RegExp(`portcullis: WEBHOOK_PORT_IN_USE: port ${port} on 127\\.0\\.0\\.1 is already in use`),
+      );
+      expect(stderr).not.toContain('INTERNAL');
+      expect(code).toBe(2);
+      expect((await readdir(tmp)).filter((n) => n.startsWith('portcullis-webhook-'))).toEqual([]);
+    } finally {
+      busy.close();
+    }
+  });
+});
