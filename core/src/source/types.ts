@@ -22,6 +22,13 @@ export interface SourceLimits {
   maxArchiveMembers: number;
   /** Largest decompressed size of a gzip-compressed archive (it is unpacked to a temp file). */
   maxArchiveBytes: number;
+  /**
+   * Decompressed ÷ compressed size of a gzip-compressed archive, checked as it is unpacked once past
+   * `archiveRatioFloorBytes`: the same bomb limit as for layers (`LayerLimits.maxRatio`).
+   */
+  maxArchiveRatio: number;
+  /** Below this many decompressed bytes the archive's ratio is not checked. */
+  archiveRatioFloorBytes: number;
   /** Deepest nesting of image indexes. */
   maxIndexDepth: number;
   /** Most redirects followed for one request. */
@@ -36,6 +43,8 @@ export const DEFAULT_LIMITS: SourceLimits = {
   maxJsonBytes: 4 * 1024 * 1024,
   maxArchiveMembers: 100_000,
   maxArchiveBytes: 32 * 1024 * 1024 * 1024,
+  maxArchiveRatio: 200,
+  archiveRatioFloorBytes: 64 * 1024 * 1024,
   maxIndexDepth: 4,
   maxRedirects: 5,
   maxRetries: 3,
