@@ -37,6 +37,15 @@ export interface SourceLimits {
   maxRetries: number;
   /** Most pages followed when listing tags or the catalog. */
   maxPages: number;
+  /** Per registry request: most milliseconds until the response headers arrive. */
+  registryHeadersTimeoutMs: number;
+  /** Per registry response: most milliseconds without a body byte (a stalled or dripping server). */
+  registryBodyIdleTimeoutMs: number;
+  /**
+   * One image from a registry, from its first manifest request to its last layer byte (layers stream while
+   * the scan runs, so this bounds the whole scan of a registry image).
+   */
+  registryImageTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: SourceLimits = {
@@ -49,6 +58,9 @@ export const DEFAULT_LIMITS: SourceLimits = {
   maxRedirects: 5,
   maxRetries: 3,
   maxPages: 1000,
+  registryHeadersTimeoutMs: 30_000,
+  registryBodyIdleTimeoutMs: 30_000,
+  registryImageTimeoutMs: 15 * 60_000,
 };
 
 /** Something worth telling a user while an image is fetched. */
@@ -73,6 +85,8 @@ export interface SourceOptions {
   caCert?: string | Buffer;
   /** undici dispatcher for every registry request (tests inject one). */
   dispatcher?: Dispatcher;
+  /** Aborts every registry request (and body) of the client; its reason is the error reported. */
+  signal?: AbortSignal;
   limits?: Partial<SourceLimits>;
   onProgress?: (e: ProgressEvent) => void;
   /** Directory for temp files (decompressed archives); default `os.tmpdir()`. */
