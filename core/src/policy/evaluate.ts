@@ -9,6 +9,7 @@ import { compileFindingMatcher, describeException, isScopeMatch, toExpiryDate } 
 import type { MatchScope } from './match.js';
 import { toGateReasons } from './reasons.js';
 import type { GateSeverity, Policy, PolicyException, ResolvedGate, ResolvedPolicy } from './types.js';
+import { describeUncheckedVulns, UNCHECKED_PREFIX } from './unchecked.js';
 
 /** Where and when a policy is evaluated. `image` overrides the scan's own reference (webhook: the pod's). */
 export interface EvaluationContext {
@@ -136,6 +137,16 @@ export function evaluatePolicy(
       raiseToWarn = true;
     }
   }
+  // An incomplete inventory hides packages from the matchers: judged like a missing DB (the same gates).
+  const unchecked =
+    resolved.scanners.vuln && builtAt !== undefined ? describeUncheckedVulns(scan.notes) : undefined;
+  if (unchecked !== undefined) {
+    if (resolved.gates.missingDb === 'deny' || resolved.gates.staleDb === 'deny') denyReasons.push(unchecked);
+    else {
+      warnings.push(unchecked);
+      raiseToWarn = true;
+    }
+  }
 
   for (const { e, index, expiry } of entries) {
     const n = used.get(index);
@@ -167,7 +178,11 @@ export function evaluatePolicy(
   if (decision === 'warn' && warnReasons.length === 0) {
     reasons.push(
       ...warnings.filter(
-        (w) => w.startsWith('vulnerability DB') || w.startsWith(MISSING_DB_PREFIX) || / expires /.test(w),
+        (w) =>
+          w.startsWith('vulnerability DB') ||
+          w.startsWith(MISSING_DB_PREFIX) ||
+          w.startsWith(UNCHECKED_PREFIX) ||
+          / expires /.test(w),
       ),
     );
   }
