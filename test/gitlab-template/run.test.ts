@@ -3,7 +3,7 @@
 // from the committed OSV records. The reports validate against GitLab's / CycloneDX's schemas, the policy
 // decides the job's result, Code Quality points at the Dockerfile's lines, PORTCULLIS_DISABLED removes the jobs,
 // and no planted secret reaches a log or an artifact.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import {
   toSchemaErrors,
   type JsonReport,
 } from '../e2e/helpers.js';
+import { startOsvMirror } from './osv-mirror.js';
 import {
   CHECKOUT_CLI,
   createProject,
@@ -230,6 +231,60 @@ describe.skipIf(skip)('Portcullis.gitlab-ci.yml under gitlab-ci-local', () => {
       const log = await readJobLog(project, 'portcullis-image');
       expect(log).toMatch(/portcullis: [A-Z][A-Z_]+: .*no-such-tag/);
       expect(log).not.toContain('Verdict:');
+    });
+  });
+
+  describe('the vulnerability DB kept in PORTCULLIS_DB_CACHE (PORTCULLIS_DB unset)', () => {
+    let project: Project;
+    let mirror: { url: string; requests: string[]; close: () => Promise<void> };
+    let vars: Record<string, string>;
+    const stamp = () => join(project.dir, '.portcullis-cache', 'updated-on');
+    const today = () => new Date().toISOString().slice(0, 10);
+
+    beforeAll(async () => {
+      mirror = await startOsvMirror();
+      project = await createProject(join(work, 'cache'), { Dockerfile: DOCKERFILE });
+      vars = { PORTCULLIS_IMAGE: MULTI, PORTCULLIS_CLI: CHECKOUT_CLI, PORTCULLIS_DB_MIRROR: mirror.url };
+    });
+
+    afterAll(async () => {
+      await mirror?.close();
+    });
+
+    async function vulnIds(): Promise<string[]> {
+      const a = await readArtifacts(project, 'portcullis-image');
+      const report = JSON.parse(a['portcullis-report.json'] as string) as JsonReport;
+      return report.findings.filter((f) => f.type === 'vulnerability').map((f) => f.id);
+    }
+
+    it('the first job of the day runs db update from the mirror into the cache and scans with it', async () => {
+      const run = await runPipeline(project, vars, { jobs: ['portcullis-image'] });
+      expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'FAIL' });
+      expect(mirror.requests).toEqual(expect.arrayContaining(['/PyPI/all.zip', '/crates.io/all.zip']));
+      expect(existsSync(join(project.dir, '.portcullis-cache', 'db.sqlite'))).toBe(true);
+      expect((await readFile(stamp(), 'utf8')).trim()).toBe(today());
+      expect(await vulnIds()).toEqual(expect.arrayContaining(['RUSTSEC-2021-0003', 'PYSEC-2023-192']));
+    });
+
+    it('later jobs that day use the cached DB without asking the mirror', async () => {
+      mirror.requests.length = 0;
+      const run = await runPipeline(project, vars, { jobs: ['portcullis-image'] });
+      expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'FAIL' });
+      expect(mirror.requests).toEqual([]);
+      expect(await readJobLog(project, 'portcullis-image')).toContain(`DB updated today (${today()})`);
+      expect(await vulnIds()).toEqual(expect.arrayContaining(['RUSTSEC-2021-0003', 'PYSEC-2023-192']));
+    });
+
+    it('a stamp from another day updates incrementally (modified_id.csv, not all.zip)', async () => {
+      await writeFile(stamp(), `${daysFrom(new Date(), -1)}\n`);
+      mirror.requests.length = 0;
+      const run = await runPipeline(project, vars, { jobs: ['portcullis-image'] });
+      expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'FAIL' });
+      expect(mirror.requests).toContain('/PyPI/modified_id.csv');
+      // directories that had records are read incrementally (empty ones have no mark to resume from)
+      expect(mirror.requests).not.toContain('/PyPI/all.zip');
+      expect(mirror.requests).not.toContain('/crates.io/all.zip');
+      expect((await readFile(stamp(), 'utf8')).trim()).toBe(today());
     });
   });
 
