@@ -53,6 +53,10 @@ export type ErrorCode =
   | 'POLICY_IMPORT_INVALID'
   | 'VERDICT_SIGNATURE_INVALID'
   | 'VERDICT_KEY_INVALID'
+  // pushing scan results to a webhook
+  | 'PUSH_INVALID'
+  | 'PUSH_REFUSED'
+  | 'PUSH_UNREACHABLE'
   // reports
   | 'REPORT_FORMAT_UNKNOWN'
   // webhook

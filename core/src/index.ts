@@ -43,8 +43,23 @@ export {
 } from './policy/index.js';
 export type { Policy, ResolvedPolicy, PolicyException, EvaluationContext } from './policy/index.js';
 export { parseDuration, toDurationMs, toHumanSpan } from './duration.js';
-export { signVerdict, verifyVerdict, readKeyFile, parseKey } from './verdict/index.js';
-export type { VerdictKey, VerdictAlg } from './verdict/index.js';
-export { renderReport, renderSbom, isReportFormat, REPORT_FORMATS, remediationFor } from './report/index.js';
+export {
+  signVerdict,
+  verifyVerdict,
+  readKeyFile,
+  parseKey,
+  SCAN_JWS_TYPE,
+  signScanResult,
+  pushScanResult,
+} from './verdict/index.js';
+export type { VerdictKey, VerdictAlg, VerdictJwk, PushOptions, PushResult } from './verdict/index.js';
+export {
+  renderReport,
+  renderSbom,
+  isReportFormat,
+  REPORT_FORMATS,
+  remediationFor,
+  parseJsonReport,
+} from './report/index.js';
 export type { ReportFormat, RenderOptions } from './report/index.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';

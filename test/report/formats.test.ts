@@ -35,6 +35,8 @@ describe('renderReport', () => {
       const r = json<Report>('json');
       expect(Object.keys(r)).toEqual([
         'schemaVersion',
+        'scannedAt',
+        'analyzers',
         'image',
         'packages',
         'findings',

@@ -10,12 +10,12 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { minimatch } from 'minimatch';
-import { PortcullisError, isPortcullisError, type ScanResult } from '../../core/src/index.js';
+import { PortcullisError, SCAN_JWS_TYPE, isPortcullisError, type ScanResult } from '../../core/src/index.js';
 import type { OidcIssuerConfig, TrustedKeyConfig } from './config.js';
 import type { StoredScan, VerdictStore } from './store/verdict-store.js';
 
-/** JOSE `typ` of a signed scan result pushed by CI. */
-export const SCAN_JWS_TYPE = 'portcullis-scan+jws';
+/** Re-exported for the webhook's callers; the push contract (type, signer, client) lives in core. */
+export { SCAN_JWS_TYPE };
 
 /** A verified push, ready to store. */
 export interface VerifiedPush {

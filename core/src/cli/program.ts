@@ -4,6 +4,7 @@ import { TOOL_VERSION } from '../version.js';
 import { createDbCommand } from './commands/db.js';
 import { createDockerfileCommand } from './commands/dockerfile.js';
 import { createPolicyCommand } from './commands/policy.js';
+import { createPushCommand } from './commands/push.js';
 import { createSbomCommand } from './commands/sbom.js';
 import { createScanCommand } from './commands/scan.js';
 import type { CliIo } from './io.js';
@@ -57,6 +58,7 @@ export async function runCli(
     createDockerfileCommand(io, setCode),
     createDbCommand(io, setCode),
     createPolicyCommand(io, setCode),
+    createPushCommand(io, setCode),
     ...plugins.map((create) => create(io, setCode)),
   ]) {
     program.addCommand(cmd);

@@ -13,6 +13,7 @@ import { renderTable } from './table.js';
 export { REPORT_FORMATS, isReportFormat } from './options.js';
 export type { RenderOptions, ReportFormat } from './options.js';
 export { remediationFor } from './remediation.js';
+export { parseJsonReport } from './read-json.js';
 export type { PackageRemediation, Remediation } from './remediation.js';
 export { toGitlabTime, GITLAB_CS_SCHEMA_VERSION } from './gitlab.js';
 export { SARIF_SCHEMA_URI } from './sarif.js';

@@ -11,8 +11,14 @@ import { selectFindings } from './select.js';
  */
 export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: RenderOptions): string {
   const v = evaluation.verdict;
+  const findings = selectFindings(evaluation.findings, opts, true);
   const report = {
     schemaVersion: 1,
+    // when the scan ran and what it ran with: `portcullis push REPORT.json` reads these back into a ScanResult
+    scannedAt: scan.scannedAt,
+    analyzers: { ...pickNumbers(scan.analyzers) },
+    // a report that leaves findings out (a --severity filter) must not pass for a whole scan when pushed
+    ...(findings.length !== evaluation.findings.length && { findingsFiltered: true }),
     image: {
       ref: scan.image.ref,
       digest: scan.image.digest ?? null,
@@ -33,7 +39,7 @@ export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: Rende
       layerDigest: p.layerDigest,
       path: p.path,
     })),
-    findings: selectFindings(evaluation.findings, opts, true).map(toJsonFinding),
+    findings: findings.map(toJsonFinding),
     verdict: {
       decision: v.decision,
       reasons: [...v.reasons],
@@ -69,13 +75,19 @@ function toJsonFinding(f: Finding): Record<string, unknown> {
   return {
     type: f.type,
     id: f.id,
+    ...(f.ruleId !== undefined && f.ruleId !== f.id && { ruleId: f.ruleId }),
+    ...(f.aliases !== undefined && f.aliases.length > 0 && { aliases: [...f.aliases] }),
     severity: f.severity,
     title: f.title,
     location: {
       ...(l.layerDigest !== undefined && { layerDigest: l.layerDigest }),
       ...(l.path !== undefined && { path: l.path }),
       ...(l.line !== undefined && { line: l.line }),
+      ...(l.source !== undefined && { source: l.source }),
     },
+    ...(f.fixedVersions !== undefined &&
+      f.fixedVersions.length > 0 && { fixedVersions: [...f.fixedVersions] }),
+    ...(f.hidden === true && { hidden: true }),
     ...(f.package && {
       package: {
         name: f.package.name,

@@ -9,7 +9,7 @@ import type { VerdictAlg, VerdictJwk, VerdictKey } from './keys.js';
 /** JOSE `typ` of a signed verdict, so a verdict JWS cannot be confused with another token. */
 export const VERDICT_JWS_TYPE = 'portcullis-verdict+jws';
 
-type KeyInput = KeyObject | VerdictJwk | VerdictKey;
+export type KeyInput = KeyObject | VerdictJwk | VerdictKey;
 
 function toKey(input: KeyInput): VerdictKey {
   return typeof input === 'object' && input !== null && 'alg' in input && 'kind' in input && 'key' in input
@@ -24,6 +24,20 @@ export async function signVerdict(
   alg?: VerdictAlg,
   kid?: string,
 ): Promise<string> {
+  return signJsonPayload(verdict, VERDICT_JWS_TYPE, key, alg, kid);
+}
+
+/**
+ * Signs any JSON value as a compact JWS with the given `typ` (verdicts and pushed scan results share this, so
+ * key checks and headers are the same for both). The algorithm must fit the key.
+ */
+export async function signJsonPayload(
+  payload: unknown,
+  typ: string,
+  key: KeyInput,
+  alg?: VerdictAlg,
+  kid?: string,
+): Promise<string> {
   const k = toKey(key);
   if (k.kind !== 'private') throw new PortcullisError('VERDICT_KEY_INVALID', 'signing needs a private key');
   const use = alg ?? k.alg;
@@ -33,12 +47,8 @@ export async function signVerdict(
       `algorithm ${use} does not fit this key (it needs ${k.alg})`,
     );
   }
-  const header = {
-    alg: use,
-    typ: VERDICT_JWS_TYPE,
-    ...((kid ?? k.kid) !== undefined && { kid: kid ?? k.kid }),
-  };
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(verdict)))
+  const header = { alg: use, typ, ...((kid ?? k.kid) !== undefined && { kid: kid ?? k.kid }) };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader(header)
     .sign(k.key);
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Command } from 'commander';
+import { PortcullisError } from '../../errors.js';
 import type { Severity } from '../../types/finding.js';
 import type { Decision } from '../../types/scan.js';
 import {
@@ -19,6 +20,7 @@ import {
   toSourceOptions,
   type SourceFlags,
 } from './common.js';
+import { addPushOptions, pushWithCredential, readPushCredential, type PushFlags } from './push.js';
 
 /** Reports locate things repository-relative (Code Quality refuses absolute paths). */
 function toRepoPath(file: string): string {
@@ -31,7 +33,7 @@ export function toExitCode(decision: Decision): number {
   return decision === 'deny' ? 1 : 0;
 }
 
-interface ScanFlags extends SourceFlags {
+interface ScanFlags extends SourceFlags, PushFlags {
   db?: string;
   policy?: string;
   format: string;
@@ -42,8 +44,8 @@ interface ScanFlags extends SourceFlags {
   ignoreUnfixed?: boolean;
   severity?: Severity;
   progress: boolean;
-  signKey?: string;
   verdictOutput?: string;
+  push?: string;
 }
 
 export function createScanCommand(io: CliIo, setCode: (code: number) => void): Command {
@@ -70,12 +72,24 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
       '--severity <level>',
       'report only findings at or above this severity (does not change the verdict)',
     )
-    .option('--sign-key <file>', 'sign the verdict with this Ed25519/ES256 private key (PEM or JWK)')
+    .option(
+      '--sign-key <file>',
+      'Ed25519/ES256 private key (PEM or JWK) that signs the verdict (--verdict-output) and the pushed scan (--push)',
+    )
     .option('--verdict-output <file>', 'write the (signed, with --sign-key) verdict here')
+    .option(
+      '--push <url>',
+      'send the signed scan result to the admission webhook (https://HOST:PORT); exit 2 if it is refused',
+    )
     .option('--no-progress', 'no progress indicator on a TTY');
+  addPushOptions(cmd);
   addSourceOptions(cmd);
   cmd.action(async (image: string, flags: ScanFlags) => {
     const format = toReportFormat(flags.format);
+    if (flags.push === undefined && (flags.oidcTokenEnv !== undefined || flags.pushCaCert !== undefined))
+      throw new PortcullisError('USAGE_INVALID', '--oidc-token-env and --push-ca-cert need --push URL');
+    // the credential is read before the scan: a push that cannot happen fails in a second, not after the scan
+    const pushCredential = flags.push !== undefined ? await readPushCredential(io, flags) : undefined;
     const [{ evaluatePolicy, resolvePolicy, toAnalyzerOptions, toEnabledScanners }, { scan }] =
       await Promise.all([import('../../policy/index.js'), import('../../scan/index.js')]);
     const policy = resolvePolicy(await readPolicyFlag(flags.policy, io.env));
@@ -117,6 +131,9 @@ export function createScanCommand(io: CliIo, setCode: (code: number) => void): C
         : JSON.stringify(evaluation.verdict, null, 2);
       await writeOutput(io, body, flags.verdictOutput);
     }
+    // after the reports are written: a refused push still leaves them for the CI job to upload
+    if (flags.push !== undefined && pushCredential)
+      await pushWithCredential(io, result, flags.push, pushCredential);
     setCode(toExitCode(evaluation.verdict.decision));
   });
   return cmd;
