@@ -113,7 +113,7 @@ export interface PipelineRun {
 export async function runPipeline(
   project: Project,
   variables: Record<string, string>,
-  opts: { jobs?: string[]; extraArgs?: string[] } = {},
+  opts: { jobs?: string[]; extraArgs?: string[]; pathPrefix?: string } = {},
 ): Promise<PipelineRun> {
   const home = join(project.dir, '.gitlab-ci-local', 'home');
   await mkdir(home, { recursive: true });
@@ -132,7 +132,10 @@ export async function runPipeline(
   try {
     const r = await run(NODE22, args, {
       cwd: project.dir,
-      env: { PATH: process.env.PATH, HOME: home },
+      env: {
+        PATH: opts.pathPrefix ? `${opts.pathPrefix}:${process.env.PATH ?? ''}` : process.env.PATH,
+        HOME: home,
+      },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 240_000,
     });

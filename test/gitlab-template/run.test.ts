@@ -3,7 +3,7 @@
 // from the committed OSV records. The reports validate against GitLab's / CycloneDX's schemas, the policy
 // decides the job's result, Code Quality points at the Dockerfile's lines, PORTCULLIS_DISABLED removes the jobs,
 // and no planted secret reaches a log or an artifact.
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -285,6 +285,117 @@ describe.skipIf(skip)('Portcullis.gitlab-ci.yml under gitlab-ci-local', () => {
       expect(mirror.requests).not.toContain('/PyPI/all.zip');
       expect(mirror.requests).not.toContain('/crates.io/all.zip');
       expect((await readFile(stamp(), 'utf8')).trim()).toBe(today());
+    });
+  });
+
+  describe('what the jobs hand the CLI (a recording stand-in for $PORTCULLIS_CLI)', () => {
+    let project: Project;
+    let record: string;
+    let recorder: Record<string, string>;
+    const ci = {
+      CI_REGISTRY: 'registry.example.test',
+      CI_REGISTRY_IMAGE: 'registry.example.test/acme/shop',
+      CI_REGISTRY_USER: 'gitlab-ci-token',
+      CI_REGISTRY_PASSWORD: 'job-token-not-for-others',
+    };
+    const ignore = ['--ignore-predefined-vars', Object.keys(ci).join(',')];
+
+    beforeAll(async () => {
+      project = await createProject(join(work, 'wiring'), { Dockerfile: DOCKERFILE });
+      record = join(work, 'wiring-calls.txt');
+      const cli = join(work, 'recording-cli.sh');
+      await writeFile(
+        cli,
+        [
+          '#!/bin/sh',
+          '# Records the environment the template prepared and every argument, one per line; exits 0.',
+          '{ echo "AUTH=${PORTCULLIS_REGISTRY_AUTH-<unset>}"',
+          '  for a in "$@"; do echo "ARG=$a"; done; } > "$RECORD"',
+          '',
+        ].join('\n'),
+      );
+      recorder = { PORTCULLIS_CLI: `sh ${cli}`, PORTCULLIS_DB: dbPath, RECORD: record };
+      await mkdir(join(work, 'fake-bin'), { recursive: true });
+      await writeFile(join(work, 'fake-bin', 'npx'), await readFile(cli, 'utf8'), { mode: 0o755 });
+    });
+
+    async function call(
+      variables: Record<string, string>,
+      opts: { withoutCli?: boolean } = {},
+    ): Promise<{ auth: string; args: string[] }> {
+      await rm(record, { force: true });
+      const { PORTCULLIS_CLI: _cli, ...noCli } = recorder;
+      const run = await runPipeline(
+        project,
+        { ...(opts.withoutCli ? noCli : recorder), ...variables },
+        // a directory with `npx` being the recorder, for the default PORTCULLIS_CLI
+        { jobs: ['portcullis-image'], extraArgs: ignore, pathPrefix: join(work, 'fake-bin') },
+      );
+      expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'PASS' });
+      for (const v of [ci.CI_REGISTRY_PASSWORD, 'robot-password'])
+        expect(run.output + (await readJobLog(project, 'portcullis-image'))).not.toContain(v);
+      const lines = (await readFile(record, 'utf8')).split('\n').filter((l) => l !== '');
+      return {
+        auth: (lines[0] ?? '').replace(/^AUTH=/, ''),
+        args: lines.slice(1).map((l) => l.replace(/^ARG=/, '')),
+      };
+    }
+
+    it("by default scans this pipeline's image on the instance registry, with the job's registry credentials", async () => {
+      const { auth, args } = await call(ci);
+      expect(args[0]).toBe('scan');
+      expect(args[1]).toMatch(/^registry\.example\.test\/acme\/shop\/main:[0-9a-f]{40}$/);
+      expect(args.slice(2)).toEqual([
+        '--db',
+        dbPath,
+        '--no-progress',
+        '--report',
+        'json=portcullis-report.json',
+        '--report',
+        'gitlab=gl-container-scanning-report.json',
+        '--report',
+        'cyclonedx=gl-sbom-report.cdx.json',
+      ]);
+      expect(auth).toBe('gitlab-ci-token:job-token-not-for-others');
+    });
+
+    it('runs `npx --yes portcullis@$PORTCULLIS_VERSION` when PORTCULLIS_CLI is unset', async () => {
+      const pinned = await call({ ...ci }, { withoutCli: true });
+      expect(pinned.args.slice(0, 3)).toEqual(['--yes', 'portcullis@0.1.0', 'scan']);
+      const chosen = await call({ ...ci, PORTCULLIS_VERSION: '0.2.0' }, { withoutCli: true });
+      expect(chosen.args.slice(0, 3)).toEqual(['--yes', 'portcullis@0.2.0', 'scan']);
+    });
+
+    it("never sends the job's registry credentials to another registry", async () => {
+      const { auth, args } = await call({
+        ...ci,
+        PORTCULLIS_IMAGE: 'registry.example.test.evil.example/x:1',
+      });
+      expect(args[1]).toBe('registry.example.test.evil.example/x:1');
+      expect(auth).toBe('<unset>');
+    });
+
+    it('uses PORTCULLIS_REGISTRY_USER/PASSWORD, and passes severity, scanners and extra flags through', async () => {
+      const { auth, args } = await call({
+        ...ci,
+        PORTCULLIS_IMAGE: 'quay.example/acme/shop:1',
+        PORTCULLIS_REGISTRY_USER: 'robot',
+        PORTCULLIS_REGISTRY_PASSWORD: 'robot-password',
+        PORTCULLIS_SEVERITY: 'high',
+        PORTCULLIS_SCANNERS: 'vuln,secret',
+        PORTCULLIS_SCAN_ARGS: '--platform linux/arm64 --insecure-registry quay.example',
+      });
+      expect(auth).toBe('robot:robot-password');
+      expect(args.slice(-8)).toEqual([
+        '--severity',
+        'high',
+        '--scanners',
+        'vuln,secret',
+        '--platform',
+        'linux/arm64',
+        '--insecure-registry',
+        'quay.example',
+      ]);
     });
   });
 
