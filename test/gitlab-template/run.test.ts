@@ -191,6 +191,7 @@ describe.skipIf(skip)('Portcullis.gitlab-ci.yml under gitlab-ci-local', () => {
         Dockerfile: DOCKERFILE,
         'portcullis.yaml': policy([`${TEST_REGISTRY}/fixtures/debian:*`]),
         'policies/other-image.yaml': policy([`${TEST_REGISTRY}/fixtures/other:*`]),
+        'build/app.Dockerfile': DOCKERFILE,
       });
     });
 
@@ -219,6 +220,27 @@ describe.skipIf(skip)('Portcullis.gitlab-ci.yml under gitlab-ci-local', () => {
       const log = await readJobLog(project, 'portcullis-image');
       expect(log).toContain('portcullis: policy policies/other-image.yaml');
       expect(log).toContain('Verdict: DENY');
+    });
+
+    it('Code Quality paths stay repository-relative for ./path and absolute paths under the project', async () => {
+      for (const given of ['./build/app.Dockerfile', join(project.dir, 'build', 'app.Dockerfile')]) {
+        const run = await runPipeline(
+          project,
+          { ...base, PORTCULLIS_DOCKERFILE: given },
+          { jobs: ['portcullis-dockerfile'] },
+        );
+        // the repository's exception is scoped to the registry image, not to this Dockerfile: still a deny
+        expect(run.jobs, run.output).toEqual({ 'portcullis-dockerfile': 'FAIL' });
+        const cq = JSON.parse(
+          (await readArtifacts(project, 'portcullis-dockerfile'))['gl-code-quality-report.json'] as string,
+        ) as { check_name: string; location: { path: string; lines: { begin: number } } }[];
+        expect(toSchemaErrors(validators.codequality, cq)).toEqual([]);
+        expect(cq.length).toBeGreaterThanOrEqual(4);
+        expect([...new Set(cq.map((i) => i.location.path))]).toEqual(['build/app.Dockerfile']);
+        expect(cq.find((i) => i.check_name === 'DS002')?.location.lines.begin).toBe(
+          lineOf(DOCKERFILE, 'USER root'),
+        );
+      }
     });
 
     it('an error fails the job with the CLI one-line reason (an image that does not exist)', async () => {
