@@ -166,6 +166,29 @@ describe.skipIf(skip)('Portcullis.gitlab-ci.yml under gitlab-ci-local', () => {
       expect(all).toContain('PCS-SECRET-ALIBABA-ACCESS-KEY-PAIR');
       expect(all).toContain('PCS-SECRET-AWS-SECRET-ACCESS-KEY');
       expect(all).toMatch(/LTAI\*+pLd/);
+      const a = await readArtifacts(project, 'portcullis-image');
+      expect(a['portcullis-report.json']).toMatch(/LTAI\*+pLd/);
+      expect(await readJobLog(project, 'portcullis-image')).toMatch(/wJal\*+KEY/);
+    });
+
+    // after the checks above: this run replaces the image job's log and artifacts
+    it('a warn passes: the min image only warns under the default policy', async () => {
+      const run = await runPipeline(
+        project,
+        { ...base, PORTCULLIS_IMAGE: `${TEST_REGISTRY}/fixtures/debian:min` },
+        { jobs: ['portcullis-image'] },
+      );
+      expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'PASS' });
+      expect(run.code).toBe(0);
+      const log = await readJobLog(project, 'portcullis-image');
+      expect(log).toContain('Verdict: WARN');
+      expect(log).toMatch(/- .*\(warn ≥ medium\)/);
+      const a = await readArtifacts(project, 'portcullis-image');
+      const report = JSON.parse(a['portcullis-report.json'] as string) as JsonReport;
+      expect(report.verdict.decision).toBe('warn');
+      expect(
+        toSchemaErrors(validators.gitlab, JSON.parse(a['gl-container-scanning-report.json'] as string)),
+      ).toEqual([]);
     });
   });
 
