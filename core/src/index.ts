@@ -48,3 +48,15 @@ export type { VerdictKey, VerdictAlg } from './verdict/index.js';
 export { renderReport, renderSbom, isReportFormat, REPORT_FORMATS, remediationFor } from './report/index.js';
 export type { ReportFormat, RenderOptions } from './report/index.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
+
+// verdict store (scan results per digest): registry scans write it, the webhook reads it
+export {
+  createVerdictStore,
+  createMemoryStore,
+  createSqliteStore,
+  createRedisStore,
+  parseStoredScan,
+  parseStoreSpec,
+  defaultStorePath,
+} from './store/index.js';
+export type { StoredScan, ScanOrigin, VerdictStore, StoreSpec, RedisStoreOptions } from './store/index.js';

@@ -12,7 +12,7 @@ import {
 import { minimatch } from 'minimatch';
 import { PortcullisError, isPortcullisError, type ScanResult } from '../../core/src/index.js';
 import type { OidcIssuerConfig, TrustedKeyConfig } from './config.js';
-import type { StoredScan, VerdictStore } from './store/verdict-store.js';
+import type { StoredScan, VerdictStore } from './store/index.js';
 
 /** JOSE `typ` of a signed scan result pushed by CI. */
 export const SCAN_JWS_TYPE = 'portcullis-scan+jws';
