@@ -63,6 +63,9 @@ export type ErrorCode =
   | 'WEBHOOK_TIMEOUT'
   | 'WEBHOOK_SCAN_QUEUE_FULL'
   | 'WEBHOOK_PUSH_INVALID'
+  // registry-scan tasks and their stores
+  | 'STORE_UNAVAILABLE'
+  | 'TASK_NOT_FOUND'
   // dockerfile
   | 'DOCKERFILE_PARSE_FAILED'
   | 'INTERNAL';

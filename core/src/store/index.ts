@@ -4,6 +4,10 @@ import { PortcullisError, type ErrorCode } from '../errors.js';
 import { createMemoryStore } from './memory.js';
 import { createRedisStore } from './redis.js';
 import { createSqliteStore } from './sqlite.js';
+import type { TaskStore } from '../tasks/types.js';
+import { createMemoryTaskStore } from './task-memory.js';
+import { createRedisTaskStore } from './task-redis.js';
+import { createSqliteTaskStore } from './task-sqlite.js';
 import type { VerdictStore } from './verdict-store.js';
 
 export type { ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
@@ -43,5 +47,21 @@ export function createVerdictStore(cfg: StoreSpec, opts: { commandTimeoutMs?: nu
       return createSqliteStore(cfg.path);
     case 'redis':
       return createRedisStore({ url: cfg.url, keyPrefix: cfg.keyPrefix, ...opts });
+  }
+}
+
+export { createMemoryTaskStore } from './task-memory.js';
+export { createSqliteTaskStore } from './task-sqlite.js';
+export { createRedisTaskStore } from './task-redis.js';
+
+/** Opens the task store the spec names (the same place as the verdict store: one `--store` for both). */
+export function createTaskStore(cfg: StoreSpec): TaskStore {
+  switch (cfg.kind) {
+    case 'memory':
+      return createMemoryTaskStore();
+    case 'sqlite':
+      return createSqliteTaskStore(cfg.path);
+    case 'redis':
+      return createRedisTaskStore({ url: cfg.url, keyPrefix: cfg.keyPrefix });
   }
 }
