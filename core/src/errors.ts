@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'REGISTRY_PROTOCOL'
   | 'REGISTRY_INSECURE_REFUSED'
   | 'REGISTRY_TLS'
+  // registry catalog listing (registry scans)
+  | 'REGISTRY_AUTH_FAILED'
+  | 'REGISTRY_RATE_LIMITED'
+  | 'REGISTRY_API_ERROR'
   // layers
   | 'LAYER_DECOMPRESS_FAILED'
   | 'LAYER_TRUNCATED'

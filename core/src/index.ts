@@ -23,6 +23,16 @@ export { analyzeDockerfile } from './analyzers/buildinstruction/index.js';
 // sources
 export { openImage, parseReference, createRegistryClient, isLoopbackHost } from './source/index.js';
 export type { ImageSource, ImageReference, RegistryClient, SourceOptions } from './source/index.js';
+// registry catalogs (registry scans list what to scan through these)
+export { createCatalogLister, toRegistrySourceOptions, REGISTRY_KINDS } from './source/index.js';
+export type {
+  CatalogImage,
+  CatalogLister,
+  CatalogListerOptions,
+  CreateCatalogLister,
+  RegistryKind,
+  RegistrySettings,
+} from './source/index.js';
 
 // vulnerability data
 export { importOsv, openVulnDb, dbStatus, updateDb } from './vulndb/index.js';

@@ -41,3 +41,14 @@ export {
 } from './registry/client.js';
 export { openRegistryImage } from './registry/image.js';
 export { isLoopbackHost } from './registry/http.js';
+export {
+  createCatalogLister,
+  toRegistrySourceOptions,
+  REGISTRY_KINDS,
+  type CatalogImage,
+  type CatalogLister,
+  type CatalogListerOptions,
+  type CreateCatalogLister,
+  type RegistryKind,
+  type RegistrySettings,
+} from './registry/catalog/index.js';

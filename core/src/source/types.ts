@@ -65,6 +65,10 @@ export interface SourceOptions {
   /** undici dispatcher for every registry request (tests inject one). */
   dispatcher?: Dispatcher;
   limits?: Partial<SourceLimits>;
+  /** Waits between registry retries (429 `Retry-After`, 5xx); tests inject one that does not wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Longest `Retry-After` honoured before giving up with REGISTRY_RATE_LIMITED (default 60 s). */
+  maxRetryAfterMs?: number;
   onProgress?: (e: ProgressEvent) => void;
   /** Directory for temp files (decompressed archives); default `os.tmpdir()`. */
   tmpDir?: string;

@@ -103,6 +103,8 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
     caCert: opts.caCert,
     insecureRegistries: opts.insecureRegistries,
     limits,
+    sleep: opts.sleep,
+    maxRetryAfterMs: opts.maxRetryAfterMs,
   });
   const credentialsFor = createCredentialLookup(opts);
   const auth = createAuthenticator(transport, credentialsFor);

@@ -1,5 +1,5 @@
 import { rootCertificates } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as defaultSleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { PortcullisError, isPortcullisError } from '../../errors.js';
 import type { SourceLimits } from '../types.js';
@@ -10,6 +10,7 @@ export type HttpResponse = Dispatcher.ResponseData<unknown>;
 const HEADERS_TIMEOUT_MS = 30_000;
 const BODY_TIMEOUT_MS = 60_000;
 const RETRY_BASE_DELAY_MS = 100;
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 const ERROR_BODY_BYTES = 4096;
 
 /** True for 127.0.0.0/8, localhost and [::1] (with or without a port). */
@@ -46,6 +47,29 @@ export interface TransportOptions {
   caCert?: string | Buffer | undefined;
   insecureRegistries?: string[] | undefined;
   limits: SourceLimits;
+  /** Waits between retries; tests inject one that does not wait. */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Longest `Retry-After` honoured; a longer one gives up at once (default 60 s). */
+  maxRetryAfterMs?: number | undefined;
+}
+
+/** One request as the transport sends it. */
+export interface SendInit {
+  method: 'GET' | 'HEAD' | 'POST';
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * `Retry-After` in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). Undefined when absent or
+ * unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** Scheme choice, retries, timeouts and error mapping for every registry request. */
@@ -56,11 +80,13 @@ export interface Transport {
   /** `https://host` or, for hosts that may and only speak plain HTTP, `http://host`. */
   origin(host: string): Promise<string>;
   /**
-   * One request, retried with backoff on connection errors, 5xx and 429. Returns any other response
-   * (the caller reads or dumps its body). REGISTRY_UNAVAILABLE when retries run out, REGISTRY_TLS on
-   * an untrusted certificate, REGISTRY_INSECURE_REFUSED for plain HTTP to a host not allowed it.
+   * One request, retried with backoff on connection errors, 5xx and 429 (waiting at least what
+   * `Retry-After` asks). Returns any other response (the caller reads or dumps its body).
+   * REGISTRY_RATE_LIMITED when 429s outlast the retries (or ask a wait over the cap),
+   * REGISTRY_UNAVAILABLE when other retries run out, REGISTRY_TLS on an untrusted certificate,
+   * REGISTRY_INSECURE_REFUSED for plain HTTP to a host not allowed it.
    */
-  send(url: URL, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }): Promise<HttpResponse>;
+  send(url: URL, init: SendInit): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
@@ -108,6 +134,8 @@ export function createTransport(opts: TransportOptions): Transport {
   const insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
   const origins = new Map<string, Promise<string>>();
   const limits = opts.limits;
+  const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => defaultSleep(ms, undefined, { signal }));
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
 
   const isPlainHttpAllowed = (host: string): boolean => {
     const h = host.toLowerCase();
@@ -142,7 +170,7 @@ export function createTransport(opts: TransportOptions): Transport {
     );
   };
 
-  const once = (url: URL, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }) => {
+  const once = (url: URL, init: SendInit) => {
     if (url.protocol === 'http:' && !isPlainHttpAllowed(url.host)) {
       throw new PortcullisError(
         'REGISTRY_INSECURE_REFUSED',
@@ -159,34 +187,50 @@ export function createTransport(opts: TransportOptions): Transport {
       bodyTimeout: BODY_TIMEOUT_MS,
     };
     if (dispatcher) options.dispatcher = dispatcher;
+    if (init.signal) options.signal = init.signal;
     return request(url, options);
   };
 
   const send: Transport['send'] = async (url, init) => {
     let lastError: PortcullisError | undefined;
+    let waitAtLeast = 0;
     for (let attempt = 0; attempt <= limits.maxRetries; attempt++) {
-      if (attempt > 0) await sleep(RETRY_BASE_DELAY_MS * 2 ** (attempt - 1));
+      if (attempt > 0) {
+        await sleep(Math.max(waitAtLeast, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)), init.signal);
+      }
+      init.signal?.throwIfAborted();
       let res: HttpResponse;
       try {
         res = await once(url, init);
       } catch (err) {
+        if (init.signal?.aborted) throw err;
         const mapped = toError(err, url);
         if (mapped.code !== 'REGISTRY_UNAVAILABLE') throw mapped;
         lastError = mapped;
+        waitAtLeast = 0;
         continue;
       }
       if (res.statusCode >= 500 || res.statusCode === 429) {
+        const retryAfter = parseRetryAfter(res.headers['retry-after']);
         const detail = await readErrorText(res);
+        const limited = res.statusCode === 429;
         lastError = new PortcullisError(
-          'REGISTRY_UNAVAILABLE',
-          `${init.method} ${url.href} answered ${res.statusCode}${detail ? ` (${detail})` : ''}`,
+          limited ? 'REGISTRY_RATE_LIMITED' : 'REGISTRY_UNAVAILABLE',
+          `${init.method} ${url.origin}${url.pathname} answered ${res.statusCode}${detail ? ` (${detail})` : ''}`,
         );
+        if (retryAfter !== undefined && retryAfter > maxRetryAfterMs) {
+          throw new PortcullisError(
+            lastError.code,
+            `${lastError.message}: Retry-After asks ${Math.ceil(retryAfter / 1000)} s, more than the ${Math.ceil(maxRetryAfterMs / 1000)} s this client waits`,
+          );
+        }
+        waitAtLeast = retryAfter ?? 0;
         continue;
       }
       return res;
     }
     throw new PortcullisError(
-      'REGISTRY_UNAVAILABLE',
+      lastError?.code ?? 'REGISTRY_UNAVAILABLE',
       `${lastError?.message ?? url.host} (gave up after ${limits.maxRetries + 1} attempts)`,
       { cause: lastError },
     );

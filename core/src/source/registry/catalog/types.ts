@@ -1,0 +1,89 @@
+import type { Dispatcher } from 'undici';
+
+/** The registry APIs a catalog can be listed from. */
+export type RegistryKind = 'distribution' | 'harbor' | 'quay' | 'gitlab' | 'acr';
+
+export const REGISTRY_KINDS: readonly RegistryKind[] = ['distribution', 'harbor', 'quay', 'gitlab', 'acr'];
+
+/**
+ * One entry of the policy file's `registries:` list (parsed). Kind-specific fields:
+ * - harbor `{ projects?: string[] }` (default: every project the account sees)
+ * - quay `{ namespaces: string[] }` (API token in `credentials.tokenEnv`)
+ * - gitlab `{ groups?: string[]; projects?: string[]; tokenKind?: 'private' | 'job' }` (token in `credentials.tokenEnv`)
+ * - acr `{ instanceId: string; regionId: string; accessKeyIdEnv: string; accessKeySecretEnv: string;
+ *   securityTokenEnv?: string; endpoint?: string; namespaces?: string[] }`: `url` is the instance's registry
+ *   endpoint (pulls), `endpoint` the OpenAPI one (default `https://cr.<regionId>.aliyuncs.com`)
+ */
+export interface RegistrySettings {
+  name: string;
+  kind: RegistryKind;
+  /** API base (`https://harbor.example.com`). */
+  url: string;
+  /** `host[:port]` for pulls when it differs from url's (GitLab, ACR). */
+  registryHost?: string;
+  /**
+   * Env var names (never the secrets themselves) or a docker config file. `tokenEnv` is the API token
+   * for quay (OAuth bearer) and gitlab (`PRIVATE-TOKEN`, or `JOB-TOKEN` for `CI_JOB_TOKEN`).
+   */
+  credentials?: { usernameEnv?: string; passwordEnv?: string; tokenEnv?: string; dockerConfig?: string };
+  repositories?: { include?: string[]; exclude?: string[] };
+  autoAddNew?: boolean;
+  throttle?: { imagesPerHour: number };
+  tags?: { latest?: number };
+  insecure?: boolean;
+  /** PEM file path of an extra CA to trust. */
+  caCert?: string;
+  [k: string]: unknown;
+}
+
+/** One image (a tag, or an untagged digest) found in a registry's catalog. */
+export interface CatalogImage {
+  /** Settings name. */
+  registry: string;
+  /** Repository path as pulled (`team-a/app`). */
+  repository: string;
+  /** Full pull reference `host[:port]/repo:tag` or `…@digest` (for the existing registry client). */
+  reference: string;
+  tag?: string;
+  digest?: string;
+  /** RFC 3339: push/update time when the API has one. */
+  updatedAt?: string;
+  /** RFC 3339: creation time (fallback for the time range). */
+  createdAt?: string;
+}
+
+/** Lists what a registry holds, following every page. */
+export interface CatalogLister {
+  /** Repository paths (as pulled), every page followed. */
+  listRepositories(signal?: AbortSignal): AsyncIterable<string>;
+  /** Images of one repository (one per tag), every page followed. */
+  listImages(repository: string, signal?: AbortSignal): AsyncIterable<CatalogImage>;
+  /**
+   * Creation time of an image whose listing carried no time (the `distribution` kind): read from the
+   * image config's `created` through the registry client. Lazy so plain listing pulls no configs;
+   * undefined when the config has no `created`.
+   */
+  resolveCreatedAt(image: CatalogImage, signal?: AbortSignal): Promise<string | undefined>;
+  /** Releases connections the lister opened itself. */
+  close(): Promise<void>;
+}
+
+/** Options for `createCatalogLister`. */
+export interface CatalogListerOptions {
+  /** undici dispatcher for every request (tests inject one). */
+  dispatcher?: Dispatcher;
+  /** Where the `…Env` settings are read from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Clock for signed requests (ACR's `x-acs-date`); default `new Date()`. */
+  now?: () => Date;
+  /** Waits between retries (429 Retry-After, 5xx); tests inject one that does not wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Retries after a 429/5xx before giving up (default 3). */
+  maxRetries?: number;
+  /** Longest Retry-After honoured, in ms (default 60 000); longer waits give up with REGISTRY_RATE_LIMITED. */
+  maxRetryAfterMs?: number;
+  /** Page size asked for (default 100; each API's own maximum applies). */
+  pageSize?: number;
+}
+
+export type CreateCatalogLister = (settings: RegistrySettings, opts?: CatalogListerOptions) => CatalogLister;

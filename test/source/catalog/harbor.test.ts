@@ -1,0 +1,322 @@
+/**
+ * Harbor v2.0 lister against a loopback fake built from goharbor/harbor `api/v2.0/swagger.yaml`: Basic
+ * auth (robot account), `page`/`page_size` (max 100) with `X-Total-Count` and `Link`, repository names
+ * `project/repo` with the in-project part encoded twice in paths, artifacts with `tags[]` and `push_time`.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createCatalogLister,
+  createRegistryClient,
+  type RegistrySettings,
+} from '../../../core/src/source/index.js';
+import { TEST_REGISTRY } from '../../helpers/env.js';
+import {
+  collect,
+  createRecordingSleep,
+  rejectionOf,
+  startFake,
+  type FakeReply,
+  type FakeRequest,
+  type FakeServer,
+} from './fake-server.js';
+import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
+
+const USER = 'robot$fixtures+scanner';
+const PASSWORD = 'harbor-robot-secret';
+const env = { HARBOR_USER: USER, HARBOR_PASSWORD: PASSWORD };
+const unauthorized: FakeReply = {
+  status: 401,
+  body: { errors: [{ code: 'UNAUTHORIZED', message: 'unauthorized' }] },
+};
+
+/** A Harbor list page: the swagger's page/page_size, X-Total-Count, and a relative Link with prev/next. */
+function harborPage(req: FakeRequest, items: unknown[]): FakeReply {
+  const page = Number(req.url.searchParams.get('page') ?? '1');
+  const size = Number(req.url.searchParams.get('page_size') ?? '10');
+  if (size > 100)
+    return { status: 400, body: { errors: [{ code: 'BAD_REQUEST', message: 'page_size > 100' }] } };
+  const links: string[] = [];
+  const link = (p: number, rel: string) => {
+    const q = new URLSearchParams(req.url.searchParams);
+    q.set('page', String(p));
+    // Harbor unescapes the query it writes into Link (src/server/v2.0/handler/base.go).
+    links.push(`<${req.url.pathname}?${decodeURIComponent(q.toString())}>; rel="${rel}"`);
+  };
+  if (page > 1) link(page - 1, 'prev');
+  if (page * size < items.length) link(page + 1, 'next');
+  const headers: Record<string, string> = { 'x-total-count': String(items.length) };
+  if (links.length) headers.link = links.join(' , ');
+  return { headers, body: items.slice((page - 1) * size, page * size) };
+}
+
+function createHarborHandler(repos: FixtureRepo[]) {
+  const extra: FixtureRepo = {
+    path: 'team-a/app/web',
+    real: false,
+    tags: [
+      {
+        name: 'v2',
+        digest: `sha256:${'ab'.repeat(32)}`,
+        updatedMs: Date.parse('2026-11-20T00:00:00Z'),
+        createdMs: 0,
+      },
+    ],
+  };
+  const all = [...repos, extra];
+  const projects = [...new Set(all.map((r) => r.path.split('/')[0]!))];
+  return (req: FakeRequest): FakeReply => {
+    const auth = req.headers.authorization ?? '';
+    if (auth !== `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`) return unauthorized;
+    const raw = req.rawUrl.split('?')[0]!;
+    if (raw === '/api/v2.0/projects') {
+      return harborPage(
+        req,
+        projects.map((name, i) => ({
+          project_id: i + 1,
+          name,
+          repo_count: 1,
+          creation_time: '2026-01-01T00:00:00.000Z',
+        })),
+      );
+    }
+    let m = /^\/api\/v2\.0\/projects\/([^/]+)\/repositories$/.exec(raw);
+    if (m) {
+      const project = decodeURIComponent(m[1]!);
+      if (!projects.includes(project))
+        return { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'project not found' }] } };
+      const list = all.filter((r) => r.path.startsWith(`${project}/`));
+      return harborPage(
+        req,
+        list.map((r, i) => ({ id: i + 1, name: r.path, artifact_count: r.tags.length })),
+      );
+    }
+    m = /^\/api\/v2\.0\/projects\/([^/]+)\/repositories\/([^/]+)\/artifacts$/.exec(raw);
+    if (m) {
+      // The in-project name arrives encoded twice; a single-encoded slash is not routed (404).
+      if (/%2F/i.test(m[2]!))
+        return { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'single-encoded' }] } };
+      const name = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(decodeURIComponent(m[2]!))}`;
+      const repo = all.find((r) => r.path === name);
+      if (!repo)
+        return {
+          status: 404,
+          body: { errors: [{ code: 'NOT_FOUND', message: `repository ${name} not found` }] },
+        };
+      if (req.url.searchParams.get('with_tag') !== 'true') return { status: 400, body: {} };
+      const artifacts = repo.tags.map((t, i) => ({
+        id: i + 1,
+        type: 'IMAGE',
+        digest: t.digest,
+        push_time: new Date(t.updatedMs).toISOString(),
+        tags: [
+          {
+            id: i + 1,
+            name: t.name,
+            push_time: new Date(t.updatedMs - 1000).toISOString(),
+            immutable: false,
+          },
+        ],
+      }));
+      // One untagged artifact: listed by digest.
+      artifacts.push({
+        id: 99,
+        type: 'IMAGE',
+        digest: `sha256:${'0f'.repeat(32)}`,
+        push_time: '2026-01-02T00:00:00.000Z',
+        tags: [],
+      });
+      return harborPage(req, artifacts);
+    }
+    return { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'no route' }] } };
+  };
+}
+
+let fake: FakeServer;
+let repos: FixtureRepo[];
+const settings = (over: Partial<RegistrySettings> = {}): RegistrySettings => ({
+  name: 'harbor-prod',
+  kind: 'harbor',
+  url: fake.origin,
+  registryHost: TEST_REGISTRY,
+  credentials: { usernameEnv: 'HARBOR_USER', passwordEnv: 'HARBOR_PASSWORD' },
+  ...over,
+});
+
+beforeAll(async () => {
+  repos = await readFixtureRepos();
+  fake = await startFake(createHarborHandler(repos));
+});
+beforeEach(() => fake.reset());
+afterAll(async () => {
+  await fake?.close();
+});
+
+describe('the harbor lister', () => {
+  it('lists every repository of every project, following pages of 2 until X-Total-Count', async () => {
+    const lister = createCatalogLister(settings(), { env, pageSize: 2 });
+    const names = await collect(lister.listRepositories());
+    expect(names.sort()).toEqual([...repos.map((r) => r.path), 'team-a/app/web'].sort());
+    const fixturePages = fake.requests
+      .filter((r) => r.url.pathname === '/api/v2.0/projects/fixtures/repositories')
+      .map((r) => r.url.searchParams.get('page'));
+    expect(fixturePages).toEqual(['1', '2', '3']);
+    await lister.close();
+  });
+
+  it('lists only the configured projects', async () => {
+    const lister = createCatalogLister(settings({ projects: ['team-a'] }), { env });
+    expect(await collect(lister.listRepositories())).toEqual(['team-a/app/web']);
+  });
+
+  it('gives one image per tag with digest and push_time, plus untagged artifacts by digest', async () => {
+    const lister = createCatalogLister(settings(), { env, pageSize: 1 });
+    const images = await collect(lister.listImages('fixtures/debian'));
+    const debian = repos.find((r) => r.path === 'fixtures/debian')!;
+    expect(images).toEqual([
+      ...debian.tags.map((t) => ({
+        registry: 'harbor-prod',
+        repository: 'fixtures/debian',
+        reference: `${TEST_REGISTRY}/fixtures/debian:${t.name}`,
+        tag: t.name,
+        digest: t.digest,
+        updatedAt: new Date(t.updatedMs).toISOString(),
+      })),
+      {
+        registry: 'harbor-prod',
+        repository: 'fixtures/debian',
+        reference: `${TEST_REGISTRY}/fixtures/debian@sha256:${'0f'.repeat(32)}`,
+        digest: `sha256:${'0f'.repeat(32)}`,
+        updatedAt: '2026-01-02T00:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('encodes a nested repository name twice in the artifacts path (a%252Fb)', async () => {
+    const lister = createCatalogLister(settings(), { env });
+    const images = await collect(lister.listImages('team-a/app/web'));
+    expect(images.map((i) => i.reference)).toContain(`${TEST_REGISTRY}/team-a/app/web:v2`);
+    expect(fake.requests[0]!.rawUrl).toMatch(
+      /^\/api\/v2\.0\/projects\/team-a\/repositories\/app%252Fweb\/artifacts\?/,
+    );
+  });
+
+  it('keeps the API under a path prefix of url', async () => {
+    const lister = createCatalogLister(settings({ url: `${fake.origin}/` }), { env });
+    expect((await collect(lister.listRepositories())).length).toBe(repos.length + 1);
+  });
+
+  it.skipIf(skipWithoutRegistry())(
+    'lists references the registry client pulls from the real registry',
+    async () => {
+      const lister = createCatalogLister(settings(), { env });
+      const client = createRegistryClient({ env: {} });
+      try {
+        const tagged = (await collect(lister.listImages('fixtures/debian-v2s2'))).filter((i) => i.tag);
+        expect(tagged).toHaveLength(2);
+        for (const image of tagged) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  describe('errors', () => {
+    it('answers 401 with REGISTRY_AUTH_FAILED naming the registry and the env vars, never the password', async () => {
+      const lister = createCatalogLister(settings(), {
+        env: { HARBOR_USER: USER, HARBOR_PASSWORD: 'wrong-pass-123' },
+      });
+      const err = await rejectionOf(collect(lister.listRepositories()));
+      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
+      expect(err.message).toContain('401 from harbor-prod');
+      expect(err.message).toContain('HARBOR_USER and HARBOR_PASSWORD');
+      expect(err.message).not.toContain('wrong-pass-123');
+    });
+
+    it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
+      fake.failNext({ status: 403, body: { errors: [{ code: 'FORBIDDEN', message: 'forbidden' }] } });
+      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
+      expect(err).toMatchObject({ code: 'REGISTRY_AUTH_FAILED' });
+      expect(err.message).toContain('403 from harbor-prod');
+    });
+
+    it('names an unset credential env var before sending anything', async () => {
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env: { HARBOR_USER: USER } }).listRepositories()),
+      );
+      expect(err).toMatchObject({ code: 'REGISTRY_AUTH_FAILED' });
+      expect(err.message).toContain('HARBOR_PASSWORD');
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it('answers 404 with REGISTRY_NOT_FOUND', async () => {
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env }).listImages('fixtures/nope')),
+      );
+      expect(err.code).toBe('REGISTRY_NOT_FOUND');
+      expect(err.message).toContain('harbor-prod');
+    });
+
+    it('waits what Retry-After asks after a 429, then succeeds', async () => {
+      const { sleep, waits } = createRecordingSleep();
+      fake.failNext({
+        status: 429,
+        headers: { 'retry-after': '7' },
+        body: { errors: [{ code: 'TOO_MANY_REQUESTS' }] },
+      });
+      const images = await collect(
+        createCatalogLister(settings(), { env, sleep }).listImages('fixtures/debian'),
+      );
+      expect(images.length).toBe(3);
+      expect(waits).toEqual([7000]);
+    });
+
+    it('gives up on endless 429s after a bounded number of attempts (REGISTRY_RATE_LIMITED)', async () => {
+      const { sleep, waits } = createRecordingSleep();
+      fake.failNext({ status: 429, headers: { 'retry-after': '1' } }, 10);
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 2 }).listRepositories()),
+      );
+      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
+      expect(err.message).toContain('harbor-prod');
+      expect(fake.requests).toHaveLength(3);
+      expect(waits).toEqual([1000, 1000]);
+    });
+
+    it('does not wait a Retry-After beyond the cap', async () => {
+      const { sleep, waits } = createRecordingSleep();
+      fake.failNext({ status: 429, headers: { 'retry-after': '3600' } });
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env, sleep }).listRepositories()),
+      );
+      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
+      expect(err.message).toContain('3600 s');
+      expect(waits).toEqual([]);
+    });
+
+    it('reports a malformed body as REGISTRY_API_ERROR naming the path', async () => {
+      fake.failNext({ status: 200, body: '[{"name": "fixtures"' });
+      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
+      expect(err.code).toBe('REGISTRY_API_ERROR');
+      expect(err.message).toContain('/api/v2.0/projects');
+    });
+
+    it('reports a body of the wrong shape as REGISTRY_API_ERROR', async () => {
+      fake.failNext({ status: 200, body: { projects: [] } });
+      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
+      expect(err.code).toBe('REGISTRY_API_ERROR');
+    });
+
+    it('reports another status as REGISTRY_API_ERROR with the status', async () => {
+      fake.failNext({ status: 418, body: { errors: [{ code: 'TEAPOT', message: 'short and stout' }] } });
+      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
+      expect(err.code).toBe('REGISTRY_API_ERROR');
+      expect(err.message).toContain('418 from harbor-prod');
+    });
+
+    it('refuses plain HTTP to a host that is not loopback', async () => {
+      const lister = createCatalogLister(settings({ url: 'http://harbor.invalid' }), { env });
+      const err = await rejectionOf(collect(lister.listRepositories()));
+      expect(err.code).toBe('REGISTRY_INSECURE_REFUSED');
+    });
+  });
+});
