@@ -16,6 +16,7 @@ import {
   fakeScan,
   manyImages,
   queuedTask,
+  type TestImage,
 } from './helpers.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -69,7 +70,7 @@ async function run(s: Setup) {
 
 function reg(
   name: string,
-  repos: Record<string, Partial<ListedImage>[]>,
+  repos: Record<string, TestImage[]>,
   settings: Partial<TaskRegistry['settings']> = {},
   lister = createMemoryLister(name, repos),
 ): TaskRegistry {
@@ -237,7 +238,7 @@ describe('runTask', () => {
               { tag: 'rebuilt', updatedAt: iso(now - day), createdAt: iso(now - 30 * day) },
               {
                 tag: 'lazy-old',
-                resolveCreatedAt: async () => {
+                lazyCreatedAt: async () => {
                   resolved++;
                   return iso(now - 9 * day);
                 },
@@ -264,7 +265,7 @@ describe('runTask', () => {
     it('does not look creation times up when no time range is set', async () => {
       let resolved = 0;
       const { result } = await run({
-        registries: [reg('r', { a: [{ resolveCreatedAt: async () => `${++resolved}` }] })],
+        registries: [reg('r', { a: [{ lazyCreatedAt: async () => `${++resolved}` }] })],
       });
       expect(resolved).toBe(0);
       expect(result.progress.scanned).toBe(1);

@@ -61,14 +61,21 @@ export function createVirtualClock(start = T0): TaskClock & { sleeps: number } {
 }
 
 /** An in-memory registry: repository → images; `fail` makes listing a repository throw. */
+/** A listed image plus, for the time-range tests, what the lazy creation-time lookup answers. */
+export type TestImage = Partial<ListedImage> & { lazyCreatedAt?: () => Promise<string | undefined> };
+
 export function createMemoryLister(
   registry: string,
-  repos: Record<string, Partial<ListedImage>[]>,
+  repos: Record<string, TestImage[]>,
   opts: { failRepo?: Record<string, Error>; failList?: Error } = {},
 ): ImageLister & { listed: string[] } {
   const listed: string[] = [];
+  const lazy = new Map<string, () => Promise<string | undefined>>();
   return {
     listed,
+    async resolveCreatedAt(image) {
+      return lazy.get(image.reference)?.();
+    },
     async *listRepositories() {
       if (opts.failList) throw opts.failList;
       yield* Object.keys(repos);
@@ -77,12 +84,14 @@ export function createMemoryLister(
       listed.push(repository);
       const err = opts.failRepo?.[repository];
       if (err) throw err;
-      for (const [i, img] of (repos[repository] ?? []).entries()) {
+      for (const [i, { lazyCreatedAt, ...img }] of (repos[repository] ?? []).entries()) {
         const tag = img.tag ?? `v${i}`;
+        const reference = `${registry}.example/${repository}:${tag}`;
+        if (lazyCreatedAt) lazy.set(reference, lazyCreatedAt);
         yield {
           registry,
           repository,
-          reference: `${registry}.example/${repository}:${tag}`,
+          reference,
           tag,
           digest: `sha256:${Buffer.from(`${repository}:${tag}`).toString('hex').padEnd(64, '0').slice(0, 64)}`,
           ...img,

@@ -234,7 +234,9 @@ async function listRegistry(
     images = selectLatest(images, settings.tags?.latest);
     for (const image of images) {
       task.progress.inScope++;
-      const cause = opts.timeRange ? await timeRangeCause(image, opts.timeRange, clock.now()) : undefined;
+      const cause = opts.timeRange
+        ? await timeRangeCause(image, lister, opts.timeRange, clock.now(), signal)
+        : undefined;
       if (cause)
         await record({
           reference: image.reference,
@@ -252,14 +254,16 @@ async function listRegistry(
 
 async function timeRangeCause(
   image: ListedImage,
+  lister: ImageLister,
   range: { ms: number; text: string },
   now: number,
+  signal: AbortSignal,
 ): Promise<string | undefined> {
   let dated = image;
-  if (image.updatedAt === undefined && image.createdAt === undefined && image.resolveCreatedAt) {
+  if (image.updatedAt === undefined && image.createdAt === undefined && lister.resolveCreatedAt) {
     // the lister left the creation time for later (distribution: one config read per image)
     try {
-      const createdAt = await image.resolveCreatedAt();
+      const createdAt = await lister.resolveCreatedAt(image, signal);
       if (createdAt !== undefined) dated = { ...image, createdAt };
     } catch {
       // unknown time: the image is scanned, and its pull reports what is wrong
