@@ -4,8 +4,10 @@ import { TOOL_VERSION } from '../version.js';
 import { createDbCommand } from './commands/db.js';
 import { createDockerfileCommand } from './commands/dockerfile.js';
 import { createPolicyCommand } from './commands/policy.js';
+import { createRegistryCommand } from './commands/registry.js';
 import { createSbomCommand } from './commands/sbom.js';
 import { createScanCommand } from './commands/scan.js';
+import { createTasksCommand } from './commands/tasks.js';
 import type { CliIo } from './io.js';
 
 /** Exit codes, the public contract: 0 allow or warn, 1 the policy denies, 2 usage or runtime error. */
@@ -57,6 +59,8 @@ export async function runCli(
     createDockerfileCommand(io, setCode),
     createDbCommand(io, setCode),
     createPolicyCommand(io, setCode),
+    createRegistryCommand(io, setCode),
+    createTasksCommand(io, setCode),
     ...plugins.map((create) => create(io, setCode)),
   ]) {
     program.addCommand(cmd);

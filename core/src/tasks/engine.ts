@@ -25,7 +25,7 @@ export interface RunTaskOptions {
   /** Pulls and scans one image pinned to `digest`. */
   scanImage(image: ListedImage & { digest: string }, signal: AbortSignal): Promise<ScanResult>;
   /** Tag → digest (a registry HEAD), for images listed without one. */
-  resolveDigest(reference: string): Promise<string>;
+  resolveDigest(image: ListedImage): Promise<string>;
   store: TaskStore;
   /** Where every scanned image's result goes (the webhook reads it). */
   verdictStore?: Pick<VerdictStore, 'put'>;
@@ -326,7 +326,7 @@ async function scanOne(image: ListedImage, registry: TaskRegistry, ctx: DrainCon
   const t0 = clock.now();
   let digest = image.digest;
   try {
-    digest ??= await raceAbort(opts.resolveDigest(image.reference), stop);
+    digest ??= await raceAbort(opts.resolveDigest(image), stop);
     const scan = await raceAbort(opts.scanImage({ ...image, digest }, stop), stop);
     if (opts.verdictStore) {
       const at = new Date(clock.now()).toISOString();
