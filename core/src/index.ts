@@ -15,8 +15,8 @@ export { readLayer, mergeLayers, DEFAULT_LAYER_LIMITS } from './layers/index.js'
 export type { LayerContents, LayerLimits, MergedView } from './layers/index.js';
 
 // scanning
-export { scan, scanImage, createScanHooks, ALL_SCANNERS } from './scan/index.js';
-export type { ScanRequest, ScanOptions, ScanHooks } from './scan/index.js';
+export { scan, scanImage, createScanHooks, createLayerCache, ALL_SCANNERS } from './scan/index.js';
+export type { ScanRequest, ScanOptions, ScanHooks, LayerCache } from './scan/index.js';
 export { createAnalyzers, createInventoryAnalyzers } from './analyzers/index.js';
 export { analyzeDockerfile } from './analyzers/buildinstruction/index.js';
 

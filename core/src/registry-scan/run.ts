@@ -6,7 +6,7 @@ import { parseDuration } from '../duration.js';
 import { PortcullisError } from '../errors.js';
 import { resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../policy/index.js';
 import type { Policy, PolicyRegistry } from '../policy/index.js';
-import { createScanHooks, scanImage } from '../scan/index.js';
+import { createLayerCache, createScanHooks, scanImage, type LayerCache } from '../scan/index.js';
 import { createCatalogLister, toRegistrySourceOptions } from '../source/registry/catalog/index.js';
 import type { CatalogListerOptions, RegistrySettings } from '../source/registry/catalog/index.js';
 import { createRegistryClient } from '../source/registry/client.js';
@@ -40,6 +40,8 @@ export interface RegistryScanRequest {
   listerOptions?: Pick<CatalogListerOptions, 'sleep' | 'maxRetries' | 'maxRetryAfterMs' | 'pageSize'>;
   clock?: TaskClock;
   newId?: () => string;
+  /** Per-layer reads shared by the task's images (default: a fresh in-memory cache per task). */
+  layerCache?: LayerCache;
   signal?: AbortSignal;
   cancelPollMs?: number;
   onEntry?(entry: TaskLogEntry, task: TaskRecord): void;
@@ -106,6 +108,7 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
     { malware: { hashDbFiles: policy.scanners.malware.hashDbFiles ?? [] } },
     scanners,
   );
+  const layerCache = req.layerCache ?? createLayerCache();
   const hooks = createScanHooks({ ...(req.dbPath ? { dbPath: req.dbPath } : {}) });
   const listerOptions: CatalogListerOptions = {
     env,
@@ -146,6 +149,7 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
           hooks,
           analyzerOptions: { ...toAnalyzerOptions(policy) },
           source: o.sourceOptions(),
+          layerCache,
           now: () => new Date(clock.now()),
         });
       },
