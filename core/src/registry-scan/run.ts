@@ -40,8 +40,8 @@ export interface RegistryScanRequest {
   listerOptions?: Pick<CatalogListerOptions, 'sleep' | 'maxRetries' | 'maxRetryAfterMs' | 'pageSize'>;
   clock?: TaskClock;
   newId?: () => string;
-  /** Per-layer reads shared by the task's images (default: a fresh in-memory cache per task). */
-  layerCache?: LayerCache;
+  /** Per-layer reads shared by the task's images (default: a fresh in-memory cache per task; false: none). */
+  layerCache?: LayerCache | false;
   signal?: AbortSignal;
   cancelPollMs?: number;
   onEntry?(entry: TaskLogEntry, task: TaskRecord): void;
@@ -108,7 +108,7 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
     { malware: { hashDbFiles: policy.scanners.malware.hashDbFiles ?? [] } },
     scanners,
   );
-  const layerCache = req.layerCache ?? createLayerCache();
+  const layerCache = req.layerCache === false ? undefined : (req.layerCache ?? createLayerCache());
   const hooks = createScanHooks({ ...(req.dbPath ? { dbPath: req.dbPath } : {}) });
   const listerOptions: CatalogListerOptions = {
     env,
@@ -149,7 +149,7 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
           hooks,
           analyzerOptions: { ...toAnalyzerOptions(policy) },
           source: o.sourceOptions(),
-          layerCache,
+          ...(layerCache ? { layerCache } : {}),
           now: () => new Date(clock.now()),
         });
       },
