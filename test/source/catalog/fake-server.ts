@@ -2,7 +2,14 @@
  * A loopback HTTP server for the catalog API fakes: a handler per request, every request recorded, and a
  * queue of scripted replies (429 with Retry-After, 401, a malformed body…) served before the handler.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRequest {
@@ -34,11 +41,15 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-export async function startFake(handler: FakeHandler): Promise<FakeServer> {
+/** Starts the fake on a free loopback port; over HTTPS when `tls` (PEM key and certificate) is given. */
+export async function startFake(
+  handler: FakeHandler,
+  tls?: { key: string; cert: string },
+): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
   const scripted: FakeReply[] = [];
   let origin = '';
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -68,9 +79,10 @@ export async function startFake(handler: FakeHandler): Promise<FakeServer> {
           res.end(String(err));
         });
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
     requests,

@@ -3,13 +3,20 @@
  * auth (robot account), `page`/`page_size` (max 100) with `X-Total-Count` and `Link`, repository names
  * `project/repo` with the in-project part encoded twice in paths, artifacts with `tags[]` and `push_time`.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCatalogLister,
   createRegistryClient,
+  openImage,
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
-import { TEST_REGISTRY } from '../../helpers/env.js';
+import { Agent, type Dispatcher } from 'undici';
+import { TEST_IMAGES, TEST_REGISTRY, skipReason } from '../../helpers/env.js';
+import { makeTlsFiles } from '../registry-harness.js';
 import {
   collect,
   createRecordingSleep,
@@ -163,6 +170,20 @@ describe('the harbor lister', () => {
     await lister.close();
   });
 
+  it('without X-Total-Count, follows pages while Link has rel="next"', async () => {
+    const lister = createCatalogLister(settings({ projects: ['p'] }), { env, pageSize: 1 });
+    fake.failNext({
+      headers: { link: '</api/v2.0/projects/p/repositories?page=2&page_size=1>; rel="next"' },
+      body: [{ name: 'p/one' }],
+    });
+    fake.failNext({
+      headers: { link: '</api/v2.0/projects/p/repositories?page=1&page_size=1>; rel="prev"' },
+      body: [{ name: 'p/two' }],
+    });
+    expect(await collect(lister.listRepositories())).toEqual(['p/one', 'p/two']);
+    expect(fake.requests.map((r) => r.url.searchParams.get('page'))).toEqual(['1', '2']);
+  });
+
   it('lists only the configured projects', async () => {
     const lister = createCatalogLister(settings({ projects: ['team-a'] }), { env });
     expect(await collect(lister.listRepositories())).toEqual(['team-a/app/web']);
@@ -214,6 +235,13 @@ describe('the harbor lister', () => {
         const tagged = (await collect(lister.listImages('fixtures/debian-v2s2'))).filter((i) => i.tag);
         expect(tagged).toHaveLength(2);
         for (const image of tagged) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
+        // No time in the config listing needed here, but resolveCreatedAt reads the pulled config's `created`.
+        const layout = await openImage(`oci:${TEST_IMAGES}/oci:${tagged[0]!.tag as 'min' | 'multi'}`);
+        await layout.close();
+        expect(layout.meta.config.created).toBeDefined();
+        expect(await lister.resolveCreatedAt(tagged[0]!)).toBe(
+          new Date(layout.meta.config.created!).toISOString(),
+        );
       } finally {
         await client.close();
       }
@@ -319,4 +347,104 @@ describe('the harbor lister', () => {
       expect(err.code).toBe('REGISTRY_INSECURE_REFUSED');
     });
   });
+
+  it('sends every request through the injected dispatcher', async () => {
+    const seen: string[] = [];
+    class CountingAgent extends Agent {
+      override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        seen.push(String(options.path));
+        return super.dispatch(options, handler);
+      }
+    }
+    const dispatcher = new CountingAgent();
+    try {
+      const lister = createCatalogLister(settings(), { env, dispatcher, pageSize: 2 });
+      await collect(lister.listRepositories());
+      expect(seen.length).toBe(fake.requests.length);
+      expect(seen.length).toBeGreaterThan(2);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('reads Basic credentials from a docker config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-harbor-'));
+    try {
+      const config = join(dir, 'config.json');
+      const host = new URL(fake.origin).host;
+      await writeFile(
+        config,
+        JSON.stringify({
+          auths: { [host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
+        }),
+      );
+      const lister = createCatalogLister(settings({ credentials: { dockerConfig: config } }), { env: {} });
+      expect((await collect(lister.listRepositories())).length).toBe(repos.length + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops listing when the signal is aborted', async () => {
+    const controller = new AbortController();
+    const lister = createCatalogLister(settings(), { env, pageSize: 1 });
+    const seen: string[] = [];
+    const err = await rejectionOf(
+      (async () => {
+        for await (const name of lister.listRepositories(controller.signal)) {
+          seen.push(name);
+          controller.abort();
+        }
+      })(),
+    );
+    expect(err.name).toBe('AbortError');
+    expect(seen).toHaveLength(1);
+  });
+
+  const haveOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
+  describe.skipIf(!haveOpenssl && skipReason('openssl missing: no certificate for the TLS fake'))(
+    'over TLS',
+    () => {
+      let dir: string;
+      let tlsFake: FakeServer;
+      beforeAll(async () => {
+        dir = await mkdtemp(join(tmpdir(), 'portcullis-harbor-tls-'));
+        await makeTlsFiles(dir);
+        const tls = {
+          key: await readFile(join(dir, 'server.key'), 'utf8'),
+          cert: await readFile(join(dir, 'server.crt'), 'utf8'),
+        };
+        tlsFake = await startFake(createHarborHandler(repos), tls);
+      });
+      afterAll(async () => {
+        await tlsFake?.close();
+        if (dir) await rm(dir, { recursive: true, force: true });
+      });
+
+      it('lists over HTTPS when caCert names the CA', async () => {
+        const lister = createCatalogLister(settings({ url: tlsFake.origin, caCert: join(dir, 'ca.crt') }), {
+          env,
+        });
+        expect((await collect(lister.listRepositories())).length).toBe(repos.length + 1);
+        await lister.close();
+      });
+
+      it('fails with REGISTRY_TLS without the CA, and does not fall back to plain HTTP', async () => {
+        tlsFake.reset();
+        const err = await rejectionOf(
+          collect(createCatalogLister(settings({ url: tlsFake.origin }), { env }).listRepositories()),
+        );
+        expect(err.code).toBe('REGISTRY_TLS');
+        expect(tlsFake.requests).toHaveLength(0);
+      });
+
+      it('says which caCert file it cannot read', () => {
+        expect(() =>
+          createCatalogLister(settings({ url: tlsFake.origin, caCert: join(dir, 'missing.crt') }), { env }),
+        ).toThrow(
+          expect.objectContaining({ code: 'USAGE_INVALID', message: expect.stringContaining('missing.crt') }),
+        );
+      });
+    },
+  );
 });

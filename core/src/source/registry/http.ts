@@ -56,7 +56,8 @@ export interface TransportOptions {
 /** One request as the transport sends it. */
 export interface SendInit {
   method: 'GET' | 'HEAD' | 'POST';
-  headers?: Record<string, string>;
+  /** A function is called for every attempt (signed requests need a fresh date and nonce per attempt). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   signal?: AbortSignal | undefined;
 }
 
@@ -182,7 +183,7 @@ export function createTransport(opts: TransportOptions): Transport {
     }
     const options: Parameters<typeof request>[1] = {
       method: init.method,
-      headers: init.headers ?? {},
+      headers: (typeof init.headers === 'function' ? init.headers() : init.headers) ?? {},
       headersTimeout: HEADERS_TIMEOUT_MS,
       bodyTimeout: BODY_TIMEOUT_MS,
     };

@@ -12,11 +12,10 @@ import {
   toDigest,
   toIsoTime,
   toPullReference,
-  toRegistrySourceOptions,
   type ApiContext,
 } from './api.js';
 import { EMPTY_PAYLOAD_SHA256, signAcs3, toAcsDate, type AcsCredentials } from './acs3.js';
-import { readConfigCreatedAt } from './created.js';
+import { createCreatedAtResolver } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 export const ACR_API_VERSION = '2018-12-01';
@@ -54,24 +53,28 @@ async function callAcr(
 ): Promise<Record<string, unknown>> {
   const url = toApiUrl(ctx, '/', query);
   const c = creds();
-  const headers: Record<string, string> = {
-    host: url.host,
-    accept: 'application/json',
-    'x-acs-action': action,
-    'x-acs-version': ACR_API_VERSION,
-    'x-acs-date': toAcsDate(now()),
-    'x-acs-signature-nonce': randomBytes(16).toString('hex'),
-    'x-acs-content-sha256': EMPTY_PAYLOAD_SHA256,
+  // Signed anew for every attempt: a retried request must not reuse its nonce or an old date.
+  const signedHeaders = (): Record<string, string> => {
+    const headers: Record<string, string> = {
+      host: url.host,
+      accept: 'application/json',
+      'x-acs-action': action,
+      'x-acs-version': ACR_API_VERSION,
+      'x-acs-date': toAcsDate(now()),
+      'x-acs-signature-nonce': randomBytes(16).toString('hex'),
+      'x-acs-content-sha256': EMPTY_PAYLOAD_SHA256,
+    };
+    if (c.securityToken !== undefined) {
+      headers['x-acs-security-token'] = c.securityToken;
+      headers['x-acs-accesskey-id'] = c.accessKeyId;
+    }
+    headers.authorization = signAcs3(
+      { method: 'POST', path: url.pathname, query, headers, payloadHash: EMPTY_PAYLOAD_SHA256 },
+      c,
+    );
+    return headers;
   };
-  if (c.securityToken !== undefined) {
-    headers['x-acs-security-token'] = c.securityToken;
-    headers['x-acs-accesskey-id'] = c.accessKeyId;
-  }
-  headers.authorization = signAcs3(
-    { method: 'POST', path: url.pathname, query, headers, payloadHash: EMPTY_PAYLOAD_SHA256 },
-    c,
-  );
-  const res = await sendApi(ctx, url, { method: 'POST', headers, signal });
+  const res = await sendApi(ctx, url, { method: 'POST', headers: signedHeaders, signal });
   const what = `${ctx.settings.name} ${action}`;
   const data = await readBounded(res.body, ctx.maxJsonBytes, what);
   let doc: Record<string, unknown> | undefined;
@@ -216,32 +219,28 @@ export function createAcrLister(settings: RegistrySettings, opts: CatalogListerO
     }
   }
 
+  /** RepoId of `ns/name`: from an earlier listing, else one filtered ListRepository call. */
   const findRepoId = async (repository: string, signal?: AbortSignal): Promise<string> => {
-    if (!repoIds.has(repository)) {
-      const i = repository.indexOf('/');
+    const i = repository.indexOf('/');
+    if (!repoIds.has(repository) && i > 0) {
       const query = {
         RepoNamespaceName: repository.slice(0, i),
         RepoName: repository.slice(i + 1),
         RepoStatus: 'NORMAL',
       };
-      if (i > 0) {
-        for await (const r of listPaged('ListRepository', query, 'Repositories', signal)) {
-          const id = readString(r, 'RepoId');
-          if (
-            id !== undefined &&
-            `${readString(r, 'RepoNamespaceName')}/${readString(r, 'RepoName')}` === repository
-          ) {
-            repoIds.set(repository, id);
-          }
-        }
+      for await (const r of listPaged('ListRepository', query, 'Repositories', signal)) {
+        const id = readString(r, 'RepoId');
+        const path = `${readString(r, 'RepoNamespaceName')}/${readString(r, 'RepoName')}`;
+        if (id !== undefined && path === repository) repoIds.set(repository, id);
       }
     }
     const id = repoIds.get(repository);
-    if (id === undefined)
+    if (id === undefined) {
       throw new PortcullisError(
         'REGISTRY_NOT_FOUND',
         `registry ${settings.name}: no repository ${repository}`,
       );
+    }
     return id;
   };
 
@@ -267,8 +266,7 @@ export function createAcrLister(settings: RegistrySettings, opts: CatalogListerO
         yield image;
       }
     },
-    resolveCreatedAt: (image, signal) =>
-      readConfigCreatedAt(image, toRegistrySourceOptions(settings, opts), signal),
+    resolveCreatedAt: createCreatedAtResolver(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

@@ -31,7 +31,8 @@ export interface ApiAnswer {
   url: URL;
 }
 
-function parseBaseUrl(settings: RegistrySettings): URL {
+/** `settings.url` as a URL; USAGE_INVALID naming the registry when it is not an http(s) URL. */
+export function parseBaseUrl(settings: RegistrySettings): URL {
   let base: URL;
   try {
     base = new URL(settings.url);
@@ -275,7 +276,11 @@ export async function sendApi(ctx: ApiContext, url: URL, init: SendInit): Promis
 }
 
 /** A GET (or signed POST) that must answer 2xx with JSON; every other answer is a coded error. */
-export async function fetchJson(ctx: ApiContext, url: URL, init: SendInit): Promise<ApiAnswer> {
+export async function fetchJson(
+  ctx: ApiContext,
+  url: URL,
+  init: SendInit & { headers?: Record<string, string> },
+): Promise<ApiAnswer> {
   const res = await sendApi(ctx, url, { ...init, headers: { accept: 'application/json', ...init.headers } });
   if (res.statusCode < 200 || res.statusCode > 299) throw await toApiError(ctx, res, init.method, url);
   return { doc: await readJson(ctx, res, init.method, url), headers: res.headers, url };

@@ -1,8 +1,8 @@
 import { parseReference, toImageReference } from '../../reference.js';
 import type { SourceOptions } from '../../types.js';
 import { openRegistryImage } from '../image.js';
-import { toIsoTime } from './api.js';
-import type { CatalogImage } from './types.js';
+import { toIsoTime, toRegistrySourceOptions } from './api.js';
+import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 /**
  * The image config's `created` (build time; distribution has no push time), read through the existing
@@ -24,4 +24,14 @@ export async function readConfigCreatedAt(
   const src = await openRegistryImage(ref, options);
   await src.close();
   return toIsoTime(src.meta.config.created);
+}
+
+/** `resolveCreatedAt` for a lister: pull options built once, on first use (credential env vars are read then). */
+export function createCreatedAtResolver(
+  settings: RegistrySettings,
+  opts: CatalogListerOptions,
+): CatalogLister['resolveCreatedAt'] {
+  let options: SourceOptions | undefined;
+  return (image, signal) =>
+    readConfigCreatedAt(image, (options ??= toRegistrySourceOptions(settings, opts)), signal);
 }

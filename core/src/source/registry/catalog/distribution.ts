@@ -2,7 +2,7 @@ import { PortcullisError, isPortcullisError } from '../../../errors.js';
 import { parseRepository } from '../../reference.js';
 import type { SourceOptions } from '../../types.js';
 import { createRegistryClient, type RegistryClient } from '../client.js';
-import { describeBasicCredentials, toPullReference, toRegistrySourceOptions } from './api.js';
+import { describeBasicCredentials, parseBaseUrl, toPullReference, toRegistrySourceOptions } from './api.js';
 import { readConfigCreatedAt } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
@@ -18,7 +18,7 @@ export function createDistributionLister(
   opts: CatalogListerOptions,
 ): CatalogLister {
   let sourceOptions: SourceOptions | undefined;
-  const host = settings.registryHost ?? new URL(settings.url).host;
+  const host = settings.registryHost ?? parseBaseUrl(settings).host;
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   let client: RegistryClient | undefined;
   // Built on first use so unset credential env vars surface as a listing error, not a constructor throw.

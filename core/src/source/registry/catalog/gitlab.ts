@@ -12,10 +12,9 @@ import {
   toApiUrl,
   toDigest,
   toIsoTime,
-  toRegistrySourceOptions,
   type ApiContext,
 } from './api.js';
-import { readConfigCreatedAt } from './created.js';
+import { createCreatedAtResolver } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v4';
@@ -191,8 +190,7 @@ export function createGitlabLister(settings: RegistrySettings, opts: CatalogList
         yield image;
       }
     },
-    resolveCreatedAt: (image, signal) =>
-      readConfigCreatedAt(image, toRegistrySourceOptions(settings, opts), signal),
+    resolveCreatedAt: createCreatedAtResolver(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

@@ -15,8 +15,7 @@ import {
   toPullReference,
   type ApiContext,
 } from './api.js';
-import { readConfigCreatedAt } from './created.js';
-import { toRegistrySourceOptions } from './api.js';
+import { createCreatedAtResolver } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v2.0';
@@ -159,8 +158,7 @@ export function createHarborLister(settings: RegistrySettings, opts: CatalogList
         }
       }
     },
-    resolveCreatedAt: (image, signal) =>
-      readConfigCreatedAt(image, toRegistrySourceOptions(settings, opts), signal),
+    resolveCreatedAt: createCreatedAtResolver(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

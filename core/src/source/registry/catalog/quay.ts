@@ -10,9 +10,8 @@ import {
   toDigest,
   toIsoTime,
   toPullReference,
-  toRegistrySourceOptions,
 } from './api.js';
-import { readConfigCreatedAt } from './created.js';
+import { createCreatedAtResolver } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 /** Quay's tag page `limit` maximum (`endpoints/api/tag.py`). */
@@ -112,8 +111,7 @@ export function createQuayLister(settings: RegistrySettings, opts: CatalogLister
         if ((doc as Record<string, unknown>).has_additional !== true || tags.length === 0) return;
       }
     },
-    resolveCreatedAt: (image, signal) =>
-      readConfigCreatedAt(image, toRegistrySourceOptions(settings, opts), signal),
+    resolveCreatedAt: createCreatedAtResolver(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

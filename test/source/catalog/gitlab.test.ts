@@ -1,0 +1,330 @@
+/**
+ * GitLab lister against a loopback fake built from gitlab `doc/api/container_registry.md` and
+ * `doc/api/rest/_index.md`: group and project registry repositories (`:id` numeric or URL-encoded path),
+ * tags, tag details with `digest` and `created_at`; offset paging with `X-Next-Page`/`Link`; `PRIVATE-TOKEN`
+ * everywhere and `JOB-TOKEN` on project endpoints only.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createCatalogLister,
+  createRegistryClient,
+  type RegistrySettings,
+} from '../../../core/src/source/index.js';
+import { TEST_REGISTRY } from '../../helpers/env.js';
+import {
+  collect,
+  createRecordingSleep,
+  rejectionOf,
+  startFake,
+  type FakeReply,
+  type FakeRequest,
+  type FakeServer,
+} from './fake-server.js';
+import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
+
+const PRIVATE_TOKEN = 'glpat-test-token';
+const JOB_TOKEN = 'job-token-test';
+const env = { GITLAB_TOKEN: PRIVATE_TOKEN };
+const unauthorized: FakeReply = { status: 401, body: { message: '401 Unauthorized' } };
+
+/** Offset paging; `linkOnly` answers like a keyset page (only `Link rel="next"`). */
+function gitlabPage(req: FakeRequest, origin: string, items: unknown[], linkOnly = false): FakeReply {
+  const page = Number(req.url.searchParams.get('page') ?? '1');
+  const per = Math.min(Number(req.url.searchParams.get('per_page') ?? '20'), 100);
+  const pages = Math.max(1, Math.ceil(items.length / per));
+  const next = page < pages ? String(page + 1) : '';
+  const headers: Record<string, string> = {};
+  const links: string[] = [];
+  const link = (p: number, rel: string) => {
+    const u = new URL(req.url.pathname, origin);
+    u.search = req.url.search;
+    u.searchParams.set('page', String(p));
+    links.push(`<${u.href}>; rel="${rel}"`);
+  };
+  if (next) link(page + 1, 'next');
+  if (!linkOnly) {
+    link(1, 'first');
+    link(pages, 'last');
+    Object.assign(headers, {
+      'x-next-page': next,
+      'x-page': String(page),
+      'x-per-page': String(per),
+      'x-total': String(items.length),
+      'x-total-pages': String(pages),
+    });
+  }
+  if (links.length) headers.link = links.join(', ');
+  return { headers, body: items.slice((page - 1) * per, page * per) };
+}
+
+interface Project {
+  id: number;
+  repoId: number;
+  repo: FixtureRepo;
+}
+
+function createGitlabHandler(repos: FixtureRepo[]) {
+  const projects: Project[] = repos.map((repo, i) => ({ id: 11 + i, repoId: 101 + i, repo }));
+  const toEntity = (p: Project) => ({
+    id: p.repoId,
+    name: '',
+    path: p.repo.path,
+    project_id: p.id,
+    location: `${TEST_REGISTRY}/${p.repo.path}`,
+    created_at: '2026-01-01T00:00:00.000Z',
+    cleanup_policy_started_at: null,
+    status: null,
+  });
+  return (req: FakeRequest, origin: string): FakeReply => {
+    const priv = req.headers['private-token'];
+    const job = req.headers['job-token'];
+    if ((priv !== undefined && priv !== PRIVATE_TOKEN) || (job !== undefined && job !== JOB_TOKEN))
+      return unauthorized;
+    if (priv === undefined && job === undefined)
+      return { status: 404, body: { message: '404 Group Not Found' } };
+    const raw = req.rawUrl.split('?')[0]!;
+    let m = /^\/api\/v4\/groups\/([^/]+)\/registry\/repositories$/.exec(raw);
+    if (m) {
+      if (job !== undefined) return unauthorized; // the group endpoint does not take job tokens
+      const group = decodeURIComponent(m[1]!);
+      if (group !== 'fixtures' && group !== '7')
+        return { status: 404, body: { message: '404 Group Not Found' } };
+      return gitlabPage(req, origin, projects.map(toEntity));
+    }
+    m = /^\/api\/v4\/projects\/([^/]+)\/registry\/repositories$/.exec(raw);
+    if (m) {
+      const id = decodeURIComponent(m[1]!);
+      const p = projects.find((x) => String(x.id) === id || x.repo.path === id);
+      if (!p) return { status: 404, body: { message: '404 Project Not Found' } };
+      return gitlabPage(req, origin, [toEntity(p)]);
+    }
+    m = /^\/api\/v4\/projects\/(\d+)\/registry\/repositories\/(\d+)\/tags(?:\/([^/]+))?$/.exec(raw);
+    if (m) {
+      const p = projects.find((x) => x.id === Number(m![1]) && x.repoId === Number(m![2]));
+      if (!p) return { status: 404, body: { message: '404 Repository Not Found' } };
+      const tags = p.repo.tags;
+      if (m[3] === undefined) {
+        return gitlabPage(
+          req,
+          origin,
+          tags.map((t) => ({
+            name: t.name,
+            path: `${p.repo.path}:${t.name}`,
+            location: `${TEST_REGISTRY}/${p.repo.path}:${t.name}`,
+          })),
+          true,
+        );
+      }
+      const t = tags.find((x) => x.name === decodeURIComponent(m![3]!));
+      if (!t) return { status: 404, body: { message: '404 Tag Not Found' } };
+      return {
+        body: {
+          name: t.name,
+          path: `${p.repo.path}:${t.name}`,
+          location: `${TEST_REGISTRY}/${p.repo.path}:${t.name}`,
+          revision: t.digest.slice(7),
+          short_revision: t.digest.slice(7, 16),
+          digest: t.digest,
+          created_at: new Date(t.createdMs).toISOString().replace('Z', '+00:00'),
+          total_size: 1234,
+        },
+      };
+    }
+    return { status: 404, body: { message: '404 Not Found' } };
+  };
+}
+
+let fake: FakeServer;
+let repos: FixtureRepo[];
+const settings = (over: Partial<RegistrySettings> = {}): RegistrySettings => ({
+  name: 'gitlab-self',
+  kind: 'gitlab',
+  url: fake.origin,
+  groups: ['fixtures'],
+  credentials: { tokenEnv: 'GITLAB_TOKEN' },
+  ...over,
+});
+
+beforeAll(async () => {
+  repos = await readFixtureRepos();
+  fake = await startFake(createGitlabHandler(repos));
+});
+beforeEach(() => fake.reset());
+afterAll(async () => {
+  await fake?.close();
+});
+
+describe('the gitlab lister', () => {
+  it('lists a group’s repositories over pages following X-Next-Page, with PRIVATE-TOKEN', async () => {
+    const names = await collect(createCatalogLister(settings(), { env, pageSize: 2 }).listRepositories());
+    expect(names).toEqual(repos.map((r) => r.path));
+    expect(fake.requests.map((r) => r.url.searchParams.get('page'))).toEqual(['1', '2', '3']);
+    expect(fake.requests.every((r) => r.headers['private-token'] === PRIVATE_TOKEN)).toBe(true);
+  });
+
+  it('lists a project by URL-encoded path once even when its group is listed too', async () => {
+    const lister = createCatalogLister(settings({ projects: ['fixtures/debian'] }), { env });
+    expect(await collect(lister.listRepositories())).toEqual(repos.map((r) => r.path));
+    expect(
+      fake.requests.some((r) =>
+        r.rawUrl.startsWith('/api/v4/projects/fixtures%2Fdebian/registry/repositories?'),
+      ),
+    ).toBe(true);
+  });
+
+  it('lists tags over Link-only pages, with digest and created_at from the tag details', async () => {
+    const lister = createCatalogLister(settings(), { env, pageSize: 1 });
+    const images = await collect(lister.listImages('fixtures/debian'));
+    const debian = repos.find((r) => r.path === 'fixtures/debian')!;
+    expect(images).toEqual(
+      debian.tags.map((t) => ({
+        registry: 'gitlab-self',
+        repository: 'fixtures/debian',
+        reference: `${TEST_REGISTRY}/fixtures/debian:${t.name}`,
+        tag: t.name,
+        digest: t.digest,
+        createdAt: new Date(t.createdMs).toISOString(),
+      })),
+    );
+    const tagPages = fake.requests
+      .filter((r) => r.url.pathname.endsWith('/tags'))
+      .map((r) => r.url.searchParams.get('page'));
+    expect(tagPages).toEqual(['1', '2']);
+    expect(fake.requests.filter((r) => /\/tags\/(min|multi)$/.test(r.url.pathname))).toHaveLength(2);
+  });
+
+  it('uses JOB-TOKEN for CI_JOB_TOKEN on project endpoints', async () => {
+    const lister = createCatalogLister(
+      settings({ groups: undefined, projects: ['11'], credentials: { tokenEnv: 'CI_JOB_TOKEN' } }),
+      {
+        env: { CI_JOB_TOKEN: JOB_TOKEN },
+      },
+    );
+    expect(await collect(lister.listRepositories())).toEqual(['fixtures/debian']);
+    expect(fake.requests[0]!.headers['job-token']).toBe(JOB_TOKEN);
+    expect(fake.requests[0]!.headers['private-token']).toBeUndefined();
+  });
+
+  it('pulls from registryHost when it is set instead of the API location', async () => {
+    const lister = createCatalogLister(settings({ registryHost: 'registry.example.test:5050' }), { env });
+    const [first] = await collect(lister.listImages('fixtures/debian'));
+    expect(first!.reference).toBe('registry.example.test:5050/fixtures/debian:min');
+  });
+
+  it.skipIf(skipWithoutRegistry())(
+    'lists references the registry client pulls from the real registry',
+    async () => {
+      const client = createRegistryClient({ env: {} });
+      try {
+        const images = await collect(
+          createCatalogLister(settings(), { env }).listImages('fixtures/debian-v2s2'),
+        );
+        expect(images).toHaveLength(2);
+        for (const image of images) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  describe('errors', () => {
+    it('answers 401 with REGISTRY_AUTH_FAILED naming the token env var', async () => {
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env: { GITLAB_TOKEN: 'glpat-wrong' } }).listRepositories()),
+      );
+      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
+      expect(err.message).toContain('401 from gitlab-self');
+      expect(err.message).toContain('GITLAB_TOKEN');
+      expect(err.message).not.toContain('glpat-wrong');
+    });
+
+    it('answers a job token on the group endpoint with REGISTRY_AUTH_FAILED', async () => {
+      const lister = createCatalogLister(settings({ credentials: { tokenEnv: 'CI_JOB_TOKEN' } }), {
+        env: { CI_JOB_TOKEN: JOB_TOKEN },
+      });
+      expect((await rejectionOf(collect(lister.listRepositories()))).code).toBe('REGISTRY_AUTH_FAILED');
+    });
+
+    it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
+      fake.failNext({ status: 403, body: { message: '403 Forbidden' } });
+      expect(
+        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
+      ).toBe('REGISTRY_AUTH_FAILED');
+    });
+
+    it('answers an unknown group with REGISTRY_NOT_FOUND, and an unknown repository too', async () => {
+      const lister = createCatalogLister(settings({ groups: ['nope'] }), { env });
+      expect((await rejectionOf(collect(lister.listRepositories()))).code).toBe('REGISTRY_NOT_FOUND');
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env }).listImages('fixtures/nope')),
+      );
+      expect(err.code).toBe('REGISTRY_NOT_FOUND');
+    });
+
+    it('skips a tag deleted between the list and its details', async () => {
+      const lister = createCatalogLister(settings(), { env });
+      await collect(lister.listRepositories());
+      fake.reset();
+      // tag list first page (Link-only), then a 404 for the first tag's details, then the rest as usual.
+      const images: string[] = [];
+      const it = lister.listImages('fixtures/debian')[Symbol.asyncIterator]();
+      const first = await it.next();
+      images.push(String((first.value as { tag?: string } | undefined)?.tag));
+      fake.failNext({ status: 404, body: { message: '404 Tag Not Found' } });
+      for (let r = await it.next(); !r.done; r = await it.next()) images.push(String(r.value.tag));
+      expect(images).toEqual(['min']);
+    });
+
+    it('waits what Retry-After asks after a 429, then succeeds', async () => {
+      const { sleep, waits } = createRecordingSleep();
+      fake.failNext({ status: 429, headers: { 'retry-after': '5' }, body: { message: 'Retry later' } });
+      expect(await collect(createCatalogLister(settings(), { env, sleep }).listRepositories())).toHaveLength(
+        repos.length,
+      );
+      expect(waits).toEqual([5000]);
+    });
+
+    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
+      const { sleep } = createRecordingSleep();
+      fake.failNext({ status: 429, body: { message: 'Retry later' } }, 2);
+      const err = await rejectionOf(
+        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 1 }).listRepositories()),
+      );
+      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('reports a malformed body and a bad X-Next-Page as REGISTRY_API_ERROR', async () => {
+      fake.failNext({ status: 200, body: '<html>proxy error</html>' });
+      expect(
+        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
+      ).toBe('REGISTRY_API_ERROR');
+      fake.failNext({
+        status: 200,
+        headers: { 'x-next-page': 'soon' },
+        body: [{ id: 1, project_id: 2, path: 'a/b' }],
+      });
+      expect(
+        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
+      ).toBe('REGISTRY_API_ERROR');
+    });
+
+    it('refuses a next Link to another origin', async () => {
+      fake.failNext({
+        status: 200,
+        headers: {
+          link: '<https://evil.example/api/v4/groups/fixtures/registry/repositories?page=2>; rel="next"',
+        },
+        body: [{ id: 1, project_id: 2, path: 'a/b' }],
+      });
+      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
+      expect(err.message).toContain('another origin');
+    });
+
+    it('needs groups or projects', () => {
+      expect(() => createCatalogLister(settings({ groups: undefined }), { env })).toThrow(
+        expect.objectContaining({ code: 'USAGE_INVALID' }),
+      );
+    });
+  });
+});
