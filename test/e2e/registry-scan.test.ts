@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_IMAGES_REASON, ROOT, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { podRequest, toReview } from '../webhook/helpers.js';
-import { createScratch, portcullis } from './helpers.js';
+import { createScratch, portcullis, portcullisBinary } from './helpers.js';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -175,5 +175,73 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(other.response.allowed).toBe(false);
       expect(other.response.status?.message).toContain('has not been scanned yet');
     }, 60_000);
+  },
+);
+
+describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
+  'portcullis registry scan --detach, then tasks cancel from another process',
+  () => {
+    it('returns the id at once; the background task scans at 1/hour until `tasks cancel` stops it', async () => {
+      const { dir, cleanup } = await createScratch('registry-detach');
+      try {
+        const store = `sqlite:${join(dir, 'store.sqlite')}`;
+        const env = { PATH: process.env.PATH, HOME: dir };
+        await writeFile(
+          join(dir, 'policy.yaml'),
+          [
+            'apiVersion: portcullis/v1',
+            'registries:',
+            '  - name: loopback',
+            '    kind: distribution',
+            `    url: http://${TEST_REGISTRY}`,
+            '    repositories: { include: ["fixtures/debian"] }',
+            '    throttle: { imagesPerHour: 1 }',
+            // a stray background task (a failed assertion before the cancel) ends by itself
+            'scan: { timeout: 3m }',
+          ].join('\n'),
+        );
+        const started = await portcullisBinary(
+          [
+            'registry',
+            'scan',
+            '--detach',
+            '--policy',
+            join(dir, 'policy.yaml'),
+            '--store',
+            store,
+            '--scanners',
+            'baseline',
+          ],
+          env,
+        );
+        expect(started.code).toBe(0);
+        const id = started.stdout.trim();
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        const show = async () => {
+          const r = await portcullisBinary(['tasks', 'show', id, '--log', '--json', '--store', store], env);
+          return JSON.parse(r.stdout) as {
+            task: { status: string; progress: { scanned: number; notScanned: number } };
+            log: { outcome: string; cause?: string }[];
+          };
+        };
+        // the first image is scanned at once; the second must wait an hour
+        let state = await show();
+        for (let i = 0; i < 60 && state.task.progress.scanned < 1; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          state = await show();
+        }
+        expect(state.task).toMatchObject({ status: 'running', progress: { scanned: 1 } });
+        const cancel = await portcullisBinary(['tasks', 'cancel', id, '--store', store], env);
+        expect(cancel.stdout).toContain(`task ${id}: cancel requested`);
+        for (let i = 0; i < 30 && state.task.status === 'running'; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          state = await show();
+        }
+        expect(state.task).toMatchObject({ status: 'cancelled', progress: { scanned: 1, notScanned: 1 } });
+        expect(state.log.find((e) => e.outcome === 'not-scanned')?.cause).toMatch(/^cancelled/);
+      } finally {
+        await cleanup();
+      }
+    }, 180_000);
   },
 );
