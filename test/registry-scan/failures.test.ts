@@ -121,4 +121,57 @@ describe('registry scan: a failure cause per image (loopback registry)', () => {
     expect(JSON.stringify(log)).not.toContain('wrong');
     expect(await verdicts.get(CORRUPT_CLAIMED)).toBeUndefined();
   });
+
+  it('applies scan.retention after the task: old tasks and results not seen again are deleted', async () => {
+    const policy: Policy = {
+      apiVersion: 'portcullis/v1',
+      registries: [
+        { name: 'r', kind: 'distribution', url: fake.origin, repositories: { include: ['team/gone'] } },
+      ],
+      scan: { retention: { tasks: '30d', vulnerabilities: '90d' } },
+    };
+    const tasks = createMemoryTaskStore();
+    const verdicts = createMemoryStore();
+    const day = 86_400_000;
+    const ago = (days: number): string => new Date(Date.now() - days * day).toISOString();
+    const old = {
+      id: 'old',
+      trigger: 'schedule' as const,
+      scope: { registries: ['r'], scanners: [] },
+      status: 'succeeded' as const,
+      progress: { inScope: 0, scanned: 0, skipped: 0, failed: 0, notScanned: 0 },
+      createdAt: ago(31),
+    };
+    await tasks.create(old);
+    await tasks.create({ ...old, id: 'recent', createdAt: ago(29) });
+    const scanOf = (digest: string) => ({
+      schemaVersion: 1 as const,
+      image: { ref: 'x', digest, configDigest: 'sha256:c', layers: [] },
+      packages: [],
+      findings: [],
+      notes: [],
+      analyzers: {},
+      scannedAt: ago(91),
+    });
+    await verdicts.put({
+      digest: 'sha256:stale',
+      scan: scanOf('sha256:stale'),
+      scannedAt: ago(91),
+      storedAt: ago(91),
+      origin: 'scanner',
+    });
+    await verdicts.put({
+      digest: 'sha256:seen',
+      scan: scanOf('sha256:seen'),
+      scannedAt: ago(10),
+      storedAt: ago(10),
+      origin: 'scanner',
+    });
+    const req = { policy, tasks, verdicts, env: {} };
+    const task = await createRegistryScanTask(req);
+    await runRegistryScan(task, req);
+    expect((await tasks.list()).map((t) => t.id).sort()).toEqual(['recent', task.id].sort());
+    expect(await verdicts.get('sha256:stale')).toBeUndefined();
+    expect((await verdicts.get('sha256:seen'))?.digest).toBe('sha256:seen');
+  });
 });
