@@ -54,6 +54,8 @@ const ALLOWED: Record<string, string[]> = {
   policy: ['errors', 'types', 'versions', 'duration'],
   verdict: ['errors', 'types', 'policy'],
   report: ['errors', 'types', 'versions', 'policy', 'verdict'],
+  // the verdict and task stores: plain data in, plain data out (task data shapes come from tasks/types)
+  store: ['errors', 'types', 'tasks'],
 };
 const CORE_AREAS = [
   'errors',
@@ -75,6 +77,8 @@ const CORE_AREAS = [
   'index',
   'cli',
   'registry-scan',
+  'store',
+  'tasks',
   'version',
 ];
 

@@ -75,6 +75,9 @@ export type ErrorCode =
   | 'WEBHOOK_SCAN_QUEUE_FULL'
   | 'WEBHOOK_PUSH_INVALID'
   | 'WEBHOOK_PORT_IN_USE'
+  // registry-scan tasks and their stores
+  | 'STORE_UNAVAILABLE'
+  | 'TASK_NOT_FOUND'
   // dockerfile
   | 'DOCKERFILE_PARSE_FAILED'
   | 'INTERNAL';

@@ -19,6 +19,7 @@ export {
   scan,
   scanImage,
   createScanHooks,
+  createLayerCache,
   ALL_SCANNERS,
   redactScanResult,
   redactPlainData,
@@ -28,7 +29,7 @@ export { suggestChoice, parseChoice } from './choices.js';
 // the one redaction step, for any text that leaves the process (logs, messages)
 export { createRedactor, redactSecrets } from './analyzers/secret/redactor.js';
 export type { Redactor, RedactorOptions } from './analyzers/secret/redactor.js';
-export type { ScanRequest, ScanOptions, ScanHooks } from './scan/index.js';
+export type { ScanRequest, ScanOptions, ScanHooks, LayerCache } from './scan/index.js';
 export { createAnalyzers, createInventoryAnalyzers } from './analyzers/index.js';
 export { analyzeDockerfile, buildInstructionAnalyzer } from './analyzers/buildinstruction/index.js';
 
@@ -85,3 +86,15 @@ export {
 } from './report/index.js';
 export type { ReportFormat, RenderOptions } from './report/index.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
+
+// verdict store (scan results per digest): registry scans write it, the webhook reads it
+export {
+  createVerdictStore,
+  createMemoryStore,
+  createSqliteStore,
+  createRedisStore,
+  parseStoredScan,
+  parseStoreSpec,
+  defaultStorePath,
+} from './store/index.js';
+export type { StoredScan, ScanOrigin, VerdictStore, StoreSpec, RedisStoreOptions } from './store/index.js';

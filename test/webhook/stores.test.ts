@@ -41,6 +41,22 @@ function storeContract(name: string, open: () => Promise<VerdictStore> | Verdict
       await s.close();
     });
 
+    it('deletes results last stored before a cutoff (vulnerability retention), and keeps newer ones', async () => {
+      const s = await open();
+      const multi = readScan('multi');
+      const min = readScan('min');
+      await s.put({ ...toStored(multi), storedAt: '2026-01-01T00:00:00.000Z' });
+      await s.put({ ...toStored(min), storedAt: '2026-03-01T00:00:00.000Z' });
+      expect(await s.deleteStoredBefore('2026-02-01T00:00:00.000Z')).toBe(1);
+      expect(await s.get(MULTI_DIGEST)).toBeUndefined();
+      expect((await s.get(MIN_DIGEST))?.digest).toBe(MIN_DIGEST);
+      // seen again (stored anew) after the cutoff: kept
+      await s.put({ ...toStored(multi), storedAt: '2026-03-02T00:00:00.000Z' });
+      expect(await s.deleteStoredBefore('2026-02-01T00:00:00.000Z')).toBe(0);
+      expect((await s.get(MULTI_DIGEST))?.digest).toBe(MULTI_DIGEST);
+      await s.close();
+    });
+
     it('claims a key once', async () => {
       const s = await open();
       const key = `jti:test:${Math.random()}`;

@@ -14,7 +14,7 @@ import { createScanCache, createTtlCache } from './scan-cache.js';
 import type { ImageJudgement } from './judge-image.js';
 import type { AdmissionDecision } from './decide.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
-import type { VerdictStore } from './store/verdict-store.js';
+import type { VerdictStore } from './store/index.js';
 import { createValidateHandler } from './validate.js';
 
 /** What the app is built from. Only config, policy and store are required; the rest have working defaults. */

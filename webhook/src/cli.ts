@@ -70,7 +70,10 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--tls-key <file>', 'serving key (PEM)')
     .option('--policy <file>', 'policy file (reloaded when it changes)')
     .option('--db <file>', 'vulnerability DB used by background scans')
-    .option('--store <spec>', 'memory | sqlite:PATH | redis://HOST:PORT')
+    .option(
+      '--store <spec>',
+      'memory | sqlite[:PATH] (sqlite alone: the file registry scans use) | redis://HOST:PORT',
+    )
     .option('--mode <mode>', ADMISSION_MODES.join('|'))
     .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
     .action(async (flags: ServeFlags) => {

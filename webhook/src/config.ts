@@ -1,5 +1,11 @@
 import { parse as parseYaml } from 'yaml';
-import { PortcullisError, toDurationMs, type Problem } from '../../core/src/index.js';
+import {
+  PortcullisError,
+  parseStoreSpec as parseCoreStoreSpec,
+  toDurationMs,
+  type Problem,
+  type StoreSpec,
+} from '../../core/src/index.js';
 import { parseOidcIssuers, parseTrustedKeys } from './config-push.js';
 import { isObj, type Raw } from './raw.js';
 
@@ -15,8 +21,7 @@ export { ADMISSION_MODES, UNKNOWN_IMAGE_MODES } from './modes.js';
 export type { AdmissionMode, FailureMode, UnknownImageMode } from './modes.js';
 
 /** Where scan results live. */
-export type StoreConfig =
-  { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string; keyPrefix: string };
+export type StoreConfig = StoreSpec;
 
 /** A key trusted to sign pushed verdicts (JWS): a PEM SPKI public key or a public JWK. */
 export interface TrustedKeyConfig {
@@ -139,16 +144,12 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   logLevel: 'info',
 } satisfies WebhookConfig);
 
-/** `memory` | `sqlite:PATH` | `redis://HOST:PORT[/DB]` → StoreConfig. */
-export function parseStoreSpec(spec: string): StoreConfig {
-  if (spec === 'memory') return { kind: 'memory' };
-  if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length)
-    return { kind: 'sqlite', path: spec.slice(7) };
-  if (/^rediss?:\/\//.test(spec)) return { kind: 'redis', url: spec, keyPrefix: 'portcullis:' };
-  throw new PortcullisError(
-    'WEBHOOK_CONFIG_INVALID',
-    `invalid store "${spec}" (memory | sqlite:PATH | redis://HOST:PORT)`,
-  );
+/**
+ * `memory` | `sqlite` (the default file registry scans share, see core's `defaultStorePath`) | `sqlite:PATH` |
+ * `redis://HOST:PORT[/DB]` → StoreConfig.
+ */
+export function parseStoreSpec(spec: string, env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  return parseCoreStoreSpec(spec, env, 'WEBHOOK_CONFIG_INVALID');
 }
 
 /**

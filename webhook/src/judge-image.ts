@@ -8,7 +8,7 @@ import type { PolicySnapshot } from './policy-engine.js';
 import type { DigestResolver } from './resolver.js';
 import type { ScanCache, TtlCache } from './scan-cache.js';
 import type { ScanQueue } from './scan-queue.js';
-import type { StoredScan, VerdictStore } from './store/verdict-store.js';
+import type { StoredScan, VerdictStore } from './store/index.js';
 
 /** What the webhook concluded about one image. `failure` = could not decide (store, registry, deadline). */
 export type ImageOutcome = 'allow' | 'warn' | 'deny' | 'failure';

@@ -12,7 +12,7 @@ import {
 import { minimatch } from 'minimatch';
 import { PortcullisError, SCAN_JWS_TYPE, isPortcullisError, type ScanResult } from '../../core/src/index.js';
 import type { OidcIssuerConfig, TrustedKeyConfig } from './config.js';
-import type { StoredScan, VerdictStore } from './store/verdict-store.js';
+import type { StoredScan, VerdictStore } from './store/index.js';
 
 /** Re-exported for the webhook's callers; the push contract (type, signer, client) lives in core. */
 export { SCAN_JWS_TYPE };

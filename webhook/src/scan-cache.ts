@@ -1,4 +1,4 @@
-import type { StoredScan } from './store/verdict-store.js';
+import type { StoredScan } from './store/index.js';
 
 /**
  * A small in-process read-through cache of stored scans (hits only), so a cached decision costs no store round

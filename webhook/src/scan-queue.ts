@@ -1,6 +1,6 @@
 import { PortcullisError } from '../../core/src/index.js';
 import type { ScanResult } from '../../core/src/index.js';
-import type { StoredScan, VerdictStore } from './store/verdict-store.js';
+import type { StoredScan, VerdictStore } from './store/index.js';
 
 /** Scans one image; the integrator wires core's scan (by reference pinned to the digest). */
 export type ScanImageFn = (ref: string, digest: string) => Promise<ScanResult>;

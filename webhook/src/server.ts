@@ -9,7 +9,7 @@ import { createCorePolicyEngine, loadCorePolicyEngine } from './core-wiring.js';
 import type { WebhookConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createVerdictStore } from './store/index.js';
-import type { VerdictStore } from './store/verdict-store.js';
+import type { VerdictStore } from './store/index.js';
 
 /** A running webhook server. */
 export interface WebhookServer {

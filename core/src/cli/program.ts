@@ -5,8 +5,10 @@ import { createDbCommand } from './commands/db.js';
 import { createDockerfileCommand } from './commands/dockerfile.js';
 import { createPolicyCommand } from './commands/policy.js';
 import { createPushCommand } from './commands/push.js';
+import { createRegistryCommand } from './commands/registry.js';
 import { createSbomCommand } from './commands/sbom.js';
 import { createScanCommand } from './commands/scan.js';
+import { createTasksCommand } from './commands/tasks.js';
 import type { CliIo } from './io.js';
 
 /** Exit codes, the public contract: 0 allow or warn, 1 the policy denies, 2 usage or runtime error. */
@@ -59,6 +61,8 @@ export async function runCli(
     createDbCommand(io, setCode),
     createPolicyCommand(io, setCode),
     createPushCommand(io, setCode),
+    createRegistryCommand(io, setCode),
+    createTasksCommand(io, setCode),
     ...plugins.map((create) => create(io, setCode)),
   ]) {
     program.addCommand(cmd);

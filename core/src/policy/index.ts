@@ -1,4 +1,6 @@
 export type {
+  PolicyRegistry,
+  ScanPolicy,
   AdmissionMode,
   GateRule,
   GateSeverity,

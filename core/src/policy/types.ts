@@ -69,6 +69,33 @@ export interface Policy {
     exemptNamespaces?: string[];
     maxVerdictAge?: string;
   };
+  /** Registries a registry scan lists (the catalog lister's RegistrySettings, as written). */
+  registries?: PolicyRegistry[];
+  scan?: ScanPolicy;
+}
+
+/** One `registries:` entry (see the schema for each field; kind-specific fields are kept as written). */
+export interface PolicyRegistry {
+  name: string;
+  kind: 'distribution' | 'harbor' | 'quay' | 'gitlab' | 'acr';
+  url: string;
+  registryHost?: string;
+  credentials?: { usernameEnv?: string; passwordEnv?: string; tokenEnv?: string; dockerConfig?: string };
+  repositories?: { include?: string[]; exclude?: string[] };
+  autoAddNew?: boolean;
+  throttle?: { imagesPerHour: number };
+  tags?: { latest?: number };
+  insecure?: boolean;
+  caCert?: string;
+  [k: string]: unknown;
+}
+
+/** `scan:` settings of registry-scan tasks; durations as written (`7d`, `4h`). */
+export interface ScanPolicy {
+  timeRange?: string;
+  timeout?: string;
+  scanners?: ('vuln' | 'secret' | 'malware' | 'baseline' | 'buildinstruction')[];
+  retention?: { tasks?: string; vulnerabilities?: string };
 }
 
 /** A fully resolved gate: a threshold for every risk type (`none` = off). */

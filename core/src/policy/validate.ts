@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Problem } from '../errors.js';
 import policySchema from '../../schema/portcullis-policy.schema.json' with { type: 'json' };
 import { ajvLib } from './lazy.js';
+import { registryProblems } from './registries.js';
 
 /** The published policy JSON Schema (`$id` https://portcullis.dev/schemas/portcullis-policy.schema.json). */
 export const POLICY_SCHEMA: Readonly<Record<string, unknown>> = policySchema;
@@ -34,7 +35,7 @@ export function isEveryIdGlob(id: string): boolean {
 export function validatePolicyDocument(doc: unknown): Problem[] {
   const validate = validator();
   const problems = validate(doc) ? [] : toProblems(validate.errors ?? []);
-  problems.push(...semanticProblems(doc));
+  problems.push(...semanticProblems(doc), ...registryProblems(doc));
   return dedupe(problems);
 }
 

@@ -6,10 +6,12 @@ import type { AnalyzerOptions } from '../analyzers/analyzer.js';
 import type { LayerLimits } from '../layers/index.js';
 import type { SourceOptions } from '../source/index.js';
 import type { ScanResult } from '../types/scan.js';
+import type { LayerCache } from './layer-cache.js';
 import { scanImage, type ScanHooks } from './scan.js';
 
 export { scanImage, readImageLayers } from './scan.js';
 export { redactScanResult, redactPlainData } from './redact.js';
+export { createLayerCache, type LayerCache } from './layer-cache.js';
 export type { ScanHooks, ScanOptions } from './scan.js';
 
 /** The scanners `--scanners` accepts; inventory always runs. */
@@ -34,6 +36,8 @@ export interface ScanRequest {
   concurrency?: number;
   onLayerProgress?: Parameters<typeof scanImage>[1]['onLayerProgress'];
   now?: () => Date;
+  /** Per-layer reads shared across scans (images sharing base layers are read once). */
+  layerCache?: LayerCache;
 }
 
 /** The standard hooks: OS detection and OS package completion from the analyzers, OSV matching from the DB. */
@@ -98,5 +102,6 @@ export async function scan(input: string, request: ScanRequest = {}): Promise<Sc
     ...(request.concurrency ? { concurrency: request.concurrency } : {}),
     ...(request.onLayerProgress ? { onLayerProgress: request.onLayerProgress } : {}),
     ...(request.now ? { now: request.now } : {}),
+    ...(request.layerCache ? { layerCache: request.layerCache } : {}),
   });
 }

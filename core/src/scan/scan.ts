@@ -28,6 +28,7 @@ import {
 import { LayerTracker } from './history.js';
 import { redactScanResult } from './redact.js';
 import { createRedactor } from '../analyzers/secret/redactor.js';
+import { captureReads, replayLayer, toLayerCacheKey, type LayerCache } from './layer-cache.js';
 
 /** Post-processing steps the scan needs from the inventory and vulnerability stages. */
 export interface ScanHooks {
@@ -61,6 +62,8 @@ export interface ScanOptions {
   }) => void;
   /** Injected clock for byte-stable outputs. */
   now?: () => Date;
+  /** Per-layer reads shared across scans, keyed by diffID and the analyzers (see `layer-cache.ts`). */
+  layerCache?: LayerCache;
 }
 
 async function mapLimit<T, R>(
@@ -102,11 +105,15 @@ export async function readAndAnalyzeLayers(
   source: ImageSource,
   plan: AnalysisPlan,
   results: FileResults,
-  options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress' | 'analyzerOptions'>,
+  options: Pick<
+    ScanOptions,
+    'layerLimits' | 'concurrency' | 'onLayerProgress' | 'analyzerOptions' | 'layerCache'
+  >,
 ): Promise<LayerContents[]> {
   const limits = resolveLayerLimits(options.layerLimits);
   const analyzerOptions = options.analyzerOptions ?? {};
   const history: HistoryQueue = { tracker: new LayerTracker(source.meta.layers.length), pending: new Map() };
+  const cache = options.layerCache;
   const layers = await readLayers(
     source,
     options,
@@ -116,6 +123,10 @@ export async function readAndAnalyzeLayers(
     (contents) => {
       history.tracker.complete(contents);
       settleHistory(history, results, analyzerOptions);
+    },
+    cache && {
+      cache,
+      keyOf: (diffId) => toLayerCacheKey(diffId, plan.analyzers, analyzerOptions, limits),
     },
   );
   await Promise.all(results.work);
@@ -131,17 +142,33 @@ async function readLayers(
   options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress'>,
   consumers: (notes: Note[]) => Pick<ReadLayerOptions, 'wants' | 'onFile'>,
   onDone?: (contents: LayerContents) => void,
+  cached?: { cache: LayerCache; keyOf: (diffId: string) => string },
 ): Promise<LayerContents[]> {
   assertLayerCount(source.meta.layers.length, options.layerLimits);
   return mapLimit(source.meta.layers, options.concurrency ?? DEFAULT_CONCURRENCY, async (layer, index) => {
     try {
-      const blob = await source.openLayer(layer);
       const notes: Note[] = [];
+      const key = cached && layer.diffId ? cached.keyOf(layer.diffId) : undefined;
+      const hit = key !== undefined ? cached?.cache.get(key) : undefined;
+      if (hit) {
+        const contents = await replayLayer(hit, { digest: layer.digest, index }, consumers(notes).onFile);
+        contents.notes.push(...notes);
+        onDone?.(contents);
+        options.onLayerProgress?.({
+          index,
+          digest: layer.digest,
+          bytes: contents.compressedBytes,
+          done: true,
+        });
+        return contents;
+      }
+      const capture = key !== undefined ? captureReads(consumers(notes).onFile) : undefined;
+      const blob = await source.openLayer(layer);
       const contents = await readLayer(
         blob,
         { digest: layer.digest, index },
         {
-          ...consumers(notes),
+          ...(capture ? { onFile: capture.onFile } : consumers(notes)),
           ...(options.layerLimits ? { limits: options.layerLimits } : {}),
           onProgress: (bytes) =>
             options.onLayerProgress?.({
@@ -153,6 +180,10 @@ async function readLayers(
             }),
         },
       );
+      if (capture && key !== undefined && cached) {
+        const entry = capture.toCached(contents, contents.notes);
+        if (entry) cached.cache.set(key, entry);
+      }
       contents.notes.push(...notes);
       onDone?.(contents);
       options.onLayerProgress?.({ index, digest: layer.digest, bytes: contents.compressedBytes, done: true });

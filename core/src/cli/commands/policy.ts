@@ -1,9 +1,35 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parseChoice } from '../../choices.js';
+import type { Policy } from '../../policy/index.js';
 import { writeOutput, type CliIo } from '../io.js';
 
 const IMPORT_KINDS = ['trivyignore', 'trivyignore-yaml', 'gitlab'] as const;
+
+/** What `policy check` says about the registry-scan sections, one line each. */
+function describeRegistryScan(policy: Policy): string[] {
+  const lines = (policy.registries ?? []).map((r) => {
+    const parts = [
+      r.kind,
+      r.url,
+      r.throttle ? `${r.throttle.imagesPerHour} images/hour` : 'no throttle',
+      r.autoAddNew === false ? 'auto-add off' : 'auto-add on',
+      ...(r.tags?.latest !== undefined ? [`latest ${r.tags.latest} tags`] : []),
+    ];
+    return `registry ${r.name}: ${parts.join(', ')}`;
+  });
+  const s = policy.scan;
+  if (s) {
+    const parts = [
+      `time range ${s.timeRange ?? 'none'}`,
+      `timeout ${s.timeout ?? 'none'}`,
+      `keep tasks ${s.retention?.tasks ?? 'forever'}`,
+      `keep results ${s.retention?.vulnerabilities ?? 'forever'}`,
+    ];
+    lines.push(`registry scan: ${parts.join(', ')}`);
+  }
+  return lines;
+}
 
 export function createPolicyCommand(io: CliIo, setCode: (code: number) => void): Command {
   const policy = new Command('policy').description('the policy file (portcullis.yaml)');
@@ -21,6 +47,7 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
       const result = policyCheck(loaded, io.now());
       const lines = [
         `${file}: valid (policy digest ${result.policyDigest}, ${result.exceptionCount} exceptions)`,
+        ...describeRegistryScan(loaded),
       ];
       for (const e of result.expired) lines.push(`expired: ${e.message}`);
       for (const e of result.expiring) lines.push(`expiring: ${e.message}`);

@@ -1,4 +1,4 @@
-import type { ScanResult } from '../../../core/src/index.js';
+import type { ScanResult } from '../types/scan.js';
 
 /** How a stored scan got here. */
 export type ScanOrigin = 'scanner' | 'push-jws' | 'push-oidc';
@@ -29,6 +29,11 @@ export interface VerdictStore {
    * Kept in the store so every replica sees the same used token ids.
    */
   claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Deletes results stored (last seen) before `cutoff` (RFC 3339): registry scans store every image they see
+   * again, so this is the vulnerability retention. Resolves to how many were deleted.
+   */
+  deleteStoredBefore(cutoff: string): Promise<number>;
   /** Rejects when the store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

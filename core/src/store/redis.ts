@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { wrapError } from '../../../core/src/index.js';
+import { wrapError } from '../errors.js';
 import { parseStoredScan, type VerdictStore } from './verdict-store.js';
 
 export interface RedisStoreOptions {
@@ -40,7 +40,27 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
       return v === null ? undefined : parseStoredScan(v);
     },
     async put(entry) {
-      await guard('put', () => client.set(`${prefix}scan:${entry.digest}`, JSON.stringify(entry)));
+      // the sorted set (score: storedAt) lets retention find old entries without scanning every key
+      await guard('put', () =>
+        client
+          .multi()
+          .set(`${prefix}scan:${entry.digest}`, JSON.stringify(entry))
+          .zadd(`${prefix}scans-by-stored`, Date.parse(entry.storedAt) || 0, entry.digest)
+          .exec(),
+      );
+    },
+    async deleteStoredBefore(cutoff) {
+      const index = `${prefix}scans-by-stored`;
+      const old = await guard('delete', () => client.zrangebyscore(index, '-inf', `(${Date.parse(cutoff)}`));
+      if (old.length === 0) return 0;
+      await guard('delete', () =>
+        client
+          .multi()
+          .del(...old.map((d) => `${prefix}scan:${d}`))
+          .zrem(index, ...old)
+          .exec(),
+      );
+      return old.length;
     },
     async claimOnce(key, ttlSeconds) {
       const r = await guard('claim', () =>

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { wrapError } from '../../../core/src/index.js';
+import { wrapError } from '../errors.js';
 import { parseStoredScan, type VerdictStore } from './verdict-store.js';
 
 /** Embedded store in one SQLite file (WAL): survives restarts of a single replica. */
@@ -17,6 +17,7 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
   }
   const getStmt = db.prepare<[string], { body: string }>('SELECT body FROM scans WHERE digest = ?');
   const putStmt = db.prepare('INSERT OR REPLACE INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
+  const pruneStmt = db.prepare("DELETE FROM scans WHERE json_extract(body, '$.storedAt') < ?");
   const purge = db.prepare('DELETE FROM claims WHERE expires <= ?');
   const claim = db.prepare('INSERT OR IGNORE INTO claims (key, expires) VALUES (?, ?)');
   const guard = <T>(what: string, fn: () => T): T => {
@@ -41,6 +42,10 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
         purge.run(t);
         return claim.run(key, t + ttlSeconds * 1000).changes === 1;
       });
+    },
+    async deleteStoredBefore(cutoff) {
+      // storedAt lives in the JSON body: files written before this method existed need no migration
+      return guard('delete', () => pruneStmt.run(cutoff).changes);
     },
     async ping() {
       guard('ping', () => db.prepare('SELECT 1').get());

@@ -21,6 +21,15 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
       claims.set(key, t + ttlSeconds * 1000);
       return true;
     },
+    async deleteStoredBefore(cutoff) {
+      let n = 0;
+      for (const [digest, v] of scans)
+        if ((JSON.parse(v) as StoredScan).storedAt < cutoff) {
+          scans.delete(digest);
+          n++;
+        }
+      return n;
+    },
     async ping() {},
     async close() {
       scans.clear();

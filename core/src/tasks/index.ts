@@ -1,0 +1,16 @@
+export * from './types.js';
+export type { ImageLister, ListedImage } from './lister.js';
+export { SYSTEM_CLOCK, type TaskClock } from './clock.js';
+export { createThrottle, type Throttle } from './throttle.js';
+export {
+  checkTimeRange,
+  isExplicitRepository,
+  isRepositoryInScope,
+  selectLatest,
+  selectRepositories,
+  toImageTime,
+  type ScopeSettings,
+} from './scope.js';
+export { toFailureCause, type CauseContext } from './causes.js';
+export { runTask, countBySeverity, type RunTaskOptions, type TaskRegistry } from './engine.js';
+export { applyRetention, type Retention } from './retention.js';
