@@ -9,3 +9,5 @@ export { readZip, readZipFile, DEFAULT_ZIP_LIMITS } from './zip.js';
 export type { ZipEntry, ZipLimits } from './zip.js';
 export { updateDb, DEFAULT_MIRROR_BASE_URL } from './download.js';
 export type { UpdateOptions, UpdateResult } from './download.js';
+export { toNvdCves, toNvdMetrics } from './nvd.js';
+export type { NvdCve, NvdMetric } from './nvd.js';

@@ -24,7 +24,9 @@ function printSkipped(io: CliIo, skipped: { file: string; reason: string }[]): v
 export function createDbCommand(io: CliIo, setCode: (code: number) => void): Command {
   const db = new Command('db').description('the OSV vulnerability database');
   db.command('import')
-    .description('import OSV JSON records from directories or osv.dev all.zip dumps (atomic)')
+    .description(
+      'import OSV JSON records (and NVD API 2.0 CVE JSON, for severity by alias) from directories or osv.dev all.zip dumps (atomic)',
+    )
     .argument('<inputs...>', 'directories of *.json and/or all.zip files')
     .option('--db <file>', 'DB file (default $PORTCULLIS_DB or ~/.cache/portcullis/db.sqlite)')
     .option(
@@ -42,8 +44,9 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
         ...(flags.ecosystem.length ? { ecosystems: flags.ecosystem } : {}),
       });
       printSkipped(io, result.skipped);
+      const cves = result.cves > 0 ? ` and ${result.cves} NVD CVE records` : '';
       io.stdout.write(
-        `imported ${result.imported} records into ${path} (${result.skipped.length} skipped)\n`,
+        `imported ${result.imported} records${cves} into ${path} (${result.skipped.length} skipped)\n`,
       );
       setCode(0);
     });
