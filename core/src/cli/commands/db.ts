@@ -21,6 +21,16 @@ function printSkipped(io: CliIo, skipped: { file: string; reason: string }[]): v
   if (skipped.length > shown.length) io.stderr.write(`… and ${skipped.length - shown.length} more skipped\n`);
 }
 
+interface UpdateFlags {
+  db?: string;
+  mirror?: string;
+  ecosystem: string[];
+  full?: boolean;
+  nvd?: boolean;
+  nvdOnly?: boolean;
+  nvdUrl?: string;
+}
+
 export function createDbCommand(io: CliIo, setCode: (code: number) => void): Command {
   const db = new Command('db').description('the OSV vulnerability database');
   db.command('import')
@@ -87,10 +97,36 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       collect,
       [],
     )
-    .option('--full', 'download every all.zip again')
-    .action(async (flags: { db?: string; mirror?: string; ecosystem: string[]; full?: boolean }) => {
-      const { updateDb, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
+    .option('--full', 'download every all.zip again (and, with --nvd, every NVD CVE)')
+    .option(
+      '--nvd',
+      'also fetch CVE severities from the NVD CVE API 2.0 (incremental by lastModStartDate; API key from $NVD_API_KEY)',
+    )
+    .option('--nvd-only', 'fetch only from the NVD CVE API, not the OSV mirror')
+    .option(
+      '--nvd-url <url>',
+      'NVD CVE API 2.0 endpoint (default https://services.nvd.nist.gov/rest/json/cves/2.0)',
+    )
+    .action(async (flags: UpdateFlags) => {
+      const { updateDb, updateNvd, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
       const path = flags.db ?? defaultDbPath(io.env);
+      if (flags.nvd || flags.nvdOnly) {
+        const apiKey = io.env.NVD_API_KEY;
+        const nvd = await updateNvd({
+          dbPath: path,
+          ...(flags.nvdUrl ? { apiUrl: flags.nvdUrl } : {}),
+          ...(apiKey ? { apiKey } : {}),
+          ...(flags.full ? { full: true } : {}),
+          now: io.now,
+        });
+        io.stdout.write(
+          `NVD: ${nvd.mode}${nvd.since ? ` since ${nvd.since}` : ''}, ${nvd.cves} CVE records in ${nvd.requests} requests\n`,
+        );
+        if (flags.nvdOnly) {
+          setCode(0);
+          return;
+        }
+      }
       const result = await updateDb({
         dbPath: path,
         ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
