@@ -75,6 +75,18 @@ describe('compareVersions', () => {
       ['Alpine:v3.11', '1.2_rc1', '1.2', -1],
       ['Alpine:v3.11', '1.2_p1', '1.2', 1],
       ['Alpine:v3.11', '1.1.1g-r0', '1.1.1d-r3', 1],
+      // apk-tools 3 `~<hash>` (src/version.c TOKEN_COMMIT_HASH): hashes sort as byte strings, shorter
+      // prefix first; a hash outranks a revision or the end at the same place; earlier tokens decide first
+      ['Alpine:v3.11', '1.0~abc', '1.0~abd', -1],
+      ['Alpine:v3.11', '1.0~abc', '1.0~ab', 1],
+      ['Alpine:v3.11', '1.0~ABC', '1.0~abc', -1],
+      ['Alpine:v3.11', '1.0~abc-r1', '1.0~abc-r2', -1],
+      ['Alpine:v3.11', '1.0~abc-r5', '1.0~abd-r1', -1],
+      ['Alpine:v3.11', '1.0~abc', '1.0', 1],
+      ['Alpine:v3.11', '1.0~abc', '1.0-r9', 1],
+      ['Alpine:v3.11', '1.0~abc', '1.1', -1],
+      ['Alpine:v3.11', '1.0_git1~abc', '1.0_git2~abb', -1],
+      ['Alpine:v3.11', '26.255.21994~842f055', '26.255.21994~842f055', 0],
       // rpm: ~ and ^, epoch
       ['Red Hat', '1.0~rc1', '1.0', -1],
       ['Red Hat', '1.0^git1', '1.0', 1],

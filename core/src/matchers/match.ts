@@ -3,6 +3,7 @@ import { isPortcullisError } from '../errors.js';
 import type { Finding, Note, OsInfo, Package } from '../types/index.js';
 import { createComparator, isSupportedEcosystem } from '../versions/index.js';
 import type { OsvRecord, VulnDb } from '../vulndb/index.js';
+import { borrowSeverity, groupByAlias, pickPrimary, toAliases, toOwnSource } from './aliases.js';
 import { evaluateAffected } from './range.js';
 import { toSeverity } from './severity.js';
 
@@ -152,14 +153,19 @@ function matchOne(db: VulnDb, pkg: Package, target: Target, opts: MatchOptions):
     if (seen) seen.fixed.push(...verdict.fixed);
     else byRecord.set(row.recordId, { fixed: verdict.fixed, affected: row.affected });
   }
-  const out: Finding[] = [];
-  for (const [id, hit] of byRecord) {
+  const hits = [...byRecord].flatMap(([id, hit]) => {
     const record = db.getRecord(id);
-    if (!record) continue;
-    const fixedVersions = [...new Set(hit.fixed)].filter((v) => safeValid(cmp, v)).sort(cmp);
-    const fixedVersion = fixedVersions.find((v) => cmp(v, target.version) > 0);
+    return record ? [{ record, ...hit }] : [];
+  });
+  const out: Finding[] = [];
+  // Records that alias each other (GO- and GHSA- of one CVE) are one vulnerability: one finding.
+  for (const group of groupByAlias(hits)) {
+    const primary = pickPrimary(group);
+    const all = [...new Set(group.flatMap((h) => h.fixed))].filter((v) => safeValid(cmp, v)).sort(cmp);
+    const fixedVersion = all.find((v) => cmp(v, target.version) > 0);
     if (opts.ignoreUnfixed && fixedVersion === undefined) continue;
-    out.push(toFinding(record, hit.affected, pkg, target, fixedVersion, fixedVersions));
+    const records = group.map((h) => h.record);
+    out.push(toFinding(db, primary.record, primary.affected, records, pkg, target, fixedVersion, all));
   }
   return out;
 }
@@ -174,15 +180,22 @@ function safeValid(cmp: (a: string, b: string) => number, v: string): boolean {
 }
 
 function toFinding(
+  db: VulnDb,
   record: OsvRecord,
   affected: NonNullable<OsvRecord['affected']>[number],
+  group: OsvRecord[],
   pkg: Package,
   target: Target,
   fixedVersion: string | undefined,
   fixedVersions: string[],
 ): Finding {
-  const { severity, cvss } = severityOf(record, affected);
-  const parts = reportPartsOf(record, target.name);
+  // The ecosystem's own score first; else a GHSA alias's; else NVD's (borrowSeverity).
+  const own = severityOf(record, affected);
+  const borrowed = own.severity === 'unknown' ? borrowSeverity(db, record, group) : undefined;
+  const { severity, cvss } = borrowed ?? own;
+  const severitySource =
+    borrowed?.source ?? (own.severity !== 'unknown' ? toOwnSource(record.id, target.ecosystem) : undefined);
+  const parts = reportPartsOf(record, target.name, group);
   const finding: Finding = {
     type: 'vulnerability',
     id: record.id,
@@ -201,7 +214,9 @@ function toFinding(
     aliases: parts.aliases.slice(),
     fixedVersions,
   };
-  if (record.details) finding.description = record.details;
+  if (severitySource !== undefined) finding.severitySource = severitySource;
+  const details = record.details ?? group.find((r) => r.details)?.details;
+  if (details) finding.description = details;
   if (cvss.length > 0) finding.cvss = cvss.map((c) => ({ ...c }));
   if (parts.references.length) finding.references = parts.references.slice();
   if (fixedVersion !== undefined) finding.remediation = `upgrade ${target.name} to ${fixedVersion} or later`;
@@ -216,19 +231,24 @@ interface ReportParts {
 
 // Records are cached by the DB handle; what every finding of a record shares is worked out once.
 const reportParts = new WeakMap<OsvRecord, ReportParts>();
-function reportPartsOf(record: OsvRecord, name: string): ReportParts {
+function reportPartsOf(record: OsvRecord, name: string, group: OsvRecord[]): ReportParts {
   let p = reportParts.get(record);
-  if (!p) {
+  if (!p || group.length > 1) {
+    const others = group.filter((r) => r !== record);
     p = {
-      title: record.summary ?? firstLine(record.details) ?? `${record.id} in ${name}`,
-      aliases: [...new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])].filter(
-        (a) => a !== record.id,
-      ),
-      references: (record.references ?? []).map((r) => r.url),
+      // The record's summary, else the first sentence of its details; an alias's only when it has neither.
+      title: toTitle(record) ?? others.map(toTitle).find((t) => t !== undefined) ?? `${record.id} in ${name}`,
+      aliases: toAliases(record.id, [record, ...others]),
+      references: [...new Set([record, ...others].flatMap((r) => (r.references ?? []).map((x) => x.url)))],
     };
-    reportParts.set(record, p);
+    if (group.length <= 1) reportParts.set(record, p);
   }
   return p;
+}
+
+function toTitle(record: OsvRecord): string | undefined {
+  const summary = record.summary?.trim();
+  return summary ? clip(summary) : firstSentence(record.details);
 }
 
 // Scoring vectors (CVSS v4 especially) is the costly part of a finding; entries are cached by the DB handle.
@@ -251,7 +271,17 @@ function severityOf(
   return s;
 }
 
-function firstLine(text: string | undefined): string | undefined {
-  const line = text?.split('\n').find((l) => l.trim() !== '');
-  return line ? (line.length > 120 ? `${line.slice(0, 117)}…` : line) : undefined;
+/** The first sentence of the first paragraph (`. ` / `.` at its end), clipped to 120 characters. */
+export function firstSentence(text: string | undefined): string | undefined {
+  const para = text
+    ?.split(/\n\s*\n/)
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .find((l) => l !== '');
+  if (!para) return undefined;
+  const m = /^(.*?[.!?])(?=\s|$)/.exec(para);
+  return clip(m?.[1] ?? para);
+}
+
+function clip(line: string): string {
+  return line.length > 120 ? `${line.slice(0, 117)}…` : line;
 }

@@ -122,13 +122,16 @@ function toBom(scan: ScanResult, evaluation: Evaluation | undefined, opts: Rende
           purl: f.package.purl,
         });
       }
+      // the database that gave the severity (its own, or a GHSA/NVD alias's)
+      const ratingSource = f.severitySource !== undefined ? { source: { name: f.severitySource } } : {};
       const ratings: Json[] = (f.cvss ?? []).map((c) => ({
+        ...ratingSource,
         ...(typeof c.score === 'number' && { score: c.score }),
         severity: SEVERITY[f.severity],
         method: ratingMethod(c.type, c.vector),
         vector: c.vector,
       }));
-      if (ratings.length === 0) ratings.push({ severity: SEVERITY[f.severity] });
+      if (ratings.length === 0) ratings.push({ ...ratingSource, severity: SEVERITY[f.severity] });
       const s = f.suppressedBy;
       const advisories = (f.references ?? []).filter((r) => /^https?:\/\//.test(r)).map((url) => ({ url }));
       return {

@@ -46,7 +46,7 @@ function cvssVectors(f: Finding): { vendor: string; vector: string }[] | undefin
     .map((c) => c.vector)
     .filter((x) => /^CVSS:(3\.[01]|4\.0)\//.test(x))
     .slice(0, 10)
-    .map((vector) => ({ vendor: 'unknown', vector }));
+    .map((vector) => ({ vendor: f.severitySource ?? 'unknown', vector }));
   return v.length > 0 ? v : undefined;
 }
 
@@ -77,6 +77,11 @@ export function renderGitlab(scan: ScanResult, evaluation: Evaluation, opts: Ren
           7000,
         ),
         identifiers: identifiers(f),
+        ...(f.severitySource !== undefined && {
+          details: {
+            severity_source: { type: 'text', name: 'Severity source', value: f.severitySource },
+          },
+        }),
         ...(cvss && { cvss_vectors: cvss }),
         ...(links.length > 0 && { links }),
         location: {

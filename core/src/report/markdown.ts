@@ -5,7 +5,16 @@ import type { RenderOptions } from './options.js';
 import { remediationFor } from './remediation.js';
 import { groupByType, selectFindings, sortFindings } from './select.js';
 import { toCountRows, toImageLine } from './summary.js';
-import { shortDigest, toLocationText, toPlainText, TYPE_TITLES, truncate } from './text.js';
+import {
+  shortDigest,
+  toIdText,
+  toLocationText,
+  toPackageText,
+  toPlainText,
+  toSeverityText,
+  TYPE_TITLES,
+  truncate,
+} from './text.js';
 
 const DEFAULT_MAX_CHARS = 60_000;
 const MAX_ROWS_PER_TYPE = 50;
@@ -26,7 +35,7 @@ function code(s: string, max = 80): string {
 
 function findingRow(f: Finding): string {
   if (f.type === 'vulnerability' && f.package) {
-    return `| ${f.severity} | ${code(f.id)} | ${code(f.package.name)} | ${code(f.package.version)} | ${f.package.fixedVersion !== undefined ? code(f.package.fixedVersion) : '—'} | ${cell(f.title)} |`;
+    return `| ${toSeverityText(f)} | ${code(toIdText(f), 160)} | ${code(toPackageText(f), 160)} | ${code(f.package.version)} | ${f.package.fixedVersion !== undefined ? code(f.package.fixedVersion) : '—'} | ${cell(f.title)} |`;
   }
   return `| ${f.severity} | ${code(f.id)} | ${code(toLocationText(f))} | ${f.evidence !== undefined ? code(f.evidence) : ''} | ${cell(f.title)} |`;
 }

@@ -64,6 +64,8 @@ function escapeMd(s: string): string {
 
 function message(f: Finding): string {
   const parts = [`${f.id}: ${f.title}`];
+  if ((f.aliases ?? []).length > 0) parts.push(`Aliases: ${(f.aliases ?? []).join(', ')}.`);
+  if (f.severitySource !== undefined) parts.push(`Severity ${f.severity} (source: ${f.severitySource}).`);
   if (f.package) {
     const fix =
       f.package.fixedVersion !== undefined ? `, fixed in ${f.package.fixedVersion}` : ', no fix known';
@@ -128,6 +130,8 @@ export function renderSarif(scan: ScanResult, evaluation: Evaluation, opts: Rend
       properties: {
         type: f.type,
         severity: f.severity,
+        ...((f.aliases ?? []).length > 0 && { aliases: [...(f.aliases ?? [])] }),
+        ...(f.severitySource !== undefined && { severitySource: f.severitySource }),
         ...(f.package && { package: f.package.purl }),
       },
     };

@@ -5,7 +5,16 @@ import type { RenderOptions } from './options.js';
 import { remediationFor } from './remediation.js';
 import { groupByType, selectFindings, sortFindings } from './select.js';
 import { toCountRows, toImageLine } from './summary.js';
-import { shortDigest, toLocationText, toPlainText, TYPE_TITLES, truncate } from './text.js';
+import {
+  shortDigest,
+  toIdText,
+  toLocationText,
+  toPackageText,
+  toPlainText,
+  toSeverityText,
+  TYPE_TITLES,
+  truncate,
+} from './text.js';
 
 const ANSI: Record<Severity | 'allow' | 'warn' | 'deny' | 'bold' | 'dim', string> = {
   critical: '\u001b[1;31m',
@@ -41,9 +50,9 @@ function t(s: string, max: number): string {
 function findingCells(f: Finding): string[] {
   if (f.type === 'vulnerability' && f.package) {
     return [
-      f.severity.toUpperCase(),
-      t(f.id, 40),
-      t(f.package.name, 40),
+      toSeverityText(f, true),
+      t(toIdText(f), 80),
+      t(toPackageText(f), 80),
       t(f.package.version, 30),
       t(f.package.fixedVersion ?? '-', 30),
       t(f.title, 80),

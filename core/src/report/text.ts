@@ -35,3 +35,27 @@ export function shortDigest(d: string | undefined): string {
   const [alg, hex] = d.split(':');
   return hex === undefined ? d : `${alg}:${hex.slice(0, 12)}`;
 }
+
+/** A vulnerability's severity with the database that gave it: `high (nvd)`. */
+export function toSeverityText(f: Finding, upper = false): string {
+  const s = upper ? f.severity.toUpperCase() : f.severity;
+  return f.severitySource !== undefined ? `${s} (${f.severitySource})` : s;
+}
+
+/** A finding's id with its aliases: `GO-2023-2102 (CVE-2023-39325, GHSA-4374-p667-p6c8)`. */
+export function toIdText(f: Finding): string {
+  const aliases = (f.aliases ?? []).filter((a) => a !== f.id);
+  return aliases.length > 0 ? `${f.id} (${aliases.join(', ')})` : f.id;
+}
+
+/**
+ * A vulnerable package for humans; a Go binary's packages (the standard library above all) name the binary
+ * that carries them, since one image may hold many: `stdlib (/usr/local/bin/registry)`.
+ */
+export function toPackageText(f: Finding): string {
+  const p = f.package;
+  if (!p) return toLocationText(f);
+  const path = f.location.path;
+  const inBinary = p.ecosystem === 'Go' && path !== undefined && !/(^|\/)go\.(mod|sum)$/.test(path);
+  return inBinary ? `${p.name} (${path})` : p.name;
+}

@@ -55,6 +55,11 @@ export interface Finding {
   remediation?: string;
   /** CVE and other aliases of a vulnerability. */
   aliases?: string[];
+  /**
+   * Which database gave a vulnerability's severity: its own (`go`, `pysec`, `rustsec`, `debian`, `ghsa`…),
+   * or an alias's (`ghsa`, `nvd`) when its own has none. Absent when the severity is unknown.
+   */
+  severitySource?: string;
   /** All fixed versions known for a vulnerability. */
   fixedVersions?: string[];
   /** CVSS vectors, when known. */

@@ -10,6 +10,8 @@ export interface ApkVersion {
   numbers: string[];
   letter: string;
   suffixes: { weight: number; number: string }[];
+  /** apk-tools 3's `~<hex>` commit token (TOKEN_COMMIT_HASH), without the `~`. */
+  hash: string | undefined;
   revision: string;
   rest: string;
   malformed: boolean;
@@ -31,7 +33,7 @@ const NO_SUFFIX = { weight: 5, number: '0' };
 
 const NUMBERS = /^[0-9]+(?:\.[0-9]+)*/;
 const SUFFIX = /_(alpha|beta|pre|rc|cvs|svn|git|hg|p)([0-9]*)/y;
-const HASH = /^~[0-9a-f]+/;
+const HASH = /^~([0-9a-fA-F]+)/;
 const REVISION = /^-r([0-9]*)/;
 
 export function parseApkVersion(v: string): ApkVersion {
@@ -52,7 +54,8 @@ export function parseApkVersion(v: string): ApkVersion {
     suffixes.push({ weight: SUFFIX_WEIGHT[m[1] ?? ''] ?? 9, number: m[2] || '0' });
     s = s.slice(m[0].length);
   }
-  s = s.slice(HASH.exec(s)?.[0].length ?? 0);
+  const hash = HASH.exec(s);
+  s = s.slice(hash?.[0].length ?? 0);
   let revision = '0';
   let malformed = false;
   if (s !== '') {
@@ -69,6 +72,7 @@ export function parseApkVersion(v: string): ApkVersion {
     numbers: numbers === '' ? [] : numbers.split('.'),
     letter,
     suffixes,
+    hash: hash?.[1],
     revision,
     rest: s,
     malformed,
@@ -104,6 +108,14 @@ export function compareApk(a: ApkVersion, b: ApkVersion): number {
     if (x.weight !== y.weight) return x.weight < y.weight ? -1 : 1;
     const d = compareDigits(x.number, y.number);
     if (d !== 0) return d;
+  }
+  // apk-tools' version.c: equal tokens so far, one version has a commit hash where the other has its
+  // revision or ends: the token kinds decide, and the hash (the smaller kind) is the greater version.
+  // Two hashes compare as byte strings (apk_blob_sort: memcmp, then the shorter first).
+  if (a.hash !== b.hash) {
+    if (a.hash === undefined) return -1;
+    if (b.hash === undefined) return 1;
+    return compareStrings(a.hash, b.hash);
   }
   const r = compareDigits(a.revision, b.revision);
   if (r !== 0) return r;

@@ -11,6 +11,8 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { PortcullisError, isPortcullisError, wrapError } from '../errors.js';
 import { toEcosystemBase } from '../versions/index.js';
+import { createAliasWriter } from './alias-tables.js';
+import { toNvdCves } from './nvd.js';
 import { normalizePackageName, parseOsvRecord, toRecordEcosystems } from './osv.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 import { DB_SCHEMA_VERSION, META, createSchema } from './schema.js';
@@ -27,6 +29,8 @@ export interface SkippedRecord {
 
 export interface ImportResult {
   imported: number;
+  /** NVD CVE records (API 2.0 JSON) imported for severity by alias; counted apart from OSV records. */
+  cves: number;
   /** Withdrawn records seen (not stored; removed from the DB if present). */
   withdrawn: number;
   skipped: SkippedRecord[];
@@ -128,8 +132,11 @@ function writeRecords(
   );
   const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const keep = opts.ecosystems ? createEcosystemFilter(opts.ecosystems) : undefined;
+  const aliasWriter = createAliasWriter(db);
+  aliasWriter.backfill();
   const result: ImportResult = {
     imported: 0,
+    cves: 0,
     withdrawn: 0,
     skipped: [],
     byEcosystem: {},
@@ -149,7 +156,16 @@ function writeRecords(
     }
     let record: OsvRecord;
     try {
-      record = parseOsvRecord(JSON.parse(doc.text.toString()), doc.source);
+      const parsed: unknown = JSON.parse(doc.text.toString());
+      const cves = toNvdCves(parsed);
+      if (cves) {
+        for (const cve of cves) aliasWriter.writeCve(cve);
+        result.cves += cves.length;
+        const from = doc.input ?? inputOf(doc.source);
+        if (from !== undefined) result.bySource[from] = (result.bySource[from] ?? 0) + cves.length;
+        continue;
+      }
+      record = parseOsvRecord(parsed, doc.source);
     } catch (err) {
       const reason = isPortcullisError(err)
         ? err.message.replace(`${doc.source}: `, '')
@@ -166,6 +182,10 @@ function writeRecords(
     if (keep && !(record.affected ?? []).some((a) => keep(a.package.ecosystem))) continue;
     deleteAffected.run(record.id);
     deleteRecord.run(record.id);
+    aliasWriter.setAliases(
+      record.id,
+      record.withdrawn ? [] : [...(record.aliases ?? []), ...(record.upstream ?? [])],
+    );
     if (record.withdrawn) {
       result.withdrawn++;
       continue;

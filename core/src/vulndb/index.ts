@@ -10,3 +10,14 @@ export { readZip, readZipFile, DEFAULT_ZIP_LIMITS } from './zip.js';
 export type { ZipEntry, ZipLimits } from './zip.js';
 export { updateDb, DEFAULT_MIRROR_BASE_URL } from './download.js';
 export type { UpdateOptions, UpdateResult } from './download.js';
+export { toNvdCves, toNvdMetrics } from './nvd.js';
+export type { NvdCve, NvdMetric } from './nvd.js';
+export {
+  updateNvd,
+  createRateLimiter,
+  toWindows,
+  DEFAULT_NVD_API_URL,
+  NVD_RATE_LIMITS,
+  NVD_MAX_RESULTS_PER_PAGE,
+} from './download-nvd.js';
+export type { NvdUpdateOptions, NvdUpdateResult } from './download-nvd.js';

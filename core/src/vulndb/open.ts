@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { PortcullisError } from '../errors.js';
+import { createAliasLookup } from './alias-tables.js';
+import type { NvdMetric } from './nvd.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
 import { normalizePackageName } from './osv.js';
 import { DB_SCHEMA_VERSION, META } from './schema.js';
@@ -24,6 +26,15 @@ export interface VulnDb {
   hasEcosystem(ecosystem: string): boolean;
   /** The record without `affected[]` (that lives in findAffected rows). */
   getRecord(id: string): OsvRecord | undefined;
+  /**
+   * Records sharing an id or alias with `ids` (the GHSA record of a GO- record's CVE); optional so other
+   * VulnDb implementations keep working without alias data.
+   */
+  findRelated?(ids: string[]): OsvRecord[];
+  /** NVD's CVSS metrics of a CVE (primary first), when the DB holds NVD data for it. */
+  getNvdMetrics?(cveId: string): NvdMetric[] | undefined;
+  /** False for a DB built before the alias and NVD tables: severity by alias is then unavailable. */
+  readonly aliasIndexed?: boolean;
   close(): void;
 }
 
@@ -67,9 +78,23 @@ export function openVulnDb(path: string): VulnDb {
     }
     return set;
   };
+  const aliases = createAliasLookup(db);
+  const getRecord = (id: string): OsvRecord | undefined => {
+    if (!recordCache.has(id)) {
+      const json = recordText.get(id) ?? (recordById.value(id) as string | undefined);
+      recordText.delete(id);
+      recordCache.set(id, json === undefined ? undefined : (JSON.parse(json) as OsvRecord));
+    }
+    return recordCache.get(id);
+  };
   return {
     path,
     builtAt,
+    aliasIndexed: aliases.indexed,
+    findRelated(ids) {
+      return aliases.findRelatedIds(ids).flatMap((id) => getRecord(id) ?? []);
+    },
+    getNvdMetrics: (cveId) => aliases.getNvdMetrics(cveId),
     findAffected(ecosystem, name) {
       const normalised = normalizePackageName(ecosystem, name);
       if (!namesFor(ecosystem).has(normalised)) return [];
@@ -113,14 +138,7 @@ export function openVulnDb(path: string): VulnDb {
     hasEcosystem(ecosystem) {
       return namesFor(ecosystem).size > 0;
     },
-    getRecord(id) {
-      if (!recordCache.has(id)) {
-        const json = recordText.get(id) ?? (recordById.value(id) as string | undefined);
-        recordText.delete(id);
-        recordCache.set(id, json === undefined ? undefined : (JSON.parse(json) as OsvRecord));
-      }
-      return recordCache.get(id);
-    },
+    getRecord,
     close() {
       db.close();
     },

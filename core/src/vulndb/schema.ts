@@ -1,4 +1,5 @@
 import type { SqliteDb } from '../sqlite.js';
+import { createAliasTables } from './alias-tables.js';
 
 /** Bumped whenever the tables change; a DB with another version is DB_INVALID (rebuild it). */
 export const DB_SCHEMA_VERSION = 1;
@@ -27,6 +28,7 @@ CREATE INDEX IF NOT EXISTS affected_by_record ON affected (record_id);
 
 export function createSchema(db: SqliteDb): void {
   db.exec(DDL);
+  createAliasTables(db);
 }
 
 /** Keys of the meta table. */

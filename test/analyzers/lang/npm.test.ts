@@ -43,33 +43,39 @@ describe('npm', () => {
   });
 
   describe('parseNpmLockfile', () => {
-    it('reads every package of a real v3 lock file, skipping the root', () => {
+    it('reads every non-dev package of a real v3 lock file, skipping the root', () => {
       const buf = readFixture('npm/portcullis-v3/package-lock.json');
-      const doc = JSON.parse(buf.toString()) as { packages: Record<string, { version?: string }> };
-      const expected = Object.keys(doc.packages).filter((k) => k !== '').length;
+      const doc = JSON.parse(buf.toString()) as {
+        packages: Record<string, { version?: string; dev?: boolean }>;
+      };
+      const entries = Object.entries(doc.packages).filter(([k]) => k !== '');
+      const dev = entries.filter(([, v]) => v.dev === true).map(([k]) => k);
+      expect(dev.length).toBeGreaterThan(0);
       const pkgs = parseNpmLockfile(buf, '/p/package-lock.json');
-      expect(pkgs).toHaveLength(expected);
+      expect(pkgs).toHaveLength(entries.length - dev.length);
       expect(pkgs.some((p) => p.name === 'portcullis')).toBe(false);
-      const eslintJs = pkgs.find((p) => p.installPath === 'node_modules/@eslint/js');
-      expect(eslintJs?.purl).toBe(`pkg:npm/%40eslint/js@${doc.packages['node_modules/@eslint/js']?.version}`);
-      const nested = pkgs.find((p) => p.installPath === 'node_modules/@eslint/eslintrc/node_modules/ajv');
-      expect(nested?.name).toBe('ajv');
-      expect(nested?.version).toBe(doc.packages['node_modules/@eslint/eslintrc/node_modules/ajv']?.version);
+      // dev-only packages are not inventory: `npm ci --omit=dev` never installs them
+      expect(pkgs.some((p) => dev.includes(p.installPath))).toBe(false);
+      const scoped = pkgs.find((p) => p.installPath === 'node_modules/@noble/hashes');
+      expect(scoped?.purl).toBe(
+        `pkg:npm/%40noble/hashes@${doc.packages['node_modules/@noble/hashes']?.version}`,
+      );
+      const nested = pkgs.find((p) => p.installPath === 'node_modules/tar-fs/node_modules/tar-stream');
+      expect(nested?.name).toBe('tar-stream');
+      expect(nested?.version).toBe(doc.packages['node_modules/tar-fs/node_modules/tar-stream']?.version);
     });
 
-    it('reads a v2 lock from `packages`, skipping links and workspace folders', () => {
+    it('reads a v2 lock from `packages`, skipping links, workspace folders and dev-only packages', () => {
       const pkgs = parseNpmLockfile(readFixture('npm/workspace-v2/package-lock.json'), 'x');
+      // qs and @types/node are `"dev": true` in this lock
       expect(pkgs.map((p) => `${p.installPath} ${p.purl}`).sort()).toEqual([
-        'node_modules/@types/node pkg:npm/%40types/node@20.11.5',
         'node_modules/express pkg:npm/express@4.17.1',
-        'node_modules/express/node_modules/qs pkg:npm/qs@6.7.0',
       ]);
     });
 
-    it('walks the v1 dependency tree, resolving aliases and skipping file/git versions', () => {
+    it('walks the v1 dependency tree, resolving aliases and skipping file/git versions and dev-only packages', () => {
       const pkgs = parseNpmLockfile(readFixture('npm/legacy-v1/package-lock.json'), 'x');
       expect(pkgs.map((p) => `${p.installPath} ${p.name}@${p.version}`).sort()).toEqual([
-        'node_modules/@babel/code-frame @babel/code-frame@7.12.13',
         'node_modules/debug debug@2.6.9',
         'node_modules/debug/node_modules/ms ms@2.0.0',
         'node_modules/lodash lodash@4.17.15',

@@ -10,8 +10,35 @@ export interface CommandHit {
 }
 
 export interface CommandContext {
-  /** Targets of `--mount=type=cache` on the RUN: caches there do not end up in the image. */
+  /** Targets of `--mount=type=cache` (and `type=tmpfs`) on the RUN: files there do not end up in the image. */
   cacheMounts?: readonly string[];
+}
+
+/** True when `dir` is removed (`rm -rf /var/cache/apk/*`, `rm -rf /var/cache/*`) or mounted away. */
+function isDirCleaned(commands: SimpleCommand[], dir: string, ctx: CommandContext): boolean {
+  const covers = (p: string): boolean => {
+    const base = p.replace(/\/?\*?$/, '').replace(/\/+$/, '');
+    return base !== '' && (dir === base || dir.startsWith(`${base}/`) || base.startsWith(`${dir}/`));
+  };
+  return (
+    commands.some((c) => c.name === 'rm' && c.args.some((a) => a.startsWith('/') && covers(a))) ||
+    (ctx.cacheMounts ?? []).some(covers)
+  );
+}
+
+/**
+ * How quiet an apt command is: `-q` counts 1, `-qq` 2, `-q=2` / `--quiet=2` their number, `--quiet` 1,
+ * summed like apt does; level 2 implies `--assume-yes`.
+ */
+function quietLevel(args: readonly string[]): number {
+  let level = 0;
+  for (const a of args) {
+    const n = /^(?:-q|--quiet)=(\d+)$/.exec(a);
+    if (n) level += Number(n[1]);
+    else if (a === '--quiet') level++;
+    else if (/^-[a-zA-Z]+$/.test(a)) level += (a.match(/q/g) ?? []).length;
+  }
+  return level;
 }
 
 const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'aria2c']);
@@ -32,7 +59,7 @@ const INTERPRETERS = new Set([
   'node',
   'php',
 ]);
-const APT = new Set(['apt-get', 'apt']);
+const APT = new Set(['apt-get', 'apt', 'aptitude']);
 const APT_OPTS_WITH_VALUE = new Set(['-o', '-c', '-t', '--option', '--config-file', '--target-release']);
 const INSTALL_SUBS = new Set([
   'upgrade',
@@ -87,8 +114,11 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
     if (c.wrappers.includes('sudo') || c.name === 'sudo') hit('DS010', 'sudo used in RUN');
     if (c.name === 'chmod') evaluateChmod(c, hit);
     if (APT.has(c.name)) evaluateApt(c, hit);
+    if (c.name === 'apk' && subcommand(c) === 'upgrade') hit('PKG_UPGRADE', "'apk upgrade' used");
     if (c.name === 'apk' && subcommand(c) === 'add') {
-      if (!c.args.includes('--no-cache')) hit('DS025', "'apk add' without '--no-cache'");
+      const cleaned =
+        isDirCleaned(commands, '/var/cache/apk', ctx) || isDirCleaned(commands, '/etc/apk/cache', ctx);
+      if (!c.args.includes('--no-cache') && !cleaned) hit('DS025', "'apk add' without '--no-cache'");
       const pkgs = packageArgs(c, 'add');
       if (pkgs.some((a) => !/[=~<>]/.test(a)))
         hit('PKG_UNPINNED', `unpinned: ${pkgs.filter((a) => !/[=~<>]/.test(a)).join(' ')}`);
@@ -97,6 +127,14 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
   for (const c of commands) {
     if (!RPM_TOOLS.has(c.name)) continue;
     const sub = subcommand(c, RPM_OPTS_WITH_VALUE) ?? '';
+    if ((sub === 'update' || sub === 'upgrade') && c.name !== 'zypper' && packageArgs(c, sub).length === 0)
+      hit('PKG_UPGRADE', `'${c.name} ${sub}' used`);
+    if (sub === 'module' && rpmModuleSub(c) === 'install') {
+      // modules pin a stream: `nodejs:18`
+      const unpinned = packageArgs(c, 'install').filter((a) => !a.includes(':'));
+      if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned modules: ${unpinned.join(' ')}`);
+      continue;
+    }
     if (sub !== 'install' && sub !== 'in') continue;
     // rpm-family pins: `pkg-1.2.3`, `pkg-1.2-3.el9`, zypper `pkg=1.2` / `pkg>=1.2`.
     const unpinned = packageArgs(c, sub).filter(
@@ -104,14 +142,11 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
     );
     if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`);
   }
-  evaluateCleanups(commands, hit);
+  evaluateCleanups(commands, hit, ctx);
   evaluateUpdateAlone(commands, hit);
   if (commands.some((c) => APT.has(c.name) && subcommand(c, APT_OPTS_WITH_VALUE) === 'install')) {
-    const cleaned = commands.some(
-      (c) => c.name === 'rm' && c.args.some((a) => a.startsWith('/var/lib/apt/lists')),
-    );
-    const cached = (ctx.cacheMounts ?? []).some((t) => /^\/var\/lib\/apt\/?(lists\/?)?$/.test(t));
-    if (!cleaned && !cached) hit('APT_LISTS', "'apt-get install' leaves /var/lib/apt/lists in the layer");
+    if (!isDirCleaned(commands, '/var/lib/apt/lists', ctx))
+      hit('APT_LISTS', "'apt-get install' leaves /var/lib/apt/lists in the layer");
   }
   return [...hits].map(([rule, message]) => ({ rule, message }));
 }
@@ -127,7 +162,7 @@ function packageArgs(c: SimpleCommand, sub: string): string[] {
   for (let i = at + 1; i < c.args.length; i++) {
     const a = c.args[i] as string;
     if (a.startsWith('-')) {
-      if (APT_OPTS_WITH_VALUE.has(a) || a === '-X' || a === '--repository' || a === '-t') i++;
+      if (APT_OPTS_WITH_VALUE.has(a) || ['-X', '--repository', '-t', '--virtual'].includes(a)) i++;
       continue;
     }
     // Local files, paths and variables are not registry packages.
@@ -140,15 +175,20 @@ function packageArgs(c: SimpleCommand, sub: string): string[] {
 function evaluateApt(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string) => void): void {
   const sub = subcommand(c, APT_OPTS_WITH_VALUE);
   if (sub === 'dist-upgrade' || sub === 'full-upgrade') hit('DS024', `'${c.name} ${sub}' used`);
+  if (sub === 'upgrade' || sub === 'safe-upgrade') hit('PKG_UPGRADE', `'${c.name} ${sub}' used`);
   if (sub !== 'install') return;
   const opts = optionValues(c);
   const yes =
     c.args.some(
-      (a) => a === '--yes' || a === '--assume-yes' || a === '-qq' || /^-[a-zA-Z]*y[a-zA-Z]*$/.test(a),
-    ) || opts.some((o) => /^APT::Get::Assume-Yes=(true|1|yes)$/i.test(o));
+      (a) => a === '--yes' || a === '--assume-yes' || /^-[a-zA-Z]*y[a-zA-Z]*$/.test(a) || a === '-y=1',
+    ) ||
+    quietLevel(c.args) >= 2 ||
+    opts.some((o) => /^APT::Get::Assume-Yes=(true|1|yes)$/i.test(o));
   if (!yes) hit('DS021', `'${c.name} install' without '-y'`);
+  // aptitude spells it --without-recommends (-R)
   const noRecommends =
     c.args.includes('--no-install-recommends') ||
+    (c.name === 'aptitude' && (c.args.includes('--without-recommends') || c.args.includes('-R'))) ||
     opts.some((o) => /^APT::Install-Recommends=(false|0|no)$/i.test(o));
   if (!noRecommends) hit('DS029', `'${c.name} install' without '--no-install-recommends'`);
   const unpinned = packageArgs(c, 'install').filter((a) => !a.includes('='));
@@ -187,10 +227,20 @@ function evaluateChmod(c: SimpleCommand, hit: (rule: BuildRuleKey, message: stri
   }
 }
 
-/** yum / dnf / microdnf / zypper installs must be followed by their clean command in the same script. */
+/** The word after `module` (`dnf module install nodejs:18`). */
+function rpmModuleSub(c: SimpleCommand): string | undefined {
+  const at = c.args.indexOf('module');
+  return c.args.slice(at + 1).find((a) => !a.startsWith('-'));
+}
+
+/**
+ * yum / dnf / microdnf / zypper installs (also `dnf in`, `… module install`) must be followed by their clean
+ * command, a removal of their cache directory, or have that directory on a cache/tmpfs mount.
+ */
 function evaluateCleanups(
   commands: SimpleCommand[],
   hit: (rule: BuildRuleKey, message: string) => void,
+  ctx: CommandContext,
 ): void {
   const specs: {
     tool: string;
@@ -202,33 +252,44 @@ function evaluateCleanups(
     {
       tool: 'yum',
       rule: 'DS015',
-      installs: ['install', 'groupinstall', 'localinstall'],
+      installs: ['install', 'groupinstall', 'localinstall', 'in'],
       isClean: cleanAll,
       dir: '/var/cache/yum',
     },
     {
       tool: 'dnf',
       rule: 'DS019',
-      installs: ['install', 'groupinstall', 'localinstall'],
+      installs: ['install', 'groupinstall', 'localinstall', 'in'],
       isClean: cleanAll,
       dir: '/var/cache/dnf',
     },
-    { tool: 'microdnf', rule: 'DS027', installs: ['install'], isClean: cleanAll },
+    {
+      tool: 'microdnf',
+      rule: 'DS027',
+      installs: ['install', 'in'],
+      isClean: cleanAll,
+      dir: '/var/cache/yum',
+    },
     {
       tool: 'zypper',
       rule: 'DS020',
       installs: ['install', 'in', 'remove', 'rm', 'source-install', 'si', 'patch'],
       isClean: (c) => ['clean', 'cc'].includes(subcommand(c) ?? ''),
+      dir: '/var/cache/zypp',
     },
   ];
   for (const s of specs) {
-    const install = commands.findIndex((c) => c.name === s.tool && s.installs.includes(subcommand(c) ?? ''));
+    const install = commands.findIndex((c) => {
+      if (c.name !== s.tool) return false;
+      const sub = subcommand(c, RPM_OPTS_WITH_VALUE) ?? '';
+      return s.installs.includes(sub) || (sub === 'module' && rpmModuleSub(c) === 'install');
+    });
     if (install < 0) continue;
     const later = commands.slice(install + 1);
+    // microdnf keeps its cache under /var/cache/yum or /var/cache/dnf depending on the release
+    const dirs = s.tool === 'microdnf' ? ['/var/cache/yum', '/var/cache/dnf'] : s.dir ? [s.dir] : [];
     const cleaned =
-      later.some((c) => c.name === s.tool && s.isClean(c)) ||
-      (s.dir !== undefined &&
-        later.some((c) => c.name === 'rm' && c.args.some((a) => a.startsWith(s.dir as string))));
+      later.some((c) => c.name === s.tool && s.isClean(c)) || dirs.some((d) => isDirCleaned(later, d, ctx));
     if (!cleaned) hit(s.rule, `'${s.tool} install' without '${s.tool} clean'`);
   }
 }

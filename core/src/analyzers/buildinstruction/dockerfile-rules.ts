@@ -133,7 +133,7 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
   switch (ins.keyword) {
     case 'RUN': {
       const cacheMounts = ins.flags
-        .filter((f) => f.name === 'mount' && /(^|,)type=cache(,|$)/.test(f.expanded ?? ''))
+        .filter((f) => f.name === 'mount' && /(^|,)type=(cache|tmpfs)(,|$)/.test(f.expanded ?? ''))
         .map((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.expanded ?? '')?.[1] ?? '');
       const script = runScript(ins);
       for (const h of evaluateCommandRules(script, { cacheMounts })) add(h.rule, ins, h.message);
@@ -167,6 +167,13 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
     case 'MAINTAINER':
       add('DS022', ins, 'MAINTAINER is deprecated');
       break;
+    case 'ONBUILD':
+      // the carried instruction runs in every child build: check it as if written there, reported here
+      if (ins.onbuild !== undefined) {
+        const onbuild = ins.onbuild;
+        checkInstruction(onbuild, stage, (rule, _i, message, evidence) => add(rule, ins, message, evidence));
+      }
+      break;
     case 'ENV':
     case 'ARG':
       checkSecretPairs(ins, add);
@@ -187,19 +194,31 @@ function checkCopy(ins: Instruction, stage: Stage, add: Add): void {
   }
   if (ins.keyword !== 'ADD') return;
   const sources = args.slice(0, -1);
-  const joined = args.join(' ');
   const hashed =
     /^(file|multi|dir):/.test(args[0] ?? '') &&
     (args.length === 2 || (args.length === 3 && args[1] === 'in'));
-  if (!['.tar', 'http://', 'https://', 'git@'].some((s) => joined.includes(s)) && !hashed) {
+  // ADD is how local archives are meant to be extracted, and remote sources are ADD_REMOTE_URL's
+  if (!hashed && sources.some((s) => !isLocalArchive(s) && !isRemoteSource(s))) {
     add('DS005', ins, 'ADD of a local file: use COPY');
   }
   const hasChecksum = ins.flags.some((f) => f.name === 'checksum');
   for (const src of sources) {
-    const remote = /^(https?|ftp):\/\//i.test(src) || /^git@|^git:\/\/|\.git(#|$)/.test(src);
+    const remote = isRemoteSource(src);
     if (remote && !(hasChecksum && /^https?:/i.test(src)))
       add('ADD_REMOTE_URL', ins, 'ADD fetches a remote URL');
   }
+}
+
+/** A source ADD downloads rather than copies: a URL or a git repository. */
+export function isRemoteSource(src: string): boolean {
+  return /^(https?|ftp):\/\//i.test(src) || /^git@|^git:\/\/|\.git(#|$)/.test(src);
+}
+
+/** A local tar archive ADD extracts (plain or compressed, as Docker and hadolint recognise them). */
+export function isLocalArchive(src: string): boolean {
+  return /\.(tar|tar\.(gz|bz2|xz|zst|lz|lzma|Z)|tgz|tbz2?|tb2|txz|tlz|tpz|tZ|gz|bz2|xz|zst|lz|lzma|Z)$/.test(
+    src.replace(/["']/g, ''),
+  );
 }
 
 function checkSecretPairs(ins: Instruction, add: Add): void {

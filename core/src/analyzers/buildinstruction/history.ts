@@ -3,7 +3,7 @@ import type { Instruction } from '../../dockerfile/index.js';
 import type { Finding } from '../../types/finding.js';
 import type { HistoryEntry, LayerInfo } from '../../types/image.js';
 import { evaluateCommandRules } from './command-rules.js';
-import { isCredentialEnv } from './dockerfile-rules.js';
+import { isCredentialEnv, isLocalArchive, isRemoteSource } from './dockerfile-rules.js';
 import { isLiteralSecretValue, isSecretName, REDACTED, toEvidence } from './redact.js';
 import { BUILD_RULES } from './rules.js';
 import type { BuildRuleKey } from './rules.js';
@@ -95,7 +95,21 @@ export function analyzeHistory(
       }
       for (const h of evaluateCommandRules(step.script)) emit(h.rule, h.message);
     } else if (step.kind === 'instruction') {
-      for (const ins of parseInstructionText(step.text)) evaluateHistoryInstruction(ins, emit);
+      const parsed = parseInstructionText(step.text);
+      for (const ins of parsed) evaluateHistoryInstruction(ins, emit);
+      // what the Dockerfile parser could not read (unquoted values with spaces) is still checked
+      const keyword = /^(ENV|ARG)\b/i.exec(step.text)?.[1]?.toUpperCase();
+      if (keyword === 'ENV' || keyword === 'ARG') {
+        for (const p of toHistoryPairs(step.text)) {
+          if (isSecretName(p.key) && isLiteralSecretValue(p.raw)) {
+            emit(
+              keyword === 'ENV' ? 'SECRET_ENV' : 'SECRET_ARG',
+              `${keyword} ${p.key} has a literal value`,
+              `${keyword} ${p.key}=${REDACTED}`,
+            );
+          }
+        }
+      }
     }
   });
   return findings;
@@ -116,10 +130,35 @@ function parseInstructionText(text: string): Instruction[] {
   }
 }
 
+/**
+ * The `NAME=value` pairs of an ENV/ARG as history records them, which is not always valid Dockerfile:
+ * Docker drops the quotes (`ENV SECRET=two words`), keeps the legacy `ENV NAME value` form, and may put
+ * several assignments on one line. Values keep their quotes when they had them.
+ */
+export function toHistoryPairs(text: string): { key: string; raw: string }[] {
+  const m = /^(ENV|ARG)\s+(.*)$/is.exec(text.trim());
+  if (m === null) return [];
+  const rest = m[2] as string;
+  const legacy = /^([^\s=]+)\s+(.+)$/s.exec(rest);
+  if (legacy !== null && !(legacy[1] as string).includes('='))
+    return [{ key: legacy[1] as string, raw: legacy[2] as string }];
+  const out: { key: string; raw: string }[] = [];
+  for (const p of rest.matchAll(/(?:^|\s)(["']?[A-Za-z_][A-Za-z0-9_.-]*["']?)=("[^"]*"|'[^']*'|\S*)/g)) {
+    out.push({ key: (p[1] as string).replace(/["']/g, ''), raw: p[2] as string });
+  }
+  return out;
+}
+
 function evaluateHistoryInstruction(
   ins: Instruction,
   emit: (rule: BuildRuleKey, message: string, evidence?: string) => void,
 ): void {
+  if (ins.keyword === 'ADD') {
+    const sources = ins.args.filter((a) => a !== 'in').slice(0, -1);
+    // `ADD file:<hash> in /` is how a base image's root file system is recorded, not a build step to fix
+    const local = sources.filter((s) => !/^file:/.test(s) && !isRemoteSource(s) && !isLocalArchive(s));
+    if (local.length > 0) emit('DS005', 'ADD used where COPY would do');
+  }
   if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
     for (const p of ins.pairs ?? []) {
       if (p.raw !== undefined && isSecretName(p.key) && isLiteralSecretValue(p.raw)) {

@@ -48,8 +48,13 @@ const REFERENCE_SUFFIXES = new Set([
 
 /** True when a variable name says it holds a password, token or key. */
 export function isSecretName(name: string): boolean {
+  // Camel case splits `dbPassword`, but odd casing (`PasS`, `SeCrEt`) must not: try both readings.
+  const bare = name.replace(/^["']|["']$/g, '');
+  return isSecretWords(bare.replace(/([a-z0-9])([A-Z])/g, '$1_$2')) || isSecretWords(bare);
+}
+
+function isSecretWords(name: string): boolean {
   const parts = name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toUpperCase()
     .split(/[^A-Z0-9]+/)
     .filter((p) => p !== '');

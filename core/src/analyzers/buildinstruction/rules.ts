@@ -64,6 +64,7 @@ export const BUILD_RULES = {
     'low',
     'ADD instead of COPY',
     'Use COPY instead of ADD unless you need to extract a local tar file',
+    true,
   ),
   DS006: ds(
     6,
@@ -187,6 +188,12 @@ export const BUILD_RULES = {
     'low',
     'Packages installed without pinned versions',
     "Pin versions ('apt-get install pkg=1.2-3', 'apk add pkg=1.2.3-r0') for reproducible builds",
+  ),
+  PKG_UPGRADE: pcs(
+    'PKG-UPGRADE',
+    'low',
+    "Whole-system package upgrade ('apt-get upgrade', 'apk upgrade', 'yum update')",
+    'Rebuild on a newer, pinned base image instead of upgrading every package in a layer',
   ),
 } as const satisfies Record<string, BuildRule>;
 

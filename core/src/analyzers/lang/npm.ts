@@ -73,7 +73,7 @@ function licensesOf(obj: Record<string, unknown>): string[] | undefined {
 
 /**
  * Parses `package-lock.json` / `npm-shrinkwrap.json`: v2/v3 `packages` map (root, workspace folders and
- * `link: true` entries skipped) or the v1 `dependencies` tree (walked iteratively, so nesting is bounded).
+ * `link: true` and dev-only entries skipped) or the v1 `dependencies` tree (walked iteratively, so nesting is bounded).
  */
 export function parseNpmLockfile(buf: Buffer, path: string): NpmLockPackage[] {
   const doc = parseJson(buf, path);
@@ -85,7 +85,8 @@ export function parseNpmLockfile(buf: Buffer, path: string): NpmLockPackage[] {
     installPath: string,
     obj: Record<string, unknown>,
   ): void => {
-    if (!name || !version) return;
+    // Dev-only packages (`"dev": true`) are not installed by `npm ci --omit=dev`: not inventory.
+    if (!name || !version || obj.dev === true) return;
     const reg = registryVersion(name, version);
     if (!reg) return;
     if (out.length >= MAX_PACKAGES_PER_FILE)

@@ -16,7 +16,7 @@ export function toMatchFinding(m: SecretMatch, where: FindingLocation, withLine 
     id: m.id,
     ruleId: m.id,
     severity: m.example ? 'low' : m.severity,
-    title: m.example ? `${m.title} (documentation example key)` : m.title,
+    title: m.example ? `${m.title} (placeholder: documentation example key)` : m.title,
     location,
     remediation: m.rule.remediation,
   };

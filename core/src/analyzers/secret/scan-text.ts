@@ -1,6 +1,6 @@
 import type { Severity } from '../../types/finding.js';
 import type { ContentRule, SecretRuleSet } from './rules.js';
-import { isPlaceholder, runValidator, shannonEntropy } from './validators.js';
+import { isPlaceholder, isPlaceholderToken, runValidator, shannonEntropy } from './validators.js';
 
 /**
  * One secret found in a text. `secrets` holds the raw values so the caller can redact them into
@@ -73,6 +73,7 @@ function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch
     let secret = m.groups?.secret ?? m[0];
     const user = m.groups?.user;
     if (rule.allowValues.has(secret.toLowerCase())) continue;
+    if (isPlaceholderToken(secret)) continue;
     if (rule.placeholders) {
       if (secret.length < MIN_PLACEHOLDER_CHECKED_LENGTH || isPlaceholder(secret)) continue;
       if (user !== undefined && user.toLowerCase() === secret.toLowerCase()) continue;

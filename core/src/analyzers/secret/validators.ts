@@ -65,10 +65,38 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
     ok = body.startsWith('b3BlbnNzaC1rZXktdjE'); // "openssh-key-v1"
   else if (kind.startsWith('PGP')) ok = body.length >= 4 * MIN_KEY_BODY;
   else ok = body.startsWith('M') && body.length >= MIN_KEY_BODY; // DER: a SEQUENCE (0x30…) encodes as "M"
+  let note: string | undefined;
+  if (!ok) {
+    // A header is a key even when the body is short or broken (a truncated paste still leaks key
+    // material): a DER-looking start ("M…", any length), or nothing at all between BEGIN and END lines.
+    // A template body (`...`, `xxx`, `<your key>`) or base64 of something else is not; nor is a header
+    // alone without an END line (code that builds PEM text).
+    const between = endAt === -1 ? undefined : window.slice(0, endAt);
+    const template = isPemTemplate(between ?? head);
+    const derStart = body.startsWith('M') && isPemBodyText(between ?? head.slice(0, body.length + 64));
+    const empty =
+      between !== undefined &&
+      between
+        .trim()
+        .replace(/\\[rn]/g, '')
+        .trim() === '';
+    ok = !template && (derStart || empty);
+    if (ok) note = 'short or malformed body';
+  }
   const result: ValidationResult = { ok, secret: body.slice(0, 64) };
+  if (note) result.note = note;
   if (endAt !== -1) result.endIndex = start + endAt;
-  if (encrypted) result.note = 'encrypted';
+  if (encrypted) result.note = result.note ? `${result.note}, encrypted` : 'encrypted';
   return result;
+}
+
+/** Only what a PEM body may hold: base64, whitespace, armor headers and escaped newlines (`\n`). */
+function isPemBodyText(text: string): boolean {
+  return /^([A-Za-z0-9+/=\s]|\\[rn]|[A-Za-z-]{2,40}: [^\n]{0,200}\n)*$/.test(text.slice(0, PEM_HEAD));
+}
+
+function isPemTemplate(text: string): boolean {
+  return /\.{3}|x{3}|\*{3}|<|>|\{\{|\$\{|your|example|placeholder|redacted|insert/i.test(text);
 }
 
 function validatePutty(text: string, match: RegExpExecArray): ValidationResult {
@@ -143,6 +171,21 @@ const PLACEHOLDER_VALUES = new Set([
   'undefined',
   'empty',
 ]);
+
+/**
+ * True for a token value that is a template or a documentation stand-in, whatever the rule: runs of `x`,
+ * `X`, `0`, `1`, `#`, `*` (after the vendor prefix: `sk_live_xxxx…`, `ghp_0000…`), `<…>`, `${VAR}`,
+ * `{{ var }}` and `your-…-here` values. Every content rule applies it; `placeholders: true` adds the wider
+ * isPlaceholder check for values that are only recognised by their context (`password = …`).
+ */
+export function isPlaceholderToken(value: string): boolean {
+  if (/\$\{|\{\{|<[^<>]{1,80}>/.test(value)) return true;
+  if (/your[_-]?[A-Za-z0-9_-]{0,40}[_-]?here|insert[_-]?your|replace[_-]?me/i.test(value)) return true;
+  // the part after a vendor prefix (`sk_live_`, `ghp_`, `glpat-`, `xoxb-`)
+  const body = value.replace(/^[A-Za-z]{1,12}[_-]((live|test|proj|svcacct|admin|api|pat|pw|tkn)[_-])?/, '');
+  if (/^([xX01#*.-])\1{3,}$/.test(body)) return true;
+  return /x{6,}|X{6,}|#{4,}|\*{4,}|0{12,}|\.{4,}/.test(body);
+}
 
 /** True for template and documentation values (`${DB_PASS}`, `<password>`, `changeme`, `xxxx`). */
 export function isPlaceholder(value: string): boolean {

@@ -23,10 +23,23 @@ function printSkipped(io: CliIo, skipped: { file: string; reason: string }[]): v
   if (skipped.length > shown.length) io.stderr.write(`… and ${skipped.length - shown.length} more skipped\n`);
 }
 
+interface UpdateFlags {
+  db?: string;
+  mirror?: string;
+  ecosystem: string[];
+  full?: boolean;
+  nvd?: boolean;
+  nvdOnly?: boolean;
+  nvdUrl?: string;
+  every?: string;
+}
+
 export function createDbCommand(io: CliIo, setCode: (code: number) => void): Command {
   const db = new Command('db').description('the OSV vulnerability database');
   db.command('import')
-    .description('import OSV JSON records from directories or osv.dev all.zip dumps (atomic)')
+    .description(
+      'import OSV JSON records (and NVD API 2.0 CVE JSON, for severity by alias) from directories or osv.dev all.zip dumps (atomic)',
+    )
     .argument('<inputs...>', 'directories of *.json and/or all.zip files')
     .option('--db <file>', 'DB file (default $PORTCULLIS_DB or ~/.cache/portcullis/db.sqlite)')
     .option(
@@ -44,8 +57,9 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
         ...(flags.ecosystem.length ? { ecosystems: flags.ecosystem } : {}),
       });
       printSkipped(io, result.skipped);
+      const cves = result.cves > 0 ? ` and ${result.cves} NVD CVE records` : '';
       io.stdout.write(
-        `imported ${result.imported} records into ${path} (${result.skipped.length} skipped)\n`,
+        `imported ${result.imported} records${cves} into ${path} (${result.skipped.length} skipped)\n`,
       );
       setCode(0);
     });
@@ -86,58 +100,73 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
       collect,
       [],
     )
-    .option('--full', 'download every all.zip again')
+    .option('--full', 'download every all.zip again (and, with --nvd, every NVD CVE)')
+    .option(
+      '--nvd',
+      'also fetch CVE severities from the NVD CVE API 2.0 (incremental by lastModStartDate; API key from $NVD_API_KEY)',
+    )
+    .option('--nvd-only', 'fetch only from the NVD CVE API, not the OSV mirror')
+    .option(
+      '--nvd-url <url>',
+      'NVD CVE API 2.0 endpoint (default https://services.nvd.nist.gov/rest/json/cves/2.0)',
+    )
     .option(
       '--every <duration>',
       'keep running and update again every DURATION (e.g. 6h; a sidecar beside the webhook); a failed update keeps the previous DB',
     )
-    .action(
-      async (flags: {
-        db?: string;
-        mirror?: string;
-        ecosystem: string[];
-        full?: boolean;
-        every?: string;
-      }) => {
-        const { updateDb, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
-        const path = flags.db ?? defaultDbPath(io.env);
-        const everyMs = flags.every === undefined ? undefined : parseDuration(flags.every, 'USAGE_INVALID');
-        const runOnce = async (): Promise<void> => {
-          const result = await updateDb({
+    .action(async (flags: UpdateFlags) => {
+      const { updateDb, updateNvd, DEFAULT_MIRROR_BASE_URL } = await import('../../vulndb/index.js');
+      const path = flags.db ?? defaultDbPath(io.env);
+      const everyMs = flags.every === undefined ? undefined : parseDuration(flags.every, 'USAGE_INVALID');
+      const runOnce = async (): Promise<void> => {
+        if (flags.nvd || flags.nvdOnly) {
+          const apiKey = io.env.NVD_API_KEY;
+          const nvd = await updateNvd({
             dbPath: path,
-            ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
-            mirrorBaseUrl: flags.mirror ?? DEFAULT_MIRROR_BASE_URL,
+            ...(flags.nvdUrl ? { apiUrl: flags.nvdUrl } : {}),
+            ...(apiKey ? { apiKey } : {}),
             ...(flags.full ? { full: true } : {}),
             now: io.now,
           });
-          printSkipped(io, result.skipped);
-          for (const [dir, d] of Object.entries(result.directories)) {
-            io.stdout.write(
-              `${dir}: ${d.mode}, ${d.downloaded} downloaded${d.newest ? `, newest ${d.newest}` : ''}\n`,
-            );
-          }
-          io.stdout.write(`imported ${result.imported} records into ${path}\n`);
-        };
-        if (everyMs === undefined) {
-          await runOnce();
-          setCode(0);
-          return;
+          io.stdout.write(
+            `NVD: ${nvd.mode}${nvd.since ? ` since ${nvd.since}` : ''}, ${nvd.cves} CVE records in ${nvd.requests} requests\n`,
+          );
+          if (flags.nvdOnly) return;
         }
-        const stop = untilStopped();
-        for (;;) {
-          try {
-            await runOnce();
-          } catch (err) {
-            const code = isPortcullisError(err) ? err.code : 'INTERNAL';
-            io.stderr.write(
-              `portcullis: ${code}: ${(err as Error).message} (keeping the previous DB; next try in ${flags.every})\n`,
-            );
-          }
-          if (await stop.within(everyMs)) break;
+        const result = await updateDb({
+          dbPath: path,
+          ecosystems: flags.ecosystem.length ? flags.ecosystem : DEFAULT_UPDATE_ECOSYSTEMS,
+          mirrorBaseUrl: flags.mirror ?? DEFAULT_MIRROR_BASE_URL,
+          ...(flags.full ? { full: true } : {}),
+          now: io.now,
+        });
+        printSkipped(io, result.skipped);
+        for (const [dir, d] of Object.entries(result.directories)) {
+          io.stdout.write(
+            `${dir}: ${d.mode}, ${d.downloaded} downloaded${d.newest ? `, newest ${d.newest}` : ''}\n`,
+          );
         }
+        io.stdout.write(`imported ${result.imported} records into ${path}\n`);
+      };
+      if (everyMs === undefined) {
+        await runOnce();
         setCode(0);
-      },
-    );
+        return;
+      }
+      const stop = untilStopped();
+      for (;;) {
+        try {
+          await runOnce();
+        } catch (err) {
+          const code = isPortcullisError(err) ? err.code : 'INTERNAL';
+          io.stderr.write(
+            `portcullis: ${code}: ${(err as Error).message} (keeping the previous DB; next try in ${flags.every})\n`,
+          );
+        }
+        if (await stop.within(everyMs)) break;
+      }
+      setCode(0);
+    });
   return db;
 }
 

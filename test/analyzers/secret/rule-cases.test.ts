@@ -1,0 +1,97 @@
+// Issue 16: every rule added for it has at least one string it must report and one it must not (a
+// placeholder, a template value or a near-miss), run through the real rule set; and the policy toggles
+// (accessKeyLeak, passwordLeak, items) reach every new rule.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isSecretRuleEnabled, readSecretRules } from '../../../core/src/analyzers/secret/index.js';
+import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
+import { FIXTURES } from '../../helpers/env.js';
+
+interface Cases {
+  path: string;
+  true: string[];
+  false: string[];
+}
+
+const CASES = JSON.parse(readFileSync(join(FIXTURES, 'secrets', 'rule-cases.json'), 'utf8')) as Record<
+  string,
+  Cases
+>;
+const rules = readSecretRules();
+const NEW_RULE_FILES = ['azure.yaml', 'build-tools.yaml', 'services.yaml'];
+const newRuleIds = NEW_RULE_FILES.flatMap((f) =>
+  [...readFileSync(join('core', 'rules', 'secrets', f), 'utf8').matchAll(/^ {2}- id: (\S+)$/gm)].map(
+    (m) => m[1] as string,
+  ),
+);
+
+/** Ids of the rules reporting `text` at low severity or above (examples count: they are low). */
+function reported(text: string, path: string): { id: string; severity: string; example: boolean }[] {
+  return scanText(text, path, rules, () => true).map((m) => ({
+    id: m.id,
+    severity: m.severity,
+    example: m.example,
+  }));
+}
+
+describe('secret rule cases', () => {
+  it('covers every rule of the issue-16 rule files', () => {
+    expect(newRuleIds.length).toBeGreaterThan(35);
+    expect(newRuleIds.filter((id) => CASES[id] === undefined)).toEqual([]);
+    for (const [id, c] of Object.entries(CASES)) {
+      expect(c.true.length, id).toBeGreaterThan(0);
+      expect(c.false.length, id).toBeGreaterThan(0);
+    }
+  });
+
+  for (const [id, c] of Object.entries(CASES)) {
+    describe(id, () => {
+      it.each(c.true)('reports %j', (text) => {
+        expect(reported(text, c.path).map((r) => r.id)).toContain(id);
+      });
+      it.each(c.false)('does not report %j', (text) => {
+        const hits = reported(text, c.path).filter((r) => !r.example);
+        expect(hits.map((r) => r.id)).not.toContain(id);
+      });
+    });
+  }
+
+  it('reports vendors’ published example keys at most as low, marked as placeholders', () => {
+    const [m] = scanText("stripe = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'", '/a', rules, () => true);
+    expect(m?.example).toBe(true);
+  });
+});
+
+describe('policy toggles reach the new rules', () => {
+  const byId = new Map([...rules.content, ...rules.paths].map((r) => [r.id, r]));
+
+  it('accessKeyLeak: false switches off every new access-key rule and nothing else', () => {
+    for (const id of newRuleIds) {
+      const rule = byId.get(id);
+      expect(rule, id).toBeDefined();
+      const on = isSecretRuleEnabled(rule!, { accessKeyLeak: false });
+      expect(on, id).toBe(rule!.category !== 'access-key');
+    }
+    expect(newRuleIds.filter((id) => byId.get(id)?.category === 'access-key').length).toBeGreaterThan(5);
+  });
+
+  it('passwordLeak: false switches off the Maven password rules', () => {
+    const maven = byId.get('PCS-SECRET-MAVEN-SETTINGS-PASSWORD')!;
+    expect(isSecretRuleEnabled(maven, { passwordLeak: false })).toBe(false);
+    expect(isSecretRuleEnabled(maven, { passwordLeak: true })).toBe(true);
+  });
+
+  it('items selects a new rule by id or category, and leaves the others out', () => {
+    const sas = byId.get('PCS-SECRET-AZURE-SAS-TOKEN')!;
+    const pulumi = byId.get('PCS-SECRET-PULUMI-TOKEN')!;
+    expect(isSecretRuleEnabled(sas, { items: ['PCS-SECRET-AZURE-SAS-TOKEN'] })).toBe(true);
+    expect(isSecretRuleEnabled(pulumi, { items: ['PCS-SECRET-AZURE-SAS-TOKEN'] })).toBe(false);
+    expect(isSecretRuleEnabled(pulumi, { items: ['token'] })).toBe(true);
+    const text =
+      'sv=2023-11-03&sr=b&sp=r&se=2024-01-01T00%3A00%3A00Z&spr=https&sig=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopQ=';
+    const enabled = (r: { id: string; category: string }): boolean =>
+      isSecretRuleEnabled(r, { items: ['token'] });
+    expect(scanText(text, '/a', rules, enabled)).toEqual([]);
+  });
+});
