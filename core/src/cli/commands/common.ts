@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ScannerName } from '../../analyzers/analyzer.js';
 import { parseChoice } from '../../choices.js';
+import { PortcullisError } from '../../errors.js';
 import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { Policy } from '../../policy/index.js';
 import { parseDuration } from '../../duration.js';
