@@ -290,7 +290,10 @@ export function createTransport(opts: TransportOptions): Transport {
     let waitAtLeast = 0;
     for (let attempt = 0; attempt <= limits.maxRetries; attempt++) {
       if (attempt > 0) {
-        await sleep(Math.max(waitAtLeast, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)), init.signal ?? opts.signal);
+        await sleep(
+          Math.max(waitAtLeast, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)),
+          init.signal ?? opts.signal,
+        );
       }
       (init.signal ?? opts.signal)?.throwIfAborted();
       let res: HttpResponse;
