@@ -138,6 +138,7 @@ describe('updateNvd', () => {
     expect(db.getNvdMetrics?.('CVE-2024-24783')?.[0]).toMatchObject({ score: 5.9, primary: false });
     db.close();
     expect(dbStatus(base().dbPath).updates.NVD).toBe('2026-12-01T00:00:00.000Z');
+    expect(dbStatus(base().dbPath).nvdCves).toBe(3);
   });
 
   it('asks only for CVEs modified since the last run, in ranges of at most 120 days', async () => {

@@ -44,6 +44,8 @@ export interface DbStatus {
   builtAt: string;
   /** Total stored records. */
   records: number;
+  /** NVD CVE records stored for severity by alias (0 for a DB built before they were supported). */
+  nvdCves: number;
   /** Records per ecosystem (a record affecting two ecosystems counts in both). */
   byEcosystem: Record<string, number>;
   sources: { source: string; importedAt: string; records: number }[];
@@ -167,6 +169,11 @@ export function dbStatus(path: string): DbStatus {
       schemaVersion: Number(readMeta(db, META.schemaVersion)),
       builtAt: readMeta(db, META.builtAt) ?? '',
       records: db.prepare('SELECT COUNT(*) FROM records').value() as number,
+      nvdCves: db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'nvd_cves'")
+        .value()
+        ? (db.prepare('SELECT COUNT(*) FROM nvd_cves').value() as number)
+        : 0,
       byEcosystem: Object.fromEntries(rows.map((r) => [r.ecosystem, r.n])),
       sources: JSON.parse(readMeta(db, META.sources) ?? '[]') as DbStatus['sources'],
       updates,

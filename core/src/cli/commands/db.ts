@@ -76,7 +76,7 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
         const lines = [
           `DB ${s.path} (schema ${s.schemaVersion})`,
           `built at ${s.builtAt}`,
-          `${s.records} records`,
+          `${s.records} records${s.nvdCves > 0 ? `, ${s.nvdCves} NVD CVE records` : ''}`,
           ...Object.entries(s.byEcosystem).map(([eco, n]) => `  ${eco.padEnd(24)} ${n}`),
           'sources:',
           ...s.sources.map((src) => `  ${src.source} (${src.records} records, ${src.importedAt})`),
