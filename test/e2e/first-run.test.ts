@@ -38,7 +38,7 @@ describe('first run on a fresh machine', () => {
       const run = await portcullis(['db', 'import', input, '--db', db]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(
-        /^portcullis: DB_IMPORT_NOT_OSV: .* holds no OSV record \(.+\): nothing was imported/m,
+        /^portcullis: DB_IMPORT_NOT_OSV: .* holds no OSV \(or NVD CVE\) record \(.+\): nothing was imported/m,
       );
       expect(existsSync(db)).toBe(false);
     }

@@ -25,12 +25,19 @@ describe('an incomplete inventory', () => {
     expect(evaluatePolicy(scanWith([]), DEFAULT_POLICY, { now: NOW }).verdict.decision).toBe('allow');
   });
 
-  it('warns under the default policy, saying vulnerabilities were not fully checked', () => {
+  it('denies under the default policy (judged like a missing DB), saying vulnerabilities were not fully checked', () => {
     const { verdict } = evaluatePolicy(scanWith([INCOMPLETE]), DEFAULT_POLICY, { now: NOW });
-    expect(verdict.decision).toBe('warn');
+    expect(verdict.decision).toBe('deny');
     expect(verdict.reasons).toEqual([
       expect.stringMatching(/^vulnerabilities not fully checked: \/var\/lib\/dpkg\/status: 1 damaged/),
     ]);
+  });
+
+  it('warns, never allows, under gates.missingDb: warn', () => {
+    const policy = parsePolicy('apiVersion: portcullis/v1\ngates: { missingDb: warn }\n');
+    const { verdict } = evaluatePolicy(scanWith([INCOMPLETE]), policy, { now: NOW });
+    expect(verdict.decision).toBe('warn');
+    expect(verdict.reasons).toEqual([expect.stringMatching(/^vulnerabilities not fully checked: /)]);
   });
 
   it('denies under gates.staleDb: deny, like a stale DB', () => {

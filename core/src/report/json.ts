@@ -98,7 +98,6 @@ function toJsonFinding(f: Finding): Record<string, unknown> {
         purl: f.package.purl,
       },
     }),
-    ...((f.aliases ?? []).length > 0 && { aliases: [...(f.aliases ?? [])] }),
     ...(f.severitySource !== undefined && { severitySource: f.severitySource }),
     ...(f.evidence !== undefined && { evidence: f.evidence }),
     ...(f.suppressedBy && {

@@ -143,7 +143,7 @@ function writeRecords(
     bySource: Object.fromEntries(sources.map((s) => [s, 0])),
   };
   const inputOf = createInputResolver(sources);
-  /** OSV records read per input, filtered or not: an input with none is not OSV. */
+  /** OSV records (or NVD CVE records) read per input, filtered or not: an input with none is refused. */
   const parsed = new Map<string, number>();
   const firstSkip = new Map<string, string>();
 
@@ -156,16 +156,19 @@ function writeRecords(
     }
     let record: OsvRecord;
     try {
-      const parsed: unknown = JSON.parse(doc.text.toString());
-      const cves = toNvdCves(parsed);
+      const json: unknown = JSON.parse(doc.text.toString());
+      const cves = toNvdCves(json);
       if (cves) {
         for (const cve of cves) aliasWriter.writeCve(cve);
         result.cves += cves.length;
         const from = doc.input ?? inputOf(doc.source);
-        if (from !== undefined) result.bySource[from] = (result.bySource[from] ?? 0) + cves.length;
+        if (from !== undefined) {
+          result.bySource[from] = (result.bySource[from] ?? 0) + cves.length;
+          parsed.set(from, (parsed.get(from) ?? 0) + cves.length);
+        }
         continue;
       }
-      record = parseOsvRecord(parsed, doc.source);
+      record = parseOsvRecord(json, doc.source);
     } catch (err) {
       const reason = isPortcullisError(err)
         ? err.message.replace(`${doc.source}: `, '')
@@ -223,7 +226,7 @@ function writeRecords(
         empty
           .map(
             (s) =>
-              `${s} holds no OSV record${firstSkip.has(s) ? ` (${firstSkip.get(s) as string})` : ' (no .json files in it)'}`,
+              `${s} holds no OSV (or NVD CVE) record${firstSkip.has(s) ? ` (${firstSkip.get(s) as string})` : ' (no .json files in it)'}`,
           )
           .join('; ') + ': nothing was imported, the DB is unchanged',
       );
