@@ -126,13 +126,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<RunOutc
     inputs.policy !== undefined ? await loadPolicy(inputs.policy) : DEFAULT_POLICY,
   );
   const result = await scanTarget(inputs, policy, now);
-  const evaluation = evaluatePolicy(result, policy, { now: now() });
+  // a Dockerfile alone has no installed packages: no vulnerability DB is needed to judge it (as the CLI's `dockerfile`)
+  const judging =
+    inputs.image === undefined ? { ...policy, scanners: { ...policy.scanners, vuln: false } } : policy;
+  const evaluation = evaluatePolicy(result, judging, { now: now() });
 
   // "only new": findings already in the base branch's report are listed but do not gate
   const baseline =
     inputs.baselineReport !== undefined ? readBaselineFingerprints(inputs.baselineReport) : undefined;
   const { fresh, known } = splitByBaseline(result.findings, baseline);
-  const gate = baseline ? evaluatePolicy({ ...result, findings: fresh }, policy, { now: now() }) : evaluation;
+  const gate = baseline
+    ? evaluatePolicy({ ...result, findings: fresh }, judging, { now: now() })
+    : evaluation;
   const freshOpen = gate.findings.filter((f) => f.suppressedBy === undefined);
 
   const renderOpts: RenderOptions = { now: now(), newId: randomUUID, toolVersion: TOOL_VERSION };

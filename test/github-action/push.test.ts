@@ -4,7 +4,7 @@
  * at a loopback token endpoint, as on a runner with `id-token: write`, and the next AdmissionReview for the
  * image's digest is decided from the pushed result — no background scan (`--unknown deny` only queues one).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -113,6 +113,19 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
       return jwt;
     });
     api = await startFakeGitHub();
+    // a real vulnerability DB: a scan that checked no vulnerabilities is denied by the default policy
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'portcullis.js'),
+        'db',
+        'import',
+        join(ROOT, 'test', 'fixtures', 'osv', 'records'),
+        '--db',
+        join(dir, 'db.sqlite'),
+      ],
+      { env: { PATH: process.env.PATH, HOME: dir }, stdio: 'ignore' },
+    );
 
     const port = await freePort();
     url = `https://127.0.0.1:${port}`;
@@ -165,7 +178,13 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
       workspace: dir,
       api,
       token: tokens,
-      inputs: { image: `registry:${MIN}`, 'push-url': url, 'push-audience': AUDIENCE, comment: 'false' },
+      inputs: {
+        image: `registry:${MIN}`,
+        db: join(dir, 'db.sqlite'),
+        'push-url': url,
+        'push-audience': AUDIENCE,
+        comment: 'false',
+      },
       // the runner trusts the webhook's CA the way any Node process does
       env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') },
     });
