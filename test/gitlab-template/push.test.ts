@@ -131,6 +131,7 @@ describe.skipIf(skip)(
         apiVersion: 'portcullis/v1',
         exceptions: [
           {
+            id: '*',
             images: [`${TEST_REGISTRY}/fixtures/debian:*`],
             reason: 'fixture image: planted risks, reviewed',
             owner: 'gitlab-template-test',
