@@ -41,6 +41,53 @@ export async function makeGzipBombLayer(zeroBytes: number): Promise<{ blob: Buff
   return { blob: Buffer.concat(out), diffId: `sha256:${hash.digest('hex')}` };
 }
 
+/** A ustar header (512 bytes) for one regular file of `size` bytes (up to 8 GiB - 1: octal size field). */
+export function makeTarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  const field = (at: number, length: number, value: string): void => {
+    h.write(value, at, length, 'ascii');
+  };
+  const octal = (n: number, width: number): string => n.toString(8).padStart(width - 1, '0') + '\0';
+  field(0, 100, name);
+  field(100, 8, octal(0o644, 8));
+  field(108, 8, octal(0, 8));
+  field(116, 8, octal(0, 8));
+  field(124, 12, octal(size, 12));
+  field(136, 12, octal(0, 12));
+  field(156, 1, '0');
+  field(257, 6, 'ustar\0');
+  field(263, 2, '00');
+  h.fill(0x20, 148, 156); // the checksum is computed with its own field as spaces
+  let sum = 0;
+  for (const b of h) sum += b;
+  field(148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  return h;
+}
+
+/**
+ * A zstd layer that is a decompression bomb, written frame by frame (no zstd encoder needed): a raw block
+ * holding the tar header of one file of `zeroBytes` zeros, then RLE blocks of 128 KiB zeros, 4 bytes each
+ * (32,768:1). `windowLog` sets the frame's Window_Descriptor (the window the decoder must allocate). The tar
+ * is cut after the zeros: the limit must fire long before its end.
+ */
+export function makeZstdBombLayer(zeroBytes: number, windowLog = 20): Buffer {
+  const BLOCK = 128 * 1024;
+  const blocks = Math.ceil(zeroBytes / BLOCK);
+  const header = makeTarHeader('zeros.bin', blocks * BLOCK);
+  const out = Buffer.alloc(4 + 2 + 3 + header.length + blocks * 4);
+  let at = out.writeUInt32LE(0xfd2fb528, 0);
+  at = out.writeUInt8(0x00, at); // frame header descriptor: no content size, no checksum, no dictionary
+  at = out.writeUInt8((windowLog - 10) << 3, at); // Window_Descriptor: 2^windowLog bytes
+  at = out.writeUIntLE((header.length << 3) | (0 << 1), at, 3); // raw block
+  at += header.copy(out, at);
+  for (let i = 0; i < blocks; i++) {
+    const last = i === blocks - 1 ? 1 : 0;
+    at = out.writeUIntLE((BLOCK << 3) | (1 << 1) | last, at, 3); // RLE block of BLOCK bytes
+    at = out.writeUInt8(0, at);
+  }
+  return out;
+}
+
 /** sha256 of a file, streamed. */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');

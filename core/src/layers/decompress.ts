@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { Duplex, Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { PortcullisError } from '../errors.js';
@@ -20,45 +20,46 @@ const nativeZstd: ZstdFactory | undefined = (() => {
   return typeof create === 'function' ? () => create() : undefined;
 })();
 
-class FzstdTransform extends Transform {
-  private readonly inner: ZstdDecompress;
-  private failed = false;
+/**
+ * Input bytes handed to fzstd per call. fzstd decodes every complete block of what it is given before it
+ * returns, and one 4-byte RLE block expands to 128 KiB: 256 bytes bound one call's output to about 8 MiB,
+ * where a 1 MiB read could expand to gigabytes before anyone downstream saw a byte (the 145 KB layer that
+ * reached 4.3 GB RSS). The calls are cheap; fzstd keeps partial blocks without re-copying them.
+ */
+const FZSTD_SLICE = 256;
 
-  constructor() {
-    super();
-    this.inner = new ZstdDecompress((chunk: Uint8Array) => {
-      this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+/**
+ * fzstd as a pull stream: output is produced only as fast as the reader takes it (the generator is resumed
+ * per read), so memory stays bounded by one call's output plus the window, whatever the ratio.
+ */
+function createFzstdStream(): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<Buffer>) {
+    const out: Uint8Array[] = [];
+    const inner = new ZstdDecompress((chunk: Uint8Array) => {
+      if (chunk.length > 0) out.push(chunk);
     });
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.inner.push(chunk, false);
-      cb();
-    } catch (err) {
-      this.failed = true;
-      cb(err as Error);
+    const drain = function* (): Generator<Buffer> {
+      for (let c = out.shift(); c; c = out.shift()) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    };
+    for await (const chunk of source) {
+      for (let i = 0; i < chunk.length; i += FZSTD_SLICE) {
+        inner.push(chunk.subarray(i, i + FZSTD_SLICE), false);
+        yield* drain();
+      }
     }
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.failed) return cb();
-    try {
-      this.inner.push(new Uint8Array(0), true);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
-  }
+    inner.push(new Uint8Array(0), true);
+    yield* drain();
+  });
 }
 
-export function createDecompressor(kind: Compression): Transform {
+/** A stream that decompresses `kind`, keeping memory bounded whatever the compression ratio. */
+export function createDecompressor(kind: Compression): Duplex {
   switch (kind) {
     case 'gzip':
       // 1 MiB output chunks: inflate runs on the thread pool; fewer, larger chunks halve its per-call cost
       return zlib.createGunzip({ chunkSize: 1024 * 1024 });
     case 'zstd':
-      return nativeZstd ? nativeZstd() : new FzstdTransform();
+      return nativeZstd ? nativeZstd() : createFzstdStream();
     case 'none':
       return new Transform({
         transform(chunk, _enc, cb) {

@@ -16,6 +16,16 @@ export interface LayerLimits {
   ratioFloorBytes: number;
   /** Symlinks followed while resolving one path. */
   maxSymlinkDepth: number;
+  /**
+   * Largest window a zstd frame may ask for (its decoder allocates the window up front). 32 MiB covers every
+   * standard level (`zstd -19` uses 8 MiB) and `--long` up to 25; RFC 8878 asks decoders for at least 8 MiB.
+   */
+  maxZstdWindowBytes: number;
+  /**
+   * Layers in one image. Docker's overlay2 stacks at most 128 layers and registries commonly refuse more, so
+   * 1,000 is generous; a 10,000-layer image is an attack on the scanner, not an image anyone runs.
+   */
+  maxLayers: number;
 }
 
 export const DEFAULT_LAYER_LIMITS: LayerLimits = {
@@ -27,6 +37,8 @@ export const DEFAULT_LAYER_LIMITS: LayerLimits = {
   maxRatio: 200,
   ratioFloorBytes: 64 * 1024 * 1024,
   maxSymlinkDepth: 40,
+  maxZstdWindowBytes: 32 * 1024 * 1024,
+  maxLayers: 1000,
 };
 
 export function resolveLayerLimits(partial: Partial<LayerLimits> = {}): LayerLimits {

@@ -5,6 +5,7 @@ import type { EntryKind, FileHeader, ImageFile } from '../types/file.js';
 import type { Note } from '../types/finding.js';
 import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
+import { ZstdWindowGuard } from './zstd-frames.js';
 import { baseName, parentOf, toImagePath } from './path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -161,6 +162,8 @@ export async function readLayer(
     }
   });
   const decompressor = createDecompressor(compression);
+  // zstd frames are checked before the decoder sees them: it allocates the window a header asks for
+  const guard = compression === 'zstd' ? new ZstdWindowGuard(limits.maxZstdWindowBytes) : undefined;
   const extract = createExtract();
   let buffered = 0;
 
@@ -301,11 +304,12 @@ export async function readLayer(
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      for (const s of [rest, compressedMeter, decompressor, uncompressedMeter, extract]) s.destroy();
+      for (const s of [rest, compressedMeter, guard, decompressor, uncompressedMeter, extract]) s?.destroy();
       reject(err);
     };
     rest.on('error', (err) => fail(err));
     compressedMeter.on('error', fail);
+    guard?.on('error', fail);
     decompressor.on('error', (err) => fail(toDecompressError(err, compression)));
     uncompressedMeter.on('error', fail);
     extract.on('error', (err) => fail(toTarError(err)));
@@ -314,7 +318,9 @@ export async function readLayer(
       settled = true;
       resolve();
     });
-    rest.pipe(compressedMeter).pipe(decompressor).pipe(uncompressedMeter).pipe(extract);
+    const compressed = guard ? compressedMeter.pipe(guard) : compressedMeter;
+    rest.pipe(compressedMeter);
+    compressed.pipe(decompressor).pipe(uncompressedMeter).pipe(extract);
   });
   result.compressedBytes = compressedMeter.bytes;
   result.uncompressedBytes = uncompressedMeter.bytes;

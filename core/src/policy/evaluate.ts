@@ -9,6 +9,7 @@ import { compileFindingMatcher, describeException, isScopeMatch, toExpiryDate } 
 import type { MatchScope } from './match.js';
 import { toGateReasons } from './reasons.js';
 import type { GateSeverity, Policy, ResolvedGate, ResolvedPolicy } from './types.js';
+import { describeUncheckedVulns, UNCHECKED_PREFIX } from './unchecked.js';
 
 /** Where and when a policy is evaluated. `image` overrides the scan's own reference (webhook: the pod's). */
 export interface EvaluationContext {
@@ -126,6 +127,16 @@ export function evaluatePolicy(
     }
   }
 
+  // An incomplete inventory hides packages from the matchers: as untrustworthy as a stale DB, same gate.
+  const unchecked = resolved.scanners.vuln ? describeUncheckedVulns(scan.notes) : undefined;
+  if (unchecked !== undefined) {
+    if (resolved.gates.staleDb === 'deny') denyReasons.push(unchecked);
+    else {
+      warnings.push(unchecked);
+      raiseToWarn = true;
+    }
+  }
+
   for (const { e, index, expiry } of entries) {
     const n = used.get(index);
     if (n === undefined || expiry === undefined) continue;
@@ -154,7 +165,11 @@ export function evaluatePolicy(
   const decision = denyReasons.length > 0 ? 'deny' : warnReasons.length > 0 || raiseToWarn ? 'warn' : 'allow';
   const reasons = [...denyReasons, ...warnReasons];
   if (decision === 'warn' && warnReasons.length === 0) {
-    reasons.push(...warnings.filter((w) => w.startsWith('vulnerability DB') || / expires /.test(w)));
+    reasons.push(
+      ...warnings.filter(
+        (w) => w.startsWith('vulnerability DB') || w.startsWith(UNCHECKED_PREFIX) || / expires /.test(w),
+      ),
+    );
   }
 
   const verdict: Verdict = {

@@ -1,5 +1,5 @@
 import type { Analyzer, AnalyzerOptions, ScannerName } from '../analyzers/analyzer.js';
-import { wrapError } from '../errors.js';
+import { PortcullisError, wrapError } from '../errors.js';
 import {
   mergeLayers,
   readLayer,
@@ -130,6 +130,7 @@ async function readLayers(
   consumers: (notes: Note[]) => Pick<ReadLayerOptions, 'wants' | 'onFile'>,
   onDone?: (contents: LayerContents) => void,
 ): Promise<LayerContents[]> {
+  assertLayerCount(source.meta.layers.length, options.layerLimits);
   return mapLimit(source.meta.layers, options.concurrency ?? DEFAULT_CONCURRENCY, async (layer, index) => {
     try {
       const blob = await source.openLayer(layer);
@@ -158,6 +159,17 @@ async function readLayers(
       throw wrapError(err, `reading layer ${index + 1} (${layer.digest})`, 'LAYER_TAR_INVALID');
     }
   });
+}
+
+/** Refuses an image with more layers than `maxLayers` before a single layer is read. */
+function assertLayerCount(count: number, limits: Partial<LayerLimits> | undefined): void {
+  const { maxLayers } = resolveLayerLimits(limits);
+  if (count > maxLayers) {
+    throw new PortcullisError(
+      'LAYER_LIMIT_EXCEEDED',
+      `the image has ${count} layers, more than the ${maxLayers}-layer limit (maxLayers)`,
+    );
+  }
 }
 
 function imageSummary(meta: ImageMeta, os: OsInfo | undefined): ScanResult['image'] {

@@ -22,6 +22,13 @@ export interface SourceLimits {
   maxArchiveMembers: number;
   /** Largest decompressed size of a gzip-compressed archive (it is unpacked to a temp file). */
   maxArchiveBytes: number;
+  /**
+   * Decompressed ÷ compressed size of a gzip-compressed archive, checked as it is unpacked once past
+   * `archiveRatioFloorBytes`: the same bomb limit as for layers (`LayerLimits.maxRatio`).
+   */
+  maxArchiveRatio: number;
+  /** Below this many decompressed bytes the archive's ratio is not checked. */
+  archiveRatioFloorBytes: number;
   /** Deepest nesting of image indexes. */
   maxIndexDepth: number;
   /** Most redirects followed for one request. */
@@ -30,16 +37,30 @@ export interface SourceLimits {
   maxRetries: number;
   /** Most pages followed when listing tags or the catalog. */
   maxPages: number;
+  /** Per registry request: most milliseconds until the response headers arrive. */
+  registryHeadersTimeoutMs: number;
+  /** Per registry response: most milliseconds without a body byte (a stalled or dripping server). */
+  registryBodyIdleTimeoutMs: number;
+  /**
+   * One image from a registry, from its first manifest request to its last layer byte (layers stream while
+   * the scan runs, so this bounds the whole scan of a registry image).
+   */
+  registryImageTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: SourceLimits = {
   maxJsonBytes: 4 * 1024 * 1024,
   maxArchiveMembers: 100_000,
   maxArchiveBytes: 32 * 1024 * 1024 * 1024,
+  maxArchiveRatio: 200,
+  archiveRatioFloorBytes: 64 * 1024 * 1024,
   maxIndexDepth: 4,
   maxRedirects: 5,
   maxRetries: 3,
   maxPages: 1000,
+  registryHeadersTimeoutMs: 30_000,
+  registryBodyIdleTimeoutMs: 30_000,
+  registryImageTimeoutMs: 15 * 60_000,
 };
 
 /** Something worth telling a user while an image is fetched. */
@@ -64,6 +85,8 @@ export interface SourceOptions {
   caCert?: string | Buffer;
   /** undici dispatcher for every registry request (tests inject one). */
   dispatcher?: Dispatcher;
+  /** Aborts every registry request (and body) of the client; its reason is the error reported. */
+  signal?: AbortSignal;
   limits?: Partial<SourceLimits>;
   onProgress?: (e: ProgressEvent) => void;
   /** Directory for temp files (decompressed archives); default `os.tmpdir()`. */

@@ -214,6 +214,8 @@ describe('dpkgAnalyzer', () => {
         path: '/var/lib/dpkg/status',
         layerDigest: LAYER,
       }),
+      // the packages it lists are missing from the inventory: vulnerabilities not fully checked
+      expect.objectContaining({ code: 'INVENTORY_INCOMPLETE', path: '/var/lib/dpkg/status' }),
     ]);
   });
 
@@ -222,6 +224,8 @@ describe('dpkgAnalyzer', () => {
     const result = await dpkgAnalyzer.analyze?.(imageFile('/var/lib/dpkg/status', content), {});
     expect(result?.notes).toEqual([
       expect.objectContaining({ code: 'ANALYZER_PARSE_PARTIAL', layerDigest: LAYER }),
+      // an installed package without a version is one the inventory misses
+      expect.objectContaining({ code: 'INVENTORY_INCOMPLETE', layerDigest: LAYER }),
     ]);
   });
 });

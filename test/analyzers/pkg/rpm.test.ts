@@ -354,6 +354,8 @@ describe('rpmAnalyzer', () => {
         path: '/var/lib/rpm/rpmdb.sqlite',
         layerDigest: LAYER,
       }),
+      // every package it lists is missing from the inventory
+      expect.objectContaining({ code: 'INVENTORY_INCOMPLETE', path: '/var/lib/rpm/rpmdb.sqlite' }),
     ]);
   });
 });

@@ -9,13 +9,14 @@ export const APK_INSTALLED_PATHS: readonly string[] = ['/lib/apk/db/installed', 
 /** Single-letter keys we keep (apk-tools `apk_db_index_read`): name, version, arch, origin, licence. */
 const WANTED = new Set(['P', 'V', 'A', 'o', 'L']);
 
-function toRecord(fields: Map<string, string>, warnings: string[]): OsPackageRecord | undefined {
+/** An entry's package, `undefined` for an entry without a name, `'skipped'` when it cannot be read. */
+function toRecord(fields: Map<string, string>, warnings: string[]): OsPackageRecord | 'skipped' | undefined {
   const name = fields.get('P');
   if (!name) return undefined;
   const version = fields.get('V');
   if (!version) {
     addWarning(warnings, `package ${name} has no V: version: skipped`);
-    return undefined;
+    return 'skipped';
   }
   const record: OsPackageRecord = { name, version, sourceName: fields.get('o') || name };
   const arch = fields.get('A');
@@ -39,22 +40,27 @@ const APK_FORMAT: StanzaFormat = {
 };
 
 /**
- * Parses apk's `installed` database: blank-line separated entries of `K:value` lines. Linear in the input;
- * over-long kept values drop their entry with a warning. Throws ANALYZER_PARSE_FAILED for binary content or
- * text without any `K:value` line.
+ * Parses apk's `installed` database: blank-line separated entries of `K:value` lines. Linear in the input.
+ * A damaged database is read as far as it is sound: an entry with NUL bytes or an over-long kept value is
+ * dropped with a warning and counted in `skipped`, the entries around it still count. Throws
+ * ANALYZER_PARSE_FAILED for content without any `K:value` line.
  */
 export function parseApkInstalled(buf: Buffer, path = APK_INSTALLED_PATHS[0] ?? ''): ParsedPackages {
-  if (buf.includes(0)) throw parseFailed(path, 'contains NUL bytes: not an apk installed database');
   const text = buf.toString('utf8');
   const packages: OsPackageRecord[] = [];
   const warnings: string[] = [];
-  const sawField = readStanzas(text, APK_FORMAT, warnings, (fields) => {
+  let unreadable = 0;
+  const { sawField, dropped } = readStanzas(text, APK_FORMAT, warnings, (fields) => {
     const record = toRecord(fields, warnings);
-    if (record) packages.push(record);
+    if (record === 'skipped') unreadable++;
+    else if (record) packages.push(record);
   });
-  if (!sawField && text.trim() !== '')
+  if (!sawField && text.replace(/\0/g, '').trim() !== '')
     throw parseFailed(path, 'no K:value fields found: not an apk database');
-  return { packages, warnings };
+  if (dropped > 0 && packages.length === 0 && unreadable === 0)
+    throw parseFailed(path, `damaged beyond reading: no entry without NUL bytes or over-long fields`);
+  const skipped = dropped + unreadable;
+  return skipped > 0 ? { packages, warnings, skipped } : { packages, warnings };
 }
 
 export const apkAnalyzer: Analyzer = {

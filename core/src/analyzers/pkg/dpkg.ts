@@ -33,18 +33,19 @@ function isInstalled(status: string | undefined): boolean {
   return words.length === 3 && words[1] === 'ok' && words[2] === 'installed';
 }
 
+/** A paragraph's package, `undefined` when it is not an installed package, `'skipped'` when unreadable. */
 function toRecord(
   fields: Map<string, string>,
   requireStatus: boolean,
   warnings: string[],
-): OsPackageRecord | undefined {
+): OsPackageRecord | 'skipped' | undefined {
   const name = fields.get('package');
   if (!name) return undefined;
   if (requireStatus && !isInstalled(fields.get('status'))) return undefined;
   const version = fields.get('version');
   if (!version) {
     addWarning(warnings, `package ${name} has no Version: skipped`);
-    return undefined;
+    return 'skipped';
   }
   const record: OsPackageRecord = { name, version };
   const arch = fields.get('architecture');
@@ -75,24 +76,29 @@ const DPKG_FORMAT: StanzaFormat = {
 
 /**
  * Parses a dpkg status file (or one distroless `status.d` file): installed packages with name, version,
- * architecture and source package. Linear in the input; lines of any length are skipped past, and
- * over-long kept fields drop their paragraph with a warning. Throws ANALYZER_PARSE_FAILED for binary
- * content or text with no control fields at all.
+ * architecture and source package. Linear in the input; lines of any length are skipped past. A damaged
+ * file is read as far as it is sound: a paragraph with NUL bytes or an over-long kept field is dropped
+ * with a warning and counted in `skipped`, the paragraphs around it still count. Throws
+ * ANALYZER_PARSE_FAILED for content with no control fields at all.
  */
 export function parseDpkgStatus(buf: Buffer, options: DpkgParseOptions = {}): ParsedPackages {
   const path = options.path ?? DPKG_STATUS_PATH;
   const requireStatus = options.requireStatus ?? true;
-  if (buf.includes(0)) throw parseFailed(path, 'contains NUL bytes: not a dpkg control file');
   const text = buf.toString('utf8');
   const packages: OsPackageRecord[] = [];
   const warnings: string[] = [];
-  const sawField = readStanzas(text, DPKG_FORMAT, warnings, (fields) => {
+  let unreadable = 0;
+  const { sawField, dropped } = readStanzas(text, DPKG_FORMAT, warnings, (fields) => {
     const record = toRecord(fields, requireStatus, warnings);
-    if (record) packages.push(record);
+    if (record === 'skipped') unreadable++;
+    else if (record) packages.push(record);
   });
-  if (!sawField && text.trim() !== '')
+  if (!sawField && text.replace(/\0/g, '').trim() !== '')
     throw parseFailed(path, 'no control fields found: not a dpkg status file');
-  return { packages, warnings };
+  if (dropped > 0 && packages.length === 0 && unreadable === 0)
+    throw parseFailed(path, `damaged beyond reading: no entry without NUL bytes or over-long fields`);
+  const skipped = dropped + unreadable;
+  return skipped > 0 ? { packages, warnings, skipped } : { packages, warnings };
 }
 
 /** Whether a path is the dpkg status file or a distroless `status.d` entry (not its `.md5sums`). */

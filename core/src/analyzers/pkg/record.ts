@@ -25,6 +25,33 @@ export interface ParsedPackages {
   packages: OsPackageRecord[];
   /** Non-fatal problems (a skipped entry, a truncated database): they become notes. */
   warnings: string[];
+  /**
+   * Entries (or regions) that were in the database but could not be read: damage, over-long fields,
+   * unreadable headers or pages. Any makes the inventory incomplete (an INVENTORY_INCOMPLETE note).
+   */
+  skipped?: number;
+}
+
+/**
+ * The note code for "this package database could not be read completely": some installed packages may be
+ * missing from the inventory, so their vulnerabilities were not checked (the policy never lets such a scan
+ * be a clean allow; see `core/src/policy/unchecked.ts`).
+ */
+export const INVENTORY_INCOMPLETE = 'INVENTORY_INCOMPLETE';
+
+function toIncompleteNote(
+  file: Pick<ImageFile, 'path' | 'layerDigest'>,
+  what: string,
+  found: number | undefined,
+): Note {
+  const read =
+    found === undefined ? 'no packages were read' : `${found} package${found === 1 ? '' : 's'} read`;
+  return {
+    code: INVENTORY_INCOMPLETE,
+    message: `${file.path}: ${what} (${read}): installed packages may be missing, so vulnerabilities were not fully checked`,
+    path: file.path,
+    layerDigest: file.layerDigest,
+  };
 }
 
 /** Longest name or version kept; longer values come from corrupted or hostile databases. */
@@ -54,14 +81,18 @@ export function toAnalysisResult(
   file: Pick<ImageFile, 'path' | 'layerDigest'>,
 ): { packages: Package[]; notes?: Note[] } {
   const packages = parsed.packages.map((r) => toOsPackage(r, type, file));
-  if (parsed.warnings.length === 0) return { packages };
-  const notes = parsed.warnings.map((message) => ({
+  const notes: Note[] = parsed.warnings.map((message) => ({
     code: 'ANALYZER_PARSE_PARTIAL',
     message: `${file.path}: ${message}`,
     path: file.path,
     layerDigest: file.layerDigest,
   }));
-  return { packages, notes };
+  const skipped = parsed.skipped ?? 0;
+  if (skipped > 0) {
+    const what = `${skipped} damaged or unreadable entr${skipped === 1 ? 'y was' : 'ies were'} skipped`;
+    notes.push(toIncompleteNote(file, what, packages.length));
+  }
+  return notes.length === 0 ? { packages } : { packages, notes };
 }
 
 /**
@@ -77,7 +108,13 @@ export function analyzeSafely(
     return toAnalysisResult(parse(), type, file);
   } catch (err) {
     const e = wrapError(err, `reading ${file.path} in layer ${file.layerDigest}`, 'ANALYZER_PARSE_FAILED');
-    return { notes: [{ code: e.code, message: e.message, path: file.path, layerDigest: file.layerDigest }] };
+    return {
+      notes: [
+        { code: e.code, message: e.message, path: file.path, layerDigest: file.layerDigest },
+        // a package database that cannot be read at all hides every package it lists
+        toIncompleteNote(file, 'the package database could not be read', undefined),
+      ],
+    };
   }
 }
 

@@ -71,6 +71,7 @@ export function readRpmDbBlobs(buf: Buffer, path: string): BlobList {
  */
 export function parseRpmDb(buf: Buffer, path = '/var/lib/rpm/rpmdb.sqlite'): ParsedPackages {
   const { blobs, warnings } = readRpmDbBlobs(buf, path);
+  const backendProblems = warnings.length;
   const packages: OsPackageRecord[] = [];
   let bad = 0;
   for (const blob of blobs) {
@@ -91,7 +92,9 @@ export function parseRpmDb(buf: Buffer, path = '/var/lib/rpm/rpmdb.sqlite'): Par
   if (bad > 0 && packages.length === 0) {
     throw parseFailed(path, `none of the ${blobs.length} package headers could be read`);
   }
-  return { packages, warnings };
+  // every backend warning (truncated file, bad page or slot, broken chain) is a package that may be lost
+  const skipped = bad + backendProblems;
+  return skipped > 0 ? { packages, warnings, skipped } : { packages, warnings };
 }
 
 export const rpmAnalyzer: Analyzer = {

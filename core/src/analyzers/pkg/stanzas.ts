@@ -16,22 +16,33 @@ export interface StanzaFormat {
   startKey?: string;
 }
 
+/** What `readStanzas` saw besides the stanzas it handed on. */
+export interface StanzaScan {
+  /** Whether any field line was seen (so the caller can tell "empty" from "not this format"). */
+  sawField: boolean;
+  /** Stanzas dropped because they were damaged (NUL bytes) or held an over-long kept field. */
+  dropped: number;
+}
+
 /**
  * Reads blank-line separated stanzas of kept fields, handing each complete one to `onStanza`. Linear in the
- * input; lines of any length are passed over, and an over-long kept field drops its stanza with a warning.
- * Returns whether any field line was seen (so the caller can tell "empty" from "not this format").
+ * input; lines of any length are passed over. Damage stays local: a line with a NUL byte (a torn write, a
+ * corrupted block) or an over-long kept field drops only its own stanza, with a warning, so the stanzas
+ * before and after it still count.
  */
 export function readStanzas(
   text: string,
   format: StanzaFormat,
   warnings: string[],
   onStanza: (fields: Map<string, string>) => void,
-): boolean {
+): StanzaScan {
   let fields = new Map<string, string>();
   let poisoned = false;
   let sawField = false;
+  let dropped = 0;
   const flush = (): void => {
-    if (fields.size > 0 && !poisoned) onStanza(fields);
+    if (poisoned) dropped++;
+    else if (fields.size > 0) onStanza(fields);
     fields = new Map();
     poisoned = false;
   };
@@ -42,6 +53,11 @@ export function readStanzas(
     if (end === -1) end = text.length;
     const line = text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end);
     pos = end + 1;
+    if (line.includes('\0')) {
+      if (!poisoned) addWarning(warnings, `damaged entry (NUL bytes in a ${line.length}-byte line): skipped`);
+      poisoned = true;
+      continue;
+    }
     const parsed = format.toLine(line);
     if (parsed === 'end') {
       flush();
@@ -65,5 +81,5 @@ export function readStanzas(
     fields.set(key, value);
   }
   flush();
-  return sawField;
+  return { sawField, dropped };
 }

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { ScannerName } from '../../analyzers/analyzer.js';
 import { PortcullisError } from '../../errors.js';
 import type { Policy } from '../../policy/index.js';
-import type { SourceOptions } from '../../source/index.js';
+import { parseDuration } from '../../duration.js';
+import type { SourceLimits, SourceOptions } from '../../source/index.js';
 
 const SCANNERS: readonly ScannerName[] = ['vuln', 'secret', 'malware', 'baseline', 'buildinstruction'];
 
@@ -40,7 +41,19 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--password <password>', 'registry password or token (prefer $PORTCULLIS_REGISTRY_AUTH)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect, [])
     .option('--ca-cert <file>', 'extra CA certificate (PEM) trusted for registry TLS')
-    .option('--docker-config <file>', 'Docker config with registry credentials');
+    .option('--docker-config <file>', 'Docker config with registry credentials')
+    .option(
+      '--registry-timeout <duration>',
+      'deadline for one registry image: manifests, config and every layer (default 15m, or $PORTCULLIS_REGISTRY_TIMEOUT)',
+    )
+    .option(
+      '--registry-header-timeout <duration>',
+      'per registry request: connect and response headers (default 30s, or $PORTCULLIS_REGISTRY_HEADER_TIMEOUT)',
+    )
+    .option(
+      '--registry-idle-timeout <duration>',
+      'per registry response: longest pause between body bytes (default 30s, or $PORTCULLIS_REGISTRY_IDLE_TIMEOUT)',
+    );
 }
 
 export interface SourceFlags {
@@ -50,11 +63,29 @@ export interface SourceFlags {
   insecureRegistry?: string[];
   caCert?: string;
   dockerConfig?: string;
+  registryTimeout?: string;
+  registryHeaderTimeout?: string;
+  registryIdleTimeout?: string;
+}
+
+/** The registry deadlines from flags, else the environment; defaults stay with the source. */
+function toRegistryTimeouts(flags: SourceFlags, env: NodeJS.ProcessEnv): Partial<SourceLimits> {
+  const pick = (flag: string | undefined, name: string, key: keyof SourceLimits): Partial<SourceLimits> => {
+    const text = flag ?? env[name];
+    return text === undefined || text === '' ? {} : { [key]: parseDuration(text, 'USAGE_INVALID') };
+  };
+  return {
+    ...pick(flags.registryTimeout, 'PORTCULLIS_REGISTRY_TIMEOUT', 'registryImageTimeoutMs'),
+    ...pick(flags.registryHeaderTimeout, 'PORTCULLIS_REGISTRY_HEADER_TIMEOUT', 'registryHeadersTimeoutMs'),
+    ...pick(flags.registryIdleTimeout, 'PORTCULLIS_REGISTRY_IDLE_TIMEOUT', 'registryBodyIdleTimeoutMs'),
+  };
 }
 
 export async function toSourceOptions(flags: SourceFlags, env: NodeJS.ProcessEnv): Promise<SourceOptions> {
+  const limits = toRegistryTimeouts(flags, env);
   return {
     env,
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(flags.platform ? { platform: flags.platform } : {}),
     ...(flags.username ? { username: flags.username } : {}),
     ...(flags.password ? { password: flags.password } : {}),

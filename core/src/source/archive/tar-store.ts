@@ -44,13 +44,21 @@ export interface TarStoreOptions {
 
 /**
  * Decompresses a gzip archive once into a private temp dir, so its members can be read by byte range
- * like a plain tar. Bounded by `maxArchiveBytes`.
+ * like a plain tar. Bounded as it streams by `maxArchiveBytes` and by the decompression ratio (past
+ * `archiveRatioFloorBytes`), so a bomb stops after writing at most the floor or ratio × its size.
  */
 async function gunzipToTemp(file: string, opts: TarStoreOptions): Promise<{ dir: string; path: string }> {
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'portcullis-archive-'));
   const path = join(dir, 'archive.tar');
+  const { maxArchiveBytes: max, maxArchiveRatio, archiveRatioFloorBytes } = opts.limits;
+  let compressed = 0;
   let bytes = 0;
-  const max = opts.limits.maxArchiveBytes;
+  const input = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      compressed += chunk.length;
+      cb(null, chunk);
+    },
+  });
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
@@ -58,11 +66,26 @@ async function gunzipToTemp(file: string, opts: TarStoreOptions): Promise<{ dir:
         cb(new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: decompresses to more than ${max} bytes`));
         return;
       }
+      if (bytes > archiveRatioFloorBytes && bytes / Math.max(1, compressed) > maxArchiveRatio) {
+        cb(
+          new PortcullisError(
+            'SOURCE_LIMIT_EXCEEDED',
+            `${file}: decompression ratio above ${maxArchiveRatio}:1 (possible decompression bomb)`,
+          ),
+        );
+        return;
+      }
       cb(null, chunk);
     },
   });
   try {
-    await pipeline(createReadStream(file), createGunzip(), counter, createWriteStream(path, { mode: 0o600 }));
+    await pipeline(
+      createReadStream(file),
+      input,
+      createGunzip(),
+      counter,
+      createWriteStream(path, { mode: 0o600 }),
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     if (isPortcullisError(err)) throw err;

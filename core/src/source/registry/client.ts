@@ -19,7 +19,14 @@ import {
 import { resolveLimits, type SourceOptions } from '../types.js';
 import { createAuthenticator, parseChallenges } from './auth.js';
 import { createCredentialLookup } from './credentials.js';
-import { abandonBody, createTransport, discardBody, readErrorText, type HttpResponse } from './http.js';
+import {
+  abandonBody,
+  createTransport,
+  discardBody,
+  readErrorText,
+  toGuardedBody,
+  type HttpResponse,
+} from './http.js';
 import { parseNextLink } from './link.js';
 
 /** A manifest or index as fetched, verified against its digest. */
@@ -103,6 +110,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
     caCert: opts.caCert,
     insecureRegistries: opts.insecureRegistries,
     limits,
+    signal: opts.signal,
   });
   const credentialsFor = createCredentialLookup(opts);
   const auth = createAuthenticator(transport, credentialsFor);
@@ -111,14 +119,20 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
   const call = async (
     host: string,
     pathAndQuery: string,
-    init: { method: 'GET' | 'HEAD'; headers?: Record<string, string>; scope?: string | undefined },
+    init: {
+      method: 'GET' | 'HEAD';
+      headers?: Record<string, string>;
+      scope?: string | undefined;
+      /** What is read, for errors: `manifest REF`, `blob DIGEST of REPO`. */
+      what: string;
+    },
   ): Promise<{ res: HttpResponse; url: URL }> => {
     const url = new URL(pathAndQuery, await transport.origin(host));
     let authorization = auth.cached(host, init.scope);
     for (let round = 0; ; round++) {
       const headers = { ...init.headers };
       if (authorization) headers.authorization = authorization;
-      const res = await transport.send(url, { method: init.method, headers });
+      const res = await transport.send(url, { method: init.method, headers, what: init.what });
       if (res.statusCode !== 401 || round >= MAX_AUTH_ROUNDS) return { res, url };
       const challenges = parseChallenges(res.headers['www-authenticate']);
       await discardBody(res);
@@ -135,20 +149,25 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
       method,
       headers: { accept: MANIFEST_ACCEPT },
       scope: pullScope(ref),
+      what: `manifest ${ref.toString()}`,
     });
   };
 
   const getManifest: RegistryClient['getManifest'] = async (input) => {
     const ref = asReference(input);
     const what = `manifest ${ref.toString()}`;
-    const { res } = await fetchManifest(ref, 'GET');
+    const { res, url } = await fetchManifest(ref, 'GET');
     if (res.statusCode !== 200) throw await toStatusError(res, what);
     const length = Number(header(res, 'content-length'));
     if (Number.isFinite(length) && length > limits.maxJsonBytes) {
       abandonBody(res);
       throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${what}: ${length} bytes is over the limit`);
     }
-    const data = await readBounded(res.body, limits.maxJsonBytes, what);
+    const data = await readBounded(
+      toGuardedBody(res, url, { limits, signal: opts.signal, what }),
+      limits.maxJsonBytes,
+      what,
+    );
     const mediaType = toBareMediaType(header(res, 'content-type'));
     const served = header(res, 'docker-content-digest');
     if (served !== undefined && !isDigest(served)) {
@@ -172,6 +191,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
     let { res, url } = await call(repo.registryHost, `/v2/${repo.path}/blobs/${digest}`, {
       method: 'GET',
       scope: pullScope(repo),
+      what,
     });
     for (let hops = 0; REDIRECTS.has(res.statusCode); hops++) {
       const location = header(res, 'location');
@@ -184,7 +204,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
       }
       // Object stores reject (and must not see) registry credentials, so none follow the redirect.
       url = new URL(location, url);
-      res = await transport.send(url, { method: 'GET' });
+      res = await transport.send(url, { method: 'GET', what });
     }
     if (res.statusCode !== 200) throw await toStatusError(res, what);
     const verifierOpts: Parameters<typeof createDigestVerifier>[1] = { what };
@@ -194,7 +214,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
       verifierOpts.onProgress = (p) => onProgress({ kind: 'blob', ...p });
     }
     const verifier = createDigestVerifier(digest, verifierOpts);
-    pipeline(res.body, verifier, () => {});
+    pipeline(toGuardedBody(res, url, { limits, signal: opts.signal, what }), verifier, () => {});
     return verifier;
   };
 
@@ -219,10 +239,12 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
         method: 'GET',
         headers: { accept: 'application/json' },
         scope,
+        what,
       });
       if (res.statusCode !== 200) throw await toStatusError(res, what);
       const link = res.headers.link;
-      const data = await readBounded(res.body, limits.maxJsonBytes, what);
+      const body = toGuardedBody(res, url, { limits, signal: opts.signal, what });
+      const data = await readBounded(body, limits.maxJsonBytes, what);
       let doc: Record<string, unknown>;
       try {
         doc = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
@@ -242,7 +264,7 @@ export function createRegistryClient(opts: SourceOptions = {}): RegistryClient {
   return {
     async ping(registry) {
       const host = toRegistryHost(registry);
-      const { res, url } = await call(host, '/v2/', { method: 'GET' });
+      const { res, url } = await call(host, '/v2/', { method: 'GET', what: `registry ${host}` });
       if (res.statusCode !== 200) throw await toStatusError(res, `registry ${host}`);
       await discardBody(res);
       const result: PingResult = { origin: url.origin };

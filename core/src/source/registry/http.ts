@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -7,8 +8,6 @@ import type { SourceLimits } from '../types.js';
 /** One HTTP response with its body still unread. */
 export type HttpResponse = Dispatcher.ResponseData<unknown>;
 
-const HEADERS_TIMEOUT_MS = 30_000;
-const BODY_TIMEOUT_MS = 60_000;
 const RETRY_BASE_DELAY_MS = 100;
 const ERROR_BODY_BYTES = 4096;
 
@@ -40,12 +39,101 @@ export function isNotTlsError(err: unknown): boolean {
   return NOT_TLS_ERROR.test(code) && !CERT_ERROR.test(code);
 }
 
+const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
+const BODY_TIMEOUT = 'UND_ERR_BODY_TIMEOUT';
+const CONNECT_TIMEOUT = 'UND_ERR_CONNECT_TIMEOUT';
+
+/** One request as the transport sends it; `what` names what is read, for errors (`manifest REF`, `blob D of REPO`). */
+export interface RequestInit {
+  method: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  what?: string | undefined;
+}
+
+/**
+ * REGISTRY_TIMEOUT for a request or body that ran out of time (headers deadline, body idle deadline, or
+ * the caller's signal, whose PortcullisError reason wins), naming the host, what was read and the URL path
+ * (which names the repository); undefined when `err` is no timeout.
+ */
+export function toTimeoutError(
+  err: unknown,
+  url: URL,
+  opts: { limits: SourceLimits; signal?: AbortSignal | undefined; what?: string | undefined },
+): PortcullisError | undefined {
+  const where = `${url.host}: reading ${opts.what ?? url.pathname} (${url.pathname})`;
+  if (opts.signal?.aborted) {
+    const reason: unknown = opts.signal.reason;
+    const detail = isPortcullisError(reason) ? reason.message : 'aborted';
+    return new PortcullisError('REGISTRY_TIMEOUT', `${where}: ${detail}`, { cause: err });
+  }
+  const code = errorCode(err);
+  if (code.includes(HEADERS_TIMEOUT)) {
+    return new PortcullisError(
+      'REGISTRY_TIMEOUT',
+      `${where}: no response within ${opts.limits.registryHeadersTimeoutMs} ms (headers deadline)`,
+      { cause: err },
+    );
+  }
+  if (code.includes(CONNECT_TIMEOUT)) {
+    return new PortcullisError(
+      'REGISTRY_TIMEOUT',
+      `${where}: no connection within ${opts.limits.registryHeadersTimeoutMs} ms (headers deadline)`,
+      { cause: err },
+    );
+  }
+  if (code.includes(BODY_TIMEOUT)) {
+    return new PortcullisError(
+      'REGISTRY_TIMEOUT',
+      `${where}: no data for ${opts.limits.registryBodyIdleTimeoutMs} ms (body idle deadline)`,
+      { cause: err },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The response body with its failures turned into stable errors naming the host and what was read: a
+ * timeout or the image deadline is REGISTRY_TIMEOUT, a dropped connection REGISTRY_UNAVAILABLE (undici
+ * says only "other side closed").
+ */
+export function toGuardedBody(
+  res: HttpResponse,
+  url: URL,
+  opts: { limits: SourceLimits; signal?: AbortSignal | undefined; what?: string | undefined },
+): Readable {
+  const body = res.body;
+  async function* guarded(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of body) yield chunk as Buffer;
+    } catch (err) {
+      // the image deadline aborts with its own PortcullisError as the reason: still say what was read
+      const timeout = toTimeoutError(err, url, opts);
+      if (timeout) throw timeout;
+      if (isPortcullisError(err)) throw err;
+      throw new PortcullisError(
+        'REGISTRY_UNAVAILABLE',
+        `${url.host}: reading ${opts.what ?? url.pathname} (${url.pathname}): ${(err as Error).message ?? String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  const out = Readable.from(guarded(), { objectMode: false });
+  // a reader that stops early must release the connection
+  out.once('close', () => {
+    if (!body.destroyed) abandonBody(res);
+  });
+  return out;
+}
+
 /** Options for the HTTP layer under the registry client. */
 export interface TransportOptions {
   dispatcher?: Dispatcher | undefined;
   caCert?: string | Buffer | undefined;
   insecureRegistries?: string[] | undefined;
   limits: SourceLimits;
+  /** Aborts every request and body of this transport (the image deadline); its reason is reported. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Scheme choice, retries, timeouts and error mapping for every registry request. */
@@ -60,7 +148,7 @@ export interface Transport {
    * (the caller reads or dumps its body). REGISTRY_UNAVAILABLE when retries run out, REGISTRY_TLS on
    * an untrusted certificate, REGISTRY_INSECURE_REFUSED for plain HTTP to a host not allowed it.
    */
-  send(url: URL, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }): Promise<HttpResponse>;
+  send(url: URL, init: RequestInit): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
@@ -100,9 +188,15 @@ export async function discardBody(res: HttpResponse): Promise<void> {
 
 /** Creates the transport; builds an Agent trusting `caCert` when no dispatcher is injected. */
 export function createTransport(opts: TransportOptions): Transport {
+  // our own agent, so that connecting counts against the headers deadline too (undici's default is 10 s)
   const ownAgent =
-    opts.dispatcher === undefined && opts.caCert !== undefined
-      ? new Agent({ connect: { ca: [...rootCertificates, opts.caCert.toString()] } })
+    opts.dispatcher === undefined
+      ? new Agent({
+          connect: {
+            timeout: opts.limits.registryHeadersTimeoutMs,
+            ...(opts.caCert !== undefined ? { ca: [...rootCertificates, opts.caCert.toString()] } : {}),
+          },
+        })
       : undefined;
   const dispatcher: Dispatcher | undefined = opts.dispatcher ?? ownAgent;
   const insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
@@ -142,7 +236,7 @@ export function createTransport(opts: TransportOptions): Transport {
     );
   };
 
-  const once = (url: URL, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }) => {
+  const once = (url: URL, init: RequestInit) => {
     if (url.protocol === 'http:' && !isPlainHttpAllowed(url.host)) {
       throw new PortcullisError(
         'REGISTRY_INSECURE_REFUSED',
@@ -155,9 +249,11 @@ export function createTransport(opts: TransportOptions): Transport {
     const options: Parameters<typeof request>[1] = {
       method: init.method,
       headers: init.headers ?? {},
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      bodyTimeout: BODY_TIMEOUT_MS,
+      headersTimeout: limits.registryHeadersTimeoutMs,
+      bodyTimeout: limits.registryBodyIdleTimeoutMs,
     };
+    const signal = init.signal ?? opts.signal;
+    if (signal) options.signal = signal;
     if (dispatcher) options.dispatcher = dispatcher;
     return request(url, options);
   };
@@ -170,6 +266,10 @@ export function createTransport(opts: TransportOptions): Transport {
       try {
         res = await once(url, init);
       } catch (err) {
+        // a stalled server is not retried: the deadlines are what bound the wait
+        const signal = init.signal ?? opts.signal;
+        const timeout = toTimeoutError(err, url, { limits, signal, what: init.what });
+        if (timeout) throw timeout;
         const mapped = toError(err, url);
         if (mapped.code !== 'REGISTRY_UNAVAILABLE') throw mapped;
         lastError = mapped;

@@ -13,7 +13,23 @@ export async function openRegistryImage(
 ): Promise<ImageSource> {
   const limits = resolveLimits(options.limits);
   const platform = parsePlatform(options.platform ?? DEFAULT_PLATFORM);
-  const client = createRegistryClient(options);
+  // one deadline for the whole image: manifests, config and every layer blob as the scan reads it
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    deadline.abort(
+      new PortcullisError(
+        'REGISTRY_TIMEOUT',
+        `the ${limits.registryImageTimeoutMs} ms deadline for ${ref.toString()} ran out (registry image deadline)`,
+      ),
+    );
+  }, limits.registryImageTimeoutMs);
+  timer.unref();
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const client = createRegistryClient({ ...options, signal });
+  const close = async (): Promise<void> => {
+    clearTimeout(timer);
+    await client.close();
+  };
   try {
     let fetched = await client.getManifest(ref);
     let indexDigest: string | undefined;
@@ -52,10 +68,10 @@ export async function openRegistryImage(
         }
         return client.openBlob(ref, layer.digest, sizeOpt(layer.size));
       },
-      close: () => client.close(),
+      close,
     };
   } catch (err) {
-    await client.close();
+    await close();
     throw err;
   }
 }
