@@ -5,6 +5,7 @@ import type {
   FileSink,
   ImageContext,
 } from '../analyzers/analyzer.js';
+import { INVENTORY_INCOMPLETE } from '../analyzers/pkg/record.js';
 import { wrapError } from '../errors.js';
 import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
@@ -187,6 +188,14 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
         path: file.path,
         layerDigest: file.layerDigest,
       });
+      // a package database padded past the limit must not hide its packages (and their vulnerabilities)
+      if ([...eager, ...historic].some((a) => a.scanner === 'inventory'))
+        notes.push({
+          code: INVENTORY_INCOMPLETE,
+          message: `${file.path}: the package list (${file.size} bytes) is over the buffer limit and was not read: installed packages may be missing, so vulnerabilities were not fully checked`,
+          path: file.path,
+          layerDigest: file.layerDigest,
+        });
       buffer = false;
     }
     if (!buffer && sinks.length === 0) return undefined;

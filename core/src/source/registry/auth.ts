@@ -1,7 +1,7 @@
 import { PortcullisError } from '../../errors.js';
 import { readBounded } from '../bytes.js';
 import type { Credentials } from './credentials.js';
-import { discardBody, readErrorText, type Transport } from './http.js';
+import { discardBody, readErrorText, toGuardedBody, type Transport } from './http.js';
 
 /** One `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -108,7 +108,9 @@ export function createAuthenticator(
         `token service ${url.host} answered ${res.statusCode} ${detail}`,
       );
     }
-    const body = await readBounded(res.body, transport.limits.maxJsonBytes, `token from ${url.host}`);
+    const what = `token from ${url.host}`;
+    const guarded = toGuardedBody(res, url, { limits: transport.limits, signal: transport.signal, what });
+    const body = await readBounded(guarded, transport.limits.maxJsonBytes, what);
     let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       doc = JSON.parse(body.toString('utf8')) as typeof doc;

@@ -139,6 +139,8 @@ export interface TransportOptions {
 /** Scheme choice, retries, timeouts and error mapping for every registry request. */
 export interface Transport {
   readonly limits: SourceLimits;
+  /** The signal that aborts every request of this transport (the image deadline), if any. */
+  readonly signal?: AbortSignal | undefined;
   /** May `host` be reached over plain HTTP (loopback or listed as insecure)? */
   isPlainHttpAllowed(host: string): boolean;
   /** `https://host` or, for hosts that may and only speak plain HTTP, `http://host`. */
@@ -309,6 +311,7 @@ export function createTransport(opts: TransportOptions): Transport {
 
   return {
     limits,
+    signal: opts.signal,
     isPlainHttpAllowed,
     origin(host) {
       let p = origins.get(host);
