@@ -65,7 +65,8 @@ config) kept every text candidate to the end: the large image peaked at 763 MB R
 through tsx), the medium one at 327 MB. Now content never outlives one file's window (≤ 1 MiB of text for
 secrets, ≤ 2 MiB for malware string rules, hashes streamed): 294 MB and 209 MB, with byte-identical JSON
 reports on the multi, medium and large images. What still grows with the image is not content: the scan
-completes on the medium image with a 48 MB V8 heap (151 MB RSS; \`sbom\` 142 MB), and
+completes on the medium image with a 48 MB V8 heap (151 MB RSS; \`sbom\` 142 MB) and on the large one
+with a 96 MB heap (253 MB RSS, the same report as without a limit), and
 \`test/scan/large-image.test.ts\` holds it under a 96 MB heap and 256 MB RSS. Above that, V8 lets its heap
 grow with the garbage of a longer run when no limit is set, plus two layers' inflate and tar buffers in
 flight and one header object per tar entry (~90,000 on the large image) for the merge; \`sbom\` alone peaks
