@@ -1,4 +1,5 @@
 /** Result types of `bench/run.ts` and the BENCHMARKS.md it writes. */
+import { largeSection } from './report-large.js';
 
 /** One process run: from `/usr/bin/time`, plus the JSON line the child printed. */
 export interface Sample {
@@ -28,6 +29,8 @@ export interface BenchReport {
   webhook: Record<string, unknown> | undefined;
   /** bench/registry-scan.ts (absent in reports written before it existed). */
   registryScan?: Record<string, unknown> | undefined;
+  /** bench/large.ts: inflate floor, sbom, scan with DB and peer on the multi and the large image. */
+  large?: Record<string, unknown> | undefined;
 }
 
 interface RegistryScanRun {
@@ -210,6 +213,10 @@ ${webhookSection(report.webhook)}
 
 ${registryScanSection(report.registryScan)}
 
+## Large image and the Node inflate floor (bench/large.ts)
+
+${largeSection(report.large)}
+
 ## Other benches
 
 ${sub('vulndb', report.vulndb)}
@@ -223,10 +230,12 @@ ${sub('webhook', report.webhook)}
 - Files are analysed while their layer streams (\`core/src/scan/analyze.ts\`): inventory analyzers get
   a file as soon as it has been read, and its content is dropped right after unless a whole-image
   analyzer still needs it. Results wait until the merge and are kept only for files visible in the
-  merged view. History analyzers (secret, malware) also see files a later layer hides, and their
-  findings must say so: they run as soon as every layer above the file's layer has been read
-  (\`LayerTracker\` then knows the file's \`hidden\` status; the merge checks it), so a base layer's files
-  are analysed while it still streams once the smaller upper layers are done.
+  merged view. History analyzers (secret, malware) also see files a later layer hides: they stream too
+  (issue 17), and their findings get the hidden wording when the merge settles each file's status
+  (\`Analyzer.toHiddenFinding\`), so no content waits for the layers above. The secret sink holds a text
+  file of at most 1 MiB while it streams and drops a binary after an 8 KiB sniff; the malware sink hashes
+  a file with a listed size chunk by chunk and holds only files a string rule reads (≤ 2 MiB). Memory is
+  the headers of every entry (the merge needs them) plus one bounded window per layer in flight.
 - \`Analyzer.stream\` (optional) lets an analyzer read a file chunk by chunk. Go build info and
   cargo-auditable data are found that way, so executables are no longer buffered whole: the Go reader
   keeps 64 KiB of head and looks for the \`\\xff Go buildinf:\` header in the data segments; only Go

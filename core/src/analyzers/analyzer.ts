@@ -74,4 +74,16 @@ export interface Analyzer {
   stream?(file: ImageFile, options: AnalyzerOptions): FileSink | undefined;
   /** Called once per scan after every file, for analyzers that judge the image as a whole. */
   analyzeImage?(ctx: ImageContext): AnalysisResult | undefined | Promise<AnalysisResult | undefined>;
+  /**
+   * False when `analyzeImage` reads only headers and the image config, never a file's content: the scan
+   * then drops the content of this analyzer's files as soon as they are analysed instead of keeping it
+   * for the whole-image step (undefined means it may read content).
+   */
+  readonly imageReadsContent?: boolean;
+  /**
+   * History analyzers that stream: turns a finding computed while the file streamed (when nobody knew
+   * yet whether a later layer hides it) into the finding for the file as the merge settled it
+   * (`file.hidden` set). Without it the scan only sets `finding.hidden`.
+   */
+  toHiddenFinding?(finding: Finding, file: ImageFile): Finding;
 }

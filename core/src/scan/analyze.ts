@@ -166,7 +166,8 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     let forImage = false;
     for (const analyzer of plan.analyzers) {
       if (!analyzer.required(file.path, file)) continue;
-      if (analyzer.analyzeImage) keep = forImage = true; // its whole-image step may read the content
+      // its whole-image step may read the content (the secret analyzer's reads only the image config)
+      if (analyzer.analyzeImage && analyzer.imageReadsContent !== false) keep = forImage = true;
       let sink: FileSink | undefined;
       try {
         sink = analyzer.stream?.(file, options);
@@ -230,11 +231,14 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       async end() {
         for (const s of sinks) {
           if (results.has(file, s.analyzer)) continue;
+          let result: AnalysisResult | undefined;
           try {
-            results.add(file, s.analyzer, s.sink.end());
+            result = s.sink.end();
           } catch (err) {
-            results.add(file, s.analyzer, toFailure(err, s.analyzer, file));
+            result = toFailure(err, s.analyzer, file);
           }
+          // most files yield nothing: remembering them would grow with the image for no result
+          if (!isEmptyResult(result)) results.add(file, s.analyzer, result);
         }
         if (!content) return;
         file.content = length === content.length ? content : content.subarray(0, length);
@@ -258,6 +262,26 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       },
     };
   };
+}
+
+function isEmptyResult(r: AnalysisResult | undefined): boolean {
+  return !r || (!r.os && !r.packages?.length && !r.findings?.length && !r.notes?.length);
+}
+
+/**
+ * A history analyzer's result for a file the merge says is hidden. Results computed while the file
+ * streamed (no status was given) get the analyzer's own hidden wording now; results of a buffered file
+ * analysed after the layers above it were read already have it and only get the flag.
+ */
+function toHiddenResult(
+  analyzer: Analyzer,
+  result: AnalysisResult | undefined,
+  file: ImageFile,
+  given: HiddenStatus,
+): AnalysisResult | undefined {
+  const hide = analyzer.toHiddenFinding;
+  if (given || !hide || !result?.findings) return markHidden(result);
+  return { ...result, findings: result.findings.map((f) => hide(f, file)) };
 }
 
 function markHidden(result: AnalysisResult | undefined, hidden = true): AnalysisResult | undefined {
@@ -309,7 +333,11 @@ export async function collectFileResults(
     const original = originals.get(`${file.layerIndex}\0${file.path}`)?.shift();
     for (const a of historic) {
       if (original && results.has(original, a))
-        collect(into, markHidden(results.get(original, a)), file.path);
+        collect(
+          into,
+          toHiddenResult(a, results.get(original, a), file, results.statusGiven.get(original)),
+          file.path,
+        );
       else if (deferred.has(a) && file.content !== undefined && a.required(file.path, file))
         collect(into, await runOne(a, file, options), file.path);
     }

@@ -1,4 +1,4 @@
-import type { AnalysisResult, Analyzer, AnalyzerOptions } from '../analyzer.js';
+import type { AnalysisResult, Analyzer, AnalyzerOptions, FileSink } from '../analyzer.js';
 import type { Finding, FindingLocation } from '../../types/finding.js';
 import type { FileHeader, ImageFile } from '../../types/file.js';
 import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
@@ -47,7 +47,11 @@ export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Ana
     history: true,
     required: (path, header) => isSecretCandidate(path, header, rules),
     analyze: (file, options) => analyzeSecretFile(file, options, rules),
+    stream: (file, options) => createSecretSink(file, options, rules),
+    toHiddenFinding: (finding, file) => withHidden({ ...finding }, file),
     analyzeImage: (ctx) => analyzeImageConfig(ctx, rules),
+    // the whole-image step reads the image config only: file content is never kept for it
+    imageReadsContent: false,
   };
 }
 
@@ -63,9 +67,33 @@ function matchesPathRule(rule: PathRule, path: string): boolean {
   return rule.path.test(path) && !(rule.exclude?.test(path) ?? false);
 }
 
+/** What the rules read of one file: its first bytes and size (the DER check), its text unless binary. */
+export interface SecretSample {
+  head: Buffer;
+  size: number;
+  /** The whole content when it is at most `SECRET_MAX_TEXT_SIZE` bytes and not binary. */
+  text?: Buffer;
+}
+
 /** Runs path rules and, for text files, every content rule in one pass. */
 export function analyzeSecretFile(
   file: ImageFile,
+  options: AnalyzerOptions,
+  rules: SecretRuleSet,
+): AnalysisResult {
+  const content = file.content;
+  const sample = content && {
+    head: content,
+    size: content.length,
+    ...(content.length <= SECRET_MAX_TEXT_SIZE && !isBinary(content) ? { text: content } : {}),
+  };
+  return analyzeSecretSample(file, sample, options, rules);
+}
+
+/** Path rules (DER-checked where asked) and content rules over what was read; undefined: nothing read. */
+function analyzeSecretSample(
+  file: ImageFile,
+  sample: SecretSample | undefined,
   options: AnalyzerOptions,
   rules: SecretRuleSet,
 ): AnalysisResult {
@@ -74,14 +102,13 @@ export function analyzeSecretFile(
   const location: FindingLocation = { layerDigest: file.layerDigest, path: file.path };
   for (const rule of rules.paths) {
     if (!isSecretRuleEnabled(rule, opts) || !matchesPathRule(rule, file.path)) continue;
-    if (rule.validate === 'der' && file.content && !isDerSequence(file.content)) continue;
+    if (rule.validate === 'der' && sample && !isDerSequence(sample.head, sample.size)) continue;
     findings.push(withHidden(toPathFinding(rule, location), file));
   }
-  const content = file.content;
   const secrets: string[] = [];
-  if (content && content.length <= SECRET_MAX_TEXT_SIZE && !isBinary(content)) {
+  if (sample?.text) {
     const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
-    for (const m of scanText(content.toString('utf8'), file.path, rules, enabled)) {
+    for (const m of scanText(sample.text.toString('utf8'), file.path, rules, enabled)) {
       findings.push(withHidden(toMatchFinding(m, location), file));
       secrets.push(...m.secrets);
     }
@@ -89,21 +116,57 @@ export function analyzeSecretFile(
   return secrets.length > 0 ? { findings, secrets } : { findings };
 }
 
+/** Bytes of a file's start kept for the DER check (tag, length octets). */
+const DER_HEAD_BYTES = 8;
+
+/**
+ * Reads one file as it streams: a text file (at most `SECRET_MAX_TEXT_SIZE`) is held until it ends, a
+ * binary is recognised by a NUL in its first `BINARY_SNIFF_BYTES` and dropped at once, and a larger file
+ * only gives its first bytes (the DER check) and streams past. So memory per file is bounded by the
+ * text cap, not by the image, and binaries cost the sniff only.
+ */
+export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rules: SecretRuleSet): FileSink {
+  let text = file.size <= SECRET_MAX_TEXT_SIZE ? Buffer.allocUnsafe(file.size) : undefined;
+  const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
+  let length = 0;
+  return {
+    write(chunk) {
+      if (length < head.length) chunk.copy(head, length, 0, head.length - length);
+      if (text && length < BINARY_SNIFF_BYTES && chunk.subarray(0, BINARY_SNIFF_BYTES - length).includes(0)) {
+        text = undefined;
+      }
+      text?.set(chunk, length);
+      length += chunk.length;
+      // a binary or oversized file: its first bytes were all the rules need
+      return text !== undefined || length < head.length;
+    },
+    end() {
+      // a file that stopped early (binary, large) was read only for its head: its size is the header's
+      const size = text ? length : file.size;
+      const sample: SecretSample = { head, size, ...(text ? { text: text.subarray(0, length) } : {}) };
+      return analyzeSecretSample(file, sample, options, rules);
+    },
+  };
+}
+
 /** True when the first bytes hold a NUL: text rules do not run on binaries. */
 export function isBinary(content: Buffer): boolean {
   return content.subarray(0, BINARY_SNIFF_BYTES).includes(0);
 }
 
-/** True when the whole buffer is one DER SEQUENCE (a PKCS#12 file is), so junk named `.p12` is skipped. */
-export function isDerSequence(content: Buffer): boolean {
-  if (content.length < 2 || content[0] !== 0x30) return false;
-  const first = content[1] as number;
-  if (first < 0x80) return 2 + first === content.length;
+/**
+ * True when a file of `size` bytes starting with `head` is one DER SEQUENCE (a PKCS#12 file is), so
+ * junk named `.p12` is skipped. `head` needs only the tag and length octets (6 bytes).
+ */
+export function isDerSequence(head: Buffer, size = head.length): boolean {
+  if (size < 2 || head.length < 2 || head[0] !== 0x30) return false;
+  const first = head[1] as number;
+  if (first < 0x80) return 2 + first === size;
   const n = first & 0x7f;
-  if (n === 0 || n > 4 || content.length < 2 + n) return false;
+  if (n === 0 || n > 4 || size < 2 + n || head.length < 2 + n) return false;
   let len = 0;
-  for (let i = 0; i < n; i++) len = len * 256 + (content[2 + i] as number);
-  return 2 + n + len === content.length;
+  for (let i = 0; i < n; i++) len = len * 256 + (head[2 + i] as number);
+  return 2 + n + len === size;
 }
 
 /** The sensitive-file analyzer with the built-in rules. */
