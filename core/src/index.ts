@@ -57,6 +57,13 @@ export type { Policy, ResolvedPolicy, PolicyException, EvaluationContext } from 
 export { parseDuration, toDurationMs, toHumanSpan } from './duration.js';
 export { signVerdict, verifyVerdict, readKeyFile, parseKey } from './verdict/index.js';
 export type { VerdictKey, VerdictAlg } from './verdict/index.js';
-export { renderReport, renderSbom, isReportFormat, REPORT_FORMATS, remediationFor } from './report/index.js';
+export {
+  renderReport,
+  renderReportChunks,
+  renderSbom,
+  isReportFormat,
+  REPORT_FORMATS,
+  remediationFor,
+} from './report/index.js';
 export type { ReportFormat, RenderOptions } from './report/index.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
