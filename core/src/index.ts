@@ -78,6 +78,7 @@ export {
 export type { VerdictKey, VerdictAlg, VerdictJwk, PushOptions, PushResult } from './verdict/index.js';
 export {
   renderReport,
+  renderReportChunks,
   renderSbom,
   isReportFormat,
   REPORT_FORMATS,

@@ -114,7 +114,7 @@ describe('importTrivyIgnore', () => {
 
 describe('importGitlabAllowlist', () => {
   const { exceptions } = importGitlabAllowlist(readPolicyFixture('vulnerability-allowlist.yml'));
-  it('maps generalallowlist to every image and image sections to repositories', () => {
+  it('maps generalallowlist to every image and image sections to images scopes', () => {
     expect(exceptions).toHaveLength(8);
     expect(exceptions[0]).toEqual({
       id: 'CVE-2019-8696',
@@ -126,11 +126,11 @@ describe('importGitlabAllowlist', () => {
     );
     expect(exceptions[3]).toMatchObject({
       id: 'CVE-2018-4180',
-      repositories: ['exampleregistry.io/myproject/myimage'],
+      images: ['exampleregistry.io/myproject/myimage'],
     });
     expect(exceptions[7]).toMatchObject({
       id: 'CVE-2018-1000021',
-      repositories: ['registry.gitlab.com/gitlab-org/security-products/dast/webgoat-8.0'],
+      images: ['registry.gitlab.com/gitlab-org/security-products/dast/webgoat-8.0'],
     });
   });
   it('scopes image sections the way GitLab does (any tag of that image)', () => {

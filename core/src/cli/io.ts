@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PortcullisError } from '../errors.js';
@@ -61,16 +62,49 @@ export async function emitReports(
     [main.format, main.output],
     ...main.reports.map(parseReportSpec),
   ];
-  const { renderReport } = await import('../report/index.js');
+  const { renderReportChunks } = await import('../report/index.js');
   for (const [format, path] of outputs) {
-    const text = renderReport(
+    const chunks = renderReportChunks(
       format,
       scan,
       evaluation,
       renderOptions(io, format, path !== undefined && path !== '-', main.extra),
     );
-    await writeOutput(io, text, path);
+    await writeChunks(io, chunks, path);
   }
+}
+
+/** Bytes gathered before one write: few syscalls, without holding a whole large report. */
+const WRITE_BATCH = 1024 * 1024;
+
+/** Writes a report piece by piece (stdout or a file), waiting for the reader; ends it with a newline. */
+async function writeChunks(io: CliIo, chunks: Iterable<string>, path?: string): Promise<void> {
+  const toStdout = !path || path === '-';
+  if (!toStdout) await mkdir(dirname(path), { recursive: true });
+  const out: NodeJS.WritableStream = toStdout ? io.stdout : createWriteStream(path);
+  const write = (text: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (out.write(text, (err) => (err ? reject(err) : undefined))) resolve();
+      else out.once('drain', resolve);
+    });
+  let batch = '';
+  let last = '';
+  for (const chunk of chunks) {
+    if (chunk === '') continue;
+    batch += chunk;
+    last = chunk;
+    if (batch.length >= WRITE_BATCH) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  if (!last.endsWith('\n')) batch += '\n';
+  await write(batch);
+  if (!toStdout)
+    await new Promise<void>((resolve, reject) => {
+      out.once('error', reject);
+      out.end(() => resolve());
+    });
 }
 
 /** A one-line progress indicator on stderr, only on a TTY. */

@@ -126,7 +126,7 @@ export function matchPackages(
       continue;
     }
     try {
-      findings.push(...matchOne(db, pkg, target, opts));
+      for (const f of matchOne(db, pkg, target, opts)) findings.push(f);
     } catch (err) {
       if (!isPortcullisError(err) || !err.code.startsWith('VERSION_')) throw err;
       notes.push({

@@ -3,7 +3,7 @@ import type { Evaluation, ScanResult } from '../types/scan.js';
 import { renderCodeQuality } from './codequality.js';
 import { renderCycloneDx } from './cyclonedx.js';
 import { renderGitlab } from './gitlab.js';
-import { renderJson } from './json.js';
+import { renderJson, renderJsonChunks } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { REPORT_FORMATS } from './options.js';
 import type { RenderOptions, ReportFormat } from './options.js';
@@ -29,6 +29,7 @@ export {
   renderTable,
 };
 export { renderSbom } from './cyclonedx.js';
+export { renderJsonChunks } from './json.js';
 
 const RENDERERS: Record<
   ReportFormat,
@@ -47,6 +48,18 @@ const RENDERERS: Record<
  * Renders a scan and its evaluation in one format. Pure: the same inputs (clock and ids included) give the same
  * bytes. Throws `REPORT_FORMAT_UNKNOWN` for an unknown format name.
  */
+/** `renderReport` as pieces to write one after another (the same bytes, joined). */
+export function renderReportChunks(
+  format: ReportFormat,
+  scan: ScanResult,
+  evaluation: Evaluation,
+  opts: RenderOptions,
+): Iterable<string> {
+  // JSON (the format pipelines keep) streams finding by finding; the others are bounded or capped in size
+  if (format === 'json') return renderJsonChunks(scan, evaluation, opts);
+  return [renderReport(format, scan, evaluation, opts)];
+}
+
 export function renderReport(
   format: ReportFormat,
   scan: ScanResult,

@@ -10,6 +10,21 @@ import { selectFindings } from './select.js';
  * `null` so every key is always present.
  */
 export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: RenderOptions): string {
+  return [...renderJsonChunks(scan, evaluation, opts)].join('');
+}
+
+/** Stands in for the findings array while the rest of the report is serialised (never a real value). */
+const FINDINGS_SLOT = '\u0000portcullis:findings\u0000';
+
+/**
+ * The JSON report in pieces, one per finding: the same text as `renderJson`, but a writer can send each piece
+ * as it comes, so 200,000 findings never sit in memory as one report object and one string.
+ */
+export function* renderJsonChunks(
+  scan: ScanResult,
+  evaluation: Evaluation,
+  opts: RenderOptions,
+): Generator<string> {
   const v = evaluation.verdict;
   const findings = selectFindings(evaluation.findings, opts, true);
   const report = {
@@ -39,7 +54,7 @@ export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: Rende
       layerDigest: p.layerDigest,
       path: p.path,
     })),
-    findings: findings.map(toJsonFinding),
+    findings: FINDINGS_SLOT as unknown,
     verdict: {
       decision: v.decision,
       reasons: [...v.reasons],
@@ -60,7 +75,20 @@ export function renderJson(scan: ScanResult, evaluation: Evaluation, opts: Rende
       ...(n.layerDigest !== undefined && { layerDigest: n.layerDigest }),
     })),
   };
-  return `${JSON.stringify(report, null, 2)}\n`;
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  const slot = JSON.stringify(FINDINGS_SLOT);
+  const at = text.indexOf(slot);
+  if (findings.length === 0) {
+    yield text.slice(0, at) + '[]' + text.slice(at + slot.length);
+    return;
+  }
+  // what JSON.stringify(…, null, 2) writes for an array at depth 1: items indented by 4, one per line
+  yield `${text.slice(0, at)}[\n`;
+  for (let i = 0; i < findings.length; i++) {
+    const item = JSON.stringify(toJsonFinding(findings[i] as Finding), null, 2).replace(/\n/g, '\n    ');
+    yield `    ${item}${i < findings.length - 1 ? ',' : ''}\n`;
+  }
+  yield `  ]${text.slice(at + slot.length)}`;
 }
 
 /** Copies only numeric counts, so nothing but numbers can travel through the counts objects. */

@@ -25,7 +25,11 @@ function securitySeverity(f: Finding): string | undefined {
   const scores = (f.cvss ?? [])
     .map((c) => c.score)
     .filter((s): s is number => typeof s === 'number' && s > 0);
-  if (scores.length > 0) return Math.min(10, Math.max(...scores)).toFixed(1);
+  if (scores.length > 0)
+    return Math.min(
+      10,
+      scores.reduce((a, b) => Math.max(a, b)),
+    ).toFixed(1);
   return SEVERITY_SCORE[f.severity];
 }
 

@@ -36,11 +36,22 @@ function pad(s: string, w: number): string {
   return n >= w ? s : s + ' '.repeat(w - n);
 }
 
+// Loops, not `Math.max(...rows)` or `push(...lines)`: a report may have 200,000 rows, more arguments than a call
+// can take (RangeError: Maximum call stack size exceeded).
 function columns(rows: string[][], paint: (row: number, col: number, text: string) => string): string[] {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
+  const widths = (rows[0] ?? []).map(() => 0);
+  for (const r of rows)
+    for (let c = 0; c < widths.length; c++) {
+      const n = [...(r[c] ?? '')].length;
+      if (n > (widths[c] as number)) widths[c] = n;
+    }
   return rows.map((r, i) =>
     `  ${r.map((v, c) => paint(i, c, c === r.length - 1 ? v : pad(v, widths[c] ?? 0))).join('  ')}`.trimEnd(),
   );
+}
+
+function append(out: string[], lines: readonly string[]): void {
+  for (const l of lines) out.push(l);
 }
 
 function t(s: string, max: number): string {
@@ -86,22 +97,24 @@ export function renderTable(scan: ScanResult, evaluation: Evaluation, opts: Rend
       type === 'vulnerability'
         ? ['SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED', 'TITLE']
         : ['SEVERITY', 'ID', 'LOCATION', 'EVIDENCE (REDACTED)', 'TITLE'];
-    out.push(
-      ...columns([header, ...fs.map(findingCells)], (row, col, text) =>
+    append(
+      out,
+      columns([header, ...fs.map(findingCells)], (row, col, text) =>
         row > 0 && col === 0
           ? c(fs[row - 1]?.severity ?? 'unknown', text)
           : row === 0
             ? c('dim', text)
             : text,
       ),
-      '',
     );
+    out.push('');
   }
   const suppressed = shown.filter((f) => f.suppressedBy !== undefined);
   if (suppressed.length > 0) {
     out.push(c('bold', `Suppressed (${suppressed.length})`));
-    out.push(
-      ...columns(
+    append(
+      out,
+      columns(
         [
           ['ID', 'WHERE', 'REASON', 'EXPIRES'],
           ...suppressed.map((f) => [
@@ -113,8 +126,8 @@ export function renderTable(scan: ScanResult, evaluation: Evaluation, opts: Rend
         ],
         (row, _col, text) => (row === 0 ? c('dim', text) : text),
       ),
-      '',
     );
+    out.push('');
   }
   const rem = remediationFor(evaluation, scan);
   if (rem.packages.length > 0) {

@@ -32,9 +32,10 @@ export function createCollected(): Collected {
 function collect(into: Collected, result: AnalysisResult | undefined, path = ''): void {
   if (!result) return;
   if (result.os) into.osCandidates.push({ path, os: result.os });
-  if (result.packages) into.packages.push(...result.packages);
-  if (result.findings) into.findings.push(...result.findings);
-  if (result.notes) into.notes.push(...result.notes);
+  // loops, not push(...list): an analyzer may return more items than a call takes arguments
+  if (result.packages) for (const p of result.packages) into.packages.push(p);
+  if (result.findings) for (const f of result.findings) into.findings.push(f);
+  if (result.notes) for (const n of result.notes) into.notes.push(n);
   if (result.secrets) for (const v of result.secrets) into.secrets.add(v);
 }
 

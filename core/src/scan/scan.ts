@@ -248,8 +248,9 @@ export async function scanImage(input: string, options: ScanOptions): Promise<Sc
     let db: ScanResult['db'];
     if (options.scanners.has('vuln') && options.hooks.matchVulnerabilities) {
       const vulns = await options.hooks.matchVulnerabilities(packages, os);
-      collected.findings.push(...vulns.findings);
-      collected.notes.push(...vulns.notes);
+      // a loop, not push(...): an image can have hundreds of thousands of vulnerability findings
+      for (const f of vulns.findings) collected.findings.push(f);
+      for (const n of vulns.notes) collected.notes.push(n);
       db = {
         ...(vulns.dbBuiltAt ? { builtAt: vulns.dbBuiltAt } : {}),
         ...(vulns.dbPath ? { path: vulns.dbPath } : {}),

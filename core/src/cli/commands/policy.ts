@@ -80,7 +80,12 @@ export function createPolicyCommand(io: CliIo, setCode: (code: number) => void):
         kind === 'gitlab'
           ? importGitlabAllowlist(text)
           : importTrivyIgnore(text, { format: kind === 'trivyignore-yaml' ? 'yaml' : 'lines' });
-      await writeOutput(io, stringify({ exceptions: result.exceptions }), flags.output);
+      // a whole policy document, so `policy check` (and every command) accepts the file as written
+      await writeOutput(
+        io,
+        stringify({ apiVersion: 'portcullis/v1', exceptions: result.exceptions }),
+        flags.output,
+      );
       for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
       setCode(0);
     });

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The suites Stryker runs against each mutant of the policy and admission-decision code (`npm run mutation`):
+ * only the tests that exercise that code, so a mutant costs seconds, not the whole suite.
+ * `MUTATION_SCOPE=policy` (`npm run mutation:policy`) runs the policy suites alone.
+ */
+const policyOnly = process.env.MUTATION_SCOPE === 'policy';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/policy/**/*.test.ts',
+      ...(policyOnly
+        ? []
+        : [
+            'test/webhook/decisions.test.ts',
+            'test/webhook/scope-negative.test.ts',
+            'test/webhook/protocol.test.ts',
+          ]),
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
