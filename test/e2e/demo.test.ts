@@ -29,7 +29,9 @@ describe('npm run demo (scripts/demo.sh)', () => {
 
   it('finds and matches real vulnerabilities in the second example image', () => {
     expect(out).toContain('== portcullis scan docker-archive:examples/python-requests.tar.gz');
-    expect(out).toMatch(/HIGH \(pysec\)\s+PYSEC-2023-192 \(CVE-2023-43804[^)]*\)\s+urllib3\s+1\.26\.12\s+1\.26\.17/);
+    expect(out).toMatch(
+      /HIGH \(pysec\)\s+PYSEC-2023-192 \(CVE-2023-43804[^)]*\)\s+urllib3\s+1\.26\.12\s+1\.26\.17/,
+    );
     expect(out).toMatch(/PYSEC-2023-74 \([^)]*\)\s+requests\s+2\.28\.1\s+2\.31\.0/);
     expect(out).toContain('exit 1: the default policy denies this image');
   });

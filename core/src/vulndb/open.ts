@@ -169,9 +169,7 @@ export function dbStatus(path: string): DbStatus {
       schemaVersion: Number(readMeta(db, META.schemaVersion)),
       builtAt: readMeta(db, META.builtAt) ?? '',
       records: db.prepare('SELECT COUNT(*) FROM records').value() as number,
-      nvdCves: db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'nvd_cves'")
-        .value()
+      nvdCves: db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'nvd_cves'").value()
         ? (db.prepare('SELECT COUNT(*) FROM nvd_cves').value() as number)
         : 0,
       byEcosystem: Object.fromEntries(rows.map((r) => [r.ecosystem, r.n])),
