@@ -102,6 +102,17 @@ describe('firstSentence', () => {
     expect(firstSentence('\n\nNo stop at all')).toBe('No stop at all');
     expect(firstSentence(undefined)).toBeUndefined();
   });
+
+  it('passes over a package describing itself, but only when a sentence about the flaw follows', () => {
+    expect(
+      firstSentence(
+        "urllib3 is a user-friendly HTTP client library for Python. urllib3 doesn't treat the `Cookie` header specially.",
+      ),
+    ).toBe("urllib3 doesn't treat the `Cookie` header specially.");
+    expect(firstSentence('Requests is a HTTP library.')).toBe('Requests is a HTTP library.');
+    // a sentence that merely starts like one but names the flaw stays
+    expect(firstSentence('Go 1.20 is vulnerable to X. More.')).toBe('Go 1.20 is vulnerable to X.');
+  });
 });
 
 describe('matchPackages with alias data', () => {

@@ -278,9 +278,15 @@ export function firstSentence(text: string | undefined): string | undefined {
     .map((l) => l.replace(/\s+/g, ' ').trim())
     .find((l) => l !== '');
   if (!para) return undefined;
-  const m = /^(.*?[.!?])(?=\s|$)/.exec(para);
-  return clip(m?.[1] ?? para);
+  const sentences = para.match(/.*?[.!?](?=\s|$)|.+$/g)?.map((x) => x.trim()) ?? [para];
+  // PYSEC records often open with the project's own description ("urllib3 is a user-friendly HTTP client
+  // library for Python."): a title must say what is wrong, so such a sentence is passed over when more follow
+  const first = sentences.find((x, i) => i === sentences.length - 1 || !PACKAGE_DESCRIPTION.test(x));
+  return clip(first ?? para);
 }
+
+/** "<name> is a/an …" with a one-word name: how a package describes itself, not what is wrong with it. */
+const PACKAGE_DESCRIPTION = /^[\w.-]+ is an? [^.]*\.$/i;
 
 function clip(line: string): string {
   return line.length > 120 ? `${line.slice(0, 117)}…` : line;
