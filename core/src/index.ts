@@ -70,3 +70,23 @@ export {
   defaultStorePath,
 } from './store/index.js';
 export type { StoredScan, ScanOrigin, VerdictStore, StoreSpec, RedisStoreOptions } from './store/index.js';
+
+// registry-scan tasks (the scan service runs them, lists them and reads their logs)
+export {
+  createRegistryScanTask,
+  runRegistryScan,
+  selectRegistries,
+  openScanStores,
+} from './registry-scan/index.js';
+export type { RegistryScanRequest, ScanStores } from './registry-scan/index.js';
+export { createTaskStore, createMemoryTaskStore } from './store/index.js';
+export { SYSTEM_CLOCK, FINAL_STATUSES, emptyProgress } from './tasks/index.js';
+export type {
+  TaskClock,
+  TaskRecord,
+  TaskStore,
+  TaskLogEntry,
+  TaskStatus,
+  TaskTrigger,
+  TaskScope,
+} from './tasks/index.js';

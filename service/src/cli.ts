@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+
+/** The CLI's I/O (structurally core's `CliIo`; the service may import core only through its public entry). */
+export interface ServiceCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  policy?: string;
+  db?: string;
+  store?: string;
+  queue?: string;
+  tokens?: string;
+}
+
+/** Waits for SIGINT/SIGTERM (the service runs until its pod is stopped). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(sig);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** `portcullis serve` and `portcullis serve manifests`, wired into the CLI by its composition root (bin/main.ts). */
+export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => void): Command {
+  const serve = new Command('serve')
+    .description(
+      'scan service: HTTPS API over registry-scan tasks and stored results (embedded default without flags)',
+    )
+    .option('--host <addr>', 'listen address (default 0.0.0.0)')
+    .option('--port <port>', 'HTTPS port (default 8444)')
+    .option('--tls-cert <file>', 'serving certificate (PEM)')
+    .option('--tls-key <file>', 'serving key (PEM)')
+    .option('--policy <file>', 'policy file (registries:, scan:)')
+    .option('--db <file>', 'vulnerability DB')
+    .option(
+      '--store <spec>',
+      'sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scans use)',
+    )
+    .option('--queue <url>', 'redis://HOST:PORT: BullMQ job queue shared by replicas (default: in-process)')
+    .option('--tokens <file>', 'API tokens (YAML tokens: [{name, role: read|admin, sha256}])')
+    .action(async (flags: ServeFlags) => {
+      const { startScanService } = await import('./service.js');
+      const { PortcullisError } = await import('../../core/src/index.js');
+      if (flags.queue)
+        throw new PortcullisError('SERVICE_CONFIG_INVALID', '--queue (BullMQ workers) is not available yet');
+      const port = flags.port === undefined ? 8444 : Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new PortcullisError('USAGE_INVALID', `--port must be 0-65535, got ${flags.port}`);
+      const service = await startScanService({
+        env: io.env,
+        port,
+        ...(flags.host ? { host: flags.host } : {}),
+        ...(flags.policy ? { policyFile: flags.policy } : {}),
+        ...(flags.db ? { dbFile: flags.db } : {}),
+        ...(flags.store ? { store: flags.store } : {}),
+        ...(flags.tokens ? { tokensFile: flags.tokens } : {}),
+        ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
+        ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
+        notice: (line) => io.stderr.write(`portcullis: ${line}\n`),
+      });
+      let tmp: string | undefined;
+      if (service.generatedToken) {
+        // never printed: written to a file only its owner can read, whose path is printed
+        tmp = await mkdtemp(join(tmpdir(), 'portcullis-serve-'));
+        await writeFile(join(tmp, 'admin-token'), `${service.generatedToken}\n`, { mode: 0o600 });
+        io.stderr.write(
+          `portcullis: no --tokens: an admin token for this run is in ${join(tmp, 'admin-token')}\n`,
+        );
+      }
+      io.stderr.write(
+        `portcullis: scan service listening on https://${flags.host ?? '0.0.0.0'}:${service.port}/api/v1 (store ${service.stores.spec.kind})\n`,
+      );
+      const sig = await untilSignal();
+      io.stderr.write(`portcullis: ${sig}: shutting down\n`);
+      await service.close();
+      if (tmp) await rm(tmp, { recursive: true, force: true });
+      setCode(0);
+    });
+  return serve;
+}

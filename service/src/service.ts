@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import {
+  DEFAULT_POLICY,
+  loadPolicy,
+  openScanStores,
+  type Policy,
+  type ScanStores,
+} from '../../core/src/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import { createInProcessRunner, type TaskRunner } from './runner.js';
+import { generateTemporaryCert, startServiceServer, type ServiceServer } from './server.js';
+import { parseTokensFile, toTokenDigest, type TokenEntry } from './tokens.js';
+
+/** `portcullis serve` flags, parsed. */
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  policyFile?: string;
+  dbFile?: string;
+  store?: string;
+  tokensFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  env: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Where start-up notices go (the CLI's stderr). */
+  notice?: (line: string) => void;
+}
+
+/** A running scan service: the server and what it owns. */
+export interface ScanService {
+  port: number;
+  server: ServiceServer;
+  stores: ScanStores;
+  runner: TaskRunner;
+  metrics: ServiceMetrics;
+  /** Set when no --tokens was given: the admin token generated for this run (printed nowhere). */
+  generatedToken?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded service: the store `--store` names (default the shared SQLite file), tasks run in this
+ * process, HTTPS with the given or a temporary certificate. Without `--tokens`, one admin token is generated for
+ * this run; the caller decides where it goes (the CLI writes it to a 0600 file and prints the path).
+ */
+export async function startScanService(opts: ServeOptions): Promise<ScanService> {
+  const notice = opts.notice ?? (() => {});
+  const logger = opts.logger ?? createLogger();
+  const policy: Policy = opts.policyFile ? await loadPolicy(opts.policyFile) : DEFAULT_POLICY;
+  let tokens: TokenEntry[];
+  let generatedToken: string | undefined;
+  if (opts.tokensFile) tokens = parseTokensFile(await readFile(opts.tokensFile, 'utf8'), opts.tokensFile);
+  else {
+    generatedToken = randomBytes(32).toString('base64url');
+    tokens = [
+      { name: 'generated-admin', role: 'admin', digest: Buffer.from(toTokenDigest(generatedToken), 'hex') },
+    ];
+  }
+  let tls: { cert: string | Buffer; key: string | Buffer };
+  if (opts.tlsCert && opts.tlsKey)
+    tls = { cert: await readFile(opts.tlsCert), key: await readFile(opts.tlsKey) };
+  else {
+    tls = await generateTemporaryCert();
+    notice('no --tls-cert/--tls-key: serving a temporary self-signed certificate');
+  }
+  const stores = openScanStores(opts.store, opts.env);
+  const metrics = createServiceMetrics();
+  const dbPath = opts.dbFile ?? opts.env.PORTCULLIS_DB;
+  const runner = createInProcessRunner({
+    policy: () => policy,
+    tasks: stores.tasks,
+    verdicts: stores.verdicts,
+    logger,
+    request: { env: opts.env, ...(dbPath ? { dbPath } : {}) },
+  });
+  let server: ServiceServer;
+  try {
+    server = await startServiceServer(
+      { host: opts.host ?? '0.0.0.0', port: opts.port ?? 8444, tls },
+      {
+        policy: () => policy,
+        tasks: stores.tasks,
+        verdicts: stores.verdicts,
+        runner,
+        tokens,
+        logger,
+        metrics,
+      },
+    );
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+  return {
+    port: server.port,
+    server,
+    stores,
+    runner,
+    metrics,
+    ...(generatedToken ? { generatedToken } : {}),
+    async close() {
+      await server.close();
+      await runner.close();
+      await stores.close();
+    },
+  };
+}
