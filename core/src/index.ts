@@ -77,6 +77,7 @@ export {
   runRegistryScan,
   selectRegistries,
   openScanStores,
+  toPinnedInput,
 } from './registry-scan/index.js';
 export type { RegistryScanRequest, ScanStores } from './registry-scan/index.js';
 export { createTaskStore, createMemoryTaskStore } from './store/index.js';

@@ -21,6 +21,7 @@ interface ServeFlags {
   store?: string;
   queue?: string;
   tokens?: string;
+  concurrency?: string;
 }
 
 /** Waits for SIGINT/SIGTERM (the service runs until its pod is stopped). */
@@ -53,12 +54,19 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
       'sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scans use)',
     )
     .option('--queue <url>', 'redis://HOST:PORT: BullMQ job queue shared by replicas (default: in-process)')
+    .option('--concurrency <n>', 'with --queue: images this replica scans at once per registry (0: API only)')
     .option('--tokens <file>', 'API tokens (YAML tokens: [{name, role: read|admin, sha256}])')
     .action(async (flags: ServeFlags) => {
       const { startScanService } = await import('./service.js');
       const { PortcullisError } = await import('../../core/src/index.js');
-      if (flags.queue)
-        throw new PortcullisError('SERVICE_CONFIG_INVALID', '--queue (BullMQ workers) is not available yet');
+      const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0))
+        throw new PortcullisError(
+          'USAGE_INVALID',
+          `--concurrency must be an integer ≥ 0, got ${flags.concurrency}`,
+        );
+      if (flags.queue && !/^rediss?:\/\//.test(flags.queue))
+        throw new PortcullisError('USAGE_INVALID', `--queue must be redis://HOST:PORT, got ${flags.queue}`);
       const port = flags.port === undefined ? 8444 : Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new PortcullisError('USAGE_INVALID', `--port must be 0-65535, got ${flags.port}`);
@@ -70,6 +78,8 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
         ...(flags.db ? { dbFile: flags.db } : {}),
         ...(flags.store ? { store: flags.store } : {}),
         ...(flags.tokens ? { tokensFile: flags.tokens } : {}),
+        ...(flags.queue ? { queue: flags.queue } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
         ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
         ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
         notice: (line) => io.stderr.write(`portcullis: ${line}\n`),
@@ -84,7 +94,7 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
         );
       }
       io.stderr.write(
-        `portcullis: scan service listening on https://${flags.host ?? '0.0.0.0'}:${service.port}/api/v1 (store ${service.stores.spec.kind})\n`,
+        `portcullis: scan service listening on https://${flags.host ?? '0.0.0.0'}:${service.port}/api/v1 (store ${service.stores.spec.kind}${flags.queue ? ', queue redis' : ''})\n`,
       );
       const sig = await untilSignal();
       io.stderr.write(`portcullis: ${sig}: shutting down\n`);

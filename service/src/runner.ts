@@ -11,6 +11,7 @@ import {
   type VerdictStore,
 } from '../../core/src/index.js';
 import type { Logger } from './logger.js';
+import type { ScanQueue } from './queue.js';
 
 /** What `POST /api/v1/tasks` asks for (the seed's "Scan Now" dialog). */
 export interface StartRequest {
@@ -38,6 +39,8 @@ export interface InProcessRunnerOptions {
   tasks: TaskStore;
   verdicts: VerdictStore;
   logger: Logger;
+  /** With `--queue`: images are scanned by queue workers (any replica) instead of in this process. */
+  queue?: ScanQueue;
   /** The rest of a registry-scan request (DB path, env, dispatcher, clock, …). */
   request?: Partial<Omit<RegistryScanRequest, 'policy' | 'tasks' | 'verdicts'>>;
 }
@@ -58,7 +61,12 @@ export function createInProcessRunner(opts: InProcessRunnerOptions): TaskRunner 
       };
       const task = await createRegistryScanTask(base);
       const abort = new AbortController();
-      const done = runRegistryScan(task, { ...base, signal: abort.signal })
+      const queue = opts.queue;
+      const done = runRegistryScan(task, {
+        ...base,
+        signal: abort.signal,
+        ...(queue ? { scanImage: (image, signal) => queue.scan(task, image, signal) } : {}),
+      })
         .then((t) => opts.logger.info('task ended', { task: t.id, status: t.status, progress: t.progress }))
         .catch(async (err: unknown) => {
           // a task that could not run at all is recorded as failed, never left "queued"

@@ -3,12 +3,14 @@ import { readFile } from 'node:fs/promises';
 import {
   DEFAULT_POLICY,
   loadPolicy,
+  PortcullisError,
   openScanStores,
   type Policy,
   type ScanStores,
 } from '../../core/src/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import { createScanQueue } from './queue.js';
 import { createInProcessRunner, type TaskRunner } from './runner.js';
 import { generateTemporaryCert, startServiceServer, type ServiceServer } from './server.js';
 import { parseTokensFile, toTokenDigest, type TokenEntry } from './tokens.js';
@@ -21,6 +23,10 @@ export interface ServeOptions {
   dbFile?: string;
   store?: string;
   tokensFile?: string;
+  /** redis://… : BullMQ queue shared by replicas (the store defaults to the same Redis). */
+  queue?: string;
+  /** Queue jobs this replica scans at once per registry (0: coordinate only). */
+  concurrency?: number;
   tlsCert?: string;
   tlsKey?: string;
   env: NodeJS.ProcessEnv;
@@ -66,10 +72,36 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
     tls = await generateTemporaryCert();
     notice('no --tls-cert/--tls-key: serving a temporary self-signed certificate');
   }
-  const stores = openScanStores(opts.store, opts.env);
+  // replicas sharing a queue must share the store too: the queue's Redis unless --store says otherwise
+  const stores = openScanStores(opts.store ?? opts.queue, opts.env);
+  if (opts.queue && stores.spec.kind !== 'redis') {
+    await stores.close();
+    throw new PortcullisError(
+      'SERVICE_CONFIG_INVALID',
+      `--queue needs a store every replica shares: --store redis://… (not ${stores.spec.kind})`,
+    );
+  }
   const metrics = createServiceMetrics();
   const dbPath = opts.dbFile ?? opts.env.PORTCULLIS_DB;
+  const queue = opts.queue
+    ? createScanQueue({
+        url: opts.queue,
+        policy: () => policy,
+        env: opts.env,
+        logger,
+        ...(dbPath ? { dbPath } : {}),
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        // short stalled checks for tests and small clusters; BullMQ's defaults otherwise
+        ...(opts.env.PORTCULLIS_QUEUE_STALLED_MS
+          ? { stalledIntervalMs: Number(opts.env.PORTCULLIS_QUEUE_STALLED_MS) }
+          : {}),
+        ...(opts.env.PORTCULLIS_QUEUE_LOCK_MS
+          ? { lockDurationMs: Number(opts.env.PORTCULLIS_QUEUE_LOCK_MS) }
+          : {}),
+      })
+    : undefined;
   const runner = createInProcessRunner({
+    ...(queue ? { queue } : {}),
     policy: () => policy,
     tasks: stores.tasks,
     verdicts: stores.verdicts,
@@ -91,6 +123,7 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
       },
     );
   } catch (err) {
+    await queue?.close();
     await stores.close();
     throw err;
   }
@@ -104,6 +137,7 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
     async close() {
       await server.close();
       await runner.close();
+      await queue?.close();
       await stores.close();
     },
   };
