@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../core/src/cli/program.js';
 import type { Policy } from '../../core/src/index.js';
 import { createRegistryScanTask, runRegistryScan } from '../../core/src/registry-scan/index.js';
 import { createMemoryStore, createMemoryTaskStore } from '../../core/src/store/index.js';
@@ -120,5 +125,105 @@ describe('registry scan: a failure cause per image (loopback registry)', () => {
     // the password never appears in a cause
     expect(JSON.stringify(log)).not.toContain('wrong');
     expect(await verdicts.get(CORRUPT_CLAIMED)).toBeUndefined();
+  });
+
+  it('applies scan.retention after the task: old tasks and results not seen again are deleted', async () => {
+    const policy: Policy = {
+      apiVersion: 'portcullis/v1',
+      registries: [
+        { name: 'r', kind: 'distribution', url: fake.origin, repositories: { include: ['team/gone'] } },
+      ],
+      scan: { retention: { tasks: '30d', vulnerabilities: '90d' } },
+    };
+    const tasks = createMemoryTaskStore();
+    const verdicts = createMemoryStore();
+    const day = 86_400_000;
+    const ago = (days: number): string => new Date(Date.now() - days * day).toISOString();
+    const old = {
+      id: 'old',
+      trigger: 'schedule' as const,
+      scope: { registries: ['r'], scanners: [] },
+      status: 'succeeded' as const,
+      progress: { inScope: 0, scanned: 0, skipped: 0, failed: 0, notScanned: 0 },
+      createdAt: ago(31),
+    };
+    await tasks.create(old);
+    await tasks.create({ ...old, id: 'recent', createdAt: ago(29) });
+    const scanOf = (digest: string) => ({
+      schemaVersion: 1 as const,
+      image: { ref: 'x', digest, configDigest: 'sha256:c', layers: [] },
+      packages: [],
+      findings: [],
+      notes: [],
+      analyzers: {},
+      scannedAt: ago(91),
+    });
+    await verdicts.put({
+      digest: 'sha256:stale',
+      scan: scanOf('sha256:stale'),
+      scannedAt: ago(91),
+      storedAt: ago(91),
+      origin: 'scanner',
+    });
+    await verdicts.put({
+      digest: 'sha256:seen',
+      scan: scanOf('sha256:seen'),
+      scannedAt: ago(10),
+      storedAt: ago(10),
+      origin: 'scanner',
+    });
+    const req = { policy, tasks, verdicts, env: {} };
+    const task = await createRegistryScanTask(req);
+    await runRegistryScan(task, req);
+    expect((await tasks.list()).map((t) => t.id).sort()).toEqual(['recent', task.id].sort());
+    expect(await verdicts.get('sha256:stale')).toBeUndefined();
+    expect((await verdicts.get('sha256:seen'))?.digest).toBe('sha256:seen');
+  });
+
+  it('the CLI redraws one progress line on a TTY, and exits 2 when every image failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-tty-'));
+    try {
+      const policyFile = join(dir, 'p.yaml');
+      writeFileSync(
+        policyFile,
+        `apiVersion: portcullis/v1\nregistries:\n  - { name: r, kind: distribution, url: "${fake.origin}", repositories: { include: [team/gone, team/auth] } }\n`,
+      );
+      const chunks = { out: '', err: '' };
+      const sink = (key: 'out' | 'err') =>
+        Object.assign(
+          new Writable({
+            write(c: Buffer, _e, cb) {
+              chunks[key] += c.toString();
+              cb();
+            },
+          }),
+          { isTTY: true },
+        );
+      const code = await runCli(
+        [
+          'registry',
+          'scan',
+          '--policy',
+          policyFile,
+          '--store',
+          `sqlite:${join(dir, 's.sqlite')}`,
+          '--scanners',
+          'secret',
+        ],
+        { stdout: sink('out'), stderr: sink('err'), env: { HOME: dir }, now: () => new Date() },
+      );
+      expect(code).toBe(2);
+      // progress is redrawn in place on stderr; stdout gets only the summary, no per-image lines
+      expect(chunks.err).toContain(
+        '\r\x1b[2Kin scope 2, scanned 0, skipped 0 (time range), failed 1, not scanned 0',
+      );
+      expect(chunks.out.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^task [0-9a-f-]{36} failed: in scope 2, scanned 0, skipped 0 \(time range\), failed 2, not scanned 0$/,
+        ),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

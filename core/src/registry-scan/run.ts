@@ -7,13 +7,14 @@ import { PortcullisError } from '../errors.js';
 import { resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../policy/index.js';
 import type { Policy, PolicyRegistry } from '../policy/index.js';
 import { createLayerCache, createScanHooks, scanImage, type LayerCache } from '../scan/index.js';
-import { createCatalogLister, toRegistrySourceOptions } from '../source/registry/catalog/index.js';
+import { createCatalogLister } from '../source/registry/catalog/index.js';
 import type {
   CatalogImage,
   CatalogListerOptions,
   RegistrySettings,
 } from '../source/registry/catalog/index.js';
-import { createRegistryClient } from '../source/registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../source/registry/client.js';
+import type { SourceOptions } from '../source/types.js';
 import type { VerdictStore } from '../store/verdict-store.js';
 import type { ScanResult } from '../types/scan.js';
 import { SYSTEM_CLOCK, type TaskClock } from '../tasks/clock.js';
@@ -127,12 +128,27 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
   };
   const opened = settings.map((s) => {
     const lister = createCatalogLister(s, listerOptions);
-    // credentials read lazily: an unset variable fails that registry's images with a cause, not the task
-    let client: ReturnType<typeof createRegistryClient> | undefined;
-    let source: ReturnType<typeof toRegistrySourceOptions> | undefined;
-    const sourceOptions = () => (source ??= toRegistrySourceOptions(s, listerOptions));
-    const registryClient = () => (client ??= createRegistryClient(sourceOptions()));
-    return { s, lister, sourceOptions, registryClient, close: async () => client?.close() };
+    // Pull options come from the lister, asked per image: credentials are read lazily (an unset variable
+    // fails that registry's images with a cause, not the task) and a temporary login (ACR) is renewed there.
+    // The client for digest lookups follows the options: a renewed login gets a new client.
+    let client: RegistryClient | undefined;
+    let clientFor: SourceOptions | undefined;
+    const registryClient = async (): Promise<RegistryClient> => {
+      const options = await lister.resolvePullOptions();
+      if (!client || clientFor !== options) {
+        await client?.close();
+        client = createRegistryClient(options);
+        clientFor = options;
+      }
+      return client;
+    };
+    return {
+      s,
+      lister,
+      sourceOptions: () => lister.resolvePullOptions(),
+      registryClient,
+      close: async () => client?.close(),
+    };
   });
   const byName = new Map(opened.map((o) => [o.s.name, o]));
   const registries: TaskRegistry[] = opened.map((o) => ({ settings: o.s, lister: o.lister }));
@@ -147,9 +163,9 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
       ...(scan?.timeout
         ? { timeout: { ms: parseDuration(scan.timeout, 'POLICY_INVALID'), text: scan.timeout } }
         : {}),
-      resolveDigest: (image) => {
+      resolveDigest: async (image) => {
         const o = byName.get(image.registry) as (typeof opened)[number];
-        return o.registryClient().resolveDigest(image.reference);
+        return (await o.registryClient()).resolveDigest(image.reference);
       },
       scanImage: async (image, signal) => {
         if (req.scanImage) return req.scanImage(image, signal);
@@ -159,7 +175,7 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
           analyzers,
           hooks,
           analyzerOptions: { ...toAnalyzerOptions(policy) },
-          source: o.sourceOptions(),
+          source: await o.sourceOptions(),
           ...(layerCache ? { layerCache } : {}),
           now: () => new Date(clock.now()),
         });

@@ -6,30 +6,29 @@
  * Modelled, not documented: a business error as HTTP 200 with `IsSuccess: false` and a `Code` such as
  * `INSTANCE_NOT_EXIST` / `REPO_NOT_EXIST` (the exact codes are unverified).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCatalogLister,
   createRegistryClient,
+  openImage,
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
 import { signAcs3, toAcs3CanonicalRequest } from '../../../core/src/source/registry/catalog/acs3.js';
-import { TEST_REGISTRY } from '../../helpers/env.js';
-import { verifyAcs3 } from './acs3-verify.js';
+import { TEST_REGISTRY, haveTestImages, skipReason } from '../../helpers/env.js';
 import {
-  collect,
-  createRecordingSleep,
-  rejectionOf,
-  startFake,
-  type FakeReply,
-  type FakeRequest,
-  type FakeServer,
-} from './fake-server.js';
+  haveRegistryTools,
+  htpasswdAuth,
+  pushImage,
+  startRegistry,
+  type RunningRegistry,
+} from '../registry-harness.js';
+import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
 import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
 
-const INSTANCE = 'cri-portcullis0test';
-const KEY_ID = 'LTAI-test-key-id';
-const KEY_SECRET = 'acr-test-secret-value';
-const env = { ACR_AK: KEY_ID, ACR_SK: KEY_SECRET };
+import { INSTANCE, KEY_ID, env, TEMP_USER, TEMP_TOKEN, createAcrHandler } from './acr-fake.js';
 
 describe('ACS3-HMAC-SHA256', () => {
   it('signs the darabonba-openapi test vector (utils/client_test.go Test_GetAuthorization)', () => {
@@ -67,114 +66,6 @@ describe('ACS3-HMAC-SHA256', () => {
     expect(toAcs3CanonicalRequest(req).canonicalRequest).toContain('A=b%20c%2A~');
   });
 });
-
-function acrOk(action: string, body: Record<string, unknown>): FakeReply {
-  return { body: { Code: 'success', IsSuccess: true, RequestId: `req-${action}`, ...body } };
-}
-
-/** PageNo/PageSize slice with TotalCount as a string, as both SDKs type it. */
-function acrPage(q: URLSearchParams, field: string, items: unknown[], action: string): FakeReply {
-  const no = Number(q.get('PageNo') ?? '1');
-  const size = Number(q.get('PageSize') ?? '30');
-  if (size > 100)
-    return { status: 400, body: { Code: 'PARAM_INVALID', Message: 'PageSize', RequestId: 'x' } };
-  return acrOk(action, {
-    PageNo: no,
-    PageSize: size,
-    TotalCount: String(items.length),
-    [field]: items.slice((no - 1) * size, no * size),
-  });
-}
-
-function createAcrHandler(repos: FixtureRepo[], clock: () => number) {
-  const all = [
-    ...repos,
-    {
-      path: 'team-b/api',
-      real: false,
-      tags: [
-        {
-          name: 'v3',
-          digest: `sha256:${'cd'.repeat(32)}`,
-          updatedMs: 1_700_000_000_000,
-          createdMs: 1_600_000_000_000,
-        },
-      ],
-    },
-  ];
-  const ids = new Map(all.map((r, i) => [`crr-${i}`, r]));
-  const nonces = new Set<string>();
-  return (req: FakeRequest): FakeReply => {
-    const v = verifyAcs3(req, { [KEY_ID]: KEY_SECRET }, clock());
-    if (!v.ok) {
-      const status = v.code.startsWith('InvalidAccessKeyId') ? 404 : 400;
-      return {
-        status,
-        body: { RequestId: 'r', HostId: 'cr.cn-hangzhou.aliyuncs.com', Code: v.code, Message: v.message },
-      };
-    }
-    const nonce = String(req.headers['x-acs-signature-nonce']);
-    if (nonces.has(nonce))
-      return { status: 400, body: { Code: 'SignatureNonceUsed', Message: 'nonce used' } };
-    nonces.add(nonce);
-    if (req.method !== 'POST' || req.url.pathname !== '/' || req.headers['x-acs-version'] !== '2018-12-01') {
-      return { status: 400, body: { Code: 'InvalidParameter', Message: 'bad request form' } };
-    }
-    const q = req.url.searchParams;
-    if (q.get('InstanceId') !== INSTANCE) return acrOk('x', { Code: 'INSTANCE_NOT_EXIST', IsSuccess: false });
-    const action = String(req.headers['x-acs-action']);
-    if (action === 'ListNamespace') {
-      const names = [...new Set(all.map((r) => r.path.split('/')[0]!))];
-      return acrPage(
-        q,
-        'Namespaces',
-        names.map((n, i) => ({
-          NamespaceId: `crn-${i}`,
-          NamespaceName: n,
-          NamespaceStatus: 'NORMAL',
-          InstanceId: INSTANCE,
-          AutoCreateRepo: true,
-        })),
-        action,
-      );
-    }
-    if (action === 'ListRepository') {
-      const ns = q.get('RepoNamespaceName');
-      const name = q.get('RepoName');
-      const list = [...ids]
-        .filter(
-          ([, r]) =>
-            (ns === null || r.path.startsWith(`${ns}/`)) && (name === null || r.path.endsWith(`/${name}`)),
-        )
-        .map(([id, r]) => ({
-          RepoId: id,
-          RepoNamespaceName: r.path.split('/')[0],
-          RepoName: r.path.split('/').slice(1).join('/'),
-          RepoStatus: 'NORMAL',
-          RepoType: 'PRIVATE',
-          CreateTime: 1_600_000_000_000,
-          ModifiedTime: 1_700_000_000_000,
-          InstanceId: INSTANCE,
-        }));
-      return acrPage(q, 'Repositories', list, action);
-    }
-    if (action === 'ListRepoTag') {
-      const repo = ids.get(q.get('RepoId') ?? '');
-      if (!repo) return acrOk(action, { Code: 'REPO_NOT_EXIST', IsSuccess: false });
-      const images = repo.tags.map((t) => ({
-        Tag: t.name,
-        Digest: t.digest.replace(/^sha256:/, ''),
-        ImageId: t.digest.slice(7, 19),
-        ImageSize: 1234,
-        ImageCreate: String(t.createdMs),
-        ImageUpdate: String(t.updatedMs),
-        Status: 'NORMAL',
-      }));
-      return acrPage(q, 'Images', images, action);
-    }
-    return { status: 400, body: { Code: 'InvalidAction.NotFound', Message: action } };
-  };
-}
 
 let fake: FakeServer;
 let repos: FixtureRepo[];
@@ -373,5 +264,68 @@ describe('the acr lister', () => {
         expect.objectContaining({ code: 'USAGE_INVALID' }),
       );
     });
+  });
+
+  describe('pull credentials', () => {
+    const tokenCalls = () =>
+      fake.requests.filter((r) => r.headers['x-acs-action'] === 'GetAuthorizationToken');
+
+    it('gets a temporary login with the AccessKey, and renews it only near its expiry', async () => {
+      let now = Date.now();
+      const lister = createCatalogLister(settings(), { env, now: () => new Date(now) });
+      expect(await lister.resolvePullOptions()).toMatchObject({ username: TEMP_USER, password: TEMP_TOKEN });
+      await lister.resolvePullOptions();
+      expect(tokenCalls()).toHaveLength(1);
+      now += 56 * 60_000;
+      fakeNow = now;
+      await lister.resolvePullOptions();
+      expect(tokenCalls()).toHaveLength(2);
+    });
+
+    it('uses configured credentials instead, without asking for a token', async () => {
+      const lister = createCatalogLister(settings({ credentials: { usernameEnv: 'U', passwordEnv: 'P' } }), {
+        env: { ...env, U: 'fixed-user', P: 'fixed-pass' },
+      });
+      expect(await lister.resolvePullOptions()).toMatchObject({
+        username: 'fixed-user',
+        password: 'fixed-pass',
+      });
+      expect(tokenCalls()).toHaveLength(0);
+    });
+
+    const canRunOwn = haveTestImages && haveRegistryTools;
+    describe.skipIf(!canRunOwn && skipReason('docker-registry, skopeo, htpasswd or test images missing'))(
+      'against a registry that only accepts the temporary login',
+      () => {
+        let dir: string;
+        let reg: RunningRegistry;
+        beforeAll(async () => {
+          dir = await mkdtemp(join(tmpdir(), 'portcullis-acr-'));
+          await writeFile(join(dir, 'none.json'), '{}');
+          reg = await startRegistry(dir, { auth: await htpasswdAuth(dir, TEMP_USER, TEMP_TOKEN) });
+          await pushImage('min', `${reg.host}/fixtures/debian:min`, `${TEMP_USER}:${TEMP_TOKEN}`);
+        }, 300_000);
+        afterAll(async () => {
+          await reg?.stop();
+          if (dir) await rm(dir, { recursive: true, force: true });
+        });
+
+        it('pulls a listed image with it, and not without it', async () => {
+          const lister = createCatalogLister(settings({ url: `http://${reg.host}` }), { env });
+          const [image] = await collect(lister.listImages('fixtures/debian'));
+          expect(image!.reference).toBe(`${reg.host}/fixtures/debian:min`);
+          const src = await openImage(image!.reference, {
+            ...(await lister.resolvePullOptions()),
+            dockerConfigPath: join(dir, 'none.json'),
+          });
+          await src.close();
+          expect(src.meta.layers).toHaveLength(1);
+          const anonymous = await rejectionOf(
+            openImage(image!.reference, { env: {}, dockerConfigPath: join(dir, 'none.json') }),
+          );
+          expect(anonymous.code).toBe('REGISTRY_UNAUTHORIZED');
+        });
+      },
+    );
   });
 });

@@ -15,7 +15,7 @@ import {
   type ApiContext,
 } from './api.js';
 import { EMPTY_PAYLOAD_SHA256, signAcs3, toAcsDate, type AcsCredentials } from './acs3.js';
-import { createCreatedAtResolver } from './created.js';
+import { createPullHooks, type TemporaryLogin } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 export const ACR_API_VERSION = '2018-12-01';
@@ -244,6 +244,20 @@ export function createAcrLister(settings: RegistrySettings, opts: CatalogListerO
     return id;
   };
 
+  const fetchLogin = async (signal?: AbortSignal): Promise<TemporaryLogin> => {
+    const doc = await callAcr(ctx, 'GetAuthorizationToken', { InstanceId: instanceId }, creds, now, signal);
+    const username = readString(doc, 'TempUsername');
+    const password = readString(doc, 'AuthorizationToken');
+    const expiresAt = Number(doc.ExpireTime);
+    if (username === undefined || password === undefined || !Number.isFinite(expiresAt)) {
+      throw new PortcullisError(
+        'REGISTRY_API_ERROR',
+        `${settings.name} (GetAuthorizationToken): no TempUsername, AuthorizationToken or ExpireTime`,
+      );
+    }
+    return { username, password, expiresAt };
+  };
+
   return {
     listRepositories,
     async *listImages(repository, signal) {
@@ -266,7 +280,8 @@ export function createAcrLister(settings: RegistrySettings, opts: CatalogListerO
         yield image;
       }
     },
-    resolveCreatedAt: createCreatedAtResolver(settings, opts),
+    // Without configured pull credentials, the AccessKey gets a temporary login (valid 1 h).
+    ...createPullHooks(settings, opts, fetchLogin),
     close: () => ctx.transport.close(),
   };
 }

@@ -26,12 +26,42 @@ export async function readConfigCreatedAt(
   return toIsoTime(src.meta.config.created);
 }
 
-/** `resolveCreatedAt` for a lister: pull options built once, on first use (credential env vars are read then). */
-export function createCreatedAtResolver(
+/** A temporary pull login (ACR's GetAuthorizationToken) and when it stops working. */
+export interface TemporaryLogin {
+  username: string;
+  password: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** How long before its expiry a temporary login is renewed. */
+const LOGIN_RENEW_MARGIN_MS = 5 * 60_000;
+
+/**
+ * A lister's `resolvePullOptions` and `resolveCreatedAt`: pull options built on first use (credential env
+ * vars are read then), with a temporary login when `fetchLogin` is given and no credentials are configured,
+ * renewed before it expires.
+ */
+export function createPullHooks(
   settings: RegistrySettings,
   opts: CatalogListerOptions,
-): CatalogLister['resolveCreatedAt'] {
-  let options: SourceOptions | undefined;
-  return (image, signal) =>
-    readConfigCreatedAt(image, (options ??= toRegistrySourceOptions(settings, opts)), signal);
+  fetchLogin?: (signal?: AbortSignal) => Promise<TemporaryLogin>,
+): Pick<CatalogLister, 'resolvePullOptions' | 'resolveCreatedAt'> {
+  let base: SourceOptions | undefined;
+  let login: TemporaryLogin | undefined;
+  const now = () => (opts.now ?? (() => new Date()))().getTime();
+  const c = settings.credentials;
+  const configured =
+    c?.usernameEnv !== undefined || c?.passwordEnv !== undefined || c?.dockerConfig !== undefined;
+  const resolvePullOptions = async (signal?: AbortSignal): Promise<SourceOptions> => {
+    base ??= toRegistrySourceOptions(settings, opts);
+    if (!fetchLogin || configured) return base;
+    if (!login || login.expiresAt - LOGIN_RENEW_MARGIN_MS <= now()) login = await fetchLogin(signal);
+    return { ...base, username: login.username, password: login.password };
+  };
+  return {
+    resolvePullOptions,
+    resolveCreatedAt: async (image, signal) =>
+      readConfigCreatedAt(image, await resolvePullOptions(signal), signal),
+  };
 }

@@ -68,6 +68,7 @@ export function createDistributionLister(
         yield image;
       }
     },
+    resolvePullOptions: () => Promise.resolve(getOptions()),
     async resolveCreatedAt(image, signal) {
       try {
         return await readConfigCreatedAt(image, getOptions(), signal);

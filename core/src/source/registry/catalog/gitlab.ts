@@ -14,7 +14,7 @@ import {
   toIsoTime,
   type ApiContext,
 } from './api.js';
-import { createCreatedAtResolver } from './created.js';
+import { createPullHooks } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v4';
@@ -190,7 +190,7 @@ export function createGitlabLister(settings: RegistrySettings, opts: CatalogList
         yield image;
       }
     },
-    resolveCreatedAt: createCreatedAtResolver(settings, opts),
+    ...createPullHooks(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

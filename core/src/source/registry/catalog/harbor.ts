@@ -15,7 +15,7 @@ import {
   toPullReference,
   type ApiContext,
 } from './api.js';
-import { createCreatedAtResolver } from './created.js';
+import { createPullHooks } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 const API = '/api/v2.0';
@@ -158,7 +158,7 @@ export function createHarborLister(settings: RegistrySettings, opts: CatalogList
         }
       }
     },
-    resolveCreatedAt: createCreatedAtResolver(settings, opts),
+    ...createPullHooks(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

@@ -11,7 +11,7 @@ import {
   toIsoTime,
   toPullReference,
 } from './api.js';
-import { createCreatedAtResolver } from './created.js';
+import { createPullHooks } from './created.js';
 import type { CatalogImage, CatalogLister, CatalogListerOptions, RegistrySettings } from './types.js';
 
 /** Quay's tag page `limit` maximum (`endpoints/api/tag.py`). */
@@ -111,7 +111,7 @@ export function createQuayLister(settings: RegistrySettings, opts: CatalogLister
         if ((doc as Record<string, unknown>).has_additional !== true || tags.length === 0) return;
       }
     },
-    resolveCreatedAt: createCreatedAtResolver(settings, opts),
+    ...createPullHooks(settings, opts),
     close: () => ctx.transport.close(),
   };
 }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { SourceOptions } from '../../types.js';
 
 /** The registry APIs a catalog can be listed from. */
 export type RegistryKind = 'distribution' | 'harbor' | 'quay' | 'gitlab' | 'acr';
@@ -64,6 +65,12 @@ export interface CatalogLister {
    * undefined when the config has no `created`.
    */
   resolveCreatedAt(image: CatalogImage, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Options for pulling this registry's images through the registry client (`openImage`,
+   * `createRegistryClient`): CA, insecure hosts, credentials from the env vars — or, for `acr` without
+   * configured credentials, a temporary login from GetAuthorizationToken, renewed before it expires.
+   */
+  resolvePullOptions(signal?: AbortSignal): Promise<SourceOptions>;
   /** Releases connections the lister opened itself. */
   close(): Promise<void>;
 }
