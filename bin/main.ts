@@ -4,7 +4,7 @@ import { runCli } from '../core/src/cli/program.js';
 // the command module only: the webhook's server, stores and core load when `webhook …` runs
 import { createWebhookCommand } from '../webhook/src/cli.js';
 // likewise the scan service's: its server, queue and stores load when `serve …` runs
-import { createServeCommand } from '../service/src/cli.js';
+import { createAffectedCommand, createServeCommand } from '../service/src/cli.js';
 
 const code = await runCli(
   process.argv.slice(2),
@@ -14,7 +14,7 @@ const code = await runCli(
     env: process.env,
     now: () => new Date(),
   },
-  [createWebhookCommand, createServeCommand],
+  [createWebhookCommand, createServeCommand, createAffectedCommand],
 );
 // flush stdout before exiting (a pipe may still hold the report)
 process.stdout.write('', () => process.exit(code));

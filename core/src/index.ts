@@ -91,3 +91,6 @@ export type {
   TaskTrigger,
   TaskScope,
 } from './tasks/index.js';
+// the scan service runs `db update` on its schedule with the CLI's defaults
+export { defaultDbPath } from './cli/io.js';
+export { DEFAULT_UPDATE_ECOSYSTEMS } from './cli/commands/db.js';

@@ -104,3 +104,43 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
     });
   return serve;
 }
+
+/** `portcullis affected <ID|CVE>`: the stored images and repositories that have a vulnerability, from the store. */
+export function createAffectedCommand(io: ServiceCliIo, setCode: (code: number) => void): Command {
+  return new Command('affected')
+    .description(
+      'images and repositories in the store with a vulnerability (id or alias), with fixed versions',
+    )
+    .argument('<id>', 'vulnerability id or alias (CVE-…, GHSA-…, DSA-…)')
+    .option('--json', 'print JSON')
+    .option('--policy <file>', 'policy whose registries: name the images’ registries')
+    .option(
+      '--store <spec>',
+      'sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scans use)',
+    )
+    .action(async (id: string, flags: { json?: boolean; policy?: string; store?: string }) => {
+      const [{ DEFAULT_POLICY, loadPolicy, openScanStores }, { findAffected }] = await Promise.all([
+        import('../../core/src/index.js'),
+        import('./affected.js'),
+      ]);
+      const policy = flags.policy ? await loadPolicy(flags.policy) : DEFAULT_POLICY;
+      const stores = openScanStores(flags.store, io.env);
+      let report;
+      try {
+        report = findAffected(await stores.verdicts.list(), id, policy);
+      } finally {
+        await stores.close();
+      }
+      if (flags.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else if (report.images.length === 0) io.stdout.write(`${id}: no stored image has it\n`);
+      else {
+        const lines = report.images.flatMap((i) =>
+          i.packages.map((p) => `${i.reference}  ${p.name} ${p.version} → ${p.fixedVersion ?? 'no fix yet'}`),
+        );
+        io.stdout.write(
+          `${id}: ${report.images.length} image(s) in ${report.repositories.length} repositories\n${lines.join('\n')}\n`,
+        );
+      }
+      setCode(0);
+    });
+}

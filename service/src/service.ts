@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   DEFAULT_POLICY,
+  DEFAULT_UPDATE_ECOSYSTEMS,
+  FINAL_STATUSES,
+  SYSTEM_CLOCK,
+  defaultDbPath,
+  updateDb,
   loadPolicy,
   PortcullisError,
   openScanStores,
@@ -9,8 +14,11 @@ import {
   type ScanStores,
 } from '../../core/src/index.js';
 import { createLogger, type Logger } from './logger.js';
+import type { ServiceMetrics as Metrics } from './metrics.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { createScanQueue } from './queue.js';
+import { rematchStored } from './rematch.js';
+import { startSchedule, type Schedule } from './schedule.js';
 import { createInProcessRunner, type TaskRunner } from './runner.js';
 import { generateTemporaryCert, startServiceServer, type ServiceServer } from './server.js';
 import { parseTokensFile, toTokenDigest, type TokenEntry } from './tokens.js';
@@ -127,6 +135,14 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
     await stores.close();
     throw err;
   }
+  const schedules = startSchedules({
+    policy,
+    stores,
+    runner,
+    logger,
+    metrics,
+    dbPath: dbPath ?? defaultDbPath(opts.env),
+  });
   return {
     port: server.port,
     server,
@@ -135,10 +151,94 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
     metrics,
     ...(generatedToken ? { generatedToken } : {}),
     async close() {
+      await Promise.all(schedules.map((s) => s.stop()));
       await server.close();
       await runner.close();
       await queue?.close();
       await stores.close();
     },
   };
+}
+
+/**
+ * `scan.schedule` (registry scans) and `scan.dbUpdate` (`db update`, then re-matching the stored inventories),
+ * each claimed per fire through the shared store so one replica runs it.
+ */
+function startSchedules(ctx: {
+  policy: Policy;
+  stores: ScanStores;
+  runner: TaskRunner;
+  logger: Logger;
+  metrics: Metrics;
+  dbPath: string;
+}): Schedule[] {
+  const { policy, stores, runner, logger, metrics } = ctx;
+  const scan = policy.scan ?? {};
+  const out: Schedule[] = [];
+  const onEvent =
+    (what: string) =>
+    (e: { kind: string; at: Date; error?: unknown }): void =>
+      logger[e.kind === 'failed' ? 'error' : 'info'](`schedule: ${what} ${e.kind}`, {
+        at: e.at.toISOString(),
+        ...(e.error ? { error: e.error } : {}),
+      });
+  const claim = (key: string): Promise<boolean> => stores.verdicts.claimOnce(key, 3600);
+  if (scan.schedule)
+    out.push(
+      startSchedule({
+        cron: scan.schedule,
+        ...(scan.timezone ? { timezone: scan.timezone } : {}),
+        clock: SYSTEM_CLOCK,
+        // any replica's scheduled task still going counts (the task store is shared)
+        isRunning: async () =>
+          (await stores.tasks.list({ limit: 100 })).some(
+            (t) => t.trigger === 'schedule' && !FINAL_STATUSES.includes(t.status),
+          ),
+        claim,
+        start: async () => {
+          const task = await runner.start({ trigger: 'schedule' });
+          metrics.tasksStarted.inc({ trigger: 'schedule' });
+          logger.info('schedule: task started', { task: task.id });
+        },
+        onEvent: onEvent('registry scan'),
+      }),
+    );
+  if (scan.dbUpdate) {
+    let updating = false;
+    out.push(
+      startSchedule({
+        cron: scan.dbUpdate,
+        ...(scan.timezone ? { timezone: scan.timezone } : {}),
+        clock: SYSTEM_CLOCK,
+        isRunning: async () => updating,
+        claim,
+        start: async () => {
+          updating = true;
+          void (async () => {
+            try {
+              const result = await updateDb({
+                dbPath: ctx.dbPath,
+                ecosystems: [...DEFAULT_UPDATE_ECOSYSTEMS],
+              });
+              logger.info('db update done', { imported: result.imported });
+              const summary = await rematchStored({
+                verdicts: stores.verdicts,
+                dbPath: ctx.dbPath,
+                policy,
+                logger,
+                metrics,
+              });
+              logger.info('re-match done', { ...summary, verdictChanges: summary.verdictChanges.length });
+            } catch (error) {
+              logger.error('db update or re-match failed', { error });
+            } finally {
+              updating = false;
+            }
+          })();
+        },
+        onEvent: onEvent('db update'),
+      }),
+    );
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { defaultDbPath, writeOutput, type CliIo } from '../io.js';
 import { collect } from './common.js';
 
-const DEFAULT_UPDATE_ECOSYSTEMS = [
+export const DEFAULT_UPDATE_ECOSYSTEMS = [
   'Alpine',
   'Debian',
   'Ubuntu',
