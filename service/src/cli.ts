@@ -22,6 +22,7 @@ interface ServeFlags {
   queue?: string;
   tokens?: string;
   concurrency?: string;
+  kubeconfig?: string;
 }
 
 /** Waits for SIGINT/SIGTERM (the service runs until its pod is stopped). */
@@ -55,6 +56,10 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
     )
     .option('--queue <url>', 'redis://HOST:PORT: BullMQ job queue shared by replicas (default: in-process)')
     .option('--concurrency <n>', 'with --queue: images this replica scans at once per registry (0: API only)')
+    .option(
+      '--kubeconfig <file>',
+      'Kubernetes access for runtime scans (default in a pod: its service account)',
+    )
     .option('--tokens <file>', 'API tokens (YAML tokens: [{name, role: read|admin, sha256}])')
     .action(async (flags: ServeFlags) => {
       const { startScanService } = await import('./service.js');
@@ -79,6 +84,7 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
         ...(flags.store ? { store: flags.store } : {}),
         ...(flags.tokens ? { tokensFile: flags.tokens } : {}),
         ...(flags.queue ? { queue: flags.queue } : {}),
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}),
         ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),

@@ -1,8 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
+  ALL_SCANNERS,
   DEFAULT_POLICY,
   DEFAULT_UPDATE_ECOSYSTEMS,
+  parseDuration,
+  resolvePolicy,
+  scan,
+  toAnalyzerOptions,
+  toEnabledScanners,
   FINAL_STATUSES,
   SYSTEM_CLOCK,
   defaultDbPath,
@@ -18,6 +24,7 @@ import type { ServiceMetrics as Metrics } from './metrics.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
 import { createScanQueue } from './queue.js';
 import { rematchStored } from './rematch.js';
+import { createPodLister, runRuntimeScan } from './runtime.js';
 import { startSchedule, type Schedule } from './schedule.js';
 import { createInProcessRunner, type TaskRunner } from './runner.js';
 import { generateTemporaryCert, startServiceServer, type ServiceServer } from './server.js';
@@ -33,6 +40,8 @@ export interface ServeOptions {
   tokensFile?: string;
   /** redis://… : BullMQ queue shared by replicas (the store defaults to the same Redis). */
   queue?: string;
+  /** Kubernetes access for runtime scans: a kubeconfig file (in a pod, the service account is used). */
+  kubeconfig?: string;
   /** Queue jobs this replica scans at once per registry (0: coordinate only). */
   concurrency?: number;
   tlsCert?: string;
@@ -128,6 +137,36 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
         tokens,
         logger,
         metrics,
+        ...(opts.kubeconfig || opts.env.KUBERNETES_SERVICE_HOST
+          ? {
+              startRuntime: async () => {
+                const id = randomUUID();
+                const list = createPodLister(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {});
+                const resolved = resolvePolicy(policy);
+                const scanners = ALL_SCANNERS.filter((s) => toEnabledScanners(resolved).includes(s));
+                void runRuntimeScan({
+                  id,
+                  list,
+                  tasks: stores.tasks,
+                  verdicts: stores.verdicts,
+                  scanners,
+                  // a result younger than the admission's max verdict age is fresh enough
+                  freshMs: parseDuration(resolved.admission.maxVerdictAge, 'POLICY_INVALID'),
+                  scan: (reference) =>
+                    scan(`registry:${reference}`, {
+                      scanners,
+                      ...(dbPath ? { dbPath } : {}),
+                      analyzerOptions: toAnalyzerOptions(resolved),
+                      source: { env: opts.env },
+                    }),
+                }).catch((error: unknown) => logger.error('runtime scan failed', { task: id, error }));
+                // the record exists once the scan has listed nothing yet: wait for it
+                for (let i = 0; i < 50 && !(await stores.tasks.get(id)); i++)
+                  await new Promise((r) => setTimeout(r, 20));
+                return { id };
+              },
+            }
+          : {}),
       },
     );
   } catch (err) {
