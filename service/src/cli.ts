@@ -108,6 +108,59 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
       if (tmp) await rm(tmp, { recursive: true, force: true });
       setCode(0);
     });
+  serve
+    .command('manifests')
+    .description('print the Kubernetes objects that run the scan service (pipe to `kubectl apply -f -`)')
+    .option('--namespace <ns>', 'namespace (default portcullis)')
+    .option('--replicas <n>', 'service replicas (default 2)')
+    .option('--image <ref>', 'Portcullis container image')
+    .option('--redis', 'add a Redis Deployment + Service; the replicas share it as store and BullMQ queue')
+    .option('--tokens <file>', 'tokens file (digests only) to put in the Secret')
+    .option('--policy <file>', 'policy file to put in the ConfigMap')
+    .action(
+      async (flags: {
+        namespace?: string;
+        replicas?: string;
+        image?: string;
+        redis?: boolean;
+        tokens?: string;
+        policy?: string;
+      }) => {
+        const [
+          { loadPolicy, PortcullisError },
+          { renderServiceManifests },
+          { parseTokensFile },
+          { readFile },
+        ] = await Promise.all([
+          import('../../core/src/index.js'),
+          import('./manifests.js'),
+          import('./tokens.js'),
+          import('node:fs/promises'),
+        ]);
+        const replicas = flags.replicas === undefined ? undefined : Number(flags.replicas);
+        if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1))
+          throw new PortcullisError(
+            'USAGE_INVALID',
+            `--replicas must be an integer ≥ 1, got ${flags.replicas}`,
+          );
+        if (replicas !== undefined && replicas > 1 && !flags.redis)
+          io.stderr.write('portcullis: several replicas without --redis each keep their own SQLite store\n');
+        const tokensYaml = flags.tokens ? await readFile(flags.tokens, 'utf8') : undefined;
+        if (tokensYaml !== undefined) parseTokensFile(tokensYaml, flags.tokens); // validate before printing
+        const policyYaml = flags.policy ? await readFile(flags.policy, 'utf8') : undefined;
+        if (flags.policy) await loadPolicy(flags.policy);
+        const yaml = renderServiceManifests({
+          ...(flags.namespace ? { namespace: flags.namespace } : {}),
+          ...(replicas !== undefined ? { replicas } : {}),
+          ...(flags.image ? { image: flags.image } : {}),
+          ...(flags.redis ? { redis: true } : {}),
+          ...(tokensYaml !== undefined ? { tokensYaml } : {}),
+          ...(policyYaml !== undefined ? { policyYaml } : {}),
+        });
+        io.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
+        setCode(0);
+      },
+    );
   return serve;
 }
 
