@@ -8,7 +8,7 @@
  *    another) and the peer snyk-docker-plugin@9.8.0 (installed into bench/.peer).
  * 2. `portcullis scan` (every analyzer) vs the inventory-only time.
  * 3. The same two through the library (`scan()` from the tsc output) for the scan call alone.
- * 4. bench/vulndb.ts, bench/webhook.ts and bench/registry-scan.ts when present (each prints one JSON line).
+ * 4. bench/vulndb.ts, bench/webhook.ts, bench/registry-scan.ts and bench/service.ts when present (each prints one JSON line).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -213,6 +213,7 @@ try {
     vulndb: subBench('vulndb.ts'),
     webhook: subBench('webhook.ts'),
     registryScan: subBench('registry-scan.ts'),
+    service: subBench('service.ts'),
   };
   const text = formatReport(report);
   console.log(text);
