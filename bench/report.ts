@@ -31,6 +31,27 @@ export interface BenchReport {
   registryScan?: Record<string, unknown> | undefined;
   /** bench/large.ts: inflate floor, sbom, scan with DB and peer on the multi and the large image. */
   large?: Record<string, unknown> | undefined;
+  /** bench/service.ts (absent in reports written before it existed). */
+  service?: Record<string, unknown> | undefined;
+}
+
+/** The scan service's store-side rows: re-matching stored inventories after a DB update, and `affected`. */
+export function serviceSection(v: Record<string, unknown> | undefined): string {
+  if (!v) return '- bench/service.ts not present';
+  const r = (v.rematch ?? {}) as Record<string, unknown>;
+  const a = (v.affected ?? {}) as Record<string, unknown>;
+  return `| measure | result |
+|---|---:|
+| re-match ${String(v.images)} stored inventories × ${String(v.packagesPerImage)} packages (SQLite), wall ms | ${String(r.wallMs)} |
+| re-match, CPU ms | ${String(r.cpuMs)} |
+| re-match, images/s | ${String(r.imagesPerSecond)} |
+| \`affected\` over the same store, median ms (${String(a.images)} images hit) | ${String(a.medianMs)} |
+
+- Synthetic inventories (Debian 12, apt and base-files plus 298 made-up packages); the DB update adds one
+  advisory every image has (test/fixtures/service/osv v1 → v2), so every result is rewritten. No image is pulled.
+- \`affected\` reads and parses every stored result (\`VerdictStore.list\`) and scans its findings: it is
+  linear in the store and above the issue's "milliseconds" at this size; a per-advisory index in the store is
+  the next step.`;
 }
 
 interface RegistryScanRun {
@@ -216,6 +237,10 @@ ${registryScanSection(report.registryScan)}
 ## Large image and the Node inflate floor (bench/large.ts)
 
 ${largeSection(report.large)}
+
+## Scan service (bench/service.ts)
+
+${serviceSection(report.service)}
 
 ## Other benches
 

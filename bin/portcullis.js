@@ -27,7 +27,7 @@ function newestSource() {
         newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  for (const dir of ['core/src', 'core/schema', 'webhook/src']) visit(join(root, dir));
+  for (const dir of ['core/src', 'core/schema', 'webhook/src', 'service/src']) visit(join(root, dir));
   for (const file of ['bin/main.ts', 'package.json']) {
     if (existsSync(join(root, file))) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
   }

@@ -82,7 +82,7 @@ const CORE_AREAS = [
   'version',
 ];
 
-const files = ['core/src', 'webhook/src', 'github-action/src', 'bin']
+const files = ['core/src', 'webhook/src', 'service/src', 'github-action/src', 'bin']
   .map((d) => join(ROOT, d))
   .filter((d) => {
     try {
@@ -114,15 +114,17 @@ describe('architecture', () => {
     expect(files.length).toBeGreaterThan(10);
   });
 
-  it('keeps core free of webhook and github-action imports', () => {
+  it('keeps core free of webhook, service and github-action imports', () => {
     const bad = edges.filter((e) => e.from.startsWith('core/') && e.to && !e.to.startsWith('core/'));
     expect(bad).toEqual([]);
   });
 
-  it('lets webhook and github-action reach core only through its public entry, and never each other', () => {
+  it('lets webhook, service and github-action reach core only through its public entry, and never each other', () => {
     const bad = edges.filter(
       (e) =>
-        (e.from.startsWith('webhook/') || e.from.startsWith('github-action/')) &&
+        (e.from.startsWith('webhook/') ||
+          e.from.startsWith('service/') ||
+          e.from.startsWith('github-action/')) &&
         e.to &&
         !e.to.startsWith(e.from.split('/')[0] + '/') &&
         e.to !== 'core/src/index.ts',
@@ -130,10 +132,12 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
-  it('keeps express in webhook and @actions/* in github-action', () => {
+  it('keeps express in webhook and service, the queue/cron/Kubernetes clients in service, @actions/* in github-action', () => {
     const bad = edges.filter(
       (e) =>
-        (e.spec === 'express' && !e.from.startsWith('webhook/')) ||
+        (e.spec === 'express' && !e.from.startsWith('webhook/') && !e.from.startsWith('service/')) ||
+        (['bullmq', 'croner', '@kubernetes/client-node'].includes(e.spec) &&
+          !e.from.startsWith('service/')) ||
         (e.spec.startsWith('@actions/') && !e.from.startsWith('github-action/')),
     );
     expect(bad).toEqual([]);

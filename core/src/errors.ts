@@ -78,6 +78,9 @@ export type ErrorCode =
   // registry-scan tasks and their stores
   | 'STORE_UNAVAILABLE'
   | 'TASK_NOT_FOUND'
+  // scan service
+  | 'SERVICE_CONFIG_INVALID'
+  | 'SERVICE_TOKENS_INVALID'
   // dockerfile
   | 'DOCKERFILE_PARSE_FAILED'
   | 'INTERNAL';

@@ -99,3 +99,26 @@ export {
   defaultStorePath,
 } from './store/index.js';
 export type { StoredScan, ScanOrigin, VerdictStore, StoreSpec, RedisStoreOptions } from './store/index.js';
+
+// registry-scan tasks (the scan service runs them, lists them and reads their logs)
+export {
+  createRegistryScanTask,
+  runRegistryScan,
+  selectRegistries,
+  openScanStores,
+  toPinnedInput,
+} from './registry-scan/index.js';
+export type { RegistryScanRequest, ScanStores } from './registry-scan/index.js';
+export { createTaskStore, createMemoryTaskStore } from './store/index.js';
+export { SYSTEM_CLOCK, FINAL_STATUSES, emptyProgress } from './tasks/index.js';
+export type {
+  TaskClock,
+  TaskRecord,
+  TaskStore,
+  TaskLogEntry,
+  TaskStatus,
+  TaskTrigger,
+  TaskScope,
+} from './tasks/index.js';
+// the scan service runs `db update` on its schedule with the CLI's defaults
+export { DEFAULT_UPDATE_ECOSYSTEMS } from './cli/commands/db.js';

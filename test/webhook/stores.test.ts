@@ -57,6 +57,23 @@ function storeContract(name: string, open: () => Promise<VerdictStore> | Verdict
       await s.close();
     });
 
+    it('lists every stored result (the scan service reads them), and not deleted ones', async () => {
+      const s = await open();
+      await s.put({ ...toStored(readScan('multi')), storedAt: '2026-01-01T00:00:00.000Z' });
+      await s.put({ ...toStored(readScan('min')), storedAt: '2026-03-01T00:00:00.000Z' });
+      const digests = (await s.list()).map((e) => e.digest);
+      expect(digests).toContain(MULTI_DIGEST);
+      expect(digests).toContain(MIN_DIGEST);
+      expect((await s.list()).find((e) => e.digest === MIN_DIGEST)?.scan.packages.length).toBe(
+        readScan('min').packages.length,
+      );
+      await s.deleteStoredBefore('2026-02-01T00:00:00.000Z');
+      const after = (await s.list()).map((e) => e.digest);
+      expect(after).not.toContain(MULTI_DIGEST);
+      expect(after).toContain(MIN_DIGEST);
+      await s.close();
+    });
+
     it('claims a key once', async () => {
       const s = await open();
       const key = `jti:test:${Math.random()}`;

@@ -96,6 +96,12 @@ export interface ScanPolicy {
   timeout?: string;
   scanners?: ('vuln' | 'secret' | 'malware' | 'baseline' | 'buildinstruction')[];
   retention?: { tasks?: string; vulnerabilities?: string };
+  /** `portcullis serve`: cron expression of scheduled registry scans. */
+  schedule?: string;
+  /** IANA time zone of `schedule` and `dbUpdate` (default UTC). */
+  timezone?: string;
+  /** `portcullis serve`: cron expression of `db update` followed by re-matching stored inventories. */
+  dbUpdate?: string;
 }
 
 /** A fully resolved gate: a threshold for every risk type (`none` = off). */

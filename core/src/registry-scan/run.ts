@@ -8,10 +8,15 @@ import { resolvePolicy, toAnalyzerOptions, toEnabledScanners } from '../policy/i
 import type { Policy, PolicyRegistry } from '../policy/index.js';
 import { createLayerCache, createScanHooks, scanImage, type LayerCache } from '../scan/index.js';
 import { createCatalogLister } from '../source/registry/catalog/index.js';
-import type { CatalogListerOptions, RegistrySettings } from '../source/registry/catalog/index.js';
+import type {
+  CatalogImage,
+  CatalogListerOptions,
+  RegistrySettings,
+} from '../source/registry/catalog/index.js';
 import { createRegistryClient, type RegistryClient } from '../source/registry/client.js';
 import type { SourceOptions } from '../source/types.js';
 import type { VerdictStore } from '../store/verdict-store.js';
+import type { ScanResult } from '../types/scan.js';
 import { SYSTEM_CLOCK, type TaskClock } from '../tasks/clock.js';
 import { runTask, type TaskRegistry } from '../tasks/engine.js';
 import { applyRetention } from '../tasks/retention.js';
@@ -46,6 +51,11 @@ export interface RegistryScanRequest {
   signal?: AbortSignal;
   cancelPollMs?: number;
   onEntry?(entry: TaskLogEntry, task: TaskRecord): void;
+  /**
+   * Scans one listed image instead of pulling it here (the scan service hands it to a queue worker, which may be
+   * another replica); everything else (listing, scope, throttle, timeout, log, store) stays the engine's.
+   */
+  scanImage?(image: CatalogImage & { digest: string }, signal: AbortSignal): Promise<ScanResult>;
 }
 
 /** The registries a task covers, in policy order: USAGE_INVALID for an unknown `--registry` or none at all. */
@@ -157,7 +167,8 @@ export async function runRegistryScan(task: TaskRecord, req: RegistryScanRequest
         const o = byName.get(image.registry) as (typeof opened)[number];
         return (await o.registryClient()).resolveDigest(image.reference);
       },
-      scanImage: async (image) => {
+      scanImage: async (image, signal) => {
+        if (req.scanImage) return req.scanImage(image, signal);
         const o = byName.get(image.registry) as (typeof opened)[number];
         return scanImage(toPinnedInput(image.reference, image.digest), {
           scanners,

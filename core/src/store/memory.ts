@@ -14,6 +14,9 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     async put(entry) {
       scans.set(entry.digest, JSON.stringify(entry));
     },
+    async list() {
+      return [...scans.values()].map((v) => JSON.parse(v) as StoredScan);
+    },
     async claimOnce(key, ttlSeconds) {
       const t = now();
       for (const [k, exp] of claims) if (exp <= t) claims.delete(k);

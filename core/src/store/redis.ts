@@ -49,6 +49,20 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
           .exec(),
       );
     },
+    async list() {
+      const digests = await guard('list', () => client.zrange(`${prefix}scans-by-stored`, 0, -1));
+      const out = [];
+      // bounded batches: one MGET per 500 keys keeps each reply small
+      for (let i = 0; i < digests.length; i += 500) {
+        const keys = digests.slice(i, i + 500).map((d) => `${prefix}scan:${d}`);
+        const values = await guard('list', () => client.mget(...keys));
+        for (const v of values) {
+          const parsed = v === null ? undefined : parseStoredScan(v);
+          if (parsed) out.push(parsed);
+        }
+      }
+      return out;
+    },
     async deleteStoredBefore(cutoff) {
       const index = `${prefix}scans-by-stored`;
       const old = await guard('delete', () => client.zrangebyscore(index, '-inf', `(${Date.parse(cutoff)}`));

@@ -16,6 +16,7 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     throw wrapError(err, `opening verdict store ${path}`, 'WEBHOOK_STORE_UNAVAILABLE');
   }
   const getStmt = db.prepare<[string], { body: string }>('SELECT body FROM scans WHERE digest = ?');
+  const listStmt = db.prepare<[], { body: string }>('SELECT body FROM scans ORDER BY digest');
   const putStmt = db.prepare('INSERT OR REPLACE INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
   const pruneStmt = db.prepare("DELETE FROM scans WHERE json_extract(body, '$.storedAt') < ?");
   const purge = db.prepare('DELETE FROM claims WHERE expires <= ?');
@@ -35,6 +36,10 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     },
     async put(entry) {
       guard('put', () => putStmt.run(entry.digest, entry.scannedAt, JSON.stringify(entry)));
+    },
+    async list() {
+      const rows = guard('list', () => listStmt.all());
+      return rows.flatMap((r) => parseStoredScan(r.body) ?? []);
     },
     async claimOnce(key, ttlSeconds) {
       const t = now();

@@ -24,6 +24,8 @@ export interface VerdictStore {
   readonly kind: 'memory' | 'sqlite' | 'redis';
   get(digest: string): Promise<StoredScan | undefined>;
   put(entry: StoredScan): Promise<void>;
+  /** Every stored result (the scan service's image list, reverse index and re-matching read it). */
+  list(): Promise<StoredScan[]>;
   /**
    * Records `key` once for `ttlSeconds`; resolves false when it was already recorded (token replay).
    * Kept in the store so every replica sees the same used token ids.

@@ -44,6 +44,8 @@ export interface TaskLogEntry {
   code?: string;
   durationMs: number;
   findings?: SeverityCounts;
+  /** Runtime scans: the workloads running this image (`namespace/pod`). */
+  usedBy?: string[];
   /** When this entry was recorded (RFC 3339). */
   at: string;
 }

@@ -4,7 +4,7 @@ import { isPortcullisError } from '../../errors.js';
 import { defaultDbPath, writeOutput, type CliIo } from '../io.js';
 import { collect } from './common.js';
 
-const DEFAULT_UPDATE_ECOSYSTEMS = [
+export const DEFAULT_UPDATE_ECOSYSTEMS = [
   'Alpine',
   'Debian',
   'Ubuntu',
