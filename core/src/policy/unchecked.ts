@@ -2,9 +2,9 @@ import type { Note } from '../types/finding.js';
 
 /**
  * Note codes that mean "some installed packages were never checked for vulnerabilities". A scan carrying
- * one is never a clean allow: it goes through the same gate as a stale DB (`gates.staleDb`: a warning by
- * default, a deny reason under `staleDb: deny`). Add a code here, not a new gate, when another stage can
- * leave vulnerabilities unchecked.
+ * one is never a clean allow: it goes through the same gates as a missing DB (a deny reason by default and
+ * under `gates.staleDb: deny`, a warning under `gates.missingDb: warn`). Add a code here, not a new gate,
+ * when another stage can leave vulnerabilities unchecked.
  */
 export const VULNS_UNCHECKED_NOTE_CODES: ReadonlySet<string> = new Set(['INVENTORY_INCOMPLETE']);
 
