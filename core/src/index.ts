@@ -48,7 +48,14 @@ export type {
 } from './source/index.js';
 
 // vulnerability data
-export { importOsv, openVulnDb, dbStatus, updateDb, defaultDbPath } from './vulndb/index.js';
+export {
+  importOsv,
+  openVulnDb,
+  dbStatus,
+  updateDb,
+  defaultDbPath,
+  DEFAULT_UPDATE_ECOSYSTEMS,
+} from './vulndb/index.js';
 export type { VulnDb, DbStatus } from './vulndb/index.js';
 export { compareVersions } from './versions/index.js';
 
@@ -87,6 +94,8 @@ export {
 } from './report/index.js';
 export type { ReportFormat, RenderOptions } from './report/index.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
+// servers and repeating jobs run until SIGINT/SIGTERM (webhook serve, serve, db update --every)
+export { untilSignal } from './cli/signals.js';
 
 // verdict store (scan results per digest): registry scans write it, the webhook reads it
 export {
@@ -121,4 +130,3 @@ export type {
   TaskScope,
 } from './tasks/index.js';
 // the scan service runs `db update` on its schedule with the CLI's defaults
-export { DEFAULT_UPDATE_ECOSYSTEMS } from './cli/commands/db.js';

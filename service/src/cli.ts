@@ -25,19 +25,6 @@ interface ServeFlags {
   kubeconfig?: string;
 }
 
-/** Waits for SIGINT/SIGTERM (the service runs until its pod is stopped). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** `portcullis serve` and `portcullis serve manifests`, wired into the CLI by its composition root (bin/main.ts). */
 export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => void): Command {
   const serve = new Command('serve')
@@ -63,7 +50,7 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
     .option('--tokens <file>', 'API tokens (YAML tokens: [{name, role: read|admin, sha256}])')
     .action(async (flags: ServeFlags) => {
       const { startScanService } = await import('./service.js');
-      const { PortcullisError } = await import('../../core/src/index.js');
+      const { PortcullisError, untilSignal } = await import('../../core/src/index.js');
       const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0))
         throw new PortcullisError(

@@ -41,19 +41,6 @@ interface ManifestFlags {
   dbRefresh?: string;
 }
 
-/** Waits for SIGINT/SIGTERM (the webhook runs until its pod is stopped). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** `portcullis webhook serve|manifests`, wired into the CLI by its composition root (bin/main.ts). */
 export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) => void): Command {
   const webhook = new Command('webhook').description('Kubernetes validating admission webhook');
@@ -91,7 +78,15 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
         import('./server.js'),
         import('./db-probe.js'),
       ]);
-      const { scan, toAnalyzerOptions, loadPolicy, resolvePolicy, DEFAULT_POLICY, defaultDbPath } = core;
+      const {
+        scan,
+        toAnalyzerOptions,
+        loadPolicy,
+        resolvePolicy,
+        DEFAULT_POLICY,
+        defaultDbPath,
+        untilSignal,
+      } = core;
       const text = flags.config ? await readFile(flags.config, 'utf8') : null;
       let tmp: string | undefined;
       // the temporary TLS key is removed on every way out: a failed start, a signal, an error, process exit

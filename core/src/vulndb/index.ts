@@ -9,6 +9,7 @@ export { DB_SCHEMA_VERSION } from './schema.js';
 export { readZip, readZipFile, DEFAULT_ZIP_LIMITS } from './zip.js';
 export type { ZipEntry, ZipLimits } from './zip.js';
 export { updateDb, DEFAULT_MIRROR_BASE_URL } from './download.js';
+export { DEFAULT_UPDATE_ECOSYSTEMS } from './ecosystems.js';
 export type { UpdateOptions, UpdateResult } from './download.js';
 export { toNvdCves, toNvdMetrics } from './nvd.js';
 export type { NvdCve, NvdMetric } from './nvd.js';

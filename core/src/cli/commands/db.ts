@@ -2,20 +2,9 @@ import { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { isPortcullisError } from '../../errors.js';
 import { defaultDbPath, writeOutput, type CliIo } from '../io.js';
+import { DEFAULT_UPDATE_ECOSYSTEMS } from '../../vulndb/ecosystems.js';
+import { untilSignal } from '../signals.js';
 import { collect } from './common.js';
-
-export const DEFAULT_UPDATE_ECOSYSTEMS = [
-  'Alpine',
-  'Debian',
-  'Ubuntu',
-  'Go',
-  'PyPI',
-  'npm',
-  'crates.io',
-  'Maven',
-  'RubyGems',
-  'Packagist',
-];
 
 function printSkipped(io: CliIo, skipped: { file: string; reason: string }[]): void {
   const shown = skipped.slice(0, 50);
@@ -174,12 +163,10 @@ export function createDbCommand(io: CliIo, setCode: (code: number) => void): Com
 function untilStopped(): { within(ms: number): Promise<boolean> } {
   let stopped = false;
   let wake: (() => void) | undefined;
-  const stop = (): void => {
+  void untilSignal().then(() => {
     stopped = true;
     wake?.();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  });
   return {
     /** Waits `ms`; true when a signal came first (or already had). */
     within: (ms) =>
