@@ -104,10 +104,19 @@ export {
   createSqliteStore,
   createRedisStore,
   parseStoredScan,
+  toAdvisoryHits,
+  toAdvisoryKey,
   parseStoreSpec,
   defaultStorePath,
 } from './store/index.js';
-export type { StoredScan, ScanOrigin, VerdictStore, StoreSpec, RedisStoreOptions } from './store/index.js';
+export type {
+  AdvisoryHit,
+  StoredScan,
+  ScanOrigin,
+  VerdictStore,
+  StoreSpec,
+  RedisStoreOptions,
+} from './store/index.js';
 
 // registry-scan tasks (the scan service runs them, lists them and reads their logs)
 export {

@@ -1,4 +1,11 @@
-import type { Policy, StoredScan } from '../../core/src/index.js';
+import {
+  toAdvisoryHits,
+  toAdvisoryKey,
+  type AdvisoryHit,
+  type Policy,
+  type StoredScan,
+  type VerdictStore,
+} from '../../core/src/index.js';
 import { toImageLocation, toRegistryName } from './images.js';
 
 /** One image that has the vulnerability, with the package(s) carrying it. */
@@ -18,40 +25,46 @@ export interface AffectedReport {
 }
 
 /**
- * The stored images with a vulnerability finding whose id or alias is `id` (case-insensitive: `cve-2023-…`
- * finds `CVE-2023-…`), each with the affected packages and their fixed versions. Read from the store only.
+ * `portcullis affected ID` and `/api/v1/affected/{id}`: the store's reverse index (`findByAdvisory`), so the
+ * answer costs the images that have it, not the size of the store.
  */
-export function findAffected(entries: readonly StoredScan[], id: string, policy: Policy): AffectedReport {
-  const want = id.toUpperCase();
+export async function readAffected(
+  verdicts: VerdictStore,
+  id: string,
+  policy: Policy,
+): Promise<AffectedReport> {
+  return toAffectedReport(await verdicts.findByAdvisory(id), id, policy);
+}
+
+/** The report for the index's hits of `id`: each image with its registry, repository and packages. */
+export function toAffectedReport(hits: readonly AdvisoryHit[], id: string, policy: Policy): AffectedReport {
   const images: AffectedImage[] = [];
-  for (const e of entries) {
-    const packages: AffectedImage['packages'] = [];
-    for (const f of e.scan.findings) {
-      if (f.type !== 'vulnerability') continue;
-      if (f.id.toUpperCase() !== want && !(f.aliases ?? []).some((a) => a.toUpperCase() === want)) continue;
-      if (!f.package) continue;
-      const p = f.package;
-      if (packages.some((q) => q.name === p.name && q.version === p.version && q.ecosystem === p.ecosystem))
-        continue;
-      packages.push({
-        name: p.name,
-        version: p.version,
-        ecosystem: p.ecosystem,
-        ...(p.fixedVersion ? { fixedVersion: p.fixedVersion } : {}),
-      });
-    }
-    if (packages.length === 0) continue;
-    const { host, repository } = toImageLocation(e.scan.image.ref);
+  for (const h of hits) {
+    if (h.packages.length === 0) continue;
+    const { host, repository } = toImageLocation(h.reference);
     const registry = toRegistryName(policy, host);
     images.push({
-      digest: e.digest,
-      reference: e.scan.image.ref,
+      digest: h.digest,
+      reference: h.reference,
       ...(registry ? { registry } : {}),
       repository,
-      packages,
+      packages: h.packages,
     });
   }
   images.sort((a, b) => a.reference.localeCompare(b.reference));
   const repositories = [...new Set(images.map((i) => (i.registry ? `${i.registry}/` : '') + i.repository))];
   return { id, images, repositories: repositories.sort() };
+}
+
+/**
+ * The same report from stored results themselves (case-insensitive: `cve-2023-…` finds `CVE-2023-…`): what the
+ * index would say for them, for callers holding results rather than a store.
+ */
+export function findAffected(entries: readonly StoredScan[], id: string, policy: Policy): AffectedReport {
+  const key = toAdvisoryKey(id);
+  return toAffectedReport(
+    entries.flatMap((e) => toAdvisoryHits(e).get(key) ?? []),
+    id,
+    policy,
+  );
 }

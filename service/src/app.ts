@@ -7,7 +7,7 @@ import {
   type TaskStore,
   type VerdictStore,
 } from '../../core/src/index.js';
-import { findAffected } from './affected.js';
+import { readAffected } from './affected.js';
 import { parseImageFilter, selectImages, toImageDetail } from './images.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -166,7 +166,7 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
     res.json(toImageDetail(entry, deps.policy(), now()));
   });
   api.get('/affected/:id', async (req, res) => {
-    res.json(findAffected(await verdicts.list(), req.params.id as string, deps.policy()));
+    res.json(await readAffected(verdicts, req.params.id as string, deps.policy()));
   });
   api.get('/settings', (_req, res) => {
     res.json(toSettingsView(deps.policy(), deps.schedule));

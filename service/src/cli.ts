@@ -165,7 +165,7 @@ export function createAffectedCommand(io: ServiceCliIo, setCode: (code: number) 
       'sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scans use)',
     )
     .action(async (id: string, flags: { json?: boolean; policy?: string; store?: string }) => {
-      const [{ DEFAULT_POLICY, loadPolicy, openScanStores }, { findAffected }] = await Promise.all([
+      const [{ DEFAULT_POLICY, loadPolicy, openScanStores }, { readAffected }] = await Promise.all([
         import('../../core/src/index.js'),
         import('./affected.js'),
       ]);
@@ -173,7 +173,7 @@ export function createAffectedCommand(io: ServiceCliIo, setCode: (code: number) 
       const stores = openScanStores(flags.store, io.env);
       let report;
       try {
-        report = findAffected(await stores.verdicts.list(), id, policy);
+        report = await readAffected(stores.verdicts, id, policy);
       } finally {
         await stores.close();
       }

@@ -8,7 +8,7 @@ import {
   runRegistryScan,
   type Policy,
 } from '../../core/src/index.js';
-import { findAffected } from '../../service/src/affected.js';
+import { findAffected, readAffected } from '../../service/src/affected.js';
 import { evaluateStored } from '../../service/src/images.js';
 import { createServiceMetrics } from '../../service/src/metrics.js';
 import { rematchStored } from '../../service/src/rematch.js';
@@ -73,7 +73,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       const before = new Map(
         (await verdicts.list()).map((e) => [e.digest, evaluateStored(e, policy, now).verdict.decision]),
       );
-      expect(findAffected(await verdicts.list(), 'CVE-2026-90002', policy).images).toEqual([]);
+      expect((await readAffected(verdicts, 'CVE-2026-90002', policy)).images).toEqual([]);
 
       const metrics = createServiceMetrics();
       const { logger, lines } = createCapturingLogger();
@@ -102,8 +102,9 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(text).toMatch(/portcullis_service_verdict_changes_total\{from="warn",to="deny"\} 2/);
       expect(text).toMatch(/portcullis_service_rematched_images_total\{outcome="changed"\} 4/);
 
-      // the reverse index answers from the store at once
-      const affected = findAffected(after, 'cve-2026-90002', policy);
+      // the store's reverse index was kept up to date by the re-match's puts
+      const affected = await readAffected(verdicts, 'cve-2026-90002', policy);
+      expect(affected).toEqual(findAffected(after, 'cve-2026-90002', policy));
       expect(affected.images).toHaveLength(4);
       expect(affected.repositories).toEqual(['proxied/fixtures/debian', 'proxied/fixtures/debian-v2s2']);
     });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,49 @@ import {
 
 const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
+
+const digestsOf = (entries: { digest: string }[]): string[] => entries.map((e) => e.digest).sort();
+
+/**
+ * The reverse index (`affected`): by id and by alias, case-insensitive; a replaced result leaves no stale key;
+ * deleted results leave the index too.
+ */
+async function checkAdvisoryIndex(s: VerdictStore): Promise<void> {
+  const multi = readScan('multi');
+  await s.put({ ...toStored(multi), storedAt: '2026-03-01T00:00:00.000Z' });
+  await s.put({ ...toStored(readScan('min')), storedAt: '2026-01-01T00:00:00.000Z' });
+  expect(digestsOf(await s.findByAdvisory('CVE-2010-4756'))).toEqual([MULTI_DIGEST, MIN_DIGEST].sort());
+  // GO-2023-1840 is only in multi, with the alias CVE-2023-29403: either name finds it, in any case
+  expect(digestsOf(await s.findByAdvisory('GO-2023-1840'))).toEqual([MULTI_DIGEST]);
+  expect(digestsOf(await s.findByAdvisory('cve-2023-29403'))).toEqual([MULTI_DIGEST]);
+  expect(await s.findByAdvisory('CVE-1999-0001')).toEqual([]);
+  // the hit carries what `affected` prints: the reference and the package with its fix
+  const go = multi.findings.find((f) => f.id === 'GO-2023-1840');
+  expect(await s.findByAdvisory('CVE-2023-29403')).toEqual([
+    {
+      digest: MULTI_DIGEST,
+      reference: multi.image.ref,
+      packages: [
+        {
+          name: go?.package?.name,
+          version: go?.package?.version,
+          ecosystem: go?.package?.ecosystem,
+          fixedVersion: go?.package?.fixedVersion,
+        },
+      ],
+    },
+  ]);
+  // multi stored again without the Go finding (re-matched): neither its id nor its alias finds it any more
+  const without = { ...multi, findings: multi.findings.filter((f) => f.id !== 'GO-2023-1840') };
+  await s.put({ ...toStored(without), storedAt: '2026-03-02T00:00:00.000Z' });
+  expect(await s.findByAdvisory('GO-2023-1840')).toEqual([]);
+  expect(await s.findByAdvisory('CVE-2023-29403')).toEqual([]);
+  expect(digestsOf(await s.findByAdvisory('CVE-2010-4756'))).toEqual([MULTI_DIGEST, MIN_DIGEST].sort());
+  // retention removes min: the index no longer names it
+  expect(await s.deleteStoredBefore('2026-02-01T00:00:00.000Z')).toBe(1);
+  expect(digestsOf(await s.findByAdvisory('CVE-2010-4756'))).toEqual([MULTI_DIGEST]);
+  expect(digestsOf(await s.findByAdvisory('CVE-2011-3374'))).toEqual([MULTI_DIGEST]);
+}
 
 /** The same contract for every store. */
 function storeContract(name: string, open: () => Promise<VerdictStore> | VerdictStore): void {
@@ -71,6 +115,12 @@ function storeContract(name: string, open: () => Promise<VerdictStore> | Verdict
       const after = (await s.list()).map((e) => e.digest);
       expect(after).not.toContain(MULTI_DIGEST);
       expect(after).toContain(MIN_DIGEST);
+      await s.close();
+    });
+
+    it('finds results by advisory id or alias from its reverse index, never a replaced or deleted one', async () => {
+      const s = await open();
+      await checkAdvisoryIndex(s);
       await s.close();
     });
 
@@ -143,6 +193,25 @@ describe('sqlite store', () => {
     expect(await s.get(MIN_DIGEST)).toBeUndefined();
     await s.close();
     await expect(s.get(MIN_DIGEST)).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
+  });
+
+  it('indexes a file written before the reverse index existed, once, when it is opened', async () => {
+    const path = join(dir, 'old.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
+              CREATE TABLE claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
+    const insert = old.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
+    insert.run(MULTI_DIGEST, 'x', JSON.stringify(toStored(readScan('multi'))));
+    insert.run('sha256:corrupt', 'x', '{not json');
+    old.close();
+    const s = createSqliteStore(path);
+    expect(digestsOf(await s.findByAdvisory('cve-2023-29403'))).toEqual([MULTI_DIGEST]);
+    expect(await s.findByAdvisory('CVE-1999-0001')).toEqual([]);
+    await s.close();
+    // opened again: indexed once, still found
+    const again = createSqliteStore(path);
+    expect(digestsOf(await again.findByAdvisory('GO-2023-1840'))).toEqual([MULTI_DIGEST]);
+    await again.close();
   });
 
   it('refuses a path it cannot open', () => {
@@ -222,6 +291,26 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
       expect(await s.get(MIN_DIGEST)).toBeUndefined();
       expect(await s.claimOnce('jti:r', 60)).toBe(true);
       expect(await s.claimOnce('jti:r', 60)).toBe(false);
+    });
+
+    it('keeps the reverse index in sets (id, alias, replaced, deleted)', async () => {
+      const s = open(`adv-${Math.random()}:`);
+      await until(async () => (await s.ping(), true), 'redis connection');
+      await checkAdvisoryIndex(s);
+    });
+
+    it('indexes results stored before the reverse index existed on the first lookup', async () => {
+      const prefix = `old-${Math.random()}:`;
+      const raw = new Redis(`redis://127.0.0.1:${port}`);
+      const entry = toStored(readScan('multi'));
+      await raw.set(`${prefix}scan:${MULTI_DIGEST}`, JSON.stringify(entry));
+      await raw.zadd(`${prefix}scans-by-stored`, Date.parse(entry.storedAt), MULTI_DIGEST);
+      const s = open(prefix);
+      await until(async () => (await s.ping(), true), 'redis connection');
+      expect(digestsOf(await s.findByAdvisory('CVE-2023-29403'))).toEqual([MULTI_DIGEST]);
+      expect(await raw.get(`${prefix}adv-indexed`)).toBe('1');
+      expect(await raw.hkeys(`${prefix}adv:GO-2023-1840`)).toEqual([MULTI_DIGEST]);
+      raw.disconnect();
     });
 
     it('shares verdicts between two instances, fails closed within the deadline while Redis is down, and recovers', async () => {

@@ -10,8 +10,8 @@ import { createRedisTaskStore } from './task-redis.js';
 import { createSqliteTaskStore } from './task-sqlite.js';
 import type { VerdictStore } from './verdict-store.js';
 
-export type { ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
-export { parseStoredScan } from './verdict-store.js';
+export type { AdvisoryHit, ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
+export { parseStoredScan, toAdvisoryHits, toAdvisoryKey } from './verdict-store.js';
 export { createMemoryStore } from './memory.js';
 export { createSqliteStore } from './sqlite.js';
 export { createRedisStore, type RedisStoreOptions } from './redis.js';

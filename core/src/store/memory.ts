@@ -1,10 +1,27 @@
-import type { StoredScan, VerdictStore } from './verdict-store.js';
+import {
+  toAdvisoryHits,
+  toAdvisoryKey,
+  type AdvisoryHit,
+  type StoredScan,
+  type VerdictStore,
+} from './verdict-store.js';
 
 /** In-process store for tests and single-replica trials. Entries are cloned, as a real store would serialise them. */
 export function createMemoryStore(opts: { now?: () => number } = {}): VerdictStore {
   const now = opts.now ?? Date.now;
   const scans = new Map<string, string>();
   const claims = new Map<string, number>();
+  // reverse index: advisory key → digest → hit (JSON), and each digest's keys (a replaced result drops its own)
+  const byAdvisory = new Map<string, Map<string, string>>();
+  const keysOf = new Map<string, string[]>();
+  const unindex = (digest: string): void => {
+    for (const k of keysOf.get(digest) ?? []) {
+      const hits = byAdvisory.get(k);
+      hits?.delete(digest);
+      if (hits?.size === 0) byAdvisory.delete(k);
+    }
+    keysOf.delete(digest);
+  };
   return {
     kind: 'memory',
     async get(digest) {
@@ -13,9 +30,18 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     },
     async put(entry) {
       scans.set(entry.digest, JSON.stringify(entry));
+      unindex(entry.digest);
+      const hits = toAdvisoryHits(entry);
+      keysOf.set(entry.digest, [...hits.keys()]);
+      for (const [k, hit] of hits)
+        byAdvisory.set(k, (byAdvisory.get(k) ?? new Map()).set(entry.digest, JSON.stringify(hit)));
     },
     async list() {
       return [...scans.values()].map((v) => JSON.parse(v) as StoredScan);
+    },
+    async findByAdvisory(id) {
+      const hits = [...(byAdvisory.get(toAdvisoryKey(id)) ?? new Map<string, string>())];
+      return hits.sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => JSON.parse(v) as AdvisoryHit);
     },
     async claimOnce(key, ttlSeconds) {
       const t = now();
@@ -29,6 +55,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
       for (const [digest, v] of scans)
         if ((JSON.parse(v) as StoredScan).storedAt < cutoff) {
           scans.delete(digest);
+          unindex(digest);
           n++;
         }
       return n;
@@ -37,6 +64,8 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     async close() {
       scans.clear();
       claims.clear();
+      byAdvisory.clear();
+      keysOf.clear();
     },
   };
 }

@@ -1,6 +1,60 @@
 import { Redis } from 'ioredis';
 import { wrapError } from '../errors.js';
-import { parseStoredScan, type VerdictStore } from './verdict-store.js';
+import {
+  parseStoredScan,
+  toAdvisoryHits,
+  toAdvisoryKey,
+  type AdvisoryHit,
+  type StoredScan,
+  type VerdictStore,
+} from './verdict-store.js';
+
+/*
+ * The reverse index: the hash `adv:KEY` maps each digest with that advisory to its hit (JSON), the set
+ * `scan-adv:DIGEST` holds the keys a result is indexed under (with the member '#', so an indexed result without advisories is told from an unindexed
+ * one). Scripts keep a result and its index in step atomically: a put first removes the keys of the result it
+ * replaces, so no replica ever finds a stale entry.
+ */
+const UNINDEX = `local function unindex(p, d)
+  local idx = p .. 'scan-adv:' .. d
+  for _, a in ipairs(redis.call('SMEMBERS', idx)) do
+    if a ~= '#' then redis.call('HDEL', p .. 'adv:' .. a, d) end
+  end
+  redis.call('DEL', idx)
+end
+local function index(p, d, from)
+  local idx = p .. 'scan-adv:' .. d
+  redis.call('SADD', idx, '#')
+  for i = from, #ARGV, 2 do
+    redis.call('HSET', p .. 'adv:' .. ARGV[i], d, ARGV[i + 1])
+    redis.call('SADD', idx, ARGV[i])
+  end
+end
+`;
+// ARGV: prefix, digest, body, score, then key and hit (JSON) pairs
+const PUT_SCRIPT = `${UNINDEX}
+local p, d = ARGV[1], ARGV[2]
+unindex(p, d)
+redis.call('SET', p .. 'scan:' .. d, ARGV[3])
+redis.call('ZADD', p .. 'scans-by-stored', ARGV[4], d)
+index(p, d, 5)
+return 1`;
+// ARGV: prefix, digest, key/hit pairs — indexes a result stored before the index existed, unless a put did since
+const BACKFILL_SCRIPT = `${UNINDEX}
+local p, d = ARGV[1], ARGV[2]
+if redis.call('EXISTS', p .. 'scan-adv:' .. d) == 1 then return 0 end
+if redis.call('EXISTS', p .. 'scan:' .. d) == 0 then return 0 end
+index(p, d, 3)
+return 1`;
+// ARGV: prefix, digests…
+const DELETE_SCRIPT = `${UNINDEX}
+local p = ARGV[1]
+for i = 2, #ARGV do
+  unindex(p, ARGV[i])
+  redis.call('DEL', p .. 'scan:' .. ARGV[i])
+  redis.call('ZREM', p .. 'scans-by-stored', ARGV[i])
+end
+return #ARGV - 1`;
 
 export interface RedisStoreOptions {
   url: string;
@@ -33,6 +87,34 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
       throw wrapError(err, `verdict store (redis) ${what}`, 'WEBHOOK_STORE_UNAVAILABLE');
     }
   };
+  const readAll = async (digests: string[], what: string) => {
+    const out = [];
+    // bounded batches: one MGET per 500 keys keeps each reply small
+    for (let i = 0; i < digests.length; i += 500) {
+      const keys = digests.slice(i, i + 500).map((d) => `${prefix}scan:${d}`);
+      const values = await guard(what, () => client.mget(...keys));
+      for (const v of values) {
+        const parsed = v === null ? undefined : parseStoredScan(v);
+        if (parsed) out.push(parsed);
+      }
+    }
+    return out;
+  };
+  // Results stored by a version without the index are indexed once (any replica; the script is idempotent
+  // and never overrides what a put indexed since), then a marker key says it is done.
+  let indexed = false;
+  const ensureIndexed = async (): Promise<void> => {
+    if (indexed) return;
+    const marker = `${prefix}adv-indexed`;
+    if (!(await guard('find', () => client.exists(marker)))) {
+      const digests = await guard('find', () => client.zrange(`${prefix}scans-by-stored`, 0, -1));
+      for (let i = 0; i < digests.length; i += 500)
+        for (const e of await readAll(digests.slice(i, i + 500), 'find'))
+          await guard('find', () => client.eval(BACKFILL_SCRIPT, 0, prefix, e.digest, ...toPairs(e)));
+      await guard('find', () => client.set(marker, '1'));
+    }
+    indexed = true;
+  };
   return {
     kind: 'redis',
     async get(digest) {
@@ -41,39 +123,26 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
     },
     async put(entry) {
       // the sorted set (score: storedAt) lets retention find old entries without scanning every key
+      const score = String(Date.parse(entry.storedAt) || 0);
       await guard('put', () =>
-        client
-          .multi()
-          .set(`${prefix}scan:${entry.digest}`, JSON.stringify(entry))
-          .zadd(`${prefix}scans-by-stored`, Date.parse(entry.storedAt) || 0, entry.digest)
-          .exec(),
+        client.eval(PUT_SCRIPT, 0, prefix, entry.digest, JSON.stringify(entry), score, ...toPairs(entry)),
       );
     },
     async list() {
-      const digests = await guard('list', () => client.zrange(`${prefix}scans-by-stored`, 0, -1));
-      const out = [];
-      // bounded batches: one MGET per 500 keys keeps each reply small
-      for (let i = 0; i < digests.length; i += 500) {
-        const keys = digests.slice(i, i + 500).map((d) => `${prefix}scan:${d}`);
-        const values = await guard('list', () => client.mget(...keys));
-        for (const v of values) {
-          const parsed = v === null ? undefined : parseStoredScan(v);
-          if (parsed) out.push(parsed);
-        }
-      }
-      return out;
+      return readAll(await guard('list', () => client.zrange(`${prefix}scans-by-stored`, 0, -1)), 'list');
+    },
+    async findByAdvisory(id) {
+      await ensureIndexed();
+      const hits = await guard('find', () => client.hgetall(`${prefix}adv:${toAdvisoryKey(id)}`));
+      return Object.keys(hits)
+        .sort()
+        .map((d) => JSON.parse(hits[d] as string) as AdvisoryHit);
     },
     async deleteStoredBefore(cutoff) {
       const index = `${prefix}scans-by-stored`;
       const old = await guard('delete', () => client.zrangebyscore(index, '-inf', `(${Date.parse(cutoff)}`));
       if (old.length === 0) return 0;
-      await guard('delete', () =>
-        client
-          .multi()
-          .del(...old.map((d) => `${prefix}scan:${d}`))
-          .zrem(index, ...old)
-          .exec(),
-      );
+      await guard('delete', () => client.eval(DELETE_SCRIPT, 0, prefix, ...old));
       return old.length;
     },
     async claimOnce(key, ttlSeconds) {
@@ -89,4 +158,9 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
       client.disconnect();
     },
   };
+}
+
+/** A result's index entries as script arguments: key, hit JSON, key, hit JSON, … */
+function toPairs(entry: StoredScan): string[] {
+  return [...toAdvisoryHits(entry)].flatMap(([k, hit]) => [k, JSON.stringify(hit)]);
 }

@@ -1,6 +1,13 @@
 import Database from 'better-sqlite3';
 import { wrapError } from '../errors.js';
-import { parseStoredScan, type VerdictStore } from './verdict-store.js';
+import type { StoredScan } from './verdict-store.js';
+import {
+  parseStoredScan,
+  toAdvisoryHits,
+  toAdvisoryKey,
+  type AdvisoryHit,
+  type VerdictStore,
+} from './verdict-store.js';
 
 /** Embedded store in one SQLite file (WAL): survives restarts of a single replica. */
 export function createSqliteStore(path: string, opts: { now?: () => number } = {}): VerdictStore {
@@ -12,13 +19,34 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     db.pragma('busy_timeout = 500');
     db.exec(`CREATE TABLE IF NOT EXISTS scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
+    createAdvisoryIndex(db);
   } catch (err) {
     throw wrapError(err, `opening verdict store ${path}`, 'WEBHOOK_STORE_UNAVAILABLE');
   }
   const getStmt = db.prepare<[string], { body: string }>('SELECT body FROM scans WHERE digest = ?');
   const listStmt = db.prepare<[], { body: string }>('SELECT body FROM scans ORDER BY digest');
   const putStmt = db.prepare('INSERT OR REPLACE INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
+  const unindexStmt = db.prepare('DELETE FROM scan_advisories WHERE digest = ?');
+  const indexStmt = db.prepare(
+    'INSERT OR REPLACE INTO scan_advisories (advisory, digest, hit) VALUES (?, ?, ?)',
+  );
+  const byAdvisoryStmt = db.prepare<[string], { hit: string }>(
+    'SELECT hit FROM scan_advisories WHERE advisory = ? ORDER BY digest',
+  );
+  const pruneIndexStmt = db.prepare(
+    "DELETE FROM scan_advisories WHERE digest IN (SELECT digest FROM scans WHERE json_extract(body, '$.storedAt') < ?)",
+  );
   const pruneStmt = db.prepare("DELETE FROM scans WHERE json_extract(body, '$.storedAt') < ?");
+  // the result and its index rows change together: a replaced result keeps no stale advisory
+  const putTx = db.transaction((entry: StoredScan) => {
+    putStmt.run(entry.digest, entry.scannedAt, JSON.stringify(entry));
+    unindexStmt.run(entry.digest);
+    for (const [k, hit] of toAdvisoryHits(entry)) indexStmt.run(k, entry.digest, JSON.stringify(hit));
+  });
+  const pruneTx = db.transaction((cutoff: string): number => {
+    pruneIndexStmt.run(cutoff);
+    return pruneStmt.run(cutoff).changes;
+  });
   const purge = db.prepare('DELETE FROM claims WHERE expires <= ?');
   const claim = db.prepare('INSERT OR IGNORE INTO claims (key, expires) VALUES (?, ?)');
   const guard = <T>(what: string, fn: () => T): T => {
@@ -35,11 +63,15 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
       return row ? parseStoredScan(row.body) : undefined;
     },
     async put(entry) {
-      guard('put', () => putStmt.run(entry.digest, entry.scannedAt, JSON.stringify(entry)));
+      guard('put', () => putTx(entry));
     },
     async list() {
       const rows = guard('list', () => listStmt.all());
       return rows.flatMap((r) => parseStoredScan(r.body) ?? []);
+    },
+    async findByAdvisory(id) {
+      const rows = guard('find', () => byAdvisoryStmt.all(toAdvisoryKey(id)));
+      return rows.map((r) => JSON.parse(r.hit) as AdvisoryHit);
     },
     async claimOnce(key, ttlSeconds) {
       const t = now();
@@ -50,7 +82,7 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     },
     async deleteStoredBefore(cutoff) {
       // storedAt lives in the JSON body: files written before this method existed need no migration
-      return guard('delete', () => pruneStmt.run(cutoff).changes);
+      return guard('delete', () => pruneTx(cutoff));
     },
     async ping() {
       guard('ping', () => db.prepare('SELECT 1').get());
@@ -59,4 +91,33 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * The reverse index table (advisory key, digest → the hit as JSON; indexed both ways). A file written before the index existed
+ * is indexed once, when the table is created (under a write lock, so two processes opening it do it once).
+ */
+function createAdvisoryIndex(db: Database.Database): void {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scan_advisories'");
+  if (exists.get()) return;
+  db.transaction(() => {
+    if (exists.get()) return;
+    db.exec(`CREATE TABLE scan_advisories (advisory TEXT NOT NULL, digest TEXT NOT NULL, hit TEXT NOT NULL,
+               PRIMARY KEY (advisory, digest));
+             CREATE INDEX scan_advisories_digest ON scan_advisories (digest);`);
+    const insert = db.prepare(
+      'INSERT OR REPLACE INTO scan_advisories (advisory, digest, hit) VALUES (?, ?, ?)',
+    );
+    const page = db.prepare<[string], { digest: string; body: string }>(
+      'SELECT digest, body FROM scans WHERE digest > ? ORDER BY digest LIMIT 500',
+    );
+    // pages, not one iterator: better-sqlite3 runs no other statement while an iterator is open
+    for (let rows = page.all(''); rows.length > 0; rows = page.all(rows[rows.length - 1]!.digest))
+      for (const row of rows) {
+        const entry = parseStoredScan(row.body);
+        if (entry)
+          for (const [k, hit] of toAdvisoryHits({ ...entry, digest: row.digest }))
+            insert.run(k, row.digest, JSON.stringify(hit));
+      }
+  }).immediate();
 }

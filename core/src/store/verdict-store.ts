@@ -27,6 +27,12 @@ export interface VerdictStore {
   /** Every stored result (the scan service's image list, reverse index and re-matching read it). */
   list(): Promise<StoredScan[]>;
   /**
+   * The reverse index (`affected`): for each stored result with a vulnerability finding whose id or one of its
+   * aliases is `id` (case-insensitive), the image and the packages that carry it. Read from a per-advisory index
+   * that `put` maintains (a replaced result leaves no stale entry), never by scanning every result.
+   */
+  findByAdvisory(id: string): Promise<AdvisoryHit[]>;
+  /**
    * Records `key` once for `ttlSeconds`; resolves false when it was already recorded (token replay).
    * Kept in the store so every replica sees the same used token ids.
    */
@@ -56,4 +62,46 @@ export function parseStoredScan(text: string): StoredScan | undefined {
     // fall through: a corrupt entry is treated as absent
   }
   return undefined;
+}
+
+/** One image that has an advisory, as the reverse index keeps it: enough for `affected` without the result. */
+export interface AdvisoryHit {
+  digest: string;
+  /** The scanned reference (`scan.image.ref`). */
+  reference: string;
+  /** The packages whose finding has the advisory (name, version and ecosystem unique), with the fix. */
+  packages: { name: string; version: string; ecosystem: string; fixedVersion?: string }[];
+}
+
+/** The reverse index's key for a vulnerability id or alias: `cve-2023-1` and `CVE-2023-1` are one advisory. */
+export function toAdvisoryKey(id: string): string {
+  return id.trim().toUpperCase();
+}
+
+/**
+ * What a stored result puts in the reverse index: advisory key (each vulnerability finding's id and aliases) →
+ * the image and its packages with it. Findings without a package name no package to fix, so they are left out.
+ */
+export function toAdvisoryHits(entry: Pick<StoredScan, 'digest' | 'scan'>): Map<string, AdvisoryHit> {
+  const hits = new Map<string, AdvisoryHit>();
+  for (const f of entry.scan.findings) {
+    if (f.type !== 'vulnerability' || !f.package) continue;
+    const p = f.package;
+    const pkg = {
+      name: p.name,
+      version: p.version,
+      ecosystem: p.ecosystem,
+      ...(p.fixedVersion ? { fixedVersion: p.fixedVersion } : {}),
+    };
+    for (const key of new Set([f.id, ...(f.aliases ?? [])].map(toAdvisoryKey))) {
+      let hit = hits.get(key);
+      if (!hit)
+        hits.set(key, (hit = { digest: entry.digest, reference: entry.scan.image.ref, packages: [] }));
+      if (
+        !hit.packages.some((q) => q.name === p.name && q.version === p.version && q.ecosystem === p.ecosystem)
+      )
+        hit.packages.push(pkg);
+    }
+  }
+  return hits;
 }
