@@ -128,7 +128,7 @@ export {
 } from './registry-scan/index.js';
 export type { RegistryScanRequest, ScanStores } from './registry-scan/index.js';
 export { createTaskStore, createMemoryTaskStore } from './store/index.js';
-export { SYSTEM_CLOCK, FINAL_STATUSES, emptyProgress } from './tasks/index.js';
+export { SYSTEM_CLOCK, FINAL_STATUSES, DEFAULT_REGISTRY_CONCURRENCY, emptyProgress } from './tasks/index.js';
 export type {
   TaskClock,
   TaskRecord,

@@ -42,7 +42,10 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
       'sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scans use)',
     )
     .option('--queue <url>', 'redis://HOST:PORT: BullMQ job queue shared by replicas (default: in-process)')
-    .option('--concurrency <n>', 'with --queue: images this replica scans at once per registry (0: API only)')
+    .option(
+      '--concurrency <n>',
+      'with --queue: images this replica scans at once per registry (0: API only; default: its concurrency)',
+    )
     .option(
       '--kubeconfig <file>',
       'Kubernetes access for runtime scans (default in a pod: its service account)',

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import {
   createAnalyzers,
   createScanHooks,
+  DEFAULT_REGISTRY_CONCURRENCY,
   isPortcullisError,
   PortcullisError,
   resolvePolicy,
@@ -43,7 +44,10 @@ export interface ScanQueueOptions {
   env: NodeJS.ProcessEnv;
   dbPath?: string;
   logger: Logger;
-  /** Jobs this replica scans at once per registry (0: this replica only coordinates). Default 1. */
+  /**
+   * Jobs this replica scans at once per registry (0: this replica only coordinates). Default: the registry's
+   * `concurrency` (what one task keeps in flight), so one replica alone is as parallel as the policy says.
+   */
   concurrency?: number;
   /** BullMQ's stalled-job check period and lock duration (ms); tests shorten them. Defaults: BullMQ's (30 s). */
   stalledIntervalMs?: number;
@@ -112,7 +116,6 @@ function createJobScanner(opts: ScanQueueOptions) {
  */
 export function createScanQueue(opts: ScanQueueOptions): ScanQueue {
   const prefix = opts.prefix ?? 'portcullis';
-  const concurrency = opts.concurrency ?? 1;
   const scanJob = createJobScanner(opts);
   const parts = new Map<
     string,
@@ -128,6 +131,7 @@ export function createScanQueue(opts: ScanQueueOptions): ScanQueue {
     const name = toQueueName(r.name);
     const queue = new Queue(name, { connection: conn(), prefix });
     const events = new QueueEvents(name, { connection: conn(), prefix });
+    const concurrency = opts.concurrency ?? r.concurrency ?? DEFAULT_REGISTRY_CONCURRENCY;
     let worker: Worker | undefined;
     if (concurrency > 0) {
       worker = new Worker(

@@ -14,6 +14,7 @@ registries:
     repositories: { include: ["team-a/*"], exclude: ["*/sandbox-*"] }
     autoAddNew: true
     throttle: { imagesPerHour: 10 }
+    concurrency: 3
     tags: { latest: 5 }
   - name: acr-ee
     kind: acr
@@ -44,6 +45,7 @@ describe('policy registries: and scan:', () => {
     const p = parsePolicy(ISSUE_EXAMPLE);
     expect(p.registries?.map((r) => r.name)).toEqual(['harbor-prod', 'acr-ee']);
     expect(p.scan?.retention).toEqual({ tasks: '30d', vulnerabilities: '90d' });
+    expect(p.registries?.[0]?.concurrency).toBe(3);
   });
 
   it('reports every problem with its path at once', () => {
@@ -53,6 +55,7 @@ registries:
     kind: nexus
     url: ftp://x
     throttle: { imagesPerHour: 0 }
+    concurrency: 0
     credentials: { password: hunter2 }
   - name: a
     kind: quay
@@ -71,6 +74,7 @@ scan:
         '/registries/0/kind',
         '/registries/0/url',
         '/registries/0/throttle/imagesPerHour',
+        '/registries/0/concurrency',
         '/registries/0/credentials/password',
         '/registries/1/name',
         '/registries/1/namespaces',

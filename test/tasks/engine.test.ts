@@ -42,6 +42,7 @@ async function run(s: Setup) {
   const task = queuedTask(s.taskId);
   await store.create(task);
   const starts: number[] = [];
+  const flight = { now: 0, max: 0 };
   const opts: RunTaskOptions = {
     task,
     registries: s.registries,
@@ -49,11 +50,16 @@ async function run(s: Setup) {
     ...(s.timeRange ? { timeRange: { ms: DURATION[s.timeRange] as number, text: s.timeRange } } : {}),
     async scanImage(image) {
       starts.push(clock.now());
-      await s.onScan?.(image, clock.now());
-      if (s.scanMs) await clock.sleep(s.scanMs);
-      const err = s.failFor?.(image);
-      if (err) throw err;
-      return fakeScan(image.digest, ['critical', 'high', 'high']);
+      flight.max = Math.max(flight.max, ++flight.now);
+      try {
+        await s.onScan?.(image, clock.now());
+        if (s.scanMs) await clock.sleep(s.scanMs);
+        const err = s.failFor?.(image);
+        if (err) throw err;
+        return fakeScan(image.digest, ['critical', 'high', 'high']);
+      } finally {
+        flight.now--;
+      }
     },
     resolveDigest: async () => {
       throw new Error('every test image is listed with its digest');
@@ -65,7 +71,15 @@ async function run(s: Setup) {
     ...(s.signal ? { signal: s.signal } : {}),
   };
   const result = await runTask(opts);
-  return { result, log: await store.readLog(task.id), starts, store, verdicts, clock };
+  return {
+    result,
+    log: await store.readLog(task.id),
+    starts,
+    store,
+    verdicts,
+    clock,
+    maxInFlight: flight.max,
+  };
 }
 
 function reg(
@@ -147,7 +161,7 @@ describe('runTask', () => {
 
     it('records the image a timeout interrupts as not scanned', async () => {
       const { result, log } = await run({
-        registries: [reg('r', { a: manyImages(3) })],
+        registries: [reg('r', { a: manyImages(3) }, { concurrency: 1 })],
         timeout: '1h',
         scanMs: 40 * 60_000,
       });
@@ -155,6 +169,51 @@ describe('runTask', () => {
       expect(log.map((e) => e.outcome)).toEqual(['scanned', 'not-scanned', 'not-scanned']);
       expect(log[1]?.cause).toMatch(/ran out while this image was being scanned/);
       expect(log[2]?.cause).toMatch(/ran out before this image was scanned/);
+    });
+    it('scans up to registries[].concurrency images of one registry at once, never more', async () => {
+      const { result, maxInFlight, starts } = await run({
+        registries: [reg('r', { a: manyImages(10) }, { concurrency: 3 })],
+        scanMs: 10 * 60_000,
+      });
+      expect(result.progress.scanned).toBe(10);
+      expect(maxInFlight).toBe(3);
+      // 10 images, 3 at a time, 10 min each: starts at 0, 10, 20 and 30 min
+      expect([...new Set(starts.map((t) => (t - T0) / 60_000))]).toEqual([0, 10, 20, 30]);
+    });
+
+    it('scans 2 at once by default and one at a time with concurrency: 1', async () => {
+      const two = await run({ registries: [reg('r', { a: manyImages(6) })], scanMs: 60_000 });
+      expect(two.maxInFlight).toBe(2);
+      const one = await run({
+        registries: [reg('r', { a: manyImages(6) }, { concurrency: 1 })],
+        scanMs: 60_000,
+      });
+      expect(one.maxInFlight).toBe(1);
+      expect(one.result.progress.scanned).toBe(6);
+    });
+
+    it('keeps the throttle exact with several images in flight', async () => {
+      // 4 workers wake together for every freed slot: only one may take it
+      const { starts, result, maxInFlight } = await run({
+        registries: [reg('r', { a: manyImages(23) }, { concurrency: 4, throttle: { imagesPerHour: 5 } })],
+        scanMs: 7 * 60_000,
+      });
+      expect(result.progress.scanned).toBe(23);
+      expect(maxInFlight).toBeGreaterThan(1);
+      expect(maxInFlight).toBeLessThanOrEqual(4);
+      expect(maxPerHour(starts)).toBe(5);
+      // and as fast as the limit allows: 5 per hour from the start, so the 23rd at 4h
+      expect(Math.max(...starts) - T0).toBe(4 * HOUR);
+    });
+
+    it('keeps the timeout with several images in flight: what the budget cannot reach is not scanned', async () => {
+      const { result, starts } = await run({
+        registries: [reg('r', { a: manyImages(30) }, { concurrency: 3, throttle: { imagesPerHour: 4 } })],
+        timeout: '4h',
+      });
+      expect(result.status).toBe('timed-out');
+      expect(result.progress).toMatchObject({ scanned: 16, notScanned: 14 });
+      expect(maxPerHour(starts)).toBe(4);
     });
   });
 
@@ -208,7 +267,7 @@ describe('runTask', () => {
       const ctrl = new AbortController();
       let n = 0;
       const { result } = await run({
-        registries: [reg('r', { a: manyImages(5) })],
+        registries: [reg('r', { a: manyImages(5) }, { concurrency: 1 })],
         signal: ctrl.signal,
         onScan: () => {
           if (++n === 2) ctrl.abort();

@@ -84,6 +84,8 @@ export interface PolicyRegistry {
   repositories?: { include?: string[]; exclude?: string[] };
   autoAddNew?: boolean;
   throttle?: { imagesPerHour: number };
+  /** Images scanned at once per task (default 2); the throttle still holds. */
+  concurrency?: number;
   tags?: { latest?: number };
   insecure?: boolean;
   caCert?: string;

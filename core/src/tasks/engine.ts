@@ -8,9 +8,12 @@ import { checkTimeRange, selectLatest, selectRepositories, type ScopeSettings } 
 import { createThrottle, type Throttle } from './throttle.js';
 import type { SeverityCounts, TaskLogEntry, TaskRecord, TaskStatus, TaskStore } from './types.js';
 
+/** Images of one registry scanned at once when its settings say nothing (`registries[].concurrency`). */
+export const DEFAULT_REGISTRY_CONCURRENCY = 2;
+
 /** One registry of a task: its settings (the parts the engine reads) and its lister. */
 export interface TaskRegistry {
-  settings: ScopeSettings & CauseContext & { throttle?: { imagesPerHour: number } };
+  settings: ScopeSettings & CauseContext & { throttle?: { imagesPerHour: number }; concurrency?: number };
   lister: ImageLister;
 }
 
@@ -282,7 +285,11 @@ interface DrainContext {
   state: { timedOut: boolean };
 }
 
-/** Scans one registry's queue, one image at a time, each pull started no sooner than the throttle allows. */
+/**
+ * Scans one registry's queue with up to `concurrency` images in flight, each pull started no sooner than the
+ * throttle allows. The throttle stays exact with several workers: a worker re-reads the next start after every
+ * sleep (another may have taken the slot meanwhile).
+ */
 async function drainRegistry(
   queue: readonly Queued[],
   registry: TaskRegistry,
@@ -291,6 +298,7 @@ async function drainRegistry(
   const { opts, record, stop } = ctx;
   const { clock } = opts;
   const throttle: Throttle = createThrottle(registry.settings.throttle?.imagesPerHour);
+  const concurrency = Math.max(1, registry.settings.concurrency ?? DEFAULT_REGISTRY_CONCURRENCY);
   const notScanned = async (image: ListedImage, reason: StopReason): Promise<void> =>
     record({
       reference: image.reference,
@@ -300,24 +308,40 @@ async function drainRegistry(
       cause: ctx.stopCause(reason),
       durationMs: 0,
     });
-  for (const { image } of queue) {
-    let reason = ctx.stopReason();
-    if (!reason) {
+  /**
+   * Waits for a start slot and takes it (records the start in the same synchronous step as the check, so two
+   * workers never both take the last one); resolves to why none comes (stop, or a slot only after the deadline).
+   */
+  const takeSlot = async (): Promise<StopReason | undefined> => {
+    for (;;) {
+      const reason = ctx.stopReason();
+      if (reason) return reason;
       const at = throttle.nextStart(clock.now());
       // the next pull could only start once the budget is spent: nothing more from this registry
       if (ctx.deadline !== undefined && at >= ctx.deadline) {
-        reason = 'timeout';
         ctx.state.timedOut = true;
-      } else if (at > clock.now()) await clock.sleep(at - clock.now(), stop);
-      reason ??= ctx.stopReason();
+        return 'timeout';
+      }
+      if (at <= clock.now()) {
+        throttle.record(clock.now());
+        return undefined;
+      }
+      await clock.sleep(at - clock.now(), stop);
     }
-    if (reason) {
-      await notScanned(image, reason);
-      continue;
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < queue.length) {
+      const { image } = queue[next++] as Queued;
+      const reason = await takeSlot();
+      if (reason) {
+        await notScanned(image, reason);
+        continue;
+      }
+      await scanOne(image, registry, ctx);
     }
-    throttle.record(clock.now());
-    await scanOne(image, registry, ctx);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
 }
 
 async function scanOne(image: ListedImage, registry: TaskRegistry, ctx: DrainContext): Promise<void> {

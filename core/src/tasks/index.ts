@@ -12,5 +12,11 @@ export {
   type ScopeSettings,
 } from './scope.js';
 export { toFailureCause, type CauseContext } from './causes.js';
-export { runTask, countBySeverity, type RunTaskOptions, type TaskRegistry } from './engine.js';
+export {
+  runTask,
+  countBySeverity,
+  DEFAULT_REGISTRY_CONCURRENCY,
+  type RunTaskOptions,
+  type TaskRegistry,
+} from './engine.js';
 export { applyRetention, type Retention } from './retention.js';

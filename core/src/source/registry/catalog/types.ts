@@ -30,6 +30,8 @@ export interface RegistrySettings {
   repositories?: { include?: string[]; exclude?: string[] };
   autoAddNew?: boolean;
   throttle?: { imagesPerHour: number };
+  /** Images scanned at once per task (default 2); the throttle still holds. */
+  concurrency?: number;
   tags?: { latest?: number };
   insecure?: boolean;
   /** PEM file path of an extra CA to trust. */
