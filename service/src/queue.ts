@@ -2,6 +2,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   createAnalyzers,
+  createCatalogLister,
   createScanHooks,
   DEFAULT_REGISTRY_CONCURRENCY,
   isPortcullisError,
@@ -11,13 +12,14 @@ import {
   selectRegistries,
   toAnalyzerOptions,
   toPinnedInput,
-  toRegistrySourceOptions,
   type CatalogImage,
+  type CatalogLister,
   type ErrorCode,
   type Policy,
   type RegistrySettings,
   type ScannerName,
   type ScanResult,
+  type SourceOptions,
   type TaskRecord,
 } from '../../core/src/index.js';
 import type { Logger } from './logger.js';
@@ -81,14 +83,28 @@ export function toJobId(taskId: string, digest: string): string {
   return `${taskId}_${digest.replace(/:/g, '-')}`;
 }
 
-/** Scans jobs the way a registry-scan task scans an image here: the policy's settings, pinned to the digest. */
+/**
+ * Scans jobs the way a registry-scan task scans an image here: the policy's settings, pinned to the digest, and
+ * pull credentials from the registry's catalog lister as the in-process runner gets them (`resolvePullOptions`:
+ * env credentials read lazily, ACR's temporary login fetched with the AccessKey and renewed before it expires).
+ * One lister per registry and worker process, so a temporary login is reused across jobs.
+ */
 function createJobScanner(opts: ScanQueueOptions) {
   const analyzersByKey = new Map<string, ReturnType<typeof createAnalyzers>>();
+  const listers = new Map<string, { settings: RegistrySettings; lister: CatalogLister }>();
+  const pullOptions = (settings: RegistrySettings): Promise<SourceOptions> => {
+    let l = listers.get(settings.name);
+    if (!l || l.settings !== settings) {
+      l = { settings, lister: createCatalogLister(settings, { env: opts.env }) };
+      listers.set(settings.name, l);
+    }
+    return l.lister.resolvePullOptions();
+  };
   const hooks = createScanHooks({ ...(opts.dbPath ? { dbPath: opts.dbPath } : {}) });
   return async (data: ScanJobData): Promise<ScanResult> => {
     const policy = opts.policy();
     const resolved = resolvePolicy(policy);
-    const [settings] = selectRegistries(policy, [data.registry]) as RegistrySettings[];
+    const [settings] = selectRegistries(policy, [data.registry]) as [RegistrySettings];
     const scanners = new Set(data.scanners);
     const key = [...scanners].sort().join(',');
     let analyzers = analyzersByKey.get(key);
@@ -104,7 +120,7 @@ function createJobScanner(opts: ScanQueueOptions) {
       analyzers: await analyzers,
       hooks,
       analyzerOptions: { ...toAnalyzerOptions(resolved) },
-      source: toRegistrySourceOptions(settings as RegistrySettings, { env: opts.env }),
+      source: await pullOptions(settings),
     });
   };
 }
