@@ -56,7 +56,7 @@ export {
   defaultDbPath,
   DEFAULT_UPDATE_ECOSYSTEMS,
 } from './vulndb/index.js';
-export type { VulnDb, DbStatus } from './vulndb/index.js';
+export type { VulnDb, DbStatus, UpdateOptions } from './vulndb/index.js';
 export { compareVersions } from './versions/index.js';
 
 // policy, verdicts, reports

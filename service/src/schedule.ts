@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { PortcullisError, type TaskClock } from '../../core/src/index.js';
+import type { Logger } from './logger.js';
 
 export interface ScheduleOptions {
   /** Cron expression (`0 3 * * *`; croner syntax, 5 or 6 fields). */
@@ -86,4 +87,13 @@ export function startSchedule(opts: ScheduleOptions): Schedule {
       await loop;
     },
   };
+}
+
+/** A schedule's events as log lines (`schedule: WHAT started|skipped-running|claimed-elsewhere|failed`). */
+export function toScheduleEventLogger(logger: Logger, what: string): NonNullable<ScheduleOptions['onEvent']> {
+  return (e) =>
+    logger[e.kind === 'failed' ? 'error' : 'info'](`schedule: ${what} ${e.kind}`, {
+      at: e.at.toISOString(),
+      ...(e.error ? { error: e.error } : {}),
+    });
 }

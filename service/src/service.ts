@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import {
   ALL_SCANNERS,
   DEFAULT_POLICY,
-  DEFAULT_UPDATE_ECOSYSTEMS,
   parseDuration,
   resolvePolicy,
   scan,
@@ -12,7 +11,6 @@ import {
   FINAL_STATUSES,
   SYSTEM_CLOCK,
   defaultDbPath,
-  updateDb,
   loadPolicy,
   PortcullisError,
   openScanStores,
@@ -22,10 +20,10 @@ import {
 import { createLogger, type Logger } from './logger.js';
 import type { ServiceMetrics as Metrics } from './metrics.js';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.js';
+import { startDbUpdateSchedule } from './db-schedule.js';
 import { createScanQueue } from './queue.js';
-import { rematchStored } from './rematch.js';
 import { createPodLister, runRuntimeScan } from './runtime.js';
-import { startSchedule, type Schedule } from './schedule.js';
+import { startSchedule, toScheduleEventLogger, type Schedule } from './schedule.js';
 import { createInProcessRunner, type TaskRunner } from './runner.js';
 import { generateTemporaryCert, startServiceServer, type ServiceServer } from './server.js';
 import { parseTokensFile, toTokenDigest, type TokenEntry } from './tokens.js';
@@ -214,13 +212,6 @@ function startSchedules(ctx: {
   const { policy, stores, runner, logger, metrics } = ctx;
   const scan = policy.scan ?? {};
   const out: Schedule[] = [];
-  const onEvent =
-    (what: string) =>
-    (e: { kind: string; at: Date; error?: unknown }): void =>
-      logger[e.kind === 'failed' ? 'error' : 'info'](`schedule: ${what} ${e.kind}`, {
-        at: e.at.toISOString(),
-        ...(e.error ? { error: e.error } : {}),
-      });
   const claim = (key: string): Promise<boolean> => stores.verdicts.claimOnce(key, 3600);
   if (scan.schedule)
     out.push(
@@ -239,45 +230,22 @@ function startSchedules(ctx: {
           metrics.tasksStarted.inc({ trigger: 'schedule' });
           logger.info('schedule: task started', { task: task.id });
         },
-        onEvent: onEvent('registry scan'),
+        onEvent: toScheduleEventLogger(logger, 'registry scan'),
       }),
     );
-  if (scan.dbUpdate) {
-    let updating = false;
+  if (scan.dbUpdate)
     out.push(
-      startSchedule({
+      startDbUpdateSchedule({
         cron: scan.dbUpdate,
         ...(scan.timezone ? { timezone: scan.timezone } : {}),
         clock: SYSTEM_CLOCK,
-        isRunning: async () => updating,
         claim,
-        start: async () => {
-          updating = true;
-          void (async () => {
-            try {
-              const result = await updateDb({
-                dbPath: ctx.dbPath,
-                ecosystems: [...DEFAULT_UPDATE_ECOSYSTEMS],
-              });
-              logger.info('db update done', { imported: result.imported });
-              const summary = await rematchStored({
-                verdicts: stores.verdicts,
-                dbPath: ctx.dbPath,
-                policy,
-                logger,
-                metrics,
-              });
-              logger.info('re-match done', { ...summary, verdictChanges: summary.verdictChanges.length });
-            } catch (error) {
-              logger.error('db update or re-match failed', { error });
-            } finally {
-              updating = false;
-            }
-          })();
-        },
-        onEvent: onEvent('db update'),
+        dbPath: ctx.dbPath,
+        verdicts: stores.verdicts,
+        policy,
+        logger,
+        metrics,
       }),
     );
-  }
   return out;
 }

@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, TEST_REGISTRY } from '../helpers/env.js';
-import { importOsv, type Policy } from '../../core/src/index.js';
+import { importOsv, type Policy, type TaskClock } from '../../core/src/index.js';
 import { createLogger, type Logger } from '../../service/src/logger.js';
 import { parseTokensFile, toTokenDigest } from '../../service/src/tokens.js';
 
@@ -50,4 +52,53 @@ export function createDb(set: 'v1' | 'v2'): { dir: string; dbPath: string; clean
 export function createCapturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   return { logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }), lines };
+}
+
+/** A virtual clock: sleeps resolve when the test advances time past them. */
+export function createVirtualClock(start: string) {
+  let now = Date.parse(start);
+  const sleepers: { until: number; resolve: () => void }[] = [];
+  const clock: TaskClock = {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const s = { until: now + Math.max(0, ms), resolve };
+        sleepers.push(s);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      }),
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  /** Moves time forward, waking each sleeper at its own time (and letting its loop re-arm) in order. */
+  const advance = async (ms: number): Promise<void> => {
+    const end = now + ms;
+    for (;;) {
+      const due = sleepers.filter((x) => x.until <= end).sort((x, y) => x.until - y.until)[0];
+      if (!due) break;
+      now = Math.max(now, due.until);
+      sleepers.splice(sleepers.indexOf(due), 1);
+      due.resolve();
+      for (let i = 0; i < 10; i++) await settle();
+    }
+    now = end;
+  };
+  return { clock, advance };
+}
+
+/** A TCP proxy in front of the loopback registry that counts the bytes clients send through it. */
+export async function startCountingProxy(
+  target: string,
+): Promise<{ port: number; sent: () => number; server: Server }> {
+  const [host, port] = target.split(':') as [string, string];
+  let sent = 0;
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    client.on('data', (d: Buffer) => (sent += d.length));
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as { port: number }).port, sent: () => sent, server };
 }

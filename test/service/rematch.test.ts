@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMemoryStore,
@@ -13,25 +11,7 @@ import { evaluateStored } from '../../service/src/images.js';
 import { createServiceMetrics } from '../../service/src/metrics.js';
 import { rematchStored } from '../../service/src/rematch.js';
 import { haveTestImages, NO_IMAGES_REASON, skipReason, TEST_REGISTRY } from '../helpers/env.js';
-import { createCapturingLogger, createDb } from './helpers.js';
-
-/** A TCP proxy in front of the loopback registry that counts the bytes clients send through it. */
-async function startCountingProxy(
-  target: string,
-): Promise<{ port: number; sent: () => number; server: Server }> {
-  const [host, port] = target.split(':') as [string, string];
-  let sent = 0;
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    client.on('data', (d: Buffer) => (sent += d.length));
-    client.pipe(upstream).pipe(client);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: (server.address() as { port: number }).port, sent: () => sent, server };
-}
+import { createCapturingLogger, createDb, startCountingProxy } from './helpers.js';
 
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   'DB update → re-match of stored inventories (no image pulled)',

@@ -1,37 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, PortcullisError, type TaskClock } from '../../core/src/index.js';
+import { createMemoryStore, PortcullisError } from '../../core/src/index.js';
 import { startSchedule, parseSchedule } from '../../service/src/schedule.js';
-
-/** A virtual clock: sleeps resolve when the test advances time past them. */
-function createVirtualClock(start: string) {
-  let now = Date.parse(start);
-  const sleepers: { until: number; resolve: () => void }[] = [];
-  const clock: TaskClock = {
-    now: () => now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (signal?.aborted) return resolve();
-        const s = { until: now + Math.max(0, ms), resolve };
-        sleepers.push(s);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      }),
-  };
-  const settle = () => new Promise((r) => setTimeout(r, 0));
-  /** Moves time forward, waking each sleeper at its own time (and letting its loop re-arm) in order. */
-  const advance = async (ms: number): Promise<void> => {
-    const end = now + ms;
-    for (;;) {
-      const due = sleepers.filter((x) => x.until <= end).sort((x, y) => x.until - y.until)[0];
-      if (!due) break;
-      now = Math.max(now, due.until);
-      sleepers.splice(sleepers.indexOf(due), 1);
-      due.resolve();
-      for (let i = 0; i < 10; i++) await settle();
-    }
-    now = end;
-  };
-  return { clock, advance };
-}
+import { createVirtualClock } from './helpers.js';
 
 describe('scan.schedule (croner on an injected clock)', () => {
   it('fires a daily schedule once a day at 03:00 in its time zone', async () => {
