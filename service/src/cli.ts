@@ -107,6 +107,11 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
     .option('--redis', 'add a Redis Deployment + Service; the replicas share it as store and BullMQ queue')
     .option('--tokens <file>', 'tokens file (digests only) to put in the Secret')
     .option('--policy <file>', 'policy file to put in the ConfigMap')
+    .option(
+      '--tls-secret <name>',
+      'kubernetes.io/tls Secret (tls.crt, tls.key) mounted for --tls-cert/--tls-key (default portcullis-serve-tls)',
+    )
+    .option('--no-tls-secret', 'mount no TLS Secret: the service serves a temporary self-signed certificate')
     .action(
       async (flags: {
         namespace?: string;
@@ -115,6 +120,8 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
         redis?: boolean;
         tokens?: string;
         policy?: string;
+        /** commander: the name, or false for --no-tls-secret (absent: the default Secret) */
+        tlsSecret?: string | boolean;
       }) => {
         const [
           { loadPolicy, PortcullisError },
@@ -146,6 +153,8 @@ export function createServeCommand(io: ServiceCliIo, setCode: (code: number) => 
           ...(flags.redis ? { redis: true } : {}),
           ...(tokensYaml !== undefined ? { tokensYaml } : {}),
           ...(policyYaml !== undefined ? { policyYaml } : {}),
+          ...(typeof flags.tlsSecret === 'string' ? { tlsSecret: flags.tlsSecret } : {}),
+          ...(flags.tlsSecret === false ? { tlsSecret: false as const } : {}),
         });
         io.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
         setCode(0);

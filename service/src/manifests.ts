@@ -1,6 +1,10 @@
 import { stringify } from 'yaml';
+import { PortcullisError } from '../../core/src/index.js';
 
 const NAME = 'portcullis-scan';
+/** The TLS Secret the Deployment mounts unless told otherwise (`serve manifests --tls-secret NAME`). */
+export const DEFAULT_TLS_SECRET = 'portcullis-serve-tls';
+const TLS_DIR = '/etc/portcullis/tls';
 
 export interface ServiceManifestOptions {
   namespace?: string;
@@ -11,13 +15,19 @@ export interface ServiceManifestOptions {
   /** The tokens file (YAML, digests only) put in the Secret. */
   tokensYaml?: string;
   policyYaml?: string;
+  /**
+   * The `kubernetes.io/tls` Secret (keys `tls.crt`, `tls.key`) mounted for `--tls-cert/--tls-key`; default
+   * DEFAULT_TLS_SECRET. `false`: no Secret, the service serves a temporary self-signed certificate.
+   */
+  tlsSecret?: string | false;
 }
 
 /**
  * The objects that run the scan service: Namespace, ServiceAccount with RBAC to list pods (runtime scans),
  * tokens Secret, policy ConfigMap, the Deployment (N replicas), its Service and, when asked, Redis. Plain YAML
- * documents: no anchors or aliases (`kubectl apply` and every reviewer read them as written). The service serves a
- * temporary self-signed certificate (no --tls-cert): add a TLS Secret and the flags for a CA-issued one.
+ * documents: no anchors or aliases (`kubectl apply` and every reviewer read them as written). The serving
+ * certificate comes from a TLS Secret the operator (or cert-manager) creates for `portcullis-scan.NS.svc`: the
+ * manifests name it, never carry a private key.
  */
 export function renderServiceManifests(o: ServiceManifestOptions = {}): string {
   const ns = o.namespace ?? 'portcullis';
@@ -26,6 +36,13 @@ export function renderServiceManifests(o: ServiceManifestOptions = {}): string {
   const labels = { 'app.kubernetes.io/name': NAME };
   const meta = (name: string) => ({ name, namespace: ns, labels: { ...labels } });
   const redisUrl = `redis://${NAME}-redis.${ns}.svc:6379`;
+  const tlsSecret = o.tlsSecret === undefined ? DEFAULT_TLS_SECRET : o.tlsSecret;
+  // a Secret name is a DNS subdomain: anything else would only fail at `kubectl apply`
+  if (tlsSecret !== false && !/^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(tlsSecret))
+    throw new PortcullisError(
+      'USAGE_INVALID',
+      `--tls-secret must be a Kubernetes Secret name (lower-case DNS subdomain), got "${tlsSecret}"`,
+    );
   const args = [
     'serve',
     '--port',
@@ -34,6 +51,7 @@ export function renderServiceManifests(o: ServiceManifestOptions = {}): string {
     '/etc/portcullis/policy/policy.yaml',
     '--tokens',
     '/etc/portcullis/tokens/tokens.yaml',
+    ...(tlsSecret ? ['--tls-cert', `${TLS_DIR}/tls.crt`, '--tls-key', `${TLS_DIR}/tls.key`] : []),
     ...(o.redis ? ['--queue', redisUrl, '--store', redisUrl] : []),
   ];
   const docs: object[] = [
@@ -97,6 +115,7 @@ export function renderServiceManifests(o: ServiceManifestOptions = {}): string {
                 volumeMounts: [
                   { name: 'policy', mountPath: '/etc/portcullis/policy', readOnly: true },
                   { name: 'tokens', mountPath: '/etc/portcullis/tokens', readOnly: true },
+                  ...(tlsSecret ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
@@ -104,6 +123,7 @@ export function renderServiceManifests(o: ServiceManifestOptions = {}): string {
             volumes: [
               { name: 'policy', configMap: { name: `${NAME}-policy` } },
               { name: 'tokens', secret: { secretName: `${NAME}-tokens` } },
+              ...(tlsSecret ? [{ name: 'tls', secret: { secretName: tlsSecret } }] : []),
               { name: 'tmp', emptyDir: {} },
             ],
           },

@@ -102,3 +102,25 @@ export async function startCountingProxy(
   await once(server, 'listening');
   return { port: (server.address() as { port: number }).port, sent: () => sent, server };
 }
+
+/** The CLI as bin/main.ts composes it: core's runCli with the service's `serve` and `affected` commands. */
+export async function runServiceCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [{ runCli }, { createAffectedCommand, createServeCommand }, { Writable }] = await Promise.all([
+    import('../../core/src/cli/program.js'),
+    import('../../service/src/cli.js'),
+    import('node:stream'),
+  ]);
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (s: string) => void) =>
+    new Writable({ write: (c: Buffer, _e, cb) => (add(c.toString()), cb()) });
+  const code = await runCli(
+    args,
+    { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env, now: () => new Date() },
+    [createServeCommand, createAffectedCommand],
+  );
+  return { code, stdout, stderr };
+}

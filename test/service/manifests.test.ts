@@ -4,7 +4,7 @@ import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authoriz
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { renderServiceManifests } from '../../service/src/manifests.js';
-import { TOKENS_YAML } from './helpers.js';
+import { runServiceCli as portcullis, TOKENS_YAML } from './helpers.js';
 
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   Namespace,
@@ -67,5 +67,61 @@ describe('portcullis serve manifests', () => {
     expect(objs.find((o) => o.kind === 'ClusterRoleBinding')).toMatchObject({
       subjects: [{ kind: 'ServiceAccount', name: 'portcullis-scan', namespace: 'sec' }],
     });
+  });
+
+  type Dep = {
+    spec: {
+      template: { spec: { containers: { args: string[]; volumeMounts: object[] }[]; volumes: object[] } };
+    };
+  };
+  const deploymentOf = (yaml: string): Dep =>
+    parse(yaml).find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'portcullis-scan',
+    ) as unknown as Dep;
+
+  it('mounts the TLS Secret portcullis-serve-tls by default and serves its certificate (--tls-cert/--tls-key)', () => {
+    const yaml = renderServiceManifests({ tokensYaml: TOKENS_YAML });
+    for (const o of parse(yaml)) expect(() => new MODELS[o.kind]!(o as never).validate()).not.toThrow();
+    const pod = deploymentOf(yaml).spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'portcullis-serve-tls' } });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'tls',
+      mountPath: '/etc/portcullis/tls',
+      readOnly: true,
+    });
+    const args = pod.containers[0]!.args;
+    expect(args[args.indexOf('--tls-cert') + 1]).toBe('/etc/portcullis/tls/tls.crt');
+    expect(args[args.indexOf('--tls-key') + 1]).toBe('/etc/portcullis/tls/tls.key');
+    // the manifests name the Secret; the key never travels in them
+    expect(
+      parse(yaml)
+        .filter((o) => o.kind === 'Secret')
+        .map((o) => o.metadata.name),
+    ).toEqual(['portcullis-scan-tokens']);
+    expect(yaml).not.toContain('PRIVATE KEY');
+  });
+
+  it('serve manifests --tls-secret NAME mounts that Secret; --no-tls-secret mounts none and passes no TLS flags', async () => {
+    const named = await portcullis(['serve', 'manifests', '--tls-secret', 'scan-cert', '--redis']);
+    expect(named.code, named.stderr).toBe(0);
+    const pod = deploymentOf(named.stdout).spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'scan-cert' } });
+    expect(pod.volumes).not.toContainEqual({ name: 'tls', secret: { secretName: 'portcullis-serve-tls' } });
+    for (const o of parse(named.stdout))
+      expect(() => new MODELS[o.kind]!(o as never).validate()).not.toThrow();
+
+    const none = await portcullis(['serve', 'manifests', '--no-tls-secret']);
+    expect(none.code, none.stderr).toBe(0);
+    const bare = deploymentOf(none.stdout).spec.template.spec;
+    expect(bare.volumes.some((v) => (v as { name: string }).name === 'tls')).toBe(false);
+    expect(bare.containers[0]!.args).not.toContain('--tls-cert');
+    expect(bare.containers[0]!.args).not.toContain('--tls-key');
+  });
+
+  it('refuses a TLS Secret name Kubernetes would refuse', async () => {
+    expect(() => renderServiceManifests({ tlsSecret: 'Bad_Name' })).toThrow(/lower-case DNS subdomain/);
+    const run = await portcullis(['serve', 'manifests', '--tls-secret', 'UPPER']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/USAGE_INVALID|--tls-secret must be a Kubernetes Secret name/);
   });
 });

@@ -11,7 +11,7 @@ import { evaluateStored } from '../../service/src/images.js';
 import { createServiceMetrics } from '../../service/src/metrics.js';
 import { rematchStored } from '../../service/src/rematch.js';
 import { haveTestImages, NO_IMAGES_REASON, skipReason, TEST_REGISTRY } from '../helpers/env.js';
-import { createCapturingLogger, createDb, startCountingProxy } from './helpers.js';
+import { createCapturingLogger, createDb, runServiceCli, startCountingProxy } from './helpers.js';
 
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   'DB update → re-match of stored inventories (no image pulled)',
@@ -111,27 +111,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   () => {
     it('lists the images with an advisory from a SQLite store, as text and JSON; nothing for an unknown id', async () => {
       const { createScratch } = await import('../e2e/helpers.js');
-      const { runCli } = await import('../../core/src/cli/program.js');
-      const { createAffectedCommand } = await import('../../service/src/cli.js');
-      const { Writable } = await import('node:stream');
-      // the CLI as bin/main.ts composes it (core's runCli with the service's command)
-      const portcullis = async (args: string[], o: { env: NodeJS.ProcessEnv }) => {
-        let stdout = '';
-        let stderr = '';
-        const sink = (add: (s: string) => void) =>
-          new Writable({ write: (c: Buffer, _e, cb) => (add(c.toString()), cb()) });
-        const code = await runCli(
-          args,
-          {
-            stdout: sink((s) => (stdout += s)),
-            stderr: sink((s) => (stderr += s)),
-            env: o.env,
-            now: () => new Date(),
-          },
-          [createAffectedCommand],
-        );
-        return { code, stdout, stderr };
-      };
+      const portcullis = (args: string[], o: { env: NodeJS.ProcessEnv }) => runServiceCli(args, o.env);
       const { createSqliteStore } = await import('../../core/src/index.js');
       const scratch = await createScratch('affected');
       const db = createDb('v1');
