@@ -1,8 +1,8 @@
-import type { Policy } from '../../core/src/index.js';
+import { DEFAULT_REGISTRY_CONCURRENCY, type Policy } from '../../core/src/index.js';
 
 /**
  * `/api/v1/settings`: the effective scan settings. Registries are listed with what a console shows (name, kind,
- * url, scope, throttle); credentials appear only as the names of the variables/files they come from.
+ * url, scope, throttle, effective concurrency); credentials appear only as the names of the variables/files they come from.
  */
 export function toSettingsView(
   policy: Policy,
@@ -17,6 +17,7 @@ export function toSettingsView(
       ...(r.repositories ? { repositories: r.repositories } : {}),
       ...(r.tags ? { tags: r.tags } : {}),
       ...(r.throttle ? { throttle: r.throttle } : {}),
+      concurrency: r.concurrency ?? DEFAULT_REGISTRY_CONCURRENCY,
       autoAddNew: r.autoAddNew ?? true,
       ...(r.credentials ? { credentials: Object.keys(r.credentials) } : {}),
     })),

@@ -328,6 +328,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         expect(res.body.registries.map((r: { name: string }) => r.name)).toEqual(['loopback', 'slow']);
         expect(res.body.registries[0].credentials).toEqual(['usernameEnv', 'passwordEnv']);
         expect(res.body.registries[1].throttle).toEqual({ imagesPerHour: 1 });
+        // the effective per-registry concurrency: the default when the policy says nothing
+        expect(res.body.registries.map((r: { concurrency: number }) => r.concurrency)).toEqual([2, 2]);
         expect(res.text).not.toContain('not-printed');
       });
 
