@@ -11,9 +11,9 @@ import {
 
 /*
  * The reverse index: the hash `adv:KEY` maps each digest with that advisory to its hit (JSON), the set
- * `scan-adv:DIGEST` holds the keys a result is indexed under (with the member '#', so an indexed result without advisories is told from an unindexed
- * one). Scripts keep a result and its index in step atomically: a put first removes the keys of the result it
- * replaces, so no replica ever finds a stale entry.
+ * `scan-adv:DIGEST` holds the keys a result is indexed under (with the member '#', so an indexed result
+ * without advisories is told from an unindexed one). Scripts keep a result and its index in step atomically:
+ * a put first removes the keys of the result it replaces, so no replica ever finds a stale entry.
  */
 const UNINDEX = `local function unindex(p, d)
   local idx = p .. 'scan-adv:' .. d
