@@ -9,6 +9,7 @@ import {
 import { findAffected } from './affected.js';
 import { createConsole } from './console/index.js';
 import { toExceptionsView } from './exceptions.js';
+import { toIndexedImage } from './image-index.js';
 import { parseImageFilter, parseImageSort, selectImages, sortImages, toImageDetail } from './images.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -163,9 +164,9 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
     res.json({ items: await findWorkloads(tasks, req.params.digest as string) });
   });
   api.get('/overview', async (_req, res) => {
-    res.json(
-      await toOverview({ ...deps, entries: await verdicts.list(), policy: deps.policy(), now: now() }),
-    );
+    const [policy, at] = [deps.policy(), now()];
+    const images = (await verdicts.list()).map((e) => toIndexedImage(e, policy, at));
+    res.json(await toOverview({ ...deps, images, policy, now: at }));
   });
   api.get('/exceptions', async (_req, res) => {
     res.json(toExceptionsView(await verdicts.list(), deps.policy(), now()));

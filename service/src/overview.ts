@@ -3,35 +3,16 @@ import {
   dbStatus,
   isPortcullisError,
   SEVERITIES,
-  type Finding,
   type Policy,
   type Severity,
-  type StoredScan,
   type TaskRecord,
   type TaskStore,
 } from '../../core/src/index.js';
-import { evaluateStored, toImageSummary, type ImageSummary } from './images.js';
+import type { IndexedImage } from './image-index.js';
+import type { ImageSummary } from './images.js';
+import { RISK_CATEGORIES, type RiskCategory } from './risk-categories.js';
 
-/**
- * The console's risk categories: the policy's `vulnerability` type split by where the package comes from (the
- * OS package manager or an application's), then the other risk types as they are.
- */
-export const RISK_CATEGORIES = [
-  'system-vulnerability',
-  'application-vulnerability',
-  'sensitive-file',
-  'malicious-sample',
-  'baseline',
-  'build-instruction',
-] as const;
-export type RiskCategory = (typeof RISK_CATEGORIES)[number];
-
-const OS_PURL = /^pkg:(deb|apk|rpm|alpm)\//;
-
-export function toRiskCategory(f: Finding): RiskCategory {
-  if (f.type !== 'vulnerability') return f.type;
-  return f.package && OS_PURL.test(f.package.purl) ? 'system-vulnerability' : 'application-vulnerability';
-}
+export { RISK_CATEGORIES, toRiskCategory, type RiskCategory } from './risk-categories.js';
 
 type Counts = Record<Severity, number>;
 const zero = (): Counts => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Counts;
@@ -50,7 +31,8 @@ export interface Overview {
 }
 
 export interface OverviewInput {
-  entries: readonly StoredScan[];
+  /** Every stored image, evaluated (the image index's snapshot). */
+  images: readonly IndexedImage[];
   tasks: TaskStore;
   policy: Policy;
   schedule?: { scan?: string; dbUpdate?: string; timezone?: string };
@@ -83,15 +65,14 @@ function readDbAge(dbPath: string | undefined, now: Date): Overview['db'] {
 
 /** `/api/v1/overview`: what the console's first page shows, computed from the stores and the policy. */
 export async function toOverview(input: OverviewInput): Promise<Overview> {
-  const { entries, policy, now } = input;
+  const { policy, now } = input;
   const findings = Object.fromEntries(RISK_CATEGORIES.map((c) => [c, zero()])) as Overview['findings'];
   const byVerdict = { allow: 0, warn: 0, deny: 0 };
   const denied: ImageSummary[] = [];
-  for (const e of entries) {
-    const evaluation = evaluateStored(e, policy, now);
-    byVerdict[evaluation.verdict.decision]++;
-    for (const f of evaluation.findings) if (!f.suppressedBy) findings[toRiskCategory(f)][f.severity]++;
-    if (evaluation.verdict.decision === 'deny') denied.push(toImageSummary(e, policy, now));
+  for (const i of input.images) {
+    byVerdict[i.summary.verdict]++;
+    for (const c of RISK_CATEGORIES) for (const s of SEVERITIES) findings[c][s] += i.findings[c][s];
+    if (i.summary.verdict === 'deny') denied.push(i.summary);
   }
   denied.sort((a, b) => b.scannedAt.localeCompare(a.scannedAt));
   const timezone = input.schedule?.timezone ?? policy.scan?.timezone ?? 'Etc/UTC';
@@ -108,7 +89,7 @@ export async function toOverview(input: OverviewInput): Promise<Overview> {
   const nextScan = nextRun(scanCron, timezone, now);
   const nextDbUpdate = nextRun(dbCron, timezone, now);
   return {
-    images: { total: entries.length, byVerdict },
+    images: { total: input.images.length, byVerdict },
     findings,
     denied: denied.slice(0, input.limits?.denied ?? 10),
     db: readDbAge(input.dbPath, now),

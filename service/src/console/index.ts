@@ -3,7 +3,8 @@ import { ALL_SCANNERS, isPortcullisError } from '../../../core/src/index.js';
 import { findAffected } from '../affected.js';
 import type { ServiceDeps } from '../app.js';
 import { toExceptionsView } from '../exceptions.js';
-import { parseImageFilter, parseImageSort, selectImages, sortImages, toImageDetail } from '../images.js';
+import { createImageIndex, isImageSelected } from '../image-index.js';
+import { parseImageFilter, parseImageSort, sortImages, toImageDetail } from '../images.js';
 import { toOverview } from '../overview.js';
 import { toSettingsView } from '../settings.js';
 import { cancelTask, startTask } from '../task-actions.js';
@@ -58,6 +59,7 @@ export function createConsole(
   sessions: SessionStore = createSessionStore(),
 ): express.Router {
   const now = deps.now ?? (() => new Date());
+  const index = createImageIndex({ ...deps, now });
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
 
@@ -144,8 +146,8 @@ export function createConsole(
   });
   router.get('/', (_req, res) => res.redirect(303, '/overview'));
   router.get('/overview', async (req: WithSession, res) => {
-    const entries = await deps.verdicts.list();
-    const o = await toOverview({ ...deps, entries, policy: deps.policy(), now: now() });
+    const { images } = await index.read();
+    const o = await toOverview({ ...deps, images, policy: deps.policy(), now: now() });
     send(res, page(req, 'Overview', '/overview'), renderOverview(o));
   });
   router.get('/images', async (req: WithSession, res) => {
@@ -153,8 +155,9 @@ export function createConsole(
     const filter = parseImageFilter(q);
     const sort = parseImageSort(q);
     const offset = Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0);
-    const policy = deps.policy();
-    const all = sortImages(selectImages(await deps.verdicts.list(), policy, filter, now()), sort);
+    const snapshot = await index.read();
+    const selected = snapshot.images.filter((i) => isImageSelected(i, filter)).map((i) => i.summary);
+    const all = sortImages(selected, sort);
     const view = {
       items: all.slice(offset, offset + IMAGE_PAGE),
       total: all.length,
@@ -162,7 +165,9 @@ export function createConsole(
       offset,
       filter,
       sort,
-      registries: (policy.registries ?? []).map((r) => r.name),
+      registries: (deps.policy().registries ?? []).map((r) => r.name),
+      asOf: snapshot.builtAt.toISOString(),
+      refreshing: snapshot.refreshing,
     };
     send(res, page(req, 'Images', '/images'), renderImageList(view));
   });

@@ -14,6 +14,9 @@ export interface ImageListView {
   filter: ImageFilter;
   sort: ImageSort;
   registries: string[];
+  /** When the image index evaluated the store; \`refreshing\` while a newer evaluation runs. */
+  asOf: string;
+  refreshing: boolean;
 }
 
 const toQuery = (params: Record<string, string | number | undefined>): string =>
@@ -74,6 +77,9 @@ export function renderImageList(v: ImageListView): SafeHtml {
     </form>
     <p role="status">
       ${v.total === 0 ? 'No images match.' : `Images ${v.offset + 1}–${last} of ${v.total}`}
+    </p>
+    <p class="muted">
+      As of ${toTime(v.asOf)}${v.refreshing ? ' (a newer evaluation is running: reload shortly)' : ''}
     </p>
     <table>
       <thead>
