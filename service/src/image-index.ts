@@ -82,7 +82,8 @@ export function isImageSelected(i: IndexedImage, filter: ImageFilter): boolean {
  * JSON), so the console's lists read a snapshot instead. A snapshot is rebuilt in the background
  * (single-flight) when the tasks changed (a task started, progressed or ended: the store may have changed),
  * the policy changed, or it is older than `maxAgeMs` (results pushed from CI or re-matched arrive without a
- * task); a page meanwhile gets the previous one, marked as refreshing. Only the very first read waits.
+ * task), at most every `minRebuildMs` for task changes. A read waits up to `waitMs` for that rebuild (a small store is current at once), then answers with
+ * the previous snapshot marked as refreshing. Only the very first read waits for the whole build.
  */
 export function createImageIndex(deps: {
   verdicts: VerdictStore;
@@ -90,8 +91,14 @@ export function createImageIndex(deps: {
   policy: () => Policy;
   now: () => Date;
   maxAgeMs?: number;
+  /** How long a read waits for a rebuild before it answers with the previous snapshot. */
+  waitMs?: number;
+  /** Task changes rebuild at most this often (a running task changes with every image). */
+  minRebuildMs?: number;
 }): ImageIndex {
   const maxAge = deps.maxAgeMs ?? 30_000;
+  const waitMs = deps.waitMs ?? 300;
+  const minRebuild = deps.minRebuildMs ?? 5_000;
   let current: { snapshot: ImageSnapshot; key: string } | undefined;
   let building: Promise<void> | undefined;
 
@@ -105,7 +112,13 @@ export function createImageIndex(deps: {
       try {
         const policy = deps.policy();
         const now = deps.now();
-        const images = (await deps.verdicts.list()).map((e) => toIndexedImage(e, policy, now));
+        const entries = await deps.verdicts.list();
+        const images: IndexedImage[] = [];
+        // evaluate in slices, yielding between them, so pages keep being answered meanwhile
+        for (let i = 0; i < entries.length; i += 250) {
+          for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now));
+          await new Promise((r) => setImmediate(r));
+        }
         current = { snapshot: { images, builtAt: now, refreshing: false }, key };
       } finally {
         building = undefined;
@@ -119,11 +132,21 @@ export function createImageIndex(deps: {
       const key = await readKey();
       if (!current) await build(key);
       const c = current as NonNullable<typeof current>;
-      const old = deps.now().getTime() - c.snapshot.builtAt.getTime() > maxAge;
-      if (c.key !== key || old) {
+      const age = deps.now().getTime() - c.snapshot.builtAt.getTime();
+      if (c.key !== key && age < minRebuild) return { ...c.snapshot, refreshing: true };
+      if (c.key !== key || age > maxAge) {
         // errors of a background build surface on the next read that has to wait; the stale snapshot stays
-        build(key).catch(() => {});
-        return { ...c.snapshot, refreshing: true };
+        const done = build(key).then(
+          () => true,
+          () => false,
+        );
+        // a small store is rebuilt within the wait and the page is current; a large one answers now
+        const fresh = await Promise.race([
+          done,
+          new Promise<false>((r) => setTimeout(() => r(false), waitMs)),
+        ]);
+        const latest = current as NonNullable<typeof current>;
+        return fresh && latest.key === key ? latest.snapshot : { ...latest.snapshot, refreshing: true };
       }
       return c.snapshot;
     },

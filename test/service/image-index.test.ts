@@ -53,12 +53,22 @@ describe('image index (the console lists read a snapshot of the evaluated store)
     const verdicts = createMemoryStore();
     const tasks = createMemoryTaskStore();
     let now = new Date('2026-12-01T00:00:00Z');
+    // listing takes 50 ms and reads do not wait (waitMs 0), so the stale answer is observable
+    const slow = {
+      ...verdicts,
+      list: async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return verdicts.list();
+      },
+    };
     const index = createImageIndex({
-      verdicts,
+      verdicts: slow,
       tasks,
       policy: () => POLICY,
       now: () => now,
       maxAgeMs: 30_000,
+      waitMs: 0,
+      minRebuildMs: 0,
     });
     await verdicts.put(toStored(1, 'critical'));
     const first = await index.read();
@@ -71,7 +81,7 @@ describe('image index (the console lists read a snapshot of the evaluated store)
     const aged = await index.read();
     expect(aged).toMatchObject({ refreshing: true });
     expect(aged.images).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
     const fresh = await index.read();
     expect(fresh).toMatchObject({ refreshing: false });
     expect(fresh.images).toHaveLength(2);
@@ -86,7 +96,30 @@ describe('image index (the console lists read a snapshot of the evaluated store)
       createdAt: now.toISOString(),
     });
     expect(await index.read()).toMatchObject({ refreshing: true });
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
     expect((await index.read()).images).toHaveLength(3);
+  });
+
+  it('answers with the rebuilt snapshot when the rebuild ends within waitMs', async () => {
+    const verdicts = createMemoryStore();
+    const tasks = createMemoryTaskStore();
+    let now = new Date('2026-12-01T00:00:00Z');
+    const index = createImageIndex({ verdicts, tasks, policy: () => POLICY, now: () => now, waitMs: 5000 });
+    expect((await index.read()).images).toHaveLength(0);
+    await verdicts.put(toStored(1, 'low'));
+    await tasks.create({
+      id: 't1',
+      trigger: 'manual',
+      scope: { registries: [], scanners: [] },
+      status: 'succeeded',
+      progress: emptyProgress(),
+      createdAt: now.toISOString(),
+    });
+    // within minRebuildMs (default 5 s) of the last build a task change waits: the old snapshot, marked
+    expect(await index.read()).toMatchObject({ refreshing: true, images: [] });
+    now = new Date(now.getTime() + 5000);
+    const read = await index.read();
+    expect(read).toMatchObject({ refreshing: false });
+    expect(read.images).toHaveLength(1);
   });
 });

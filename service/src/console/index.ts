@@ -60,6 +60,8 @@ export function createConsole(
 ): express.Router {
   const now = deps.now ?? (() => new Date());
   const index = createImageIndex({ ...deps, now });
+  // evaluate the store at start-up, so the first page someone opens does not wait for it
+  index.read().catch((error: unknown) => deps.logger.error('console: image index failed', { error }));
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 100 });
 
