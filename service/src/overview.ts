@@ -74,7 +74,7 @@ export async function toOverview(input: OverviewInput): Promise<Overview> {
     for (const c of RISK_CATEGORIES) for (const s of SEVERITIES) findings[c][s] += i.findings[c][s];
     if (i.summary.verdict === 'deny') denied.push(i.summary);
   }
-  denied.sort((a, b) => b.scannedAt.localeCompare(a.scannedAt));
+  denied.sort((a, b) => (a.scannedAt < b.scannedAt ? 1 : a.scannedAt > b.scannedAt ? -1 : 0));
   const timezone = input.schedule?.timezone ?? policy.scan?.timezone ?? 'Etc/UTC';
   const scanCron = input.schedule?.scan ?? policy.scan?.schedule;
   const dbCron = input.schedule?.dbUpdate ?? policy.scan?.dbUpdate;

@@ -52,7 +52,7 @@ describe('image index (the console lists read a snapshot of the evaluated store)
   it('rebuilds in the background when a task changed or the snapshot aged; serves the old one meanwhile', async () => {
     const verdicts = createMemoryStore();
     const tasks = createMemoryTaskStore();
-    let now = new Date('2026-12-01T00:00:00Z');
+    let clock = 0;
     // listing takes 50 ms and reads do not wait (waitMs 0), so the stale answer is observable
     const slow = {
       ...verdicts,
@@ -65,7 +65,8 @@ describe('image index (the console lists read a snapshot of the evaluated store)
       verdicts: slow,
       tasks,
       policy: () => POLICY,
-      now: () => now,
+      now: () => new Date('2026-12-01T00:00:00Z'),
+      clock: () => clock,
       maxAgeMs: 30_000,
       waitMs: 0,
       minRebuildMs: 0,
@@ -77,7 +78,7 @@ describe('image index (the console lists read a snapshot of the evaluated store)
     // a result arriving without a task (a CI push) shows once the snapshot is older than maxAgeMs
     await verdicts.put(toStored(2, 'low'));
     expect((await index.read()).images).toHaveLength(1);
-    now = new Date(now.getTime() + 30_001);
+    clock += 30_001;
     const aged = await index.read();
     expect(aged).toMatchObject({ refreshing: true });
     expect(aged.images).toHaveLength(1);
@@ -93,7 +94,7 @@ describe('image index (the console lists read a snapshot of the evaluated store)
       scope: { registries: [], scanners: [] },
       status: 'running',
       progress: { ...emptyProgress(), scanned: 1 },
-      createdAt: now.toISOString(),
+      createdAt: '2026-12-01T00:00:00Z',
     });
     expect(await index.read()).toMatchObject({ refreshing: true });
     await new Promise((r) => setTimeout(r, 100));
@@ -103,8 +104,16 @@ describe('image index (the console lists read a snapshot of the evaluated store)
   it('answers with the rebuilt snapshot when the rebuild ends within waitMs', async () => {
     const verdicts = createMemoryStore();
     const tasks = createMemoryTaskStore();
-    let now = new Date('2026-12-01T00:00:00Z');
-    const index = createImageIndex({ verdicts, tasks, policy: () => POLICY, now: () => now, waitMs: 5000 });
+    let clock = 0;
+    const index = createImageIndex({
+      verdicts,
+      tasks,
+      policy: () => POLICY,
+      now: () => new Date('2026-12-01T00:00:00Z'),
+      clock: () => clock,
+      waitMs: 5000,
+      minRebuildMs: 5000,
+    });
     expect((await index.read()).images).toHaveLength(0);
     await verdicts.put(toStored(1, 'low'));
     await tasks.create({
@@ -113,11 +122,11 @@ describe('image index (the console lists read a snapshot of the evaluated store)
       scope: { registries: [], scanners: [] },
       status: 'succeeded',
       progress: emptyProgress(),
-      createdAt: now.toISOString(),
+      createdAt: '2026-12-01T00:00:00Z',
     });
-    // within minRebuildMs (default 5 s) of the last build a task change waits: the old snapshot, marked
+    // within minRebuildMs of the last build a task change waits: the old snapshot, marked
     expect(await index.read()).toMatchObject({ refreshing: true, images: [] });
-    now = new Date(now.getTime() + 5000);
+    clock += 5000;
     const read = await index.read();
     expect(read).toMatchObject({ refreshing: false });
     expect(read.images).toHaveLength(1);
