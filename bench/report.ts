@@ -47,7 +47,7 @@ export function consoleSection(v: Record<string, unknown> | undefined): string {
 | first Images page (50 rows), median of 5 | ${n('firstPageMedianMs')} |
 | filtered (severity) and sorted (reference) page at offset 500, median of 5 | ${n('filteredSortedPageMedianMs')} |
 | Overview, median of 5 | ${n('overviewMedianMs')} |
-| Images page right after a task change (index rebuilding) | ${n('pageDuringRebuildMs')} |
+| Images page right after a task change (the previous snapshot, marked as refreshing) | ${n('pageDuringRebuildMs')} |
 | exact \`GET /api/v1/images?limit=50\` (evaluates the store per request) | ${n('apiImagesFirstPageMs')} |
 
 - Load average at the run: ${n('loadAverage')}. Target: the first page under ${n('targetMs')} ms.
