@@ -24,6 +24,8 @@ export interface IndexedImage {
   findings: Record<RiskCategory, Record<Severity, number>>;
   /** `type|severity` of every unsuppressed finding, for the riskType/severity filters. */
   risks: Set<string>;
+  /** Tagged references recent task logs scanned this digest as (`host/repo:tag`); the store keeps digests. */
+  seenAs: string[];
 }
 
 /** What the console's lists read: every image evaluated, and when that was. */
@@ -63,7 +65,23 @@ export function toIndexedImage(entry: StoredScan, policy: Policy, now: Date): In
     },
     findings: counts,
     risks,
+    seenAs: [],
   };
+}
+
+/** How many recent tasks' logs name the tags of the stored digests. */
+const TAG_TASKS = 10;
+
+/** digest → the references (with tags) the newest tasks scanned it as. */
+async function readSeenAs(tasks: TaskStore): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const t of await tasks.list({ limit: TAG_TASKS }))
+    for (const e of await tasks.readLog(t.id)) {
+      if (!e.digest || e.outcome !== 'scanned' || e.reference.includes('@')) continue;
+      const refs = out.get(e.digest) ?? new Set<string>();
+      out.set(e.digest, refs.add(e.reference));
+    }
+  return out;
 }
 
 /** The filter of `/api/v1/images` applied to indexed images (same rules as `selectImages`). */
@@ -126,6 +144,8 @@ export function createImageIndex(deps: {
           for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now));
           await new Promise((r) => setImmediate(r));
         }
+        const seenAs = await readSeenAs(deps.tasks);
+        for (const i of images) i.seenAs = [...(seenAs.get(i.summary.digest) ?? [])].sort();
         const at = clock();
         lastBuildMs = at - started;
         current = { snapshot: { images, builtAt: now, refreshing: false }, key, at };

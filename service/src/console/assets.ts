@@ -27,6 +27,8 @@ h2 { font-size:1.2rem; margin:1.5rem 0 .5rem; }
 h3 { font-size:1.05rem; margin:1rem 0 .4rem; }
 table { border-collapse:collapse; width:100%; margin:.5rem 0 1rem; font-size:.92rem; }
 th, td { border-bottom:1px solid var(--line); padding:.35rem .5rem; text-align:left; vertical-align:top; }
+td:first-child { overflow-wrap:anywhere; }
+.badge { white-space:nowrap; }
 th { background:var(--panel); }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 code, pre { font-family:ui-monospace, Menlo, Consolas, monospace; font-size:.88rem; }

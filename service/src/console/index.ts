@@ -158,8 +158,12 @@ export function createConsole(
     const sort = parseImageSort(q);
     const offset = Math.max(0, Math.floor(Number(q.offset ?? 0)) || 0);
     const snapshot = await index.read();
-    const selected = snapshot.images.filter((i) => isImageSelected(i, filter)).map((i) => i.summary);
-    const all = sortImages(selected, sort);
+    const selected = snapshot.images.filter((i) => isImageSelected(i, filter));
+    const seenAs = new Map(selected.map((i) => [i.summary.digest, i.seenAs]));
+    const all = sortImages(
+      selected.map((i) => i.summary),
+      sort,
+    );
     const view = {
       items: all.slice(offset, offset + IMAGE_PAGE),
       total: all.length,
@@ -168,6 +172,7 @@ export function createConsole(
       filter,
       sort,
       registries: (deps.policy().registries ?? []).map((r) => r.name),
+      seenAs,
       asOf: snapshot.builtAt.toISOString(),
       refreshing: snapshot.refreshing,
     };

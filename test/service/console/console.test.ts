@@ -172,6 +172,12 @@ describe('operator console and its API endpoints (memory stores)', () => {
         '<p title="&quot;x&quot; &amp; &#39;y&#39;">&lt;script&gt;alert(1)&lt;/script&gt;<b>&lt;i&gt;</b><b>&lt;i&gt;</b>&lt;0</p>',
       );
     });
+    it('shows the tagged reference a task scanned a stored digest as', async () => {
+      const { cookie } = await signIn(READ_TOKEN);
+      const res = await request(app).get('/images').set('cookie', cookie).expect(200);
+      expect(res.text).toContain('as registry.example/team/app:1');
+      expect(res.text.match(/as registry\.example/g)).toHaveLength(1);
+    });
     it('renders a repository named <script> inert on the images list and its detail page', async () => {
       const { cookie } = await signIn(READ_TOKEN);
       for (const path of ['/images', `/images/${DIGEST_B}`]) {

@@ -14,7 +14,9 @@ export interface ImageListView {
   filter: ImageFilter;
   sort: ImageSort;
   registries: string[];
-  /** When the image index evaluated the store; \`refreshing\` while a newer evaluation runs. */
+  /** digest → tagged references recent tasks scanned it as. */
+  seenAs: Map<string, string[]>;
+  /** When the image index evaluated the store; `refreshing` while a newer evaluation runs. */
   asOf: string;
   refreshing: boolean;
 }
@@ -95,7 +97,10 @@ export function renderImageList(v: ImageListView): SafeHtml {
         ${v.items.map(
           (i) =>
             html`<tr>
-              <td><a href="/images/${i.digest}">${i.reference}</a></td>
+              <td>
+                <a href="/images/${i.digest}">${i.reference}</a>
+                ${(v.seenAs.get(i.digest) ?? []).map((r) => html`<br /><span class="muted">as ${r}</span>`)}
+              </td>
               <td>${i.registry ?? '—'}</td>
               <td><code>${shortDigest(i.digest)}</code></td>
               <td>${badge(i.verdict)}</td>
