@@ -8,9 +8,9 @@
  *    another) and the peer snyk-docker-plugin@9.8.0 (installed into bench/.peer).
  * 2. `portcullis scan` (every analyzer) vs the inventory-only time.
  * 3. The same two through the library (`scan()` from the tsc output) for the scan call alone.
- * 4. bench/vulndb.ts, bench/webhook.ts, bench/registry-scan.ts, bench/service.ts and bench/large.ts when present
- *    (each prints one JSON line; large.ts: the Node inflate floor, sbom, scan with a DB and the peer on the multi
- *    and large images).
+ * 4. bench/vulndb.ts, bench/webhook.ts, bench/registry-scan.ts, bench/service.ts, bench/console.ts and
+ *    bench/large.ts when present (each prints one JSON line; large.ts: the Node inflate floor, sbom, scan with
+ *    a DB and the peer on the multi and large images).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -217,6 +217,7 @@ try {
     registryScan: subBench('registry-scan.ts'),
     large: subBench('large.ts'),
     service: subBench('service.ts'),
+    console: subBench('console.ts'),
   };
   const text = formatReport(report);
   console.log(text);

@@ -1,6 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
-  ALL_SCANNERS,
   PortcullisError,
   isPortcullisError,
   type Policy,
@@ -8,13 +7,19 @@ import {
   type VerdictStore,
 } from '../../core/src/index.js';
 import { readAffected } from './affected.js';
-import { parseImageFilter, selectImages, toImageDetail } from './images.js';
+import { createConsole } from './console/index.js';
+import { toExceptionsView } from './exceptions.js';
+import { toIndexedImage } from './image-index.js';
+import { parseImageFilter, parseImageSort, selectImages, sortImages, toImageDetail } from './images.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
-import { parseStartBody, type TaskRunner } from './runner.js';
+import { toOverview } from './overview.js';
+import type { TaskRunner } from './runner.js';
 import { toSettingsView } from './settings.js';
+import { cancelTask, startTask } from './task-actions.js';
 import { authenticate, type Principal, type TokenEntry } from './tokens.js';
+import { findWorkloads } from './workloads.js';
 
 /** What the API is built from; every part is injected so tests run it on memory stores and loopback fakes. */
 export interface ServiceDeps {
@@ -30,6 +35,8 @@ export interface ServiceDeps {
   startRuntime?: () => Promise<{ id: string }>;
   /** The schedule and DB-update settings the service runs with, for `/api/v1/settings`. */
   schedule?: { scan?: string; dbUpdate?: string; timezone?: string };
+  /** The vulnerability DB the scans use, for its age on the overview. */
+  dbPath?: string;
   now?: () => Date;
 }
 
@@ -53,7 +60,7 @@ const toInt = (v: unknown, name: string, dflt: number, max: number): number => {
 
 /** Builds the service's express app: `/api/v1/…` behind bearer tokens, `/healthz` and `/metrics` open. */
 export function createServiceApp(deps: ServiceDeps): express.Express {
-  const { tasks, verdicts, runner, logger, metrics } = deps;
+  const { tasks, verdicts, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const app = express();
   app.disable('x-powered-by');
@@ -101,26 +108,7 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
     res.json({ items: await tasks.list({ limit }) });
   });
   api.post('/tasks', express.json({ limit: '64kb' }), admin, async (req: Authed, res) => {
-    const body = parseStartBody(req.body, ALL_SCANNERS);
-    if (body.runtime) {
-      if (!deps.startRuntime)
-        throw new PortcullisError(
-          'SERVICE_CONFIG_INVALID',
-          'runtime scans need Kubernetes access (in-cluster service account or --kubeconfig)',
-        );
-      const started = await deps.startRuntime();
-      logger.info('admin: runtime scan started', { by: req.principal?.name, task: started.id });
-      metrics.tasksStarted.inc({ trigger: 'runtime' });
-      res.status(202).json(await tasks.get(started.id));
-      return;
-    }
-    const task = await runner.start({ ...body, trigger: 'manual' });
-    metrics.tasksStarted.inc({ trigger: 'manual' });
-    logger.info('admin: task started', {
-      by: req.principal?.name,
-      task: task.id,
-      registries: task.scope.registries,
-    });
+    const task = await startTask(deps, req.principal?.name ?? '', req.body);
     res.status(202).location(`/api/v1/tasks/${task.id}`).json(task);
   });
   api.get('/tasks/:id', async (req, res) => {
@@ -135,15 +123,16 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
   });
   api.post('/tasks/:id/cancel', admin, async (req: Authed, res) => {
     const id = req.params.id as string;
-    const task = await tasks.get(id);
-    if (!task) throw new PortcullisError('TASK_NOT_FOUND', `no task ${id}`);
-    if (!(await runner.cancel(id))) {
+    const done = await cancelTask(deps, req.principal?.name ?? '', id);
+    if ('ended' in done) {
       res.status(409).json({
-        error: { code: 'TASK_ENDED', message: `task ${id} has ended (${task.status}); nothing to cancel` },
+        error: {
+          code: 'TASK_ENDED',
+          message: `task ${id} has ended (${done.ended.status}); nothing to cancel`,
+        },
       });
       return;
     }
-    logger.info('admin: task cancel requested', { by: req.principal?.name, task: id });
     res.status(202).json({ id, cancelRequested: true });
   });
 
@@ -151,7 +140,10 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
     const filter = parseImageFilter(req.query);
     const limit = toInt(req.query.limit, 'limit', 50, 500);
     const offset = toInt(req.query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    const all = selectImages(await verdicts.list(), deps.policy(), filter, now());
+    const all = sortImages(
+      selectImages(await verdicts.list(), deps.policy(), filter, now()),
+      parseImageSort(req.query),
+    );
     res.json({ items: all.slice(offset, offset + limit), total: all.length, limit, offset });
   });
   api.get('/images/:digest', async (req, res) => {
@@ -168,6 +160,17 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
   api.get('/affected/:id', async (req, res) => {
     res.json(await readAffected(verdicts, req.params.id as string, deps.policy()));
   });
+  api.get('/images/:digest/workloads', async (req, res) => {
+    res.json({ items: await findWorkloads(tasks, req.params.digest as string) });
+  });
+  api.get('/overview', async (_req, res) => {
+    const [policy, at] = [deps.policy(), now()];
+    const images = (await verdicts.list()).map((e) => toIndexedImage(e, policy, at));
+    res.json(await toOverview({ ...deps, images, policy, now: at }));
+  });
+  api.get('/exceptions', async (_req, res) => {
+    res.json(toExceptionsView(await verdicts.list(), deps.policy(), now()));
+  });
   api.get('/settings', (_req, res) => {
     res.json(toSettingsView(deps.policy(), deps.schedule));
   });
@@ -176,6 +179,8 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
   });
 
   app.use('/api/v1', api);
+  // the operator console (HTML pages) at `/`, after the API so it never shadows an API path
+  app.use(createConsole(deps));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const code = isPortcullisError(err) ? err.code : 'INTERNAL';
     const status =

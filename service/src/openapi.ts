@@ -1,4 +1,5 @@
 import { TOOL_VERSION } from '../../core/src/index.js';
+import { CONSOLE_PATHS } from './openapi-console.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -35,6 +36,7 @@ export const OPENAPI_DOCUMENT = {
   },
   security: [{ bearer: [] }],
   paths: {
+    ...CONSOLE_PATHS,
     '/api/v1/tasks': {
       get: {
         operationId: 'listTasks',
@@ -150,6 +152,14 @@ export const OPENAPI_DOCUMENT = {
             maximum: 500,
           }),
           query('offset', 'Items to skip', { type: 'integer', minimum: 0 }),
+          query(
+            'sort',
+            'scannedAt, reference, verdict or findings; a leading - sorts descending (default -scannedAt)',
+            {
+              type: 'string',
+              pattern: '^-?(scannedAt|reference|verdict|findings)$',
+            },
+          ),
         ],
         responses: {
           '200': {

@@ -135,6 +135,7 @@ export async function startScanService(opts: ServeOptions): Promise<ScanService>
         tokens,
         logger,
         metrics,
+        dbPath: dbPath ?? defaultDbPath(opts.env),
         ...(opts.kubeconfig || opts.env.KUBERNETES_SERVICE_HOST
           ? {
               startRuntime: async () => {

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMemoryStore,
+  createMemoryTaskStore,
+  emptyProgress,
+  type Policy,
+  type StoredScan,
+} from '../../core/src/index.js';
+import { createImageIndex, isImageSelected, toIndexedImage } from '../../service/src/image-index.js';
+
+const POLICY: Policy = { apiVersion: 'portcullis/v1' };
+
+function toStored(n: number, severity: 'critical' | 'low'): StoredScan {
+  const digest = `sha256:${String(n).repeat(64).slice(0, 64)}`;
+  const at = '2026-11-30T10:00:00.000Z';
+  return {
+    digest,
+    scannedAt: at,
+    storedAt: at,
+    origin: 'scanner',
+    scan: {
+      schemaVersion: 1,
+      image: { ref: `registry.example/team/app@${digest}`, digest, configDigest: digest, layers: [] },
+      packages: [],
+      findings: [
+        { type: 'sensitive-file', id: 'PCS-SECRET-X', severity, title: 'k', location: { path: '/k' } },
+      ],
+      notes: [],
+      db: { builtAt: at },
+      analyzers: {},
+      scannedAt: at,
+    },
+  };
+}
+
+describe('image index (the console lists read a snapshot of the evaluated store)', () => {
+  it('filters indexed images as selectImages does: type and severity together, and each alone', () => {
+    const i = toIndexedImage(toStored(1, 'critical'), POLICY, new Date('2026-12-01T00:00:00Z'));
+    expect(i.summary.verdict).toBe('deny');
+    expect(i.findings['sensitive-file'].critical).toBe(1);
+    expect(isImageSelected(i, {})).toBe(true);
+    expect(isImageSelected(i, { riskType: 'sensitive-file', severity: 'critical' })).toBe(true);
+    expect(isImageSelected(i, { riskType: 'sensitive-file' })).toBe(true);
+    expect(isImageSelected(i, { severity: 'critical' })).toBe(true);
+    expect(isImageSelected(i, { riskType: 'sensitive-file', severity: 'low' })).toBe(false);
+    expect(isImageSelected(i, { riskType: 'vulnerability' })).toBe(false);
+    expect(isImageSelected(i, { verdict: 'allow' })).toBe(false);
+    expect(isImageSelected(i, { repository: 'registry.example/team/app' })).toBe(false);
+    expect(isImageSelected(i, { repository: 'team/app' })).toBe(true);
+  });
+
+  it('rebuilds in the background when a task changed or the snapshot aged; serves the old one meanwhile', async () => {
+    const verdicts = createMemoryStore();
+    const tasks = createMemoryTaskStore();
+    let clock = 0;
+    // listing takes 50 ms and reads do not wait (waitMs 0), so the stale answer is observable
+    const slow = {
+      ...verdicts,
+      list: async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return verdicts.list();
+      },
+    };
+    const index = createImageIndex({
+      verdicts: slow,
+      tasks,
+      policy: () => POLICY,
+      now: () => new Date('2026-12-01T00:00:00Z'),
+      clock: () => clock,
+      maxAgeMs: 30_000,
+      waitMs: 0,
+      minRebuildMs: 0,
+    });
+    await verdicts.put(toStored(1, 'critical'));
+    const first = await index.read();
+    expect(first.images).toHaveLength(1);
+    expect(first.refreshing).toBe(false);
+    // a result arriving without a task (a CI push) shows once the snapshot is older than maxAgeMs
+    await verdicts.put(toStored(2, 'low'));
+    expect((await index.read()).images).toHaveLength(1);
+    clock += 30_001;
+    const aged = await index.read();
+    expect(aged).toMatchObject({ refreshing: true });
+    expect(aged.images).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 100));
+    const fresh = await index.read();
+    expect(fresh).toMatchObject({ refreshing: false });
+    expect(fresh.images).toHaveLength(2);
+    // a task that starts or progresses means the store may have changed: rebuilt without waiting for maxAge
+    await verdicts.put(toStored(3, 'low'));
+    await tasks.create({
+      id: 't1',
+      trigger: 'manual',
+      scope: { registries: [], scanners: [] },
+      status: 'running',
+      progress: { ...emptyProgress(), scanned: 1 },
+      createdAt: '2026-12-01T00:00:00Z',
+    });
+    expect(await index.read()).toMatchObject({ refreshing: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await index.read()).images).toHaveLength(3);
+  });
+
+  it('answers with the rebuilt snapshot when the rebuild ends within waitMs', async () => {
+    const verdicts = createMemoryStore();
+    const tasks = createMemoryTaskStore();
+    let clock = 0;
+    const index = createImageIndex({
+      verdicts,
+      tasks,
+      policy: () => POLICY,
+      now: () => new Date('2026-12-01T00:00:00Z'),
+      clock: () => clock,
+      waitMs: 5000,
+      minRebuildMs: 5000,
+    });
+    expect((await index.read()).images).toHaveLength(0);
+    await verdicts.put(toStored(1, 'low'));
+    await tasks.create({
+      id: 't1',
+      trigger: 'manual',
+      scope: { registries: [], scanners: [] },
+      status: 'succeeded',
+      progress: emptyProgress(),
+      createdAt: '2026-12-01T00:00:00Z',
+    });
+    // within minRebuildMs of the last build a task change waits: the old snapshot, marked
+    expect(await index.read()).toMatchObject({ refreshing: true, images: [] });
+    clock += 5000;
+    const read = await index.read();
+    expect(read).toMatchObject({ refreshing: false });
+    expect(read.images).toHaveLength(1);
+  });
+});
