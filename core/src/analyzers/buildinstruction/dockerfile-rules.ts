@@ -2,6 +2,8 @@ import type { DockerfileAst, Instruction, Stage } from '../../dockerfile/index.j
 import { commandNames, evaluateCommandRules } from './command-rules.js';
 import { isLiteralSecretValue, isSecretName, REDACTED } from './redact.js';
 import type { BuildRuleKey } from './rules.js';
+import { runScript } from './run-script.js';
+import { checkCopyFrom, checkPipefail, checkWgetAndCurl, finalChain } from './stage-rules.js';
 
 /** One rule hit on a Dockerfile, before it becomes a Finding. */
 export interface DockerfileHit {
@@ -13,20 +15,23 @@ export interface DockerfileHit {
   evidence?: string;
   /** Other rule ids this hit also stands for (`DS031` on a literal credential ENV). */
   aliases?: string[];
+  /** Peer ids (hadolint, dockle) of this hit when they differ from the rule's `peers`. */
+  peers?: string[];
 }
 
-const SHELLS = new Set([
-  'sh',
-  'bash',
-  'dash',
-  'zsh',
-  'ash',
-  'ksh',
-  '/bin/sh',
-  '/bin/bash',
-  '/bin/ash',
-  '/bin/dash',
+/**
+ * Rules about what a RUN leaves in its layer (package caches and lists): they matter only in stages the
+ * final image is built on, so a builder stage that is only copied from does not count.
+ */
+const LAYER_RULES: ReadonlySet<BuildRuleKey> = new Set([
+  'APT_LISTS',
+  'DS015',
+  'DS019',
+  'DS020',
+  'DS025',
+  'DS027',
 ]);
+
 const SYS_DIRS = ['/proc', '/boot', '/dev', '/initrd', '/lost+found'];
 /** DS031: well-known credential variables (trivy-checks `leaked_secrets.rego`). */
 const CREDENTIAL_ENVS = new Set([
@@ -47,23 +52,6 @@ const CREDENTIAL_COMMANDS = [
   'az login',
 ];
 
-/** The shell script a RUN executes: its command text, plus a heredoc body run by a shell. */
-export function runScript(ins: Instruction): string {
-  // Exec form runs no shell: quote each item so the shell reader sees the same words.
-  const line = ins.json ? ins.args.map(shellQuote).join(' ') : (ins.args[0] ?? '');
-  if (ins.heredocs.length === 0) return line;
-  const rest = line
-    .split(/\s+/)
-    .filter((w) => w !== '' && !/^\d*<<-?/.test(w))
-    .join(' ');
-  const shellBody = rest === '' || SHELLS.has(rest.split(' ')[0] ?? '');
-  return shellBody ? [rest, ...ins.heredocs.map((h) => h.content)].join('\n') : line;
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Whether a credential variable name is one DS031 knows (also behind `VITE_` / `REACT_APP_`). */
 export function isCredentialEnv(name: string): boolean {
   return CREDENTIAL_ENVS.has(name.replace(/^(VITE_|REACT_APP_)/, ''));
@@ -72,13 +60,18 @@ export function isCredentialEnv(name: string): boolean {
 /** Evaluates every Dockerfile rule. */
 export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   const hits: DockerfileHit[] = [];
-  const add: Add = (rule, instruction, message, evidence, aliases) => {
+  const final = finalChain(ast);
+  const add: Add = (rule, instruction, message, evidence, aliases, peers) => {
+    // ONBUILD triggers run in whatever image builds on this one, so they count wherever they are written
+    const inImage = instruction.keyword === 'ONBUILD' || instruction.stageIndex < 0;
+    if (LAYER_RULES.has(rule) && !inImage && !final.has(instruction.stageIndex)) return;
     hits.push({
       rule,
       instruction,
       message,
       ...(evidence === undefined ? {} : { evidence }),
       ...(aliases === undefined ? {} : { aliases }),
+      ...(peers === undefined ? {} : { peers }),
     });
   };
   const names = new Set(ast.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
@@ -98,20 +91,23 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
         }
       }
       checkInstruction(ins, stage, add);
+      if (ins.keyword === 'COPY') checkCopyFrom(ins, stage, ast, add);
     }
+    checkWgetAndCurl(stage, add);
+    checkPipefail(stage, ast, add);
   }
   checkFinalStage(ast, add);
-  checkWgetAndCurl(ast, add);
   for (const ins of ast.globalArgs) checkSecretPairs(ins, add);
   return hits;
 }
 
-type Add = (
+export type Add = (
   rule: BuildRuleKey,
   instruction: Instruction,
   message: string,
   evidence?: string,
   aliases?: string[],
+  peers?: string[],
 ) => void;
 
 function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
@@ -125,8 +121,11 @@ function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
   // A tag that comes from a build arg without a default is decided at build time.
   if (stage.baseUnresolved && (tag === undefined || tag === '')) return;
   if (tag === undefined || tag === '')
-    add('DS001', stage.from, `base image '${ref}' has no tag (means :latest)`);
-  else if (tag === 'latest') add('DS001', stage.from, `base image '${ref}' uses :latest`);
+    add('DS001', stage.from, `base image '${ref}' has no tag (means :latest)`, undefined, undefined, [
+      'DL3006',
+    ]);
+  else if (tag === 'latest')
+    add('DS001', stage.from, `base image '${ref}' uses :latest`, undefined, undefined, ['DL3007']);
 }
 
 function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
@@ -136,7 +135,8 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
         .filter((f) => f.name === 'mount' && /(^|,)type=(cache|tmpfs)(,|$)/.test(f.expanded ?? ''))
         .map((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.expanded ?? '')?.[1] ?? '');
       const script = runScript(ins);
-      for (const h of evaluateCommandRules(script, { cacheMounts })) add(h.rule, ins, h.message);
+      for (const h of evaluateCommandRules(script, { cacheMounts }))
+        add(h.rule, ins, h.message, undefined, undefined, h.peers);
       if (commandNames(script).some((c) => c.name === 'cd')) add('DS013', ins, "'cd' used in RUN");
       break;
     }
@@ -171,7 +171,9 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
       // the carried instruction runs in every child build: check it as if written there, reported here
       if (ins.onbuild !== undefined) {
         const onbuild = ins.onbuild;
-        checkInstruction(onbuild, stage, (rule, _i, message, evidence) => add(rule, ins, message, evidence));
+        checkInstruction(onbuild, stage, (rule, _i, message, evidence, aliases, peers) =>
+          add(rule, ins, message, evidence, aliases, peers),
+        );
       }
       break;
     case 'ENV':
@@ -251,7 +253,9 @@ function checkFinalStage(ast: DockerfileAst, add: Add): void {
   const inherited = chain.flatMap((s) => s.instructions);
   const users = inherited.filter((i) => i.keyword === 'USER');
   const lastUser = users[users.length - 1];
-  if (lastUser === undefined) add('DS002', final.from, 'no USER: the image runs as root');
+  // hadolint's DL3002 judges only an explicit root USER; dockle's CIS-DI-0001 also a missing one
+  if (lastUser === undefined)
+    add('DS002', final.from, 'no USER: the image runs as root', undefined, undefined, ['CIS-DI-0001']);
   else if (/^(root|0)(:.*)?$/.test((lastUser.expanded[0] ?? '').trim())) {
     add('DS002', lastUser, `last USER is '${lastUser.expanded[0]}'`);
   }
@@ -295,19 +299,4 @@ function isSubPath(p: string, dir: string): boolean {
   const d = norm(dir);
   const f = norm(p);
   return d === '' || f === d || f.startsWith(`${d}/`);
-}
-
-/** DS014: both wget and curl are used to download (installing them does not count). */
-function checkWgetAndCurl(ast: DockerfileAst, add: Add): void {
-  let wget: Instruction | undefined;
-  let curl = false;
-  for (const stage of ast.stages) {
-    for (const ins of stage.instructions) {
-      if (ins.keyword !== 'RUN') continue;
-      const names = commandNames(runScript(ins)).map((c) => c.name);
-      if (names.includes('wget')) wget ??= ins;
-      if (names.includes('curl')) curl = true;
-    }
-  }
-  if (wget !== undefined && curl) add('DS014', wget, "both 'wget' and 'curl' used");
 }
