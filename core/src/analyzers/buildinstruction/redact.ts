@@ -30,6 +30,18 @@ const KEY_QUALIFIERS = new Set([
   'SIGNING',
   'AUTH',
   'CLIENT',
+  'SSH',
+  'APP',
+  'LICENSE',
+  'SERVICE',
+  'SESSION',
+  'DEPLOY',
+  'ADMIN',
+  'JWT',
+  'HMAC',
+  'ENCRYPT',
+  'CRYPT',
+  'SECURITY',
 ]);
 
 /** Suffixes that name where a secret lives, not the secret (`POSTGRES_PASSWORD_FILE=/run/secrets/db`). */
