@@ -1,5 +1,6 @@
 import type { BuildRuleKey } from './rules.js';
 import { isLiteralSecretValue, isSecretName } from './redact.js';
+import { evaluateLanguageRules } from './language-rules.js';
 import { listAssignments, parseShell, subcommand } from './shell.js';
 import type { SimpleCommand } from './shell.js';
 
@@ -15,6 +16,8 @@ export interface CommandHit {
 export interface CommandContext {
   /** Targets of `--mount=type=cache` (and `type=tmpfs`) on the RUN: files there do not end up in the image. */
   cacheMounts?: readonly string[];
+  /** The environment the script runs with (ENV and ARG values in force), where known. */
+  env?: ReadonlyMap<string, string | undefined>;
 }
 
 /** True when `dir` is removed (`rm -rf /var/cache/apk/*`, `rm -rf /var/cache/*`) or mounted away. */
@@ -155,6 +158,7 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
     if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`, pinPeers(c.name));
   }
   evaluateCleanups(commands, hit, ctx);
+  evaluateLanguageRules(commands, hit, ctx);
   evaluateUpdateAlone(commands, hit);
   // `update` writes the package lists (hadolint DL3009); dockle also counts `install` (DKL-DI-0005)
   const aptListing = commands.find((c) => {

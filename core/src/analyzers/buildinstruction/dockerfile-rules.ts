@@ -30,6 +30,7 @@ const LAYER_RULES: ReadonlySet<BuildRuleKey> = new Set([
   'DS020',
   'DS025',
   'DS027',
+  'PIP_CACHE',
 ]);
 
 const SYS_DIRS = ['/proc', '/boot', '/dev', '/initrd', '/lost+found'];
@@ -76,7 +77,11 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   };
   const names = new Set(ast.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
   const seenNames = new Map<string, number>();
+  // the environment a RUN sees: ENV and ARG values of its stage and the stages it is built FROM
+  const envs: Map<string, string | undefined>[] = [];
   for (const stage of ast.stages) {
+    const env = new Map(stage.baseStage === undefined ? [] : envs[stage.baseStage]);
+    envs[stage.index] = env;
     checkFrom(stage, names, add);
     if (stage.name !== undefined) {
       if (seenNames.has(stage.name)) add('DS012', stage.from, `stage name '${stage.name}' used twice`);
@@ -90,7 +95,9 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
           add(rule, ins, `more than one ${ins.keyword} in stage ${stage.index}`);
         }
       }
-      checkInstruction(ins, stage, add);
+      if (ins.keyword === 'ENV' || ins.keyword === 'ARG')
+        for (const p of ins.pairs ?? []) env.set(p.key, p.value);
+      checkInstruction(ins, stage, add, env);
       if (ins.keyword === 'COPY') checkCopyFrom(ins, stage, ast, add);
     }
     checkWgetAndCurl(stage, add);
@@ -128,14 +135,19 @@ function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
     add('DS001', stage.from, `base image '${ref}' uses :latest`, undefined, undefined, ['DL3007']);
 }
 
-function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
+function checkInstruction(
+  ins: Instruction,
+  stage: Stage,
+  add: Add,
+  env?: ReadonlyMap<string, string | undefined>,
+): void {
   switch (ins.keyword) {
     case 'RUN': {
       const cacheMounts = ins.flags
         .filter((f) => f.name === 'mount' && /(^|,)type=(cache|tmpfs)(,|$)/.test(f.expanded ?? ''))
         .map((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.expanded ?? '')?.[1] ?? '');
       const script = runScript(ins);
-      for (const h of evaluateCommandRules(script, { cacheMounts }))
+      for (const h of evaluateCommandRules(script, { cacheMounts, ...(env === undefined ? {} : { env }) }))
         add(h.rule, ins, h.message, undefined, undefined, h.peers);
       if (commandNames(script).some((c) => c.name === 'cd')) add('DS013', ins, "'cd' used in RUN");
       break;

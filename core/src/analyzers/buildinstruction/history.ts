@@ -67,6 +67,8 @@ export function analyzeHistory(
   // (dockle's CIS-DI-0009 passes over it the same way); every later ADD is judged.
   const rootfsAdd = (history ?? []).findIndex((e) => isAddStep(e.created_by));
   const rootfs = rootfsAdd >= 0 && addsToRoot(history?.[rootfsAdd]?.created_by ?? '') ? rootfsAdd : -1;
+  // ENV entries stay in force for later RUN entries (PIP_NO_CACHE_DIR)
+  const env = new Map<string, string | undefined>();
   (history ?? []).forEach((entry, i) => {
     const layer = entry.empty_layer === true ? undefined : layers[layerIndex++];
     const createdBy = entry.created_by;
@@ -99,7 +101,10 @@ export function analyzeHistory(
           emit('SECRET_ARG', `build arg ${a.key} recorded in history`, `${a.key}=${REDACTED}`);
         }
       }
-      for (const h of evaluateCommandRules(step.script)) emit(h.rule, h.message, undefined, h.peers);
+      const runEnv = new Map(env);
+      for (const a of step.buildArgs) runEnv.set(a.key, a.value);
+      for (const h of evaluateCommandRules(step.script, { env: runEnv }))
+        emit(h.rule, h.message, undefined, h.peers);
     } else if (step.kind === 'instruction') {
       const parsed = parseInstructionText(step.text);
       for (const ins of parsed) evaluateHistoryInstruction(ins, emit, i === rootfs);
@@ -107,6 +112,7 @@ export function analyzeHistory(
       const keyword = /^(ENV|ARG)\b/i.exec(step.text)?.[1]?.toUpperCase();
       if (keyword === 'ENV' || keyword === 'ARG') {
         for (const p of toHistoryPairs(step.text)) {
+          if (keyword === 'ENV') env.set(p.key, p.raw.replace(/^["']|["']$/g, ''));
           if (isSecretName(p.key) && isLiteralSecretValue(p.raw)) {
             emit(
               keyword === 'ENV' ? 'SECRET_ENV' : 'SECRET_ARG',

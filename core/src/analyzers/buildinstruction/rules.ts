@@ -272,6 +272,14 @@ export const BUILD_RULES = {
     "Whole-system package upgrade ('apt-get upgrade', 'apk upgrade', 'yum update')",
     'Rebuild on a newer, pinned base image instead of upgrading every package in a layer',
   ),
+  PIP_CACHE: pcs(
+    'PIP-CACHE',
+    'low',
+    "'pip install' leaves its download cache in the layer",
+    "Add '--no-cache-dir' (or ENV PIP_NO_CACHE_DIR=1, or a cache mount on /root/.cache/pip)",
+    true,
+    ['DL3042'],
+  ),
   PIPEFAIL: pcs(
     'PIPEFAIL',
     'low',
