@@ -112,3 +112,29 @@ describe('parser features without false findings', () => {
     expect(ids(...FINAL, 'ONBUILD RUN make install')).toEqual([]);
   });
 });
+
+describe('secrets in RUN assignments', () => {
+  it.each([
+    'RUN SECRET_API_KEY=63AF7AA15067C05616FDDD88A3A2E8F226F0BC06 ./deploy.sh',
+    'RUN export DB_PASSWORD="hunter2 again" && ./migrate',
+    'RUN env GITHUB_TOKEN=ghp_abcdefghijklmnop make release',
+  ])('reports %s without printing the value', (line) => {
+    const found = analyzeDockerfile([...FINAL, line].join('\n'), 'Dockerfile').filter(
+      (f) => f.id === 'PCS-BUILD-SECRET-ENV',
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]?.aliases).toContain('CIS-DI-0010');
+    expect(JSON.stringify(found)).not.toMatch(/63AF7AA1|hunter2|ghp_abcdef/);
+  });
+
+  it.each([
+    'RUN SECRET_KEY_BASE=dummy bundle exec rails assets:precompile',
+    'RUN TOKEN=$(cat /run/secrets/token) ./fetch',
+    'RUN --mount=type=secret,id=npm NPM_TOKEN="$(cat /run/secrets/npm)" npm ci',
+    'RUN PASSWORD_LENGTH=32 ./gen',
+    "RUN echo 'secret=foo' > /etc/app.conf",
+    'RUN HELLO="PASS=x" ./run',
+  ])('does not report %s', (line) => {
+    expect(ids(...FINAL, line)).not.toContain('PCS-BUILD-SECRET-ENV');
+  });
+});
