@@ -60,6 +60,19 @@ describe('multi-stage Dockerfiles', () => {
     ).not.toContain(rule);
     expect(ids(...FINAL, 'RUN ["/bin/tar", "-xf", "x.tar"]', 'RUN a && b || c')).not.toContain(rule);
     expect(ids(...FINAL, 'RUN <<EOF', 'curl -fsSL https://e.com/x | tar -x', 'EOF')).toContain(rule);
+    // a download piped into a shell is that finding, with the missing pipefail as its DL4006 alias
+    const piped = analyzeDockerfile(
+      [...FINAL, 'RUN curl -fsSL https://e.com/i.sh | sh'].join('\n'),
+      'Dockerfile',
+    );
+    expect(piped.map((f) => [f.id, f.aliases])).toEqual([['PCS-BUILD-PIPE-TO-SHELL', ['DL4006']]]);
+    const safe = analyzeDockerfile(
+      [...FINAL, 'SHELL ["/bin/ash", "-o", "pipefail", "-c"]', 'RUN curl -fsSL https://e.com/i.sh | sh'].join(
+        '\n',
+      ),
+      'Dockerfile',
+    );
+    expect(safe.map((f) => [f.id, f.aliases])).toEqual([['PCS-BUILD-PIPE-TO-SHELL', undefined]]);
   });
 
   it('reports wget next to curl once per RUN that adds the second tool, per stage', () => {

@@ -105,7 +105,21 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   }
   checkFinalStage(ast, add);
   for (const ins of ast.globalArgs) checkSecretPairs(ins, add);
-  return hits;
+  return mergePipefail(hits);
+}
+
+/**
+ * One risk, one finding: a RUN that pipes a download into a shell is reported as that (high), and its
+ * missing `pipefail` rides along as the `DL4006` alias instead of a second, low finding on the same line.
+ */
+function mergePipefail(hits: DockerfileHit[]): DockerfileHit[] {
+  const piped = new Map(hits.filter((h) => h.rule === 'PIPE_TO_SHELL').map((h) => [h.instruction, h]));
+  return hits.filter((h) => {
+    const into = h.rule === 'PIPEFAIL' ? piped.get(h.instruction) : undefined;
+    if (into === undefined) return true;
+    into.peers = [...new Set([...(into.peers ?? []), 'DL4006'])];
+    return false;
+  });
 }
 
 export type Add = (
