@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeDockerfile } from '../../../core/src/analyzers/buildinstruction/index.js';
+import { isFindingMatch } from '../../../core/src/policy/match.js';
 
 function ids(...lines: string[]): string[] {
   return analyzeDockerfile(lines.join('\n'), 'Dockerfile').map((f) => f.id);
@@ -149,5 +150,29 @@ describe('secrets in RUN assignments', () => {
     'RUN HELLO="PASS=x" ./run',
   ])('does not report %s', (line) => {
     expect(ids(...FINAL, line)).not.toContain('PCS-BUILD-SECRET-ENV');
+  });
+});
+
+describe('peer ids as exception handles', () => {
+  it("lets a policy exception name hadolint's or dockle's id, and only on the hits that mean it", () => {
+    const findings = analyzeDockerfile(
+      [
+        'FROM debian:12',
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl',
+        'USER app',
+      ].join('\n'),
+      'Dockerfile',
+    );
+    const byDl = (id: string): string[] =>
+      findings.filter((f) => isFindingMatch({ id, reason: 'accepted' }, f)).map((f) => f.id);
+    expect(byDl('DL3008')).toEqual(['PCS-BUILD-PKG-UNPINNED']);
+    expect(byDl('DKL-DI-0005')).toEqual(['PCS-BUILD-APT-LISTS-NOT-REMOVED']);
+    expect(byDl('DL3018')).toEqual([]);
+    // a missing USER is dockle's CIS-DI-0001 but not hadolint's DL3002 (an explicit root user only)
+    const noUser = analyzeDockerfile('FROM debian:12\nHEALTHCHECK CMD true', 'Dockerfile');
+    expect(
+      noUser.filter((f) => isFindingMatch({ id: 'CIS-DI-0001', reason: 'r' }, f)).map((f) => f.id),
+    ).toEqual(['DS002']);
+    expect(noUser.filter((f) => isFindingMatch({ id: 'DL3002', reason: 'r' }, f))).toEqual([]);
   });
 });
