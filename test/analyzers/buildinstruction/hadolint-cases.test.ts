@@ -288,6 +288,12 @@ const CASES: Record<string, Case[]> = {
     ['FROM node as foo\nRUN something\nFROM scratch as foo\nRUN something', true],
     ['FROM scratch as build\nRUN foo\nFROM node as run\nRUN baz', false],
   ],
+  DL3025: [
+    ['FROM node as foo\nENTRYPOINT something', true],
+    ['FROM scratch as build\nENTRYPOINT ["foo", "bar"]', false],
+    ['FROM node as foo\nCMD something', true],
+    ['FROM scratch as build\nCMD ["foo", "bar"]\nCMD [ "foo", "bar" ]', false],
+  ],
   DL3032: [
     ['RUN yum install -y mariadb-10.4', true],
     ['RUN yum install -y mariadb-10.4 && yum clean all', false],

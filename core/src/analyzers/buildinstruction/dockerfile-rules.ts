@@ -20,8 +20,9 @@ export interface DockerfileHit {
 }
 
 /**
- * Rules about what a RUN leaves in its layer (package caches and lists): they matter only in stages the
- * final image is built on, so a builder stage that is only copied from does not count.
+ * Rules about what ends up in the image — what a RUN leaves in its layer (package caches and lists) and
+ * how the container starts: they matter only in stages the final image is built on, so a builder stage
+ * that is only copied from does not count.
  */
 const LAYER_RULES: ReadonlySet<BuildRuleKey> = new Set([
   'APT_LISTS',
@@ -31,6 +32,7 @@ const LAYER_RULES: ReadonlySet<BuildRuleKey> = new Set([
   'DS025',
   'DS027',
   'PIP_CACHE',
+  'SHELL_FORM_CMD',
 ]);
 
 const SYS_DIRS = ['/proc', '/boot', '/dev', '/initrd', '/lost+found'];
@@ -190,6 +192,10 @@ function checkInstruction(
       }
       break;
     }
+    case 'CMD':
+    case 'ENTRYPOINT':
+      if (!ins.json) add('SHELL_FORM_CMD', ins, `${ins.keyword} in shell form runs under /bin/sh -c`);
+      break;
     case 'MAINTAINER':
       add('DS022', ins, 'MAINTAINER is deprecated');
       break;

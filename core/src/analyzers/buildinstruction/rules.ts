@@ -280,6 +280,14 @@ export const BUILD_RULES = {
     true,
     ['DL3042'],
   ),
+  SHELL_FORM_CMD: pcs(
+    'SHELL-FORM-CMD',
+    'low',
+    'CMD or ENTRYPOINT in shell form',
+    'Use the JSON (exec) form, CMD ["app", "--flag"]: in shell form /bin/sh is PID 1 and the app never receives SIGTERM',
+    false,
+    ['DL3025'],
+  ),
   PIPEFAIL: pcs(
     'PIPEFAIL',
     'low',
