@@ -108,6 +108,30 @@ describe('dockle image-history checkpoints, transcribed', () => {
     check(`BuildKit ${JSON.stringify(bk)}`, 'CIS-DI-0010', [BASE, { created_by: bk }], expected);
   }
 
+  describe('volumes on host-sensitive directories', () => {
+    // dockle reads config.Volumes; the history records each VOLUME the same way
+    for (const [volume, expected] of [
+      ['/proc', true],
+      ['/sys', true],
+      ['/data /dev', true],
+      ['/data', false],
+      ['/proc/self', false],
+    ] as const) {
+      check(
+        `classic VOLUME [${volume}]`,
+        'DKL-DI-0002',
+        [BASE, { created_by: `/bin/sh -c #(nop)  VOLUME [${volume}]` }],
+        expected,
+      );
+      check(
+        `BuildKit VOLUME [${volume}]`,
+        'DKL-DI-0002',
+        [BASE, { created_by: `VOLUME [${volume}]` }],
+        expected,
+      );
+    }
+  });
+
   describe('ADD instead of COPY', () => {
     // dockle's own unit case is one ADD of a single file into /cmd: not a base image's root file system
     check(
@@ -240,7 +264,7 @@ describe('dockle image configs, transcribed', () => {
     });
   }
 
-  it('agrees on every case (42 from dockle, each history case in both builder forms)', () => {
+  it('agrees on every case (the 42 of dockle, each history case in both builder forms, and the volume cases)', () => {
     console.log(`dockle checkpoints: ${tally.agree} of ${tally.cases} cases agree`);
     expect(tally.agree).toBe(tally.cases);
   });

@@ -176,3 +176,12 @@ describe('peer ids as exception handles', () => {
     expect(noUser.filter((f) => isFindingMatch({ id: 'DL3002', reason: 'r' }, f))).toEqual([]);
   });
 });
+
+describe('VOLUME on host-sensitive directories', () => {
+  it.each(['VOLUME /proc', 'VOLUME ["/dev/", "/data"]', 'VOLUME /data /sys'])('reports %s', (line) => {
+    expect(ids(...FINAL, line)).toEqual(['PCS-BUILD-SENSITIVE-VOLUME']);
+  });
+  it.each(['VOLUME /data', 'VOLUME ["/proc/self"]', 'VOLUME /sysroot'])('passes %s', (line) => {
+    expect(ids(...FINAL, line)).toEqual([]);
+  });
+});

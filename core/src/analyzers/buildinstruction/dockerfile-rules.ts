@@ -192,6 +192,9 @@ function checkInstruction(
       }
       break;
     }
+    case 'VOLUME':
+      for (const dir of sensitiveVolumes(ins.expanded)) add('SENSITIVE_VOLUME', ins, `VOLUME ${dir}`);
+      break;
     case 'CMD':
     case 'ENTRYPOINT':
       if (!ins.json) add('SHELL_FORM_CMD', ins, `${ins.keyword} in shell form runs under /bin/sh -c`);
@@ -241,6 +244,20 @@ function checkCopy(ins: Instruction, stage: Stage, add: Add): void {
     if (remote && !(hasChecksum && /^https?:/i.test(src)))
       add('ADD_REMOTE_URL', ins, 'ADD fetches a remote URL');
   }
+}
+
+const SENSITIVE_DIRS = new Set(['/sys', '/dev', '/proc']);
+
+/** The host-sensitive directories among VOLUME operands (`/proc`, `"/dev/"`, history's `[/sys]`). */
+export function sensitiveVolumes(operands: readonly string[]): string[] {
+  return operands
+    .map((v) =>
+      v
+        .replace(/^\[|\]$/g, '')
+        .replace(/^["']|["']$/g, '')
+        .replace(/\/+$/, ''),
+    )
+    .filter((v) => SENSITIVE_DIRS.has(v));
 }
 
 /** A source ADD downloads rather than copies: a URL or a git repository. */

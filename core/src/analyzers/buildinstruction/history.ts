@@ -3,7 +3,7 @@ import type { Instruction } from '../../dockerfile/index.js';
 import type { Finding } from '../../types/finding.js';
 import type { HistoryEntry, LayerInfo } from '../../types/image.js';
 import { evaluateCommandRules } from './command-rules.js';
-import { isCredentialEnv, isLocalArchive, isRemoteSource } from './dockerfile-rules.js';
+import { isCredentialEnv, isLocalArchive, isRemoteSource, sensitiveVolumes } from './dockerfile-rules.js';
 import { isLiteralSecretValue, isSecretName, REDACTED, toEvidence } from './redact.js';
 import { BUILD_RULES } from './rules.js';
 import type { BuildRuleKey } from './rules.js';
@@ -202,6 +202,10 @@ function evaluateHistoryInstruction(
     if (sources.some((s) => /^(https?|ftp):\/\//i.test(s) || /^git@|^git:\/\//.test(s))) {
       emit('ADD_REMOTE_URL', 'ADD fetched a remote URL');
     }
+  } else if (ins.keyword === 'VOLUME') {
+    // history writes `VOLUME [/data /proc]`
+    for (const dir of sensitiveVolumes(ins.args.flatMap((a) => a.split(/\s+/))))
+      emit('SENSITIVE_VOLUME', `VOLUME ${dir}`);
   } else if (ins.keyword === 'EXPOSE') {
     if (ins.args.some((p) => /^22(\/tcp)?$/i.test(p))) emit('DS004', 'port 22 exposed');
   }

@@ -280,6 +280,14 @@ export const BUILD_RULES = {
     true,
     ['DL3042'],
   ),
+  SENSITIVE_VOLUME: pcs(
+    'SENSITIVE-VOLUME',
+    'medium',
+    'VOLUME on a host-sensitive directory (/sys, /dev, /proc)',
+    'Do not declare /sys, /dev or /proc as volumes: a runtime mounting them exposes the host',
+    true,
+    ['DKL-DI-0002'],
+  ),
   SHELL_FORM_CMD: pcs(
     'SHELL-FORM-CMD',
     'low',
