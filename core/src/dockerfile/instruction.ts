@@ -83,6 +83,8 @@ function parseText(text: string, line: LogicalLine, escapeChar: string, depth: n
   } else if (keyword === 'ONBUILD') {
     if (depth > 0) throw parseFailed('chaining ONBUILD via `ONBUILD ONBUILD` is not allowed', line.startLine);
     ins.onbuild = parseText(rest, line, escapeChar, depth + 1);
+    // the trigger is expanded in the child build, with its variables: here values stay as written
+    for (const f of ins.onbuild.flags) f.expanded = f.value;
     ins.args = [rest];
   } else {
     // FROM, EXPOSE: whitespace-separated words.

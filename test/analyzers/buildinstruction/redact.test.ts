@@ -11,6 +11,12 @@ describe('isSecretName', () => {
     'apiKey',
     'NPM_TOKEN',
     'CLIENT_SECRET',
+    'PasS',
+    'password',
+    'SSH_KEY',
+    'LICENSE_KEY',
+    'JWT_KEY',
+    'SECRET_API_KEY',
   ])('%s is secret', (name) => expect(isSecretName(name)).toBe(true));
   it.each([
     'GPG_KEY',
@@ -21,6 +27,9 @@ describe('isSecretName', () => {
     'KEYRING',
     'PASSWORD_LENGTH',
     'AWS_ACCESS_KEY_ID',
+    'GPG_KEYS',
+    'HELLO',
+    'SSH_KEY_PATH',
   ])('%s is not', (name) => expect(isSecretName(name)).toBe(false));
 });
 

@@ -244,7 +244,7 @@ describe('analyzeDockerfile', () => {
         remediation: expect.stringContaining('sudo') as string,
         location: { path: 'app/Dockerfile', line: 4, endLine: 5 },
         evidence: 'RUN echo a && sudo true',
-        aliases: ['AVD-DS-0010'],
+        aliases: ['AVD-DS-0010', 'DL3004', 'DKL-DI-0001'],
       });
     });
 

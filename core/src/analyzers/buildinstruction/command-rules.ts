@@ -1,5 +1,7 @@
 import type { BuildRuleKey } from './rules.js';
-import { parseShell, subcommand } from './shell.js';
+import { isLiteralSecretValue, isSecretName } from './redact.js';
+import { evaluateLanguageRules } from './language-rules.js';
+import { listAssignments, parseShell, subcommand } from './shell.js';
 import type { SimpleCommand } from './shell.js';
 
 /** A rule that fired on one command script. */
@@ -7,11 +9,15 @@ export interface CommandHit {
   rule: BuildRuleKey;
   /** Short description of what fired (no secret values: callers redact). */
   message: string;
+  /** Peer ids for this hit when they depend on the tool (`DL3008` for apt, `DL3018` for apk). */
+  peers?: string[];
 }
 
 export interface CommandContext {
   /** Targets of `--mount=type=cache` (and `type=tmpfs`) on the RUN: files there do not end up in the image. */
   cacheMounts?: readonly string[];
+  /** The environment the script runs with (ENV and ARG values in force), where known. */
+  env?: ReadonlyMap<string, string | undefined>;
 }
 
 /** True when `dir` is removed (`rm -rf /var/cache/apk/*`, `rm -rf /var/cache/*`) or mounted away. */
@@ -96,9 +102,11 @@ const SUBSTITUTED_DOWNLOAD = /(?:\$\(|<\(|`)\s*(?:sudo\s+)?(?:curl|wget)\b/;
 export function evaluateCommandRules(script: string, ctx: CommandContext = {}): CommandHit[] {
   const pipelines = parseShell(script);
   const commands = pipelines.flatMap((p) => p.commands);
-  const hits = new Map<BuildRuleKey, string>();
-  const hit = (rule: BuildRuleKey, message: string): void => {
-    if (!hits.has(rule)) hits.set(rule, message);
+  const hits = new Map<BuildRuleKey, CommandHit>();
+  const hit: Hit = (rule, message, peers) => {
+    const seen = hits.get(rule);
+    if (seen === undefined) hits.set(rule, { rule, message, ...(peers === undefined ? {} : { peers }) });
+    else if (peers !== undefined) seen.peers = [...new Set([...(seen.peers ?? []), ...peers])];
   };
 
   for (const p of pipelines) {
@@ -112,6 +120,9 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
       hit('PIPE_TO_SHELL', `downloaded script run by '${c.name}'`);
     }
     if (c.wrappers.includes('sudo') || c.name === 'sudo') hit('DS010', 'sudo used in RUN');
+    // `SECRET=… cmd` or `export TOKEN=…`: the value is written in the Dockerfile and the image history
+    const secret = listAssignments(c).find((a) => isSecretName(a.key) && isLiteralSecretValue(a.raw));
+    if (secret !== undefined) hit('SECRET_ENV', `RUN assigns ${secret.key} a literal value`);
     if (c.name === 'chmod') evaluateChmod(c, hit);
     if (APT.has(c.name)) evaluateApt(c, hit);
     if (c.name === 'apk' && subcommand(c) === 'upgrade') hit('PKG_UPGRADE', "'apk upgrade' used");
@@ -121,7 +132,7 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
       if (!c.args.includes('--no-cache') && !cleaned) hit('DS025', "'apk add' without '--no-cache'");
       const pkgs = packageArgs(c, 'add');
       if (pkgs.some((a) => !/[=~<>]/.test(a)))
-        hit('PKG_UNPINNED', `unpinned: ${pkgs.filter((a) => !/[=~<>]/.test(a)).join(' ')}`);
+        hit('PKG_UNPINNED', `unpinned: ${pkgs.filter((a) => !/[=~<>]/.test(a)).join(' ')}`, pinPeers('apk'));
     }
   }
   for (const c of commands) {
@@ -132,23 +143,52 @@ export function evaluateCommandRules(script: string, ctx: CommandContext = {}): 
     if (sub === 'module' && rpmModuleSub(c) === 'install') {
       // modules pin a stream: `nodejs:18`
       const unpinned = packageArgs(c, 'install').filter((a) => !a.includes(':'));
-      if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned modules: ${unpinned.join(' ')}`);
+      if (unpinned.length > 0)
+        hit('PKG_UNPINNED', `unpinned modules: ${unpinned.join(' ')}`, pinPeers(c.name));
       continue;
     }
+    // zypper's whole-distribution upgrade is apt's dist-upgrade
+    if (c.name === 'zypper' && (sub === 'dist-upgrade' || sub === 'dup'))
+      hit('DS024', `'zypper ${sub}' used`, ['DL3035', 'DKL-DI-0003']);
     if (sub !== 'install' && sub !== 'in') continue;
     // rpm-family pins: `pkg-1.2.3`, `pkg-1.2-3.el9`, zypper `pkg=1.2` / `pkg>=1.2`.
     const unpinned = packageArgs(c, sub).filter(
       (a) => !/[=<>]|-\d/.test(a) && !a.endsWith('.rpm') && !a.startsWith('@'),
     );
-    if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`);
+    if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`, pinPeers(c.name));
   }
   evaluateCleanups(commands, hit, ctx);
+  evaluateLanguageRules(commands, hit, ctx);
   evaluateUpdateAlone(commands, hit);
-  if (commands.some((c) => APT.has(c.name) && subcommand(c, APT_OPTS_WITH_VALUE) === 'install')) {
-    if (!isDirCleaned(commands, '/var/lib/apt/lists', ctx))
-      hit('APT_LISTS', "'apt-get install' leaves /var/lib/apt/lists in the layer");
+  // `update` writes the package lists (hadolint DL3009); dockle also counts `install` (DKL-DI-0005)
+  const aptListing = commands.find((c) => {
+    const sub = APT.has(c.name) ? subcommand(c, APT_OPTS_WITH_VALUE) : undefined;
+    return sub === 'update' || sub === 'install';
+  });
+  if (aptListing !== undefined && !isDirCleaned(commands, '/var/lib/apt/lists', ctx)) {
+    const what = `${aptListing.name} ${subcommand(aptListing, APT_OPTS_WITH_VALUE) ?? ''}`;
+    hit('APT_LISTS', `'${what}' leaves /var/lib/apt/lists in the layer`);
   }
-  return [...hits].map(([rule, message]) => ({ rule, message }));
+  return [...hits.values()];
+}
+
+type Hit = (rule: BuildRuleKey, message: string, peers?: string[]) => void;
+
+/** hadolint's version-pinning rule for each package manager. */
+const PIN_PEERS: Record<string, string> = {
+  'apt-get': 'DL3008',
+  apt: 'DL3008',
+  aptitude: 'DL3008',
+  apk: 'DL3018',
+  yum: 'DL3033',
+  zypper: 'DL3037',
+  dnf: 'DL3041',
+  microdnf: 'DL3041',
+};
+
+function pinPeers(tool: string): string[] | undefined {
+  const id = PIN_PEERS[tool];
+  return id === undefined ? undefined : [id];
 }
 
 /** Names of the commands a script runs (for cross-RUN rules such as DS014). */
@@ -172,9 +212,10 @@ function packageArgs(c: SimpleCommand, sub: string): string[] {
   return out;
 }
 
-function evaluateApt(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string) => void): void {
+function evaluateApt(c: SimpleCommand, hit: Hit): void {
   const sub = subcommand(c, APT_OPTS_WITH_VALUE);
-  if (sub === 'dist-upgrade' || sub === 'full-upgrade') hit('DS024', `'${c.name} ${sub}' used`);
+  if (sub === 'dist-upgrade' || sub === 'full-upgrade')
+    hit('DS024', `'${c.name} ${sub}' used`, ['DL3005', 'DKL-DI-0003']);
   if (sub === 'upgrade' || sub === 'safe-upgrade') hit('PKG_UPGRADE', `'${c.name} ${sub}' used`);
   if (sub !== 'install') return;
   const opts = optionValues(c);
@@ -192,7 +233,7 @@ function evaluateApt(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string
     opts.some((o) => /^APT::Install-Recommends=(false|0|no)$/i.test(o));
   if (!noRecommends) hit('DS029', `'${c.name} install' without '--no-install-recommends'`);
   const unpinned = packageArgs(c, 'install').filter((a) => !a.includes('='));
-  if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`);
+  if (unpinned.length > 0) hit('PKG_UNPINNED', `unpinned: ${unpinned.join(' ')}`, pinPeers(c.name));
 }
 
 function optionValues(c: SimpleCommand): string[] {
@@ -205,7 +246,7 @@ function optionValues(c: SimpleCommand): string[] {
   return out;
 }
 
-function evaluateChmod(c: SimpleCommand, hit: (rule: BuildRuleKey, message: string) => void): void {
+function evaluateChmod(c: SimpleCommand, hit: Hit): void {
   const mode = c.args.find((a) => !a.startsWith('-') || /^-[rwxXst]+$/.test(a));
   if (mode === undefined) return;
   if (/^[0-7]{1,4}$/.test(mode)) {
@@ -237,11 +278,7 @@ function rpmModuleSub(c: SimpleCommand): string | undefined {
  * yum / dnf / microdnf / zypper installs (also `dnf in`, `… module install`) must be followed by their clean
  * command, a removal of their cache directory, or have that directory on a cache/tmpfs mount.
  */
-function evaluateCleanups(
-  commands: SimpleCommand[],
-  hit: (rule: BuildRuleKey, message: string) => void,
-  ctx: CommandContext,
-): void {
+function evaluateCleanups(commands: SimpleCommand[], hit: Hit, ctx: CommandContext): void {
   const specs: {
     tool: string;
     rule: BuildRuleKey;
@@ -286,8 +323,9 @@ function evaluateCleanups(
     });
     if (install < 0) continue;
     const later = commands.slice(install + 1);
-    // microdnf keeps its cache under /var/cache/yum or /var/cache/dnf depending on the release
-    const dirs = s.tool === 'microdnf' ? ['/var/cache/yum', '/var/cache/dnf'] : s.dir ? [s.dir] : [];
+    // dnf and microdnf keep their cache under /var/cache/dnf or /var/cache/yum depending on the release
+    const dirs =
+      s.tool === 'microdnf' || s.tool === 'dnf' ? ['/var/cache/yum', '/var/cache/dnf'] : s.dir ? [s.dir] : [];
     const cleaned =
       later.some((c) => c.name === s.tool && s.isClean(c)) || dirs.some((d) => isDirCleaned(later, d, ctx));
     if (!cleaned) hit(s.rule, `'${s.tool} install' without '${s.tool} clean'`);
@@ -299,10 +337,7 @@ function cleanAll(c: SimpleCommand): boolean {
 }
 
 /** DS017: `<pm> update` with no `<pm> install` after it in the same script. */
-function evaluateUpdateAlone(
-  commands: SimpleCommand[],
-  hit: (rule: BuildRuleKey, message: string) => void,
-): void {
+function evaluateUpdateAlone(commands: SimpleCommand[], hit: Hit): void {
   const updates = new Map<string, number>();
   const installs = new Map<string, number>();
   commands.forEach((c, i) => {

@@ -2,6 +2,8 @@ import type { DockerfileAst, Instruction, Stage } from '../../dockerfile/index.j
 import { commandNames, evaluateCommandRules } from './command-rules.js';
 import { isLiteralSecretValue, isSecretName, REDACTED } from './redact.js';
 import type { BuildRuleKey } from './rules.js';
+import { runScript } from './run-script.js';
+import { checkCopyFrom, checkPipefail, checkWgetAndCurl, finalChain } from './stage-rules.js';
 
 /** One rule hit on a Dockerfile, before it becomes a Finding. */
 export interface DockerfileHit {
@@ -13,20 +15,26 @@ export interface DockerfileHit {
   evidence?: string;
   /** Other rule ids this hit also stands for (`DS031` on a literal credential ENV). */
   aliases?: string[];
+  /** Peer ids (hadolint, dockle) of this hit when they differ from the rule's `peers`. */
+  peers?: string[];
 }
 
-const SHELLS = new Set([
-  'sh',
-  'bash',
-  'dash',
-  'zsh',
-  'ash',
-  'ksh',
-  '/bin/sh',
-  '/bin/bash',
-  '/bin/ash',
-  '/bin/dash',
+/**
+ * Rules about what ends up in the image — what a RUN leaves in its layer (package caches and lists) and
+ * how the container starts: they matter only in stages the final image is built on, so a builder stage
+ * that is only copied from does not count.
+ */
+const LAYER_RULES: ReadonlySet<BuildRuleKey> = new Set([
+  'APT_LISTS',
+  'DS015',
+  'DS019',
+  'DS020',
+  'DS025',
+  'DS027',
+  'PIP_CACHE',
+  'SHELL_FORM_CMD',
 ]);
+
 const SYS_DIRS = ['/proc', '/boot', '/dev', '/initrd', '/lost+found'];
 /** DS031: well-known credential variables (trivy-checks `leaked_secrets.rego`). */
 const CREDENTIAL_ENVS = new Set([
@@ -47,23 +55,6 @@ const CREDENTIAL_COMMANDS = [
   'az login',
 ];
 
-/** The shell script a RUN executes: its command text, plus a heredoc body run by a shell. */
-export function runScript(ins: Instruction): string {
-  // Exec form runs no shell: quote each item so the shell reader sees the same words.
-  const line = ins.json ? ins.args.map(shellQuote).join(' ') : (ins.args[0] ?? '');
-  if (ins.heredocs.length === 0) return line;
-  const rest = line
-    .split(/\s+/)
-    .filter((w) => w !== '' && !/^\d*<<-?/.test(w))
-    .join(' ');
-  const shellBody = rest === '' || SHELLS.has(rest.split(' ')[0] ?? '');
-  return shellBody ? [rest, ...ins.heredocs.map((h) => h.content)].join('\n') : line;
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Whether a credential variable name is one DS031 knows (also behind `VITE_` / `REACT_APP_`). */
 export function isCredentialEnv(name: string): boolean {
   return CREDENTIAL_ENVS.has(name.replace(/^(VITE_|REACT_APP_)/, ''));
@@ -72,18 +63,27 @@ export function isCredentialEnv(name: string): boolean {
 /** Evaluates every Dockerfile rule. */
 export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   const hits: DockerfileHit[] = [];
-  const add: Add = (rule, instruction, message, evidence, aliases) => {
+  const final = finalChain(ast);
+  const add: Add = (rule, instruction, message, evidence, aliases, peers) => {
+    // ONBUILD triggers run in whatever image builds on this one, so they count wherever they are written
+    const inImage = instruction.keyword === 'ONBUILD' || instruction.stageIndex < 0;
+    if (LAYER_RULES.has(rule) && !inImage && !final.has(instruction.stageIndex)) return;
     hits.push({
       rule,
       instruction,
       message,
       ...(evidence === undefined ? {} : { evidence }),
       ...(aliases === undefined ? {} : { aliases }),
+      ...(peers === undefined ? {} : { peers }),
     });
   };
   const names = new Set(ast.stages.map((s) => s.name).filter((n): n is string => n !== undefined));
   const seenNames = new Map<string, number>();
+  // the environment a RUN sees: ENV and ARG values of its stage and the stages it is built FROM
+  const envs: Map<string, string | undefined>[] = [];
   for (const stage of ast.stages) {
+    const env = new Map(stage.baseStage === undefined ? [] : envs[stage.baseStage]);
+    envs[stage.index] = env;
     checkFrom(stage, names, add);
     if (stage.name !== undefined) {
       if (seenNames.has(stage.name)) add('DS012', stage.from, `stage name '${stage.name}' used twice`);
@@ -97,21 +97,40 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
           add(rule, ins, `more than one ${ins.keyword} in stage ${stage.index}`);
         }
       }
-      checkInstruction(ins, stage, add);
+      if (ins.keyword === 'ENV' || ins.keyword === 'ARG')
+        for (const p of ins.pairs ?? []) env.set(p.key, p.value);
+      checkInstruction(ins, stage, add, env);
+      if (ins.keyword === 'COPY') checkCopyFrom(ins, stage, ast, add);
     }
+    checkWgetAndCurl(stage, add);
+    checkPipefail(stage, ast, add);
   }
   checkFinalStage(ast, add);
-  checkWgetAndCurl(ast, add);
   for (const ins of ast.globalArgs) checkSecretPairs(ins, add);
-  return hits;
+  return mergePipefail(hits);
 }
 
-type Add = (
+/**
+ * One risk, one finding: a RUN that pipes a download into a shell is reported as that (high), and its
+ * missing `pipefail` rides along as the `DL4006` alias instead of a second, low finding on the same line.
+ */
+function mergePipefail(hits: DockerfileHit[]): DockerfileHit[] {
+  const piped = new Map(hits.filter((h) => h.rule === 'PIPE_TO_SHELL').map((h) => [h.instruction, h]));
+  return hits.filter((h) => {
+    const into = h.rule === 'PIPEFAIL' ? piped.get(h.instruction) : undefined;
+    if (into === undefined) return true;
+    into.peers = [...new Set([...(into.peers ?? []), 'DL4006'])];
+    return false;
+  });
+}
+
+export type Add = (
   rule: BuildRuleKey,
   instruction: Instruction,
   message: string,
   evidence?: string,
   aliases?: string[],
+  peers?: string[],
 ) => void;
 
 function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
@@ -125,18 +144,27 @@ function checkFrom(stage: Stage, names: ReadonlySet<string>, add: Add): void {
   // A tag that comes from a build arg without a default is decided at build time.
   if (stage.baseUnresolved && (tag === undefined || tag === '')) return;
   if (tag === undefined || tag === '')
-    add('DS001', stage.from, `base image '${ref}' has no tag (means :latest)`);
-  else if (tag === 'latest') add('DS001', stage.from, `base image '${ref}' uses :latest`);
+    add('DS001', stage.from, `base image '${ref}' has no tag (means :latest)`, undefined, undefined, [
+      'DL3006',
+    ]);
+  else if (tag === 'latest')
+    add('DS001', stage.from, `base image '${ref}' uses :latest`, undefined, undefined, ['DL3007']);
 }
 
-function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
+function checkInstruction(
+  ins: Instruction,
+  stage: Stage,
+  add: Add,
+  env?: ReadonlyMap<string, string | undefined>,
+): void {
   switch (ins.keyword) {
     case 'RUN': {
       const cacheMounts = ins.flags
         .filter((f) => f.name === 'mount' && /(^|,)type=(cache|tmpfs)(,|$)/.test(f.expanded ?? ''))
         .map((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.expanded ?? '')?.[1] ?? '');
       const script = runScript(ins);
-      for (const h of evaluateCommandRules(script, { cacheMounts })) add(h.rule, ins, h.message);
+      for (const h of evaluateCommandRules(script, { cacheMounts, ...(env === undefined ? {} : { env }) }))
+        add(h.rule, ins, h.message, undefined, undefined, h.peers);
       if (commandNames(script).some((c) => c.name === 'cd')) add('DS013', ins, "'cd' used in RUN");
       break;
     }
@@ -164,6 +192,13 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
       }
       break;
     }
+    case 'VOLUME':
+      for (const dir of sensitiveVolumes(ins.expanded)) add('SENSITIVE_VOLUME', ins, `VOLUME ${dir}`);
+      break;
+    case 'CMD':
+    case 'ENTRYPOINT':
+      if (!ins.json) add('SHELL_FORM_CMD', ins, `${ins.keyword} in shell form runs under /bin/sh -c`);
+      break;
     case 'MAINTAINER':
       add('DS022', ins, 'MAINTAINER is deprecated');
       break;
@@ -171,7 +206,9 @@ function checkInstruction(ins: Instruction, stage: Stage, add: Add): void {
       // the carried instruction runs in every child build: check it as if written there, reported here
       if (ins.onbuild !== undefined) {
         const onbuild = ins.onbuild;
-        checkInstruction(onbuild, stage, (rule, _i, message, evidence) => add(rule, ins, message, evidence));
+        checkInstruction(onbuild, stage, (rule, _i, message, evidence, aliases, peers) =>
+          add(rule, ins, message, evidence, aliases, peers),
+        );
       }
       break;
     case 'ENV':
@@ -207,6 +244,20 @@ function checkCopy(ins: Instruction, stage: Stage, add: Add): void {
     if (remote && !(hasChecksum && /^https?:/i.test(src)))
       add('ADD_REMOTE_URL', ins, 'ADD fetches a remote URL');
   }
+}
+
+const SENSITIVE_DIRS = new Set(['/sys', '/dev', '/proc']);
+
+/** The host-sensitive directories among VOLUME operands (`/proc`, `"/dev/"`, history's `[/sys]`). */
+export function sensitiveVolumes(operands: readonly string[]): string[] {
+  return operands
+    .map((v) =>
+      v
+        .replace(/^\[|\]$/g, '')
+        .replace(/^["']|["']$/g, '')
+        .replace(/\/+$/, ''),
+    )
+    .filter((v) => SENSITIVE_DIRS.has(v));
 }
 
 /** A source ADD downloads rather than copies: a URL or a git repository. */
@@ -251,7 +302,9 @@ function checkFinalStage(ast: DockerfileAst, add: Add): void {
   const inherited = chain.flatMap((s) => s.instructions);
   const users = inherited.filter((i) => i.keyword === 'USER');
   const lastUser = users[users.length - 1];
-  if (lastUser === undefined) add('DS002', final.from, 'no USER: the image runs as root');
+  // hadolint's DL3002 judges only an explicit root USER; dockle's CIS-DI-0001 also a missing one
+  if (lastUser === undefined)
+    add('DS002', final.from, 'no USER: the image runs as root', undefined, undefined, ['CIS-DI-0001']);
   else if (/^(root|0)(:.*)?$/.test((lastUser.expanded[0] ?? '').trim())) {
     add('DS002', lastUser, `last USER is '${lastUser.expanded[0]}'`);
   }
@@ -295,19 +348,4 @@ function isSubPath(p: string, dir: string): boolean {
   const d = norm(dir);
   const f = norm(p);
   return d === '' || f === d || f.startsWith(`${d}/`);
-}
-
-/** DS014: both wget and curl are used to download (installing them does not count). */
-function checkWgetAndCurl(ast: DockerfileAst, add: Add): void {
-  let wget: Instruction | undefined;
-  let curl = false;
-  for (const stage of ast.stages) {
-    for (const ins of stage.instructions) {
-      if (ins.keyword !== 'RUN') continue;
-      const names = commandNames(runScript(ins)).map((c) => c.name);
-      if (names.includes('wget')) wget ??= ins;
-      if (names.includes('curl')) curl = true;
-    }
-  }
-  if (wget !== undefined && curl) add('DS014', wget, "both 'wget' and 'curl' used");
 }

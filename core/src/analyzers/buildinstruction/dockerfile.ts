@@ -61,7 +61,7 @@ export function evaluateDockerfileAst(
       remediation: rule.remediation,
       location: { path, line: ins.startLine, endLine: ins.endLine },
       evidence,
-      ...toAliases(rule.avdId, hit.aliases),
+      ...toAliases(rule.avdId, [...(hit.aliases ?? []), ...(hit.peers ?? rule.peers ?? [])]),
     });
   }
   return findings.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || a.id.localeCompare(b.id));

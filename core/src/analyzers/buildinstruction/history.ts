@@ -3,7 +3,7 @@ import type { Instruction } from '../../dockerfile/index.js';
 import type { Finding } from '../../types/finding.js';
 import type { HistoryEntry, LayerInfo } from '../../types/image.js';
 import { evaluateCommandRules } from './command-rules.js';
-import { isCredentialEnv, isLocalArchive, isRemoteSource } from './dockerfile-rules.js';
+import { isCredentialEnv, isLocalArchive, isRemoteSource, sensitiveVolumes } from './dockerfile-rules.js';
 import { isLiteralSecretValue, isSecretName, REDACTED, toEvidence } from './redact.js';
 import { BUILD_RULES } from './rules.js';
 import type { BuildRuleKey } from './rules.js';
@@ -30,7 +30,8 @@ export function parseCreatedBy(createdBy: string): HistoryStep {
   if (nop !== null) return { kind: 'instruction', text: text.slice(nop[0].length).trim() };
   const shell = SHELL_PREFIX.exec(text);
   if (shell !== null) return { kind: 'run', script: text.slice(shell[0].length), buildArgs: [] };
-  const run = /^RUN\s+/i.exec(text);
+  // BuildKit writes `RUN |N A=1 … /bin/sh -c …`, the classic builder the same without `RUN`
+  const run = /^RUN\s+|^(?=\|\d+\s)/i.exec(text);
   if (run !== null) {
     text = text.slice(run[0].length);
     const buildArgs: { key: string; value: string }[] = [];
@@ -62,13 +63,20 @@ export function analyzeHistory(
 ): Finding[] {
   const findings: Finding[] = [];
   let layerIndex = 0;
+  // The first ADD of a history that writes `/` is the base image's root file system, not a build step
+  // (dockle's CIS-DI-0009 passes over it the same way); every later ADD is judged.
+  const rootfsAdd = (history ?? []).findIndex((e) => isAddStep(e.created_by));
+  const rootfs = rootfsAdd >= 0 && addsToRoot(history?.[rootfsAdd]?.created_by ?? '') ? rootfsAdd : -1;
+  // ENV entries stay in force for later RUN entries (PIP_NO_CACHE_DIR)
+  const env = new Map<string, string | undefined>();
   (history ?? []).forEach((entry, i) => {
     const layer = entry.empty_layer === true ? undefined : layers[layerIndex++];
     const createdBy = entry.created_by;
     if (createdBy === undefined || createdBy.trim() === '') return;
-    const emit = (rule: BuildRuleKey, message: string, evidence?: string): void => {
+    const emit = (rule: BuildRuleKey, message: string, evidence?: string, peers?: string[]): void => {
       const r = BUILD_RULES[rule];
       if (!r.history) return;
+      const aliases = [...(r.avdId === undefined ? [] : [r.avdId]), ...(peers ?? r.peers ?? [])];
       if (findings.some((f) => f.id === r.id && f.location.source === `history[${i}].created_by`)) return;
       findings.push({
         type: 'build-instruction',
@@ -83,7 +91,7 @@ export function analyzeHistory(
           ...(layer?.digest === undefined ? {} : { layerDigest: layer.digest }),
         },
         evidence: evidence ?? toEvidence(createdBy),
-        ...(r.avdId === undefined ? {} : { aliases: [r.avdId] }),
+        ...(aliases.length === 0 ? {} : { aliases }),
       });
     };
     const step = parseCreatedBy(createdBy);
@@ -93,14 +101,18 @@ export function analyzeHistory(
           emit('SECRET_ARG', `build arg ${a.key} recorded in history`, `${a.key}=${REDACTED}`);
         }
       }
-      for (const h of evaluateCommandRules(step.script)) emit(h.rule, h.message);
+      const runEnv = new Map(env);
+      for (const a of step.buildArgs) runEnv.set(a.key, a.value);
+      for (const h of evaluateCommandRules(step.script, { env: runEnv }))
+        emit(h.rule, h.message, undefined, h.peers);
     } else if (step.kind === 'instruction') {
       const parsed = parseInstructionText(step.text);
-      for (const ins of parsed) evaluateHistoryInstruction(ins, emit);
+      for (const ins of parsed) evaluateHistoryInstruction(ins, emit, i === rootfs);
       // what the Dockerfile parser could not read (unquoted values with spaces) is still checked
       const keyword = /^(ENV|ARG)\b/i.exec(step.text)?.[1]?.toUpperCase();
       if (keyword === 'ENV' || keyword === 'ARG') {
         for (const p of toHistoryPairs(step.text)) {
+          if (keyword === 'ENV') env.set(p.key, p.raw.replace(/^["']|["']$/g, ''));
           if (isSecretName(p.key) && isLiteralSecretValue(p.raw)) {
             emit(
               keyword === 'ENV' ? 'SECRET_ENV' : 'SECRET_ARG',
@@ -149,14 +161,28 @@ export function toHistoryPairs(text: string): { key: string; raw: string }[] {
   return out;
 }
 
+/** Whether a `created_by` records an ADD (`#(nop) ADD file:… in /`, BuildKit `ADD src dst # buildkit`). */
+function isAddStep(createdBy: string | undefined): boolean {
+  if (createdBy === undefined) return false;
+  const step = parseCreatedBy(createdBy);
+  return step.kind === 'instruction' && /^ADD\s/i.test(step.text);
+}
+
+function addsToRoot(createdBy: string): boolean {
+  const step = parseCreatedBy(createdBy);
+  return step.kind === 'instruction' && /\s\/\s*$/.test(step.text);
+}
+
 function evaluateHistoryInstruction(
   ins: Instruction,
   emit: (rule: BuildRuleKey, message: string, evidence?: string) => void,
+  rootfs: boolean,
 ): void {
-  if (ins.keyword === 'ADD') {
+  if (ins.keyword === 'ADD' && !rootfs) {
     const sources = ins.args.filter((a) => a !== 'in').slice(0, -1);
-    // `ADD file:<hash> in /` is how a base image's root file system is recorded, not a build step to fix
-    const local = sources.filter((s) => !/^file:/.test(s) && !isRemoteSource(s) && !isLocalArchive(s));
+    // the classic builder records local sources as `file:<hash>` / `dir:<hash>`: the name is gone, so
+    // only a named archive (BuildKit keeps names) is known to be an extraction
+    const local = sources.filter((s) => !isRemoteSource(s) && !isLocalArchive(s));
     if (local.length > 0) emit('DS005', 'ADD used where COPY would do');
   }
   if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
@@ -176,6 +202,10 @@ function evaluateHistoryInstruction(
     if (sources.some((s) => /^(https?|ftp):\/\//i.test(s) || /^git@|^git:\/\//.test(s))) {
       emit('ADD_REMOTE_URL', 'ADD fetched a remote URL');
     }
+  } else if (ins.keyword === 'VOLUME') {
+    // history writes `VOLUME [/data /proc]`
+    for (const dir of sensitiveVolumes(ins.args.flatMap((a) => a.split(/\s+/))))
+      emit('SENSITIVE_VOLUME', `VOLUME ${dir}`);
   } else if (ins.keyword === 'EXPOSE') {
     if (ins.args.some((p) => /^22(\/tcp)?$/i.test(p))) emit('DS004', 'port 22 exposed');
   }

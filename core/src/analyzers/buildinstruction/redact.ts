@@ -30,6 +30,18 @@ const KEY_QUALIFIERS = new Set([
   'SIGNING',
   'AUTH',
   'CLIENT',
+  'SSH',
+  'APP',
+  'LICENSE',
+  'SERVICE',
+  'SESSION',
+  'DEPLOY',
+  'ADMIN',
+  'JWT',
+  'HMAC',
+  'ENCRYPT',
+  'CRYPT',
+  'SECURITY',
 ]);
 
 /** Suffixes that name where a secret lives, not the secret (`POSTGRES_PASSWORD_FILE=/run/secrets/db`). */
@@ -76,7 +88,12 @@ export function isLiteralSecretValue(value: string): boolean {
   const v = value.trim().replace(/^["']|["']$/g, '');
   if (v === '') return false;
   if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-+?][^}]*)?\}?$/.test(v)) return false;
+  // a command substitution (`$(cat /run/secrets/t)`) reads the secret at build time: nothing is written down
+  if (/^(\$\(|`)/.test(v)) return false;
   if (/^(changeme|change_me|none|null|nil|false|true|xxx+|\*+|<[^>]*>|\.\.\.)$/i.test(v)) return false;
+  // build-time stand-ins (`SECRET_KEY_BASE=dummy rails assets:precompile`)
+  if (/^(dummy|placeholder|example|sample|fake|unused|disabled|redacted|test|testing|foo|bar)$/i.test(v))
+    return false;
   // A path to a secret file (`/run/secrets/db`) is not the secret itself.
   if (/^\/run\/secrets\//.test(v)) return false;
   return true;

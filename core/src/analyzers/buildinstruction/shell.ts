@@ -254,6 +254,30 @@ function matchParen(s: string, open: number): number {
   return s.length - 1;
 }
 
+const DECLARERS = new Set(['export', 'declare', 'typeset', 'readonly', 'local']);
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=/;
+
+/**
+ * Variable assignments a command makes: `NAME=value cmd` prefixes (also after `env`), bare `NAME=value`,
+ * and the operands of `export` / `declare` / `readonly` … Values are the raw text (quotes kept), so a
+ * reference (`$TOKEN`) can be told from a literal.
+ */
+export function listAssignments(c: SimpleCommand): { key: string; raw: string }[] {
+  const out: { key: string; raw: string }[] = [];
+  const declarer = DECLARERS.has(c.name);
+  c.words.forEach((w, i) => {
+    const m = ASSIGNMENT.exec(w);
+    if (m === null) return;
+    // a word after the command name is an argument (`echo A=b`), unless the command declares variables
+    const isPrefix = i < c.words.length - c.args.length - (c.name === '' ? 0 : 1);
+    if (!isPrefix && !declarer) return;
+    const raw = c.raw[i] ?? w;
+    const eq = raw.indexOf('=');
+    out.push({ key: m[1] as string, raw: eq < 0 ? '' : raw.slice(eq + 1) });
+  });
+  return out;
+}
+
 /** All simple commands of a script, in order. */
 export function listCommands(script: string): SimpleCommand[] {
   return parseShell(script).flatMap((p) => p.commands);
