@@ -8,7 +8,7 @@ import { resolveLayerLimits, type LayerLimits } from './limits.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
 import { EntryTable } from './entry-table.js';
 import { PathTable } from './path-table.js';
-import { noteBytesRead } from './collect-garbage.js';
+import { noteTransientBytes } from './collect-garbage.js';
 import { baseName, parentOf, toImagePath } from './path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -94,7 +94,7 @@ class ByteMeter extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    noteBytesRead(chunk.length);
+    noteTransientBytes(chunk.length);
     try {
       this.check(this.bytes);
     } catch (err) {

@@ -7,7 +7,7 @@ import type {
 } from '../analyzers/analyzer.js';
 import { INVENTORY_INCOMPLETE } from '../analyzers/pkg/record.js';
 import { wrapError } from '../errors.js';
-import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
+import { noteTransientBytes, type FileConsumer, type LayerLimits, type MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
@@ -210,6 +210,8 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     let openSinks = sinks.length;
     return {
       write(chunk) {
+        // the sinks' and the router's per-file copies are garbage once the file ends
+        noteTransientBytes(chunk.length * (openSinks + (content ? 1 : 0)));
         if (content) {
           chunk.copy(content, length);
           length += chunk.length;
