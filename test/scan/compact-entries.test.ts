@@ -185,7 +185,13 @@ describe('mergeLayers over compact entries', () => {
     const upper = new EntryTable(paths, 'sha256:1', 1);
     const keptUpper = file('/app/new.js', 1);
     upper.pin(upper.add(keptUpper), keptUpper);
-    const rest = { opaqueDirs: [], compression: 'none', compressedBytes: 0, uncompressedBytes: 0, notes: [] };
+    const rest = {
+      opaqueDirs: [],
+      compression: 'none' as const,
+      compressedBytes: 0,
+      uncompressedBytes: 0,
+      notes: [],
+    };
     const view = mergeLayers([
       createLayerContents(lower, { ...rest, whiteouts: [] }),
       createLayerContents(upper, { ...rest, whiteouts: ['/app/secret.env', '/app/plain.txt'] }),
