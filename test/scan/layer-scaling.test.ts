@@ -70,7 +70,7 @@ describe('LayerTracker', () => {
       layerOf(i, i === 20 ? { opaqueDirs: ['/app'] } : i === 30 ? { whiteouts: ['/app/f25'] } : {}),
     );
     // layer 35 puts a file where /app was: everything under /app below it is deleted
-    layers[35]!.entries = [file('/app', 35, 'file'), file('/etc/passwd', 35)];
+    layers[35] = { ...layers[35]!, entries: [file('/app', 35, 'file'), file('/etc/passwd', 35)] };
     const tracker = new LayerTracker(n);
     // complete out of order (two at a time, as the scan reads them)
     for (let i = 0; i < n; i += 2) {

@@ -79,7 +79,7 @@ async function analyse(layers: TarEntry[][], analyzers: Analyzer[]) {
   const results = new FileResults();
   const read = await readAndAnalyzeLayers(source, plan, results, {});
   const view = mergeLayers(read);
-  return { collected: await collectFileResults(plan, read, view, results, {}), read, view };
+  return { collected: await collectFileResults(plan, view, results, {}), read, view };
 }
 
 describe('streaming analysis and the merged view', () => {
@@ -167,7 +167,7 @@ describe('streaming analysis and the merged view', () => {
     const results = new FileResults();
     const read = await readAndAnalyzeLayers(source, plan, results, { layerLimits: { maxFileBuffer: 1000 } });
     expect(read[0]?.notes.map((n) => [n.code, n.path])).toEqual([['LAYER_FILE_TOO_LARGE', '/secrets/big']]);
-    const collected = await collectFileResults(plan, read, mergeLayers(read), results, {});
+    const collected = await collectFileResults(plan, mergeLayers(read), results, {});
     expect(collected.findings).toEqual([]);
   });
 });

@@ -56,8 +56,10 @@ function createFzstdStream(): Duplex {
 export function createDecompressor(kind: Compression): Duplex {
   switch (kind) {
     case 'gzip':
-      // 1 MiB output chunks: inflate runs on the thread pool; fewer, larger chunks halve its per-call cost
-      return zlib.createGunzip({ chunkSize: 1024 * 1024 });
+      // 256 KiB output chunks: inflate runs on the thread pool and larger chunks cut its per-call cost,
+      // but each chunk in flight (zlib, meters, tar walker, two layers at once) is resident: 1 MiB chunks
+      // cost ~20 MB of peak RSS for no measurable CPU (7.2 vs 7.5 s user on the medium image, within noise)
+      return zlib.createGunzip({ chunkSize: 256 * 1024 });
     case 'zstd':
       return nativeZstd ? nativeZstd() : createFzstdStream();
     case 'none':

@@ -7,3 +7,4 @@ export type { LayerLimits } from './limits.js';
 export { sniffCompression } from './decompress.js';
 export type { Compression } from './decompress.js';
 export { toImagePath, joinInImage, isWithin } from './path.js';
+export { noteTransientBytes } from './collect-garbage.js';

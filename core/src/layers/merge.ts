@@ -3,38 +3,215 @@ import type { ImageFile } from '../types/file.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
 import { isWithin, joinInImage, parentOf } from './path.js';
 import type { LayerContents } from './walker.js';
+import { EntryTable } from './entry-table.js';
+import { PathTable } from './path-table.js';
+
+/** A hidden regular file some analyzer handled: its own object (as read) and how a later layer hides it. */
+export interface HandledHidden {
+  original: ImageFile;
+  how: 'deleted' | 'overwritten';
+}
 
 /** The image's filesystem as a container would see it, plus what lower layers still store. */
 export interface MergedView {
   /** Visible entries by absolute path, each remembering the layer it came from. */
-  files: Map<string, ImageFile>;
-  /** Regular files deleted or overwritten by a later layer (for analyzers that ask for history). */
-  hidden: ImageFile[];
+  files: ReadonlyMap<string, ImageFile>;
+  /**
+   * Regular files deleted or overwritten by a later layer (for analyzers that ask for history). Built on
+   * each access from compact records: call it sparingly.
+   */
+  readonly hidden: readonly ImageFile[];
   /** Follows symlinks (and hardlinks) inside the image; never leaves the image root. */
   resolve(path: string): ImageFile | undefined;
+  /** Visible regular files some analyzer handled (their own objects), in view order. */
+  handled(): Iterable<ImageFile>;
+  /** Hidden regular files some analyzer handled, in the order `hidden` lists them. */
+  handledHidden(): Iterable<HandledHidden>;
 }
 
-function hide(file: ImageFile, how: 'deleted' | 'overwritten', hidden: ImageFile[]): void {
-  if (file.kind === 'file') hidden.push({ ...file, hidden: how });
+const NONE = -1;
+const HOW: readonly ('deleted' | 'overwritten')[] = ['deleted', 'overwritten'];
+
+function grow(array: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
+  if (size <= array.length) return array;
+  const next = new Int32Array(Math.max(size, array.length * 2)).fill(NONE);
+  next.set(array);
+  return next;
 }
 
-function removeTree(files: Map<string, ImageFile>, dir: string, keepDir: boolean, hidden: ImageFile[]): void {
-  // Most whiteouts delete one file: a non-directory has no children in the view (putting it over a
-  // directory removed the tree), so only directories and absent paths need the full walk.
-  const target = files.get(dir);
-  if (target && target.kind !== 'dir') {
-    if (!keepDir) {
-      hide(target, 'deleted', hidden);
-      files.delete(dir);
+/**
+ * The visible entries as positions (layer, entry) per interned path, not a Map of objects. Positions
+ * keep the order a `Map` would: replacing an entry keeps its place, deleting and adding again moves it
+ * to the end (reports list files in this order).
+ */
+class View {
+  private posOf: Int32Array<ArrayBuffer>;
+  private posTable = new Int32Array(1024).fill(NONE);
+  private posEntry = new Int32Array(1024).fill(NONE);
+  private posPath = new Int32Array(1024).fill(NONE);
+  private positions = 0;
+  live = 0;
+  private hiddenTable = new Int32Array(256).fill(NONE);
+  private hiddenEntry = new Int32Array(256).fill(NONE);
+  private hiddenHow = new Int32Array(256).fill(NONE);
+  hiddenCount = 0;
+
+  constructor(
+    readonly paths: PathTable,
+    readonly tables: readonly EntryTable[],
+  ) {
+    this.posOf = new Int32Array(Math.max(1, paths.size)).fill(NONE);
+  }
+
+  /** Position of the visible entry at path id `id`, or NONE. */
+  positionOf(id: number): number {
+    return id < this.posOf.length ? (this.posOf[id] as number) : NONE;
+  }
+
+  set(id: number, table: number, entry: number): void {
+    this.posOf = grow(this.posOf, id + 1);
+    let pos = this.posOf[id] as number;
+    if (pos === NONE) {
+      pos = this.positions++;
+      this.posTable = grow(this.posTable, this.positions);
+      this.posEntry = grow(this.posEntry, this.positions);
+      this.posPath = grow(this.posPath, this.positions);
+      this.posOf[id] = pos;
+      this.posPath[pos] = id;
+      this.live++;
     }
-    return;
+    this.posTable[pos] = table;
+    this.posEntry[pos] = entry;
   }
-  for (const [path, file] of files) {
-    if (!isWithin(path, dir)) continue;
-    if (keepDir && path === dir) continue;
-    hide(file, 'deleted', hidden);
-    files.delete(path);
+
+  delete(pos: number): void {
+    this.posOf[this.posPath[pos] as number] = NONE;
+    this.posEntry[pos] = NONE;
+    this.live--;
   }
+
+  tableAt(pos: number): EntryTable {
+    return this.tables[this.posTable[pos] as number] as EntryTable;
+  }
+
+  entryAt(pos: number): number {
+    return this.posEntry[pos] as number;
+  }
+
+  kindAt(pos: number): ImageFile['kind'] {
+    return this.tableAt(pos).kindAt(this.entryAt(pos));
+  }
+
+  fileAt(pos: number): ImageFile {
+    return this.tableAt(pos).fileAt(this.entryAt(pos));
+  }
+
+  pathIdAt(pos: number): number {
+    return this.posPath[pos] as number;
+  }
+
+  /** Live positions in order. */
+  *livePositions(): Generator<number> {
+    for (let pos = 0; pos < this.positions; pos++) if (this.posEntry[pos] !== NONE) yield pos;
+  }
+
+  hide(pos: number, how: 'deleted' | 'overwritten'): void {
+    if (this.kindAt(pos) !== 'file') return;
+    const i = this.hiddenCount++;
+    this.hiddenTable = grow(this.hiddenTable, this.hiddenCount);
+    this.hiddenEntry = grow(this.hiddenEntry, this.hiddenCount);
+    this.hiddenHow = grow(this.hiddenHow, this.hiddenCount);
+    this.hiddenTable[i] = this.posTable[pos] as number;
+    this.hiddenEntry[i] = this.posEntry[pos] as number;
+    this.hiddenHow[i] = how === 'deleted' ? 0 : 1;
+  }
+
+  *hiddenRecords(): Generator<{ table: EntryTable; entry: number; how: 'deleted' | 'overwritten' }> {
+    for (let i = 0; i < this.hiddenCount; i++)
+      yield {
+        table: this.tables[this.hiddenTable[i] as number] as EntryTable,
+        entry: this.hiddenEntry[i] as number,
+        how: HOW[this.hiddenHow[i] as number] as 'deleted' | 'overwritten',
+      };
+  }
+
+  removeTree(dir: string, keepDir: boolean): void {
+    // Most whiteouts delete one file: a non-directory has no children in the view (putting it over a
+    // directory removed the tree), so only directories and absent paths need the full walk.
+    const dirId = this.paths.idOf(dir);
+    const target = dirId === undefined ? NONE : this.positionOf(dirId);
+    if (target !== NONE && this.kindAt(target) !== 'dir') {
+      if (!keepDir) {
+        this.hide(target, 'deleted');
+        this.delete(target);
+      }
+      return;
+    }
+    // whether each directory (by its path) lies within `dir`, decided once per directory
+    const within = new Map<string, boolean>();
+    for (const pos of this.livePositions()) {
+      const id = this.pathIdAt(pos);
+      if (id === dirId) {
+        if (keepDir) continue;
+      } else {
+        const parent = this.paths.dirPathOf(id);
+        let inside = within.get(parent);
+        if (inside === undefined) within.set(parent, (inside = isWithin(parent, dir)));
+        if (!inside) continue;
+      }
+      this.hide(pos, 'deleted');
+      this.delete(pos);
+    }
+  }
+}
+
+/** One shared path table for every layer: tables over another one are rebuilt over it. */
+function toTables(ordered: readonly LayerContents[]): { paths: PathTable; tables: EntryTable[] } {
+  const paths = ordered.find((l) => l.table)?.table?.paths ?? new PathTable();
+  const tables = ordered.map((l) =>
+    l.table && l.table.paths === paths
+      ? l.table
+      : EntryTable.fromFiles(l.entries, { digest: l.digest, index: l.index }, paths),
+  );
+  return { paths, tables };
+}
+
+/** `ReadonlyMap` over the view: entries are built from their columns on each read. */
+function toFileMap(view: View): ReadonlyMap<string, ImageFile> {
+  const get = (path: string): ImageFile | undefined => {
+    const id = view.paths.idOf(path);
+    const pos = id === undefined ? NONE : view.positionOf(id);
+    return pos === NONE ? undefined : view.fileAt(pos);
+  };
+  function* entries(): Generator<[string, ImageFile]> {
+    for (const pos of view.livePositions()) {
+      const file = view.fileAt(pos);
+      yield [file.path, file];
+    }
+  }
+  // generators stand in for the Map iterators (the iterator-helper methods of MapIterator are not offered)
+  const map = {
+    get,
+    has: (path: string) => get(path) !== undefined,
+    get size() {
+      return view.live;
+    },
+    entries,
+    *keys() {
+      for (const pos of view.livePositions()) yield view.paths.pathOf(view.pathIdAt(pos));
+    },
+    *values() {
+      for (const pos of view.livePositions()) yield view.fileAt(pos);
+    },
+    forEach(
+      fn: (file: ImageFile, path: string, m: ReadonlyMap<string, ImageFile>) => void,
+      thisArg?: unknown,
+    ) {
+      for (const [path, file] of entries()) fn.call(thisArg, file, path, map);
+    },
+    [Symbol.iterator]: entries,
+  } as unknown as ReadonlyMap<string, ImageFile>;
+  return map;
 }
 
 /**
@@ -43,22 +220,46 @@ function removeTree(files: Map<string, ImageFile>, dir: string, keepDir: boolean
  */
 export function mergeLayers(layers: readonly LayerContents[], limits?: Partial<LayerLimits>): MergedView {
   const { maxSymlinkDepth } = resolveLayerLimits(limits);
-  const files = new Map<string, ImageFile>();
-  const hidden: ImageFile[] = [];
   const ordered = [...layers].sort((a, b) => a.index - b.index);
-  for (const layer of ordered) {
-    for (const dir of layer.opaqueDirs) removeTree(files, dir, true, hidden);
-    for (const path of layer.whiteouts) removeTree(files, path, false, hidden);
-    for (const entry of layer.entries) {
-      const previous = files.get(entry.path);
-      if (previous) {
-        if (previous.kind === 'dir' && entry.kind !== 'dir') removeTree(files, entry.path, false, hidden);
-        else if (previous.kind !== 'dir') hide(previous, 'overwritten', hidden);
+  const { paths, tables } = toTables(ordered);
+  const view = new View(paths, tables);
+  ordered.forEach((layer, t) => {
+    for (const dir of layer.opaqueDirs) view.removeTree(dir, true);
+    for (const path of layer.whiteouts) view.removeTree(path, false);
+    const table = tables[t] as EntryTable;
+    for (let i = 0; i < table.length; i++) {
+      const id = table.pathIdAt(i);
+      const previous = view.positionOf(id);
+      if (previous !== NONE) {
+        const kind = table.kindAt(i);
+        if (view.kindAt(previous) === 'dir' && kind !== 'dir') view.removeTree(paths.pathOf(id), false);
+        else if (view.kindAt(previous) !== 'dir') view.hide(previous, 'overwritten');
       }
-      files.set(entry.path, entry);
+      view.set(id, t, i);
     }
-  }
-  return { files, hidden, resolve: (path) => resolveInImage(files, path, maxSymlinkDepth) };
+  });
+  const files = toFileMap(view);
+  return {
+    files,
+    get hidden() {
+      const out: ImageFile[] = [];
+      for (const r of view.hiddenRecords()) out.push({ ...r.table.fileAt(r.entry), hidden: r.how });
+      return out;
+    },
+    resolve: (path) => resolveInImage(files, path, maxSymlinkDepth),
+    *handled() {
+      for (const pos of view.livePositions()) {
+        const file = view.tableAt(pos).pinnedAt(view.entryAt(pos));
+        if (file && file.kind === 'file') yield file;
+      }
+    },
+    *handledHidden() {
+      for (const r of view.hiddenRecords()) {
+        const original = r.table.pinnedAt(r.entry);
+        if (original) yield { original, how: r.how };
+      }
+    },
+  };
 }
 
 /**

@@ -6,6 +6,9 @@ import type { Note } from '../types/finding.js';
 import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
+import { EntryTable } from './entry-table.js';
+import { PathTable } from './path-table.js';
+import { noteTransientBytes } from './collect-garbage.js';
 import { baseName, parentOf, toImagePath } from './path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -15,7 +18,14 @@ export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 export interface LayerContents {
   digest: string;
   index: number;
-  entries: ImageFile[];
+  /**
+   * Every entry as an `ImageFile`, in tar order. A layer read by `readLayer` keeps its entries in `table`
+   * and builds this array on each access (the objects analyzers handled are the same ones): call it
+   * sparingly on large layers.
+   */
+  readonly entries: readonly ImageFile[];
+  /** The entries as compact columns (set by `readLayer`; hand-made contents may give `entries` only). */
+  table?: EntryTable;
   /** Paths deleted from lower layers by `.wh.<name>` entries. */
   whiteouts: string[];
   /** Directories whose lower-layer children are hidden by `.wh..wh..opq`. */
@@ -32,6 +42,11 @@ export interface FileConsumer {
   write(chunk: Buffer): boolean | void;
   /** The file has ended (or the consumer stopped early). Awaited before the next entry is read. */
   end(): void | Promise<void>;
+  /**
+   * Asked after `end`: true when results refer to this `ImageFile` object, so the layer keeps it as the
+   * entry (a file with `content` is always kept). Every other entry is kept as compact columns only.
+   */
+  retain?(): boolean;
 }
 
 export interface ReadLayerOptions {
@@ -42,8 +57,10 @@ export interface ReadLayerOptions {
    * streams (no buffering by the walker). Takes precedence over `wants`; the consumer enforces its own
    * buffer limits.
    */
-  onFile?: (file: ImageFile) => FileConsumer | undefined;
+  onFile?: (file: ImageFile, ordinal: number) => FileConsumer | undefined;
   limits?: Partial<LayerLimits>;
+  /** Paths interned for the whole image (one table shared by its layers); a new one when not given. */
+  paths?: PathTable;
   /** Compressed bytes consumed so far for this layer. */
   onProgress?: (compressedBytes: number) => void;
 }
@@ -77,6 +94,7 @@ class ByteMeter extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
+    noteTransientBytes(chunk.length);
     try {
       this.check(this.bytes);
     } catch (err) {
@@ -134,17 +152,15 @@ export async function readLayer(
   const limits = resolveLayerLimits(options.limits);
   const { head, rest } = await peek(blob, 4);
   const compression = sniffCompression(head);
-  const result: LayerContents = {
-    digest: layer.digest,
-    index: layer.index,
-    entries: [],
+  const table = new EntryTable(options.paths ?? new PathTable(), layer.digest, layer.index);
+  const result = createLayerContents(table, {
     whiteouts: [],
     opaqueDirs: [],
     compression,
     compressedBytes: 0,
     uncompressedBytes: 0,
     notes: [],
-  };
+  });
 
   const compressedMeter = new ByteMeter(() => undefined, options.onProgress);
   const uncompressedMeter = new ByteMeter((bytes) => {
@@ -172,7 +188,7 @@ export async function readLayer(
     stream.on('error', () => undefined);
     let path: string;
     try {
-      if (result.entries.length >= limits.maxEntries) {
+      if (table.length >= limits.maxEntries) {
         throw new PortcullisError(
           'LAYER_LIMIT_EXCEEDED',
           `more than ${limits.maxEntries} entries in one layer`,
@@ -221,9 +237,9 @@ export async function readLayer(
       layerDigest: layer.digest,
       layerIndex: layer.index,
     };
-    result.entries.push(file);
+    const ordinal = table.add(file);
     if (kind === 'file' && options.onFile) {
-      consume(file, stream, next);
+      consume(file, ordinal, stream, next);
       return;
     }
     if (kind !== 'file' || !options.wants?.(path, file)) {
@@ -250,13 +266,19 @@ export async function readLayer(
     stream.on('end', () => {
       file.content = Buffer.concat(chunks);
       buffered += file.content.length;
+      table.pin(ordinal, file);
       next();
     });
   };
-  const consume = (file: ImageFile, stream: Readable, next: (err?: Error | null) => void): void => {
+  const consume = (
+    file: ImageFile,
+    ordinal: number,
+    stream: Readable,
+    next: (err?: Error | null) => void,
+  ): void => {
     let consumer: FileConsumer | undefined;
     try {
-      consumer = options.onFile?.(file);
+      consumer = options.onFile?.(file, ordinal);
     } catch (err) {
       stream.resume();
       next(err as Error);
@@ -292,7 +314,10 @@ export async function readLayer(
       Promise.resolve()
         .then(() => sink.end())
         .then(
-          () => next(),
+          () => {
+            if (file.content !== undefined || sink.retain?.()) table.pin(ordinal, file);
+            next();
+          },
           (err: unknown) => next(err as Error),
         );
     });
@@ -325,6 +350,16 @@ export async function readLayer(
   result.compressedBytes = compressedMeter.bytes;
   result.uncompressedBytes = uncompressedMeter.bytes;
   return result;
+}
+
+/** Layer contents over `table`, with `entries` built from it on access. */
+export function createLayerContents(
+  table: EntryTable,
+  rest: Omit<LayerContents, 'entries' | 'table' | 'digest' | 'index'>,
+): LayerContents {
+  const contents = { digest: table.layerDigest, index: table.layerIndex, table, ...rest };
+  Object.defineProperty(contents, 'entries', { get: () => table.files(), enumerable: false });
+  return contents as LayerContents;
 }
 
 function toTarError(err: unknown): PortcullisError {

@@ -7,7 +7,7 @@ import type {
 } from '../analyzers/analyzer.js';
 import { INVENTORY_INCOMPLETE } from '../analyzers/pkg/record.js';
 import { wrapError } from '../errors.js';
-import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
+import { noteTransientBytes, type FileConsumer, type LayerLimits, type MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
@@ -210,6 +210,8 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     let openSinks = sinks.length;
     return {
       write(chunk) {
+        // the sinks' and the router's per-file copies are garbage once the file ends
+        noteTransientBytes(chunk.length * (openSinks + (content ? 1 : 0)));
         if (content) {
           chunk.copy(content, length);
           length += chunk.length;
@@ -261,6 +263,8 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
           buffered -= file.size;
         }
       },
+      // the layer keeps this object (not just its header) only when some result refers to it
+      retain: () => results.hasFile(file),
     };
   };
 }
@@ -304,7 +308,6 @@ function markHidden(result: AnalysisResult | undefined, hidden = true): Analysis
  */
 export async function collectFileResults(
   plan: AnalysisPlan,
-  layers: readonly { entries: readonly ImageFile[] }[],
   view: MergedView,
   results: FileResults,
   options: AnalyzerOptions,
@@ -313,9 +316,10 @@ export async function collectFileResults(
   const perFile = plan.analyzers.filter((a) => a.analyze || a.stream);
   // history analyzers read content after the merge, unless they streamed the file already
   const deferred = new Set(plan.deferred);
-  for (const file of view.files.values()) {
-    // most files were read by no analyzer: skip them without asking each analyzer
-    if (file.kind !== 'file' || (!results.hasFile(file) && file.content === undefined)) continue;
+  // only files some analyzer handled (results or content) are kept as objects: the rest are skipped
+  // without building them or asking each analyzer
+  for (const file of view.handled()) {
+    if (!results.hasFile(file) && file.content === undefined) continue;
     const given = results.statusGiven.get(file);
     for (const a of perFile) {
       // a history analyzer told "hidden" by the pre-merge check of a file that stays visible (a case the
@@ -328,12 +332,10 @@ export async function collectFileResults(
   }
   const historic = perFile.filter((a) => a.history);
   if (historic.length === 0) return into;
-  // hidden entries are copies made by the merge; find each one's original (same layer and path, in order)
-  const originals = indexOriginals(layers, view);
-  for (const file of view.hidden) {
-    const original = originals.get(`${file.layerIndex}\0${file.path}`)?.shift();
+  for (const { original, how } of view.handledHidden()) {
+    const file: ImageFile = { ...original, hidden: how };
     for (const a of historic) {
-      if (original && results.has(original, a))
+      if (results.has(original, a))
         collect(
           into,
           toHiddenResult(a, results.get(original, a), file, results.statusGiven.get(original)),
@@ -346,24 +348,6 @@ export async function collectFileResults(
   return into;
 }
 
-/** Regular entries the merged view does not show, by (layer, path), in entry order. */
-function indexOriginals(
-  layers: readonly { entries: readonly ImageFile[] }[],
-  view: MergedView,
-): Map<string, ImageFile[]> {
-  const visible = new Set(view.files.values());
-  const out = new Map<string, ImageFile[]>();
-  for (const layer of layers)
-    for (const e of layer.entries) {
-      if (e.kind !== 'file' || visible.has(e)) continue;
-      const key = `${e.layerIndex}\0${e.path}`;
-      const list = out.get(key);
-      if (list) list.push(e);
-      else out.set(key, [e]);
-    }
-  return out;
-}
-
 /** Runs the whole-image step of every analyzer that has one. */
 export async function analyzeWholeImage(
   analyzers: readonly Analyzer[],
@@ -373,7 +357,9 @@ export async function analyzeWholeImage(
   options: AnalyzerOptions,
   into: Collected,
 ): Promise<void> {
-  const ctx: ImageContext = { image, files: view.files, hidden: view.hidden, options, ...(os ? { os } : {}) };
+  const ctx = { image, files: view.files, options, ...(os ? { os } : {}) } as ImageContext;
+  // the hidden files are built only if an analyzer asks for them
+  Object.defineProperty(ctx, 'hidden', { get: () => view.hidden, enumerable: true });
   for (const a of analyzers) {
     if (!a.analyzeImage) continue;
     try {

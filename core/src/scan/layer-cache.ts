@@ -1,5 +1,8 @@
 import type { Analyzer, AnalyzerOptions } from '../analyzers/analyzer.js';
 import type { FileConsumer, LayerContents, LayerLimits } from '../layers/index.js';
+import { EntryTable } from '../layers/entry-table.js';
+import type { PathTable } from '../layers/path-table.js';
+import { createLayerContents } from '../layers/walker.js';
 import type { ImageFile } from '../types/file.js';
 import type { Note } from '../types/finding.js';
 
@@ -85,19 +88,20 @@ export function toLayerCacheKey(
 }
 
 /** Wraps the per-file router so every byte a consumer receives is kept for the cache (up to a bound). */
-export function captureReads(onFile: ((file: ImageFile) => FileConsumer | undefined) | undefined): {
-  onFile: (file: ImageFile) => FileConsumer | undefined;
+export function captureReads(onFile: OnFile | undefined): {
+  onFile: OnFile;
   toCached: (contents: LayerContents, walkerNotes: readonly Note[]) => CachedLayer | undefined;
 } {
-  const read = new Map<ImageFile, Buffer[]>();
+  // by entry ordinal: the layer keeps most entries as columns, not as the objects the router saw
+  const read = new Map<number, Buffer[]>();
   let bytes = 0;
   let tooBig = false;
   return {
-    onFile(file) {
-      const consumer = onFile?.(file);
+    onFile(file, ordinal) {
+      const consumer = onFile?.(file, ordinal);
       if (!consumer) return undefined;
       const chunks: Buffer[] = [];
-      read.set(file, chunks);
+      read.set(ordinal, chunks);
       return {
         write(chunk) {
           if (!tooBig) {
@@ -108,15 +112,13 @@ export function captureReads(onFile: ((file: ImageFile) => FileConsumer | undefi
           return consumer.write(chunk);
         },
         end: () => consumer.end(),
+        retain: () => consumer.retain?.() ?? false,
       };
     },
     toCached(contents, walkerNotes) {
       if (tooBig) return undefined;
       const byIndex = new Map<number, Buffer>();
-      contents.entries.forEach((e, i) => {
-        const chunks = read.get(e);
-        if (chunks) byIndex.set(i, Buffer.concat(chunks));
-      });
+      for (const [i, chunks] of read) byIndex.set(i, Buffer.concat(chunks));
       return {
         layerDigest: contents.digest,
         entries: contents.entries.map(
@@ -139,26 +141,24 @@ export function captureReads(onFile: ((file: ImageFile) => FileConsumer | undefi
 export async function replayLayer(
   cached: CachedLayer,
   layer: { digest: string; index: number },
-  onFile: ((file: ImageFile) => FileConsumer | undefined) | undefined,
+  onFile: OnFile | undefined,
+  paths: PathTable,
 ): Promise<LayerContents> {
   const rename = (s: string): string => s.split(cached.layerDigest).join(layer.digest);
-  const entries: ImageFile[] = cached.entries.map((h) => ({
-    ...h,
-    layerDigest: layer.digest,
-    layerIndex: layer.index,
-  }));
-  for (const [i, file] of entries.entries()) {
+  const table = new EntryTable(paths, layer.digest, layer.index);
+  for (const header of cached.entries) {
+    const file: ImageFile = { ...header, layerDigest: layer.digest, layerIndex: layer.index };
+    const i = table.add(file);
     if (file.kind !== 'file' || !onFile) continue;
-    const consumer = onFile(file);
+    const consumer = onFile(file, i);
     if (!consumer) continue;
     const bytes = cached.read.get(i);
     if (bytes && bytes.length > 0) consumer.write(bytes);
     await consumer.end();
+    // as the walker does: the objects results refer to stay the entries
+    if (file.content !== undefined || consumer.retain?.()) table.pin(i, file);
   }
-  return {
-    digest: layer.digest,
-    index: layer.index,
-    entries,
+  return createLayerContents(table, {
     whiteouts: [...cached.whiteouts],
     opaqueDirs: [...cached.opaqueDirs],
     compression: cached.compression,
@@ -169,5 +169,7 @@ export async function replayLayer(
       message: rename(n.message),
       ...(n.layerDigest !== undefined ? { layerDigest: rename(n.layerDigest) } : {}),
     })),
-  };
+  });
 }
+
+type OnFile = (file: ImageFile, ordinal: number) => FileConsumer | undefined;

@@ -26,6 +26,7 @@ import {
   type HistoryQueue,
 } from './analyze.js';
 import { LayerTracker } from './history.js';
+import { PathTable } from '../layers/path-table.js';
 import { redactScanResult } from './redact.js';
 import { createRedactor } from '../analyzers/secret/redactor.js';
 import { captureReads, replayLayer, toLayerCacheKey, type LayerCache } from './layer-cache.js';
@@ -94,7 +95,7 @@ export async function readImageLayers(
 ): Promise<LayerContents[]> {
   const wants = (path: string, header: Parameters<Analyzer['required']>[1]): boolean =>
     analyzers.some((a) => a.required(path, header));
-  return readLayers(source, options, () => ({ wants }));
+  return readLayers(source, options, new PathTable(), () => ({ wants }));
 }
 
 /**
@@ -112,11 +113,17 @@ export async function readAndAnalyzeLayers(
 ): Promise<LayerContents[]> {
   const limits = resolveLayerLimits(options.layerLimits);
   const analyzerOptions = options.analyzerOptions ?? {};
-  const history: HistoryQueue = { tracker: new LayerTracker(source.meta.layers.length), pending: new Map() };
+  // every path of the image interned once, shared by the layers' entry tables and the history tracker
+  const paths = new PathTable();
+  const history: HistoryQueue = {
+    tracker: new LayerTracker(source.meta.layers.length, paths),
+    pending: new Map(),
+  };
   const cache = options.layerCache;
   const layers = await readLayers(
     source,
     options,
+    paths,
     (notes) => ({
       onFile: createFileRouter({ plan, options: analyzerOptions, limits, results, notes, history }),
     }),
@@ -140,6 +147,7 @@ const DEFAULT_CONCURRENCY = 2;
 async function readLayers(
   source: ImageSource,
   options: Pick<ScanOptions, 'layerLimits' | 'concurrency' | 'onLayerProgress'>,
+  paths: PathTable,
   consumers: (notes: Note[]) => Pick<ReadLayerOptions, 'wants' | 'onFile'>,
   onDone?: (contents: LayerContents) => void,
   cached?: { cache: LayerCache; keyOf: (diffId: string) => string },
@@ -151,7 +159,12 @@ async function readLayers(
       const key = cached && layer.diffId ? cached.keyOf(layer.diffId) : undefined;
       const hit = key !== undefined ? cached?.cache.get(key) : undefined;
       if (hit) {
-        const contents = await replayLayer(hit, { digest: layer.digest, index }, consumers(notes).onFile);
+        const contents = await replayLayer(
+          hit,
+          { digest: layer.digest, index },
+          consumers(notes).onFile,
+          paths,
+        );
         contents.notes.push(...notes);
         onDone?.(contents);
         options.onLayerProgress?.({
@@ -170,6 +183,7 @@ async function readLayers(
         {
           ...(capture ? { onFile: capture.onFile } : consumers(notes)),
           ...(options.layerLimits ? { limits: options.layerLimits } : {}),
+          paths,
           onProgress: (bytes) =>
             options.onLayerProgress?.({
               index,
@@ -235,7 +249,7 @@ export async function scanImage(input: string, options: ScanOptions): Promise<Sc
     const results = new FileResults();
     const layers = await readAndAnalyzeLayers(source, plan, results, options);
     const view = mergeLayers(layers, options.layerLimits);
-    const collected = await collectFileResults(plan, layers, view, results, analyzerOptions);
+    const collected = await collectFileResults(plan, view, results, analyzerOptions);
     for (const l of layers) collected.notes.push(...l.notes);
     const os = options.hooks.detectOs(collected.osCandidates);
     await analyzeWholeImage(analyzers, source.meta, view, os, analyzerOptions, collected);
