@@ -344,6 +344,19 @@ describe('baseline analyzer', () => {
       ]);
     });
 
+    it("carries dockle's checkpoint ids as aliases only where the check means the same", async () => {
+      const files = [file('/usr/local/bin/x', 0o4755), file('/var/cache/apk/a', 0o644)];
+      const { findings } = await analyze(files, { User: 'root', Healthcheck: undefined });
+      const aliases = Object.fromEntries(findings.map((f) => [f.id, f.aliases]));
+      expect(aliases).toEqual({
+        'PCS-BASELINE-ROOT-USER': ['CIS-DI-0001'],
+        'PCS-BASELINE-NO-HEALTHCHECK': ['CIS-DI-0006'],
+        'PCS-BASELINE-SETUID': ['CIS-DI-0008'],
+        // dockle has no package-cache checkpoint over files: no alias
+        'PCS-BASELINE-PACKAGE-CACHE': undefined,
+      });
+    });
+
     it('treats an empty list as all checks', () => {
       expect(resolveBaselineChecks([]).checks.size).toBe(7);
     });

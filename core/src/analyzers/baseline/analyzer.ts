@@ -34,6 +34,7 @@ function finding(
     description,
     remediation: rule.remediation,
     location,
+    ...(rule.peers === undefined ? {} : { aliases: [...rule.peers] }),
     ...(evidence === undefined ? {} : { evidence }),
   };
 }

@@ -6,6 +6,8 @@ export interface BaselineRule {
   severity: Severity;
   title: string;
   remediation: string;
+  /** The same check's ids in peer tools (dockle's CIS-DI/DKL ids), reported as the finding's aliases. */
+  peers?: readonly string[];
 }
 
 /** A selectable baseline check (policy `scanners.baseline.checks` takes its name or any of its rule ids). */
@@ -18,11 +20,18 @@ export interface BaselineCheck {
 export type BaselineCheckName =
   'root-user' | 'no-healthcheck' | 'setuid' | 'shadow' | 'sshd' | 'world-writable-path' | 'package-cache';
 
-const rule = (id: string, severity: Severity, title: string, remediation: string): BaselineRule => ({
+const rule = (
+  id: string,
+  severity: Severity,
+  title: string,
+  remediation: string,
+  peers?: readonly string[],
+): BaselineRule => ({
   id: `PCS-BASELINE-${id}`,
   severity,
   title,
   remediation,
+  ...(peers === undefined ? {} : { peers }),
 });
 
 export const BASELINE_RULES = {
@@ -33,24 +42,28 @@ export const BASELINE_RULES = {
     'medium',
     'Image runs as root',
     'Set a non-root USER (numeric uid:gid) in the image config',
+    ['CIS-DI-0001'],
   ),
   noHealthcheck: rule(
     'NO-HEALTHCHECK',
     'low',
     'No HEALTHCHECK in the image config',
     'Add a HEALTHCHECK instruction',
+    ['CIS-DI-0006'],
   ),
   setuid: rule(
     'SETUID',
     'high',
     'setuid/setgid file outside the known-good list',
     'Remove the setuid/setgid bit (chmod u-s,g-s) or the file; grant capabilities instead',
+    ['CIS-DI-0008'],
   ),
   emptyPassword: rule(
     'EMPTY-PASSWORD',
     'high',
     'Account with an empty password in /etc/shadow',
     "Lock the account ('passwd -l NAME' or '*' in the password field)",
+    ['DKL-LI-0001'],
   ),
   weakHash: rule(
     'WEAK-PASSWORD-HASH',
