@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSecretRuleEnabled, readSecretRules } from '../../../core/src/analyzers/secret/index.js';
+import { redactSecrets } from '../../../core/src/analyzers/secret/redactor.js';
 import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
 import { FIXTURES } from '../../helpers/env.js';
 
@@ -38,9 +39,10 @@ function reported(text: string, path: string): { id: string; severity: string }[
 }
 
 describe('secret rule cases', () => {
-  it('covers every rule of the issue-16 rule files', () => {
-    expect(newRuleIds.length).toBeGreaterThan(35);
+  it('covers every content rule of every rule file', () => {
+    expect(newRuleIds.length).toBeGreaterThan(130);
     expect(newRuleIds.filter((id) => CASES[id] === undefined)).toEqual([]);
+    expect(rules.content.map((r) => r.id).filter((id) => CASES[id] === undefined)).toEqual([]);
     for (const [id, c] of Object.entries(CASES)) {
       expect(c.true.length, id).toBeGreaterThan(0);
       expect(c.false.length, id).toBeGreaterThan(0);
@@ -51,6 +53,13 @@ describe('secret rule cases', () => {
     describe(id, () => {
       it.each(c.true)('reports %j', (text) => {
         expect(reported(text, c.path).map((r) => r.id)).toContain(id);
+      });
+      it.each(c.true)('the redactor masks the value in %j', (text) => {
+        const secrets = scanText(text, c.path, rules, (r) => r.id === id || r.emits?.includes(id) === true)
+          .flatMap((m) => m.secrets)
+          .filter((v) => v.length >= 8);
+        const out = redactSecrets(text);
+        for (const v of secrets) expect(out).not.toContain(v);
       });
       it.each(c.false)('does not report %j', (text) => {
         expect(reported(text, c.path).map((r) => r.id)).not.toContain(id);
@@ -106,4 +115,27 @@ describe('policy toggles reach the new rules', () => {
       isSecretRuleEnabled(r, { items: ['token'] });
     expect(scanText(text, '/a', rules, enabled)).toEqual([]);
   });
+});
+
+describe('path rules', () => {
+  // every path rule with a path it must match and one it must not (a near miss)
+  const PATH_CASES: Record<string, { true: string[]; false: string[] }> = {
+    'PCS-SECRET-GIT-CREDENTIALS': { true: ['/root/.git-credentials'], false: ['/root/.git-credentials.md'] },
+    'PCS-SECRET-PGPASS-FILE': { true: ['/home/app/.pgpass'], false: ['/home/app/pgpass.sample'] },
+    'PCS-SECRET-DOTENV-FILE': { true: ['/app/.env', '/app/.env.production'], false: ['/app/.env.example'] },
+    'PCS-SECRET-PKCS12-FILE': { true: ['/app/keystore.p12', '/app/cert.pfx'], false: ['/app/p12.txt'] },
+  };
+
+  it('covers every path rule', () => {
+    expect(rules.paths.map((r) => r.id).sort()).toEqual(Object.keys(PATH_CASES).sort());
+  });
+
+  for (const rule of rules.paths) {
+    const c = PATH_CASES[rule.id];
+    it(`${rule.id} matches its paths and not the near misses`, () => {
+      const matches = (p: string): boolean => rule.path.test(p) && !(rule.exclude?.test(p) ?? false);
+      for (const p of c?.true ?? []) expect(matches(p), p).toBe(true);
+      for (const p of c?.false ?? []) expect(matches(p), p).toBe(false);
+    });
+  }
 });

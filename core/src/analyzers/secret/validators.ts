@@ -220,6 +220,8 @@ export function isPlaceholder(value: string): boolean {
   const lower = value.toLowerCase();
   if (/^(\$\{|\$\(|\{\{|\{|<|%\(|%s|\$[A-Za-z_])/.test(value)) return true;
   if (value.includes('${') || value.includes('{{') || value.includes('$(')) return true;
+  // encrypted or indirect values, not plaintext: SOPS `ENC[AES256_GCM,…]`, Jasypt `ENC(…)`, Spring `{cipher}…`
+  if (/^(ENC\[|ENC\(|\{cipher\}|vault:|secretref:)/i.test(value)) return true;
   if (/^(.)\1{0,200}$/.test(value)) return true;
   if (PLACEHOLDER_VALUES.has(lower)) return true;
   return PLACEHOLDER_WORDS.some((w) => lower.includes(w));
