@@ -108,3 +108,75 @@ describe('accuracy on the peers’ cases (issue 16)', () => {
     expect(rate).toBeLessThanOrEqual(FP_GOAL);
   });
 });
+
+// The assignment syntaxes of gitleaks' sample generator (utils.GenerateSampleSecrets: INI, JSON, XML, YAML,
+// C#, Go, Java, Kotlin, PHP, Python, CSV, Logstash, Makefile), `{i}` the vendor's name, `{s}` the value.
+const SAMPLE_SHAPES = [
+  '{i}Token="{s}"',
+  '{i}Token = "{s}"',
+  '{i}Token={s}',
+  '{i}Token = {s}',
+  '{\n    "{i}_token": "{s}"\n}',
+  '\\{\n    \\"{i}_token\\": \\"{s}\\"\n\\}',
+  '<{i}Token>{s}</{i}Token>',
+  '<{i}Token>\n    {s}\n</{i}Token>',
+  '{i}_token: {s}',
+  "{i}_token: '{s}'",
+  '{i}_token: "{s}"',
+  '{i}_token: |\n  {s}',
+  '{i}_token: >\n  {s}',
+  'string {i}Token = "{s}";',
+  'var {i}Token string = "{s}"',
+  '{i}Token := "{s}"',
+  '{i}Token := `{s}`',
+  'String {i}Token = "{s}";',
+  'var {i}Token = "{s}"',
+  '${i}Token .= "{s}"',
+  "{i}Token = '{s}'",
+  '{i}Token,{s},',
+  '  "{i}Token" => "{s}"',
+  '{I}_TOKEN = "{s}"',
+  '{I}_TOKEN := "{s}"',
+  '{I}_TOKEN ::= "{s}"',
+  '{I}_TOKEN :::= "{s}"',
+  '{I}_TOKEN ?= "{s}"',
+  '{I}_TOKEN += "{s}"',
+];
+
+describe('vendor-context rules in every assignment syntax', () => {
+  const cases = JSON.parse(readFileSync(join(FIXTURES, 'secrets', 'rule-cases.json'), 'utf8')) as Record<
+    string,
+    { true: string[] }
+  >;
+  const vendorIds = [
+    ...readFileSync(join('core', 'rules', 'secrets', 'vendor-keywords.yaml'), 'utf8').matchAll(
+      /^ {2}- id: (\S+)\n(?: {4}.*\n){0,6}? {4}vendor: \{ names: \['([^']+)'/gm,
+    ),
+  ].map((m) => ({ id: m[1] as string, name: m[2] as string }));
+
+  it('finds ≥ 98 % of the samples', async () => {
+    expect(vendorIds.length).toBeGreaterThan(60);
+    let total = 0;
+    const missed: string[] = [];
+    for (const { id, name } of vendorIds) {
+      // the value of the rule's own true case `name_key: "VALUE"`
+      const value = /: "([^"]+)"$/.exec(cases[id]?.true[1] ?? '')?.[1];
+      expect(value, id).toBeDefined();
+      for (const shape of SAMPLE_SHAPES) {
+        total++;
+        const text = shape
+          .replaceAll('{i}', name)
+          .replaceAll('{I}', name.toUpperCase())
+          .replaceAll('{s}', value as string);
+        const ids = (await scan('/app/src/settings.txt', text)).map((f) => f.id);
+        if (!ids.includes(id)) missed.push(`${id} ${JSON.stringify(text.slice(0, 50))}`);
+      }
+    }
+    const recall = (total - missed.length) / total;
+    console.log(
+      `vendor-context samples: ${(recall * 100).toFixed(1)} % found (${total - missed.length} of ${total})` +
+        (missed.length ? `:\n  ${missed.slice(0, 40).join('\n  ')}` : ''),
+    );
+    expect(recall).toBeGreaterThanOrEqual(RECALL_GOAL);
+  });
+});

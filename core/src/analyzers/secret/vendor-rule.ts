@@ -20,16 +20,27 @@ export interface VendorSpec {
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /**
- * The pattern: an identifier containing one of the names (`my_asana_secret`, `Asana.ClientSecret`), then
- * `=`, `:`, `:=`, `=>`, `?=`, `||:` or `,` (a JSON/YAML/.env/shell/Go/Ruby/Makefile assignment or an
- * argument list), optional quotes, and the value, which must end where the shape ends.
+ * The pattern, in the shape gitleaks' "semi-generic" rules use: an identifier containing one of the names
+ * (`my_asana_secret`, `AsanaToken`, `ASANA_TOKEN`), then an assignment or argument in any common syntax —
+ * `=`, `:=`, `::=`, `:::=`, `?=`, `+=`, `.=`, `:`, `=>`, `>` (an XML element), `(`, `,`, `|` — with optional
+ * (escaped) quotes and up to five spaces, newlines, `|` or `>` (YAML block scalars) before the value, which
+ * must be followed by a quote, space, `;`, `<`, `,`, `)`, a backslash or the end of the line.
  */
 export function toVendorPattern(spec: VendorSpec): string {
   const names = spec.names.map(escapeRegex).join('|');
   return (
-    `(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,40}(?:${names})[A-Za-z0-9_. -]{0,25})` +
-    `["'\`]?[ \\t]{0,3}(?:=|:=|::=|:|=>|\\?=|\\|\\|:|,)[ \\t]{0,5}["'\`]?` +
-    `(?<secret>${spec.value})(?![A-Za-z0-9_+/=-])`
+    String.raw`(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,40}(?:${names})[A-Za-z0-9_ \t.-]{0,20})` +
+    String.raw`(?:\\["'` +
+    '`' +
+    String.raw`]|["'` +
+    '`' +
+    String.raw`]){0,3}[ \t]{0,5}(?:[<>?+.]?=|:{1,3}=|=>|>|:|\(|,|\|)` +
+    String.raw`(?:\\["']|[` +
+    '`' +
+    String.raw`\s=|>"']){0,5}` +
+    String.raw`(?<secret>${spec.value})(?=["'` +
+    '`' +
+    String.raw`\s;\\<,)]|$)`
   );
 }
 
@@ -61,7 +72,7 @@ export function expandVendorRule(r: Record<string, unknown>): Record<string, unk
     vendor: undefined,
     pattern: toVendorPattern(spec),
     keywords: spec.names,
-    flags: 'i',
+    flags: 'im',
     placeholders: true,
   };
 }
