@@ -28,20 +28,14 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\
  */
 export function toVendorPattern(spec: VendorSpec): string {
   const names = spec.names.map(escapeRegex).join('|');
-  return (
-    String.raw`(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,40}(?:${names})[A-Za-z0-9_ \t.-]{0,20})` +
-    String.raw`(?:\\["'` +
-    '`' +
-    String.raw`]|["'` +
-    '`' +
-    String.raw`]){0,3}[ \t]{0,5}(?:[<>?+.]?=|:{1,3}=|=>|>|:|\(|,|\|)` +
-    String.raw`(?:\\["']|[` +
-    '`' +
-    String.raw`\s=|>"']){0,5}` +
-    String.raw`(?<secret>${spec.value})(?=["'` +
-    '`' +
-    String.raw`\s;\\<,)]|$)`
-  );
+  const bt = '`';
+  return [
+    String.raw`(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,40}(?:${names})[A-Za-z0-9_ \t.-]{0,20})`,
+    String.raw`(?:\\["'${bt}]|["'${bt}]){0,3}[ \t]{0,5}`,
+    String.raw`(?:[<>?+.]?=|:{1,3}=|=>|>|:|\(|,|\|)`,
+    String.raw`(?:\\["']|[${bt}\s=|>"']){0,5}`,
+    String.raw`(?<secret>${spec.value})(?=["'${bt}\s;\\<,)]|$)`,
+  ].join('');
 }
 
 /**
