@@ -26,7 +26,7 @@ export const REDACT_VALUE_MIN_LENGTH = 6;
 const REDACT_PREFIX_MIN_LENGTH = 8;
 /** Rule passes over one text: each pass masks up to `MAX_MATCHES_PER_RULE` matches per rule. */
 const MAX_RULE_PASSES = 8;
-/** The path free text is scanned as (path-limited rules run on it too, see maskRuleMatches). */
+/** The text the `.env`-style rules run on: the same virtual path the image-config scan uses. */
 const REDACT_VIRTUAL_PATH = '/image-config.env';
 
 let defaultRules: SecretRuleSet | undefined;
@@ -71,9 +71,10 @@ function maskCutValue(text: string, values: readonly string[]): string {
 function maskRuleMatches(text: string, rules: SecretRuleSet): string {
   let out = text;
   for (let pass = 0; pass < MAX_RULE_PASSES; pass++) {
-    // rules limited to certain files (settings.xml, .netrc, kubeconfig) mask their values in any text too:
-    // a history line or log that quotes such a file must not show its password
-    const secrets = scanText(out, REDACT_VIRTUAL_PATH, rules, () => true, { anyPath: true })
+    // rules limited to certain files (.netrc's `password X`, debconf's `Value: X`) stay limited: on free text
+    // they would mask ordinary words ("password authentication"); values they found in files are masked
+    // everywhere through `values`
+    const secrets = scanText(out, REDACT_VIRTUAL_PATH, rules, () => true)
       .flatMap((m) => m.secrets)
       .filter((s) => s !== '' && out.includes(s));
     if (secrets.length === 0) return out;

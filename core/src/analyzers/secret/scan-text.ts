@@ -32,7 +32,6 @@ export function scanText(
   path: string | undefined,
   ruleSet: SecretRuleSet,
   enabled: (rule: ContentRule) => boolean,
-  options: { anyPath?: boolean } = {},
 ): SecretMatch[] {
   const found = findKeywords(text, ruleSet);
   if (found.size === 0) return [];
@@ -40,8 +39,7 @@ export function scanText(
   const matches: SecretMatch[] = [];
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
-    if (!options.anyPath && rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path))))
-      continue;
+    if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
     matches.push(...runRule(rule, text, lines));
   }
   return dedupe(applyBundles(pairMatches(matches), text));
