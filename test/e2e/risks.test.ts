@@ -26,7 +26,8 @@ const EXPECTED: { what: string; type: string; path?: string; rule: RegExp; evide
     path: '/app/config/oss.yaml',
     rule: /alibaba/i,
   },
-  { what: 'the AWS secret', type: 'sensitive-file', path: '/app/.env', rule: /aws.*secret/i },
+  // its AWS key is the documentation example (no finding since issue 16): the .env file itself is reported
+  { what: 'the .env file', type: 'sensitive-file', path: '/app/.env', rule: /dotenv/i },
   { what: 'the EICAR file', type: 'malicious-sample', path: '/opt/miner/eicar.com', rule: /eicar/i },
   {
     what: 'the miner config',
@@ -109,7 +110,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('risks on the r
 
   it('redacts the evidence of every secret finding', () => {
     const secrets = report.findings.filter((f) => f.type === 'sensitive-file' && f.evidence !== undefined);
-    expect(secrets.length).toBeGreaterThan(2);
+    // the private key and the Alibaba pair (path-only findings such as .env carry no evidence)
+    expect(secrets.length).toBeGreaterThanOrEqual(2);
     for (const f of secrets) expect(f.evidence).toMatch(/\*{3,}/);
   });
 

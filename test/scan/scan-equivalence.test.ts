@@ -106,7 +106,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('scan (streamin
     for (const pattern of [
       /^sensitive-file .*private-key/i,
       /^sensitive-file .*alibaba/i,
-      /^sensitive-file .*aws-secret/i,
+      /^sensitive-file .*dotenv/i,
       /^malicious-sample .*eicar/i,
       /^malicious-sample .*xmrig/i,
       /^build-instruction .*pipe-to-shell/i,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPortcullisError } from '../../core/src/errors.js';
 import {
   createRateLimiter,
+  NVD_RATE_LIMITS,
   dbStatus,
   openVulnDb,
   toWindows,
@@ -187,16 +188,33 @@ describe('updateNvd', () => {
     expect(nvd.requests.every((r) => r.apiKey === undefined)).toBe(true);
   });
 
-  it('keeps to the rolling-window rate limit (5 per 30 s without a key)', async () => {
-    nvd.cves = Array.from({ length: 12 }, (_, i) => ({
+  it("uses NVD's documented limits: 10 per rolling 60 s without a key, 100 with one", () => {
+    // https://nvd.nist.gov/developers/start-here ("Rate Limits"), as read for issue 16
+    expect(NVD_RATE_LIMITS).toEqual({
+      anonymous: { requests: 10, windowMs: 60_000 },
+      withKey: { requests: 100, windowMs: 60_000 },
+    });
+  });
+
+  it('keeps to the rolling-window rate limit (10 per 60 s without a key)', async () => {
+    nvd.cves = Array.from({ length: 23 }, (_, i) => ({
       ...load('CVE-2023-39325.json'),
       id: `CVE-2099-${1000 + i}`,
     }));
     const result = await updateNvd({ ...base(), resultsPerPage: 1 });
-    expect(result.requests).toBe(12);
-    // 12 requests at 5 per window: two waits, ending at 30 s and 60 s after the first request
-    expect(slept.reduce((a, b) => a + b, 0)).toBe(60_000);
-    expect(slept.length).toBe(2);
+    expect(result.requests).toBe(23);
+    // 23 requests at 10 per window: two waits, ending 60 s and 120 s after the first request
+    expect(slept).toEqual([60_000, 60_000]);
+  });
+
+  it('sends up to 100 requests per 60 s with an API key', async () => {
+    nvd.cves = Array.from({ length: 23 }, (_, i) => ({
+      ...load('CVE-2023-39325.json'),
+      id: `CVE-2099-${1000 + i}`,
+    }));
+    const result = await updateNvd({ ...base(), resultsPerPage: 1, apiKey: 'k-123' });
+    expect(result.requests).toBe(23);
+    expect(slept).toEqual([]);
   });
 
   it('backs off and retries when throttled (403), then succeeds', async () => {
@@ -204,7 +222,8 @@ describe('updateNvd', () => {
     const result = await updateNvd(base());
     expect(result.cves).toBe(3);
     expect(result.requests).toBe(4);
-    expect(slept).toEqual([30_000, 60_000]);
+    // a throttled client waits out a whole window, longer each time
+    expect(slept).toEqual([60_000, 120_000]);
   });
 
   it('fails with DB_DOWNLOAD_FAILED after too many throttled answers, leaving no DB behind', async () => {

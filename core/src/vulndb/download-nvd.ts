@@ -25,12 +25,13 @@ export const NVD_MAX_RESULTS_PER_PAGE = 2000;
 const MAX_RANGE_DAYS = 120;
 
 /**
- * NVD's published limits: 5 requests per rolling 30 s without a key, 50 with one (its newer wording, 10 and
- * 100 per 60 s, is met by the same). Callers may lower them, never needed higher.
+ * NVD's documented limits (https://nvd.nist.gov/developers/start-here, "Rate Limits"): 10 requests in a
+ * rolling 60 s window without an API key, 100 with one. Older NVD pages and third-party summaries give 5 and
+ * 50 per rolling 30 s; the current page's numbers are the ones kept here. Callers may lower them.
  */
 export const NVD_RATE_LIMITS = {
-  anonymous: { requests: 5, windowMs: 30_000 },
-  withKey: { requests: 50, windowMs: 30_000 },
+  anonymous: { requests: 10, windowMs: 60_000 },
+  withKey: { requests: 100, windowMs: 60_000 },
 } as const;
 
 export interface NvdUpdateOptions {

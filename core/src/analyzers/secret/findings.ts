@@ -15,16 +15,12 @@ export function toMatchFinding(m: SecretMatch, where: FindingLocation, withLine 
     type: 'sensitive-file',
     id: m.id,
     ruleId: m.id,
-    severity: m.example ? 'low' : m.severity,
-    title: m.example ? `${m.title} (placeholder: documentation example key)` : m.title,
+    severity: m.severity,
+    title: m.title,
     location,
     remediation: m.rule.remediation,
   };
   if (m.rule.description) finding.description = m.rule.description;
-  if (m.example) {
-    finding.description =
-      `${finding.description ?? ''} The value is a published documentation example key; remove it anyway so real keys are not added next to it.`.trim();
-  }
   const evidence = m.secrets
     .filter((s) => s !== '')
     .map(redact)

@@ -71,6 +71,9 @@ function maskCutValue(text: string, values: readonly string[]): string {
 function maskRuleMatches(text: string, rules: SecretRuleSet): string {
   let out = text;
   for (let pass = 0; pass < MAX_RULE_PASSES; pass++) {
+    // rules limited to certain files (.netrc's `password X`, debconf's `Value: X`) stay limited: on free text
+    // they would mask ordinary words ("password authentication"); values they found in files are masked
+    // everywhere through `values`
     const secrets = scanText(out, REDACT_VIRTUAL_PATH, rules, () => true)
       .flatMap((m) => m.secrets)
       .filter((s) => s !== '' && out.includes(s));

@@ -7,6 +7,7 @@ import { locateRulesDir, parseRuleDocuments, type RuleDocument } from '../rule-d
 import { createKeywordRegex } from './keyword-trie.js';
 import { checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
+import { expandVendorRule } from './vendor-rule.js';
 
 /** Rule groups users select with `scanners.secret.items` (rule ids are accepted too). */
 export type SecretCategory = 'private-key' | 'access-key' | 'token' | 'password' | 'credential-file';
@@ -52,6 +53,8 @@ export interface ContentRule extends RuleBase {
   placeholders: boolean;
   /** Lower-case values that are never secrets for this rule. */
   allowValues: Set<string>;
+  /** Values matching one of these are documentation or templates for this rule (`EXAMPLE$` for AWS). */
+  allowPatterns?: RegExp[];
   /** Published documentation example values: reported at low severity. */
   examples: Set<string>;
   validate?: ValidatorName;
@@ -165,7 +168,12 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
     bad('rule must be a mapping');
     return undefined;
   }
-  const r = raw as Record<string, unknown>;
+  const expanded = expandVendorRule(raw as Record<string, unknown>);
+  if (typeof expanded === 'string') {
+    bad(expanded);
+    return undefined;
+  }
+  const r = expanded;
   const id = str(r.id);
   if (!id || !isSecretRuleId(id)) bad(`id must be ${ID_FORM}`);
   const category = str(r.category) as SecretCategory;
@@ -200,6 +208,10 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
     r.paths === undefined
       ? undefined
       : strList(r.paths, 'paths', bad).map((p) => compile(p, 'i', 'paths', bad));
+  const allowPatterns =
+    r.allowPatterns === undefined
+      ? undefined
+      : strList(r.allowPatterns, 'allowPatterns', bad).map((p) => compile(p, '', 'allowPatterns', bad));
   const validate = str(r.validate) as ValidatorName | undefined;
   if (validate !== undefined && !VALIDATOR_NAMES.includes(validate)) bad(`unknown validator ${validate}`);
   const minEntropy = r.minEntropy === undefined ? undefined : Number(r.minEntropy);
@@ -217,6 +229,7 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
     examples: new Set(strList(r.examples, 'examples', bad)),
   };
   if (paths) rule.paths = paths.filter((p): p is RegExp => p !== undefined);
+  if (allowPatterns) rule.allowPatterns = allowPatterns.filter((p): p is RegExp => p !== undefined);
   if (minEntropy !== undefined) rule.minEntropy = minEntropy;
   if (validate) rule.validate = validate;
   if (pair) rule.pair = pair;

@@ -14,8 +14,6 @@ export interface SecretMatch {
   line: number;
   endLine?: number;
   secrets: string[];
-  /** A published documentation example value (reported at low severity). */
-  example: boolean;
 }
 
 /** Matches kept per rule and text: a generated file full of keys is one problem, not ten thousand. */
@@ -73,13 +71,14 @@ function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch
     let secret = m.groups?.secret ?? m[0];
     const user = m.groups?.user;
     if (rule.allowValues.has(secret.toLowerCase())) continue;
-    if (isPlaceholderToken(secret)) continue;
+    // vendors' published documentation keys are not secrets at all (AKIAIOSFODNN7EXAMPLE)
+    if (rule.examples.has(secret) || isPlaceholderToken(secret)) continue;
+    if (rule.allowPatterns?.some((p) => p.test(secret))) continue;
     if (rule.placeholders) {
       if (secret.length < MIN_PLACEHOLDER_CHECKED_LENGTH || isPlaceholder(secret)) continue;
       if (user !== undefined && user.toLowerCase() === secret.toLowerCase()) continue;
     }
-    const example = rule.examples.has(secret);
-    if (!example && rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
+    if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
     let title = rule.title;
     let endIndex: number | undefined;
     if (rule.validate) {
@@ -97,7 +96,6 @@ function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch
       severity: rule.severity,
       line,
       secrets: [secret],
-      example,
     };
     const endLine = lines.lineAt(endIndex ?? m.index + m[0].length - 1);
     if (endLine > line) match.endLine = endLine;
@@ -126,7 +124,6 @@ function pairMatches(matches: SecretMatch[]): SecretMatch[] {
       severity: spec.severity,
       line: Math.min(a.line, b.line),
       secrets: [...a.secrets, ...b.secrets],
-      example: a.example && b.example,
     };
     const endLine = Math.max(a.endLine ?? a.line, b.endLine ?? b.line);
     if (endLine > pair.line) pair.endLine = endLine;

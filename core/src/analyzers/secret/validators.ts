@@ -24,6 +24,8 @@ const PEM_WINDOW = 16 * 1024;
 const PEM_HEAD = 2048;
 /** Shortest base64 body accepted as a real key: placeholders (`xxx`, `...`) are shorter or not base64. */
 const MIN_KEY_BODY = 16;
+/** Shortest base64 body, between a BEGIN and an END line, reported although it does not start like DER. */
+const MIN_FRAGMENT_BODY = 32;
 
 export function runValidator(name: ValidatorName, text: string, match: RegExpExecArray): ValidationResult {
   switch (name) {
@@ -55,8 +57,10 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
       if (/^Proc-Type:.{0,10}ENCRYPTED/.test(line)) encrypted = true;
       continue; // PEM / PGP armor headers
     }
-    if (!/^[A-Za-z0-9+/=]{1,200}$/.test(line)) break;
-    body += line;
+    // some tools wrap a body at 76 columns with spaces instead of newlines
+    const packed = line.replace(/[ \t]/g, '');
+    if (!/^[A-Za-z0-9+/=]{1,400}$/.test(packed)) break;
+    body += packed;
     if (body.length >= 256) break;
   }
   const kind = match.groups?.kind ?? '';
@@ -80,7 +84,13 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
         .trim()
         .replace(/\\[rn]/g, '')
         .trim() === '';
-    ok = !template && (derStart || empty);
+    // a complete BEGIN…END block whose body is only base64 (a fragment of a key, or one re-encoded)
+    const fragment =
+      between !== undefined &&
+      body.length >= MIN_FRAGMENT_BODY &&
+      isPemBodyText(between) &&
+      !isBase64OfText(body);
+    ok = !template && (derStart || empty || fragment);
     if (ok) note = 'short or malformed body';
   }
   const result: ValidationResult = { ok, secret: body.slice(0, 64) };
@@ -88,6 +98,14 @@ function validatePem(text: string, match: RegExpExecArray): ValidationResult {
   if (endAt !== -1) result.endIndex = start + endAt;
   if (encrypted) result.note = result.note ? `${result.note}, encrypted` : 'encrypted';
   return result;
+}
+
+/** Base64 that decodes to printable text (`YWJj…` = "abc…"): a demo body, not key material, which is binary. */
+function isBase64OfText(body: string): boolean {
+  const bytes = Buffer.from(body.slice(0, 256), 'base64');
+  let printable = 0;
+  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09) printable++;
+  return bytes.length > 0 && printable / bytes.length > 0.9;
 }
 
 /** Only what a PEM body may hold: base64, whitespace, armor headers and escaped newlines (`\n`). */
@@ -180,6 +198,7 @@ const PLACEHOLDER_VALUES = new Set([
  */
 export function isPlaceholderToken(value: string): boolean {
   if (/\$\{|\{\{|<[^<>]{1,80}>/.test(value)) return true;
+  if (isDocumentationValue(value)) return true;
   if (/your[_-]?[A-Za-z0-9_-]{0,40}[_-]?here|insert[_-]?your|replace[_-]?me/i.test(value)) return true;
   // the part after a vendor prefix (`sk_live_`, `ghp_`, `glpat-`, `xoxb-`)
   const body = value.replace(/^[A-Za-z]{1,12}[_-]((live|test|proj|svcacct|admin|api|pat|pw|tkn)[_-])?/, '');
@@ -187,11 +206,22 @@ export function isPlaceholderToken(value: string): boolean {
   return /x{6,}|X{6,}|#{4,}|\*{4,}|0{12,}|\.{4,}/.test(body);
 }
 
+/**
+ * True for a value marked as documentation: `example`, `sample`, `dummy`, `fake` as a separate part
+ * (`sk_live_example_…`, `dummy-token`). A word run into other letters (`…dummynotreal…`) is not a marker:
+ * real tokens are random. Vendor-specific markers (AWS's `…EXAMPLE`) are the rule's `allowPatterns`.
+ */
+export function isDocumentationValue(value: string): boolean {
+  return /(^|[_.-])(example|sample|dummy|fake)([_.-]|$)/i.test(value);
+}
+
 /** True for template and documentation values (`${DB_PASS}`, `<password>`, `changeme`, `xxxx`). */
 export function isPlaceholder(value: string): boolean {
   const lower = value.toLowerCase();
   if (/^(\$\{|\$\(|\{\{|\{|<|%\(|%s|\$[A-Za-z_])/.test(value)) return true;
   if (value.includes('${') || value.includes('{{') || value.includes('$(')) return true;
+  // encrypted or indirect values, not plaintext: SOPS `ENC[AES256_GCM,…]`, Jasypt `ENC(…)`, Spring `{cipher}…`
+  if (/^(ENC\[|ENC\(|\{cipher\}|vault:|secretref:)/i.test(value)) return true;
   if (/^(.)\1{0,200}$/.test(value)) return true;
   if (PLACEHOLDER_VALUES.has(lower)) return true;
   return PLACEHOLDER_WORDS.some((w) => lower.includes(w));
