@@ -3,10 +3,10 @@
 // port with nothing listening (so every update fails fast, with its reason).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/env.js';
+import { freePort } from '../helpers/free-port.js';
 import { createScratch } from './helpers.js';
 
 describe('db update --every (the refresh sidecar)', () => {
@@ -18,12 +18,7 @@ describe('db update --every (the refresh sidecar)', () => {
   afterAll(async () => cleanup());
 
   it('retries after a failed update, keeps running, and stops on SIGTERM with exit 0', async () => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1');
-    await once(srv, 'listening');
-    const port = (srv.address() as { port: number }).port;
-    srv.close();
-    await once(srv, 'close');
+    const port = await freePort();
     const child = spawn(
       process.execPath,
       [

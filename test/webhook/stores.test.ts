@@ -13,16 +13,8 @@ import {
   type VerdictStore,
 } from '../../webhook/src/index.js';
 import { skipReason } from '../helpers/env.js';
-import {
-  MIN_DIGEST,
-  MULTI_DIGEST,
-  freePort,
-  podRequest,
-  readScan,
-  testApp,
-  toReview,
-  toStored,
-} from './helpers.js';
+import { freePort } from '../helpers/free-port.js';
+import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
 
 const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;

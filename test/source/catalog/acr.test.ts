@@ -25,7 +25,8 @@ import {
   startRegistry,
   type RunningRegistry,
 } from '../registry-harness.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
 import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
 
 import { INSTANCE, KEY_ID, env, TEMP_USER, TEMP_TOKEN, createAcrHandler } from './acr-fake.js';
@@ -204,15 +205,6 @@ describe('the acr lister', () => {
       expect(fake.requests).toHaveLength(0);
     });
 
-    it('maps 403 to REGISTRY_AUTH_FAILED', async () => {
-      fake.failNext({
-        status: 403,
-        body: { Code: 'Forbidden.RAM', Message: 'User not authorized to operate on the specified resource.' },
-      });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-    });
-
     it('reports an unknown repository and an unknown instance as REGISTRY_NOT_FOUND', async () => {
       const lister = createCatalogLister(settings(), { env });
       expect((await rejectionOf(collect(lister.listImages('fixtures/nope')))).code).toBe(
@@ -224,39 +216,42 @@ describe('the acr lister', () => {
       expect(err.message).toContain('INSTANCE_NOT_EXIST');
     });
 
-    it('retries a throttled call (429 Throttling.User, Retry-After) with a fresh signature and nonce', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({
-        status: 429,
-        headers: { 'retry-after': '2' },
-        body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
-      });
-      const names = await collect(
-        createCatalogLister(settings({ namespaces: ['team-b'] }), { env, sleep }).listRepositories(),
-      );
-      expect(names).toEqual(['team-b/api']);
-      expect(waits).toEqual([2000]);
-      expect(fake.requests).toHaveLength(2);
-      const [first, second] = fake.requests;
-      expect(first!.headers['x-acs-signature-nonce']).not.toBe(second!.headers['x-acs-signature-nonce']);
-      expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
-    });
-
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429, body: { Code: 'Throttling' } }, 4);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 3 }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(4);
-    });
-
-    it('reports a malformed body as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: '{"Code":"success","Namespaces":[' });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_API_ERROR');
-      expect(err.message).toContain('acr-prod');
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      forbidden: {
+        reply: {
+          status: 403,
+          body: {
+            Code: 'Forbidden.RAM',
+            Message: 'User not authorized to operate on the specified resource.',
+          },
+        },
+      },
+      // a throttled call (429 Throttling.User, Retry-After) is retried with a fresh signature and nonce
+      retryAfter: {
+        reply: {
+          status: 429,
+          headers: { 'retry-after': '2' },
+          body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
+        },
+        waitMs: 2000,
+        list: (extras) =>
+          createCatalogLister(settings({ namespaces: ['team-b'] }), { env, ...extras }).listRepositories(),
+        expected: () => ['team-b/api'],
+        requests: 2,
+        check: ([first, second]) => {
+          expect(first!.headers['x-acs-signature-nonce']).not.toBe(second!.headers['x-acs-signature-nonce']);
+          expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
+        },
+      },
+      rateLimited: {
+        reply: { status: 429, body: { Code: 'Throttling' } },
+        times: 4,
+        maxRetries: 3,
+        requests: 4,
+      },
+      malformed: { body: '{"Code":"success","Namespaces":[', mentions: 'acr-prod' },
     });
 
     it('asks for kind-specific settings up front', () => {

@@ -11,7 +11,8 @@ import {
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
 import { TEST_REGISTRY } from '../../helpers/env.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
 import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
 
 import { PRIVATE_TOKEN, JOB_TOKEN, env, createGitlabHandler } from './gitlab-fake.js';
@@ -127,13 +128,6 @@ describe('the gitlab lister', () => {
       expect((await rejectionOf(collect(lister.listRepositories()))).code).toBe('REGISTRY_AUTH_FAILED');
     });
 
-    it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
-      fake.failNext({ status: 403, body: { message: '403 Forbidden' } });
-      expect(
-        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
-      ).toBe('REGISTRY_AUTH_FAILED');
-    });
-
     it('answers an unknown group with REGISTRY_NOT_FOUND, and an unknown repository too', async () => {
       const lister = createCatalogLister(settings({ groups: ['nope'] }), { env });
       expect((await rejectionOf(collect(lister.listRepositories()))).code).toBe('REGISTRY_NOT_FOUND');
@@ -157,30 +151,25 @@ describe('the gitlab lister', () => {
       expect(images).toEqual(['min']);
     });
 
-    it('waits what Retry-After asks after a 429, then succeeds', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({ status: 429, headers: { 'retry-after': '5' }, body: { message: 'Retry later' } });
-      expect(await collect(createCatalogLister(settings(), { env, sleep }).listRepositories())).toHaveLength(
-        repos.length,
-      );
-      expect(waits).toEqual([5000]);
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      forbidden: { reply: { status: 403, body: { message: '403 Forbidden' } } },
+      retryAfter: {
+        reply: { status: 429, headers: { 'retry-after': '5' }, body: { message: 'Retry later' } },
+        waitMs: 5000,
+        expected: () => repos.length,
+      },
+      rateLimited: {
+        reply: { status: 429, body: { message: 'Retry later' } },
+        times: 2,
+        maxRetries: 1,
+        requests: 2,
+      },
+      malformed: { body: '<html>proxy error</html>' },
     });
 
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429, body: { message: 'Retry later' } }, 2);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 1 }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(2);
-    });
-
-    it('reports a malformed body and a bad X-Next-Page as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: '<html>proxy error</html>' });
-      expect(
-        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
-      ).toBe('REGISTRY_API_ERROR');
+    it('reports a bad X-Next-Page as REGISTRY_API_ERROR', async () => {
       fake.failNext({
         status: 200,
         headers: { 'x-next-page': 'soon' },

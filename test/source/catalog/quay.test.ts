@@ -10,7 +10,8 @@ import {
   type RegistrySettings,
 } from '../../../core/src/source/index.js';
 import { TEST_REGISTRY } from '../../helpers/env.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
 import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
 
 import { TOKEN, env, createQuayHandler } from './quay-fake.js';
@@ -115,29 +116,22 @@ describe('the quay lister', () => {
       expect(err.code).toBe('REGISTRY_NOT_FOUND');
     });
 
-    it('waits what Retry-After asks after a 429, then succeeds', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({ status: 429, headers: { 'retry-after': '3' }, body: { detail: 'rate limited' } });
-      const names = await collect(createCatalogLister(settings(), { env, sleep }).listRepositories());
-      expect(names).toHaveLength(repos.length);
-      expect(waits).toEqual([3000]);
-    });
-
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429 }, 3);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 2 }).listImages('fixtures/debian')),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(3);
-    });
-
-    it('reports a malformed body as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: 'not json at all' });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_API_ERROR');
-      expect(err.message).toContain('/api/v1/repository');
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      retryAfter: {
+        reply: { status: 429, headers: { 'retry-after': '3' }, body: { detail: 'rate limited' } },
+        waitMs: 3000,
+        expected: () => repos.length,
+      },
+      rateLimited: {
+        reply: { status: 429 },
+        times: 3,
+        maxRetries: 2,
+        list: (extras) => createCatalogLister(settings(), { env, ...extras }).listImages('fixtures/debian'),
+        requests: 3,
+      },
+      malformed: { body: 'not json at all', mentions: '/api/v1/repository' },
     });
 
     it('stops a next_page token that repeats itself', async () => {

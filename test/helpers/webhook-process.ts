@@ -1,0 +1,111 @@
+/**
+ * A real `portcullis webhook serve` process for end-to-end tests: started on a free loopback port with the
+ * caller's arguments and environment, waited for until it says it listens (with a deadline and its stderr in
+ * the error), and stopped with SIGTERM (SIGKILL if it does not end) so no test leaves a server behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './env.js';
+import { freePort } from './free-port.js';
+
+export interface WebhookProcessOptions {
+  /** The whole environment of the process (give HOME: the default DB and store paths live under it). */
+  env: NodeJS.ProcessEnv;
+  /** Port to serve on; a free one by default. */
+  port?: number;
+  /** How long start-up may take before `startWebhook` gives up (default 30 s). */
+  deadlineMs?: number;
+}
+
+export interface WebhookProcess {
+  child: ChildProcess;
+  port: number;
+  /** `https://127.0.0.1:PORT`. */
+  url: string;
+  /** Everything the process wrote to stderr so far (its start-up and error lines). */
+  stderr(): string;
+  /** Everything it wrote to stdout so far (the JSON-lines log). */
+  stdout(): string;
+  /** Resolves with the exit code (null after a signal) once the process has ended and its output is read. */
+  exited: Promise<number | null>;
+  /** Ends the process: SIGTERM (or `signal`), SIGKILL after `graceMs`; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
+const LAST_LINES = 20;
+
+/** The last lines of a process's output, for error messages. */
+export function toTail(text: string, lines = LAST_LINES): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Spawns `portcullis webhook serve --host 127.0.0.1 --port PORT ARGS…` without waiting for it. */
+export async function spawnWebhook(args: string[], opts: WebhookProcessOptions): Promise<WebhookProcess> {
+  const port = opts.port ?? (await freePort());
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'portcullis.js'),
+      'webhook',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...args,
+    ],
+    { cwd: ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  // 'close', not 'exit': by then stdout and stderr have been read to the end
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return exited;
+  };
+  return {
+    child,
+    port,
+    url: `https://127.0.0.1:${port}`,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    exited,
+    stop,
+  };
+}
+
+/**
+ * Starts `webhook serve` and resolves once it prints `listening on https://127.0.0.1:PORT/validate`. Throws,
+ * with the tail of its stderr, when it exits first or is not listening by the deadline (then it is killed).
+ */
+export async function startWebhook(args: string[], opts: WebhookProcessOptions): Promise<WebhookProcess> {
+  const proc = await spawnWebhook(args, opts);
+  const ready = `listening on ${proc.url}/validate`;
+  const deadline = Date.now() + (opts.deadlineMs ?? 30_000);
+  while (!proc.stderr().includes(ready)) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      await proc.exited;
+      const how = proc.child.exitCode ?? proc.child.signalCode;
+      throw new Error(`webhook serve exited (${how}) before listening; stderr:\n${toTail(proc.stderr())}`);
+    }
+    if (Date.now() > deadline) {
+      await proc.stop('SIGKILL');
+      throw new Error(
+        `webhook serve was not listening on ${proc.url} after ${opts.deadlineMs ?? 30_000} ms; stderr:\n${toTail(proc.stderr())}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return proc;
+}
