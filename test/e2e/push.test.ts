@@ -7,17 +7,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
 import { makeCerts } from '../helpers/tls.js';
-import { startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { createScratch, portcullisBinary, PLANTED_SECRETS } from './helpers.js';
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
 
 const ISSUER = 'https://ci.example.test';
 const MULTI = `${TEST_REGISTRY}/fixtures/debian:multi`;
@@ -35,16 +35,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     let ciKey: CryptoKey;
     const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: dir });
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`${url}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toReview(podRequest([image], { uid }))),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(url, image, uid, agent);
 
     const ciToken = (repository: string): Promise<string> =>
       new SignJWT({ repository, ref: 'refs/heads/main', jti: `jti-${Math.random()}` })
@@ -88,21 +80,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       };
       await writeFile(join(dir, 'webhook.json'), JSON.stringify(config));
 
-      webhook = await startWebhook(
-        [
-          '--config',
-          join(dir, 'webhook.json'),
-          '--tls-cert',
-          certs.cert,
-          '--tls-key',
-          certs.key,
-          '--unknown',
-          'deny',
-          '--store',
-          `sqlite:${join(dir, 'verdicts.sqlite')}`,
-        ],
-        { env: env() },
-      );
+      webhook = await startPushReceiver(dir, certs);
       url = webhook.url;
     });
 

@@ -1,15 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_IMAGES_REASON, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
-import { startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startWebhook,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { createScratch, portcullis, portcullisBinary } from './helpers.js';
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
 
 /**
  * The issue's promise, end to end: `portcullis registry scan` over the real loopback registry stores every
@@ -120,16 +120,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         { env: { PATH: process.env.PATH, HOME: dir } },
       );
       const url = webhook.url;
-      const validate = async (image: string, uid: string): Promise<Reply> => {
-        const res = await request(`${url}/validate`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(toReview(podRequest([image], { uid }))),
-          dispatcher: agent,
-        });
-        expect(res.statusCode).toBe(200);
-        return (await res.body.json()) as Reply;
-      };
+      const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+        reviewPod(url, image, uid, agent);
       // the first answer already is the verdict: no "not scanned yet", no background scan
       const multi = await validate(`${TEST_REGISTRY}/fixtures/debian:multi`, 'm');
       expect(multi.response.allowed).toBe(false);

@@ -1,26 +1,17 @@
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
-import { startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startWebhook,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { createScratch, portcullisBinary } from './helpers.js';
-
-function review(image: string, uid: string): string {
-  return JSON.stringify(toReview(podRequest([image], { uid })));
-}
-
-interface Reply {
-  response: {
-    uid: string;
-    allowed: boolean;
-    status?: { code: number; message: string };
-    warnings?: string[];
-  };
-}
 
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   'portcullis webhook serve (real process, HTTPS)',
@@ -30,19 +21,11 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     // the server runs on a temporary self-signed certificate (no --tls-cert given): trust is not the subject here
     const agent = new Agent({ connect: { rejectUnauthorized: false } });
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`${webhook.url}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: review(image, uid),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(webhook.url, image, uid, agent);
 
     /** Asks until the answer is no longer "not scanned yet" (the background scan has stored its result). */
-    async function validateScanned(image: string): Promise<Reply> {
+    async function validateScanned(image: string): Promise<AdmissionReply> {
       for (let i = 0; i < 120; i++) {
         const reply = await validate(image, `u-${i}`);
         if (!reply.response.status?.message.includes('has not been scanned yet')) return reply;

@@ -9,13 +9,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_IMAGES_REASON, ROOT, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { NODE24, node24SkipReason } from '../helpers/node24.js';
 import { makeCerts } from '../helpers/tls.js';
-import { startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import {
   runAction,
   startFakeGitHub,
@@ -28,10 +32,6 @@ import {
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const AUDIENCE = 'portcullis-webhook';
 const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
-
-interface Reply {
-  response: { allowed: boolean; status?: { message: string } };
-}
 
 const skip = (!NODE24 && node24SkipReason()) || (!haveTestImages && skipReason(NO_IMAGES_REASON));
 
@@ -48,16 +48,7 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
   let repository = 'Codertocat/Hello-World';
   const minted: string[] = [];
 
-  async function validate(image: string, uid: string): Promise<Reply> {
-    const res = await request(`${url}/validate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(toReview(podRequest([image], { uid }))),
-      dispatcher: agent,
-    });
-    expect(res.statusCode).toBe(200);
-    return (await res.body.json()) as Reply;
-  }
+  const validate = (image: string, uid: string): Promise<AdmissionReply> => reviewPod(url, image, uid, agent);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-action-push-'));
@@ -115,21 +106,7 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
       { env: { PATH: process.env.PATH, HOME: dir }, stdio: 'ignore' },
     );
 
-    webhook = await startWebhook(
-      [
-        '--config',
-        join(dir, 'webhook.json'),
-        '--tls-cert',
-        certs.cert,
-        '--tls-key',
-        certs.key,
-        '--unknown',
-        'deny',
-        '--store',
-        `sqlite:${join(dir, 'verdicts.sqlite')}`,
-      ],
-      { env: { PATH: process.env.PATH, HOME: dir } },
-    );
+    webhook = await startPushReceiver(dir, certs);
     url = webhook.url;
   });
 

@@ -7,13 +7,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, NO_IMAGES_REASON, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { makeCerts } from '../helpers/tls.js';
-import { startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { PLANTED_SECRETS, daysFrom, portcullis, type JsonReport } from '../e2e/helpers.js';
 import {
   CHECKOUT_CLI,
@@ -29,10 +33,6 @@ const ISSUER = 'https://gitlab.example.test';
 const AUDIENCE = 'portcullis-webhook.example.test';
 const MULTI = `${TEST_REGISTRY}/fixtures/debian:multi`;
 const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
 
 const missing = gclMissing();
 const skip =
@@ -72,16 +72,8 @@ describe.skipIf(skip)(
         .setExpirationTime('5m')
         .sign(issuerKey);
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`${url}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toReview(podRequest([image], { uid }))),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(url, image, uid, agent);
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'portcullis-gitlab-push-'));
@@ -121,23 +113,7 @@ describe.skipIf(skip)(
       });
       await writeFile(join(work, 'policy.yaml'), policy);
 
-      webhook = await startWebhook(
-        [
-          '--config',
-          join(work, 'webhook.json'),
-          '--policy',
-          join(work, 'policy.yaml'),
-          '--tls-cert',
-          certs.cert,
-          '--tls-key',
-          certs.key,
-          '--unknown',
-          'deny',
-          '--store',
-          `sqlite:${join(work, 'verdicts.sqlite')}`,
-        ],
-        { env: { PATH: process.env.PATH, HOME: work } },
-      );
+      webhook = await startPushReceiver(work, certs, ['--policy', join(work, 'policy.yaml')]);
       url = webhook.url;
 
       const dbPath = join(work, 'db.sqlite');

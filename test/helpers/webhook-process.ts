@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { request, type Dispatcher } from 'undici';
+import { expect } from 'vitest';
+import { podRequest, toReview } from '../webhook/helpers.js';
 import { ROOT } from './env.js';
 import { freePort } from './free-port.js';
 
@@ -108,4 +111,59 @@ export async function startWebhook(args: string[], opts: WebhookProcessOptions):
     await new Promise((r) => setTimeout(r, 100));
   }
   return proc;
+}
+
+/**
+ * Starts a webhook that receives pushed scans, as the push tests run it: `DIR/webhook.json` (its trustedKeys /
+ * oidcIssuers), its own TLS certificate, unknown images denied (only a push makes one known), verdicts in
+ * `DIR/verdicts.sqlite`, HOME=DIR; `extra` adds flags (`--policy FILE`).
+ */
+export async function startPushReceiver(
+  dir: string,
+  certs: { cert: string; key: string },
+  extra: string[] = [],
+): Promise<WebhookProcess> {
+  return startWebhook(
+    [
+      '--config',
+      join(dir, 'webhook.json'),
+      '--tls-cert',
+      certs.cert,
+      '--tls-key',
+      certs.key,
+      '--unknown',
+      'deny',
+      '--store',
+      `sqlite:${join(dir, 'verdicts.sqlite')}`,
+      ...extra,
+    ],
+    { env: { PATH: process.env.PATH, HOME: dir } },
+  );
+}
+
+/** What the webhook answered to an AdmissionReview. */
+export interface AdmissionReply {
+  response: {
+    uid: string;
+    allowed: boolean;
+    status?: { code: number; message: string };
+    warnings?: string[];
+  };
+}
+
+/** Sends the AdmissionReview of a pod running `image` to `URL/validate`; the webhook must answer HTTP 200. */
+export async function reviewPod(
+  url: string,
+  image: string,
+  uid: string,
+  dispatcher: Dispatcher,
+): Promise<AdmissionReply> {
+  const res = await request(`${url}/validate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(toReview(podRequest([image], { uid }))),
+    dispatcher,
+  });
+  expect(res.statusCode).toBe(200);
+  return (await res.body.json()) as AdmissionReply;
 }

@@ -1,6 +1,6 @@
 /**
- * The failures every catalog API answers the same way, as one table per lister: a scripted 403, a 429 with
- * `Retry-After` then success, endless 429s, and a malformed body. Each lister's test file gives its own
+ * The failures every catalog API answers the same way, as one table per lister: refused credentials, a
+ * scripted 403, a 429 with `Retry-After` then success, endless 429s, and a malformed body. Each lister's test file gives its own
  * replies (shaped like that API's error bodies), listing and expectations; the cases and assertions live here
  * once, so a fix to what "the same way" means is made in one place.
  */
@@ -14,8 +14,9 @@ import {
   type FakeServer,
 } from './fake-server.js';
 
-/** What a case passes to the listing: the recording sleep and, for endless 429s, the retry bound. */
+/** What a case passes to the listing: other credentials, the recording sleep, the retry bound. */
 export interface ListExtras {
+  env?: NodeJS.ProcessEnv;
   sleep?: (ms: number) => Promise<void>;
   maxRetries?: number;
 }
@@ -26,6 +27,11 @@ export interface ScriptedFailureTable {
   fake: () => FakeServer;
   /** The listing the cases run (with working credentials) unless a case names its own. */
   list: Listing;
+  /**
+   * Credentials the API refuses (`env`): REGISTRY_AUTH_FAILED naming every `mentions` (the registry, the
+   * credential env vars) and never the `secret` itself.
+   */
+  wrongCredentials?: { env: NodeJS.ProcessEnv; secret: string; mentions: string[] };
   /** A 403 reply: the lister answers REGISTRY_AUTH_FAILED (its message naming `mentions`). */
   forbidden?: { reply: FakeReply; mentions?: string };
   /** One 429 with `Retry-After`: the lister waits `waitMs`, asks again and yields `expected` (or that many). */
@@ -55,7 +61,15 @@ export interface ScriptedFailureTable {
 
 /** Registers the table's cases as tests in the enclosing `describe`. */
 export function testScriptedFailures(table: ScriptedFailureTable): void {
-  const { forbidden, retryAfter, rateLimited, malformed } = table;
+  const { wrongCredentials, forbidden, retryAfter, rateLimited, malformed } = table;
+
+  if (wrongCredentials)
+    it('answers wrong credentials with REGISTRY_AUTH_FAILED naming the env vars, never the secret', async () => {
+      const err = await rejectionOf(collect(table.list({ env: wrongCredentials.env })));
+      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
+      for (const m of wrongCredentials.mentions) expect(err.message).toContain(m);
+      expect(err.message).not.toContain(wrongCredentials.secret);
+    });
 
   if (forbidden)
     it('answers a 403 with REGISTRY_AUTH_FAILED', async () => {
