@@ -45,7 +45,7 @@ describe('webhook serve start-up (real process)', () => {
     return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
   };
 
-  it('without --db uses the default DB path, says it has none and is not ready', async () => {
+  it('without --db or --store uses the default DB and store paths, says it has no DB and is not ready', async () => {
     const home = join(dir, 'home-empty');
     await mkdir(home, { recursive: true });
     let ready: { status: number; body: Record<string, unknown> } | undefined;
@@ -54,6 +54,11 @@ describe('webhook serve start-up (real process)', () => {
     });
     const expected = join(home, '.cache', 'portcullis', 'db.sqlite');
     expect(run.stderr).toContain(`WARNING: no usable vulnerability DB at ${expected}`);
+    // nor a store flag: the SQLite file registry scan writes by default (its folder created on a fresh HOME)
+    const store = join(home, '.cache', 'portcullis', 'store.sqlite');
+    expect(run.stderr).toContain(
+      `portcullis: verdict store: SQLite ${store} (the default file registry scan writes`,
+    );
     expect(ready?.status).toBe(503);
     expect(String(ready?.body.message)).toContain(`no usable vulnerability DB at ${expected}`);
     expect(run.code).toBe(0);
