@@ -9,7 +9,7 @@ import {
   type AdmissionReply,
   type WebhookProcess,
 } from '../helpers/webhook-process.js';
-import { createScratch, portcullis, portcullisBinary } from './helpers.js';
+import { createScratch, portcullis, portcullisBinary, toLoopbackRegistriesYaml } from './helpers.js';
 
 /**
  * The issue's promise, end to end: `portcullis registry scan` over the real loopback registry stores every
@@ -37,13 +37,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
           'apiVersion: portcullis/v1',
           // these scans run without the vuln scanner: admission warns about that instead of denying
           'gates: { missingDb: warn }',
-          'registries:',
-          '  - name: loopback',
-          '    kind: distribution',
-          `    url: http://${TEST_REGISTRY}`,
           // fixtures/debian-v2s2 stays out of scope: the negative case below
-          '    repositories: { include: ["fixtures/debian"] }',
-          '    throttle: { imagesPerHour: 100 }',
+          ...toLoopbackRegistriesYaml(100),
           'scan:',
           '  timeout: 1h',
           '  retention: { tasks: 30d, vulnerabilities: 90d }',
@@ -148,15 +143,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         const env = { PATH: process.env.PATH, HOME: dir };
         await writeFile(
           join(dir, 'policy.yaml'),
-          [
-            'apiVersion: portcullis/v1',
-            'registries:',
-            '  - name: loopback',
-            '    kind: distribution',
-            `    url: http://${TEST_REGISTRY}`,
-            '    repositories: { include: ["fixtures/debian"] }',
-            '    throttle: { imagesPerHour: 1 }',
-          ].join('\n'),
+          ['apiVersion: portcullis/v1', ...toLoopbackRegistriesYaml(1)].join('\n'),
         );
         const started = await portcullisBinary(
           [

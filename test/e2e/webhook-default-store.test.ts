@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_IMAGES_REASON, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { reviewPod, startWebhook, type WebhookProcess } from '../helpers/webhook-process.js';
-import { createScratch, portcullis } from './helpers.js';
+import { createScratch, portcullis, toLoopbackRegistriesYaml } from './helpers.js';
 
 const MULTI = `${TEST_REGISTRY}/fixtures/debian:multi`;
 const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
@@ -34,13 +34,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
           'apiVersion: portcullis/v1',
           // the scans run without the vuln scanner: admission warns about that instead of denying
           'gates: { missingDb: warn }',
-          'registries:',
-          '  - name: loopback',
-          '    kind: distribution',
-          `    url: http://${TEST_REGISTRY}`,
           // fixtures/debian-v2s2 stays out of scope: never scanned, so unknown to the store
-          '    repositories: { include: ["fixtures/debian"] }',
-          '    throttle: { imagesPerHour: 100 }',
+          ...toLoopbackRegistriesYaml(100),
         ].join('\n'),
       );
       // a fresh HOME: no ~/.cache/portcullis yet, no PORTCULLIS_STORE

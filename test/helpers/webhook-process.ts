@@ -1,5 +1,5 @@
 /**
- * A real `portcullis webhook serve` process for end-to-end tests: started on a free loopback port with the
+ * Real `portcullis` processes for end-to-end tests. `webhook serve`: started on a free loopback port with the
  * caller's arguments and environment, waited for until it says it listens (with a deadline and its stderr in
  * the error), and stopped with SIGTERM (SIGKILL if it does not end) so no test leaves a server behind.
  */
@@ -20,19 +20,23 @@ export interface WebhookProcessOptions {
   deadlineMs?: number;
 }
 
-export interface WebhookProcess {
+/** A running `portcullis …` child process and what it printed so far. */
+export interface PortcullisProcess {
   child: ChildProcess;
-  port: number;
-  /** `https://127.0.0.1:PORT`. */
-  url: string;
   /** Everything the process wrote to stderr so far (its start-up and error lines). */
   stderr(): string;
-  /** Everything it wrote to stdout so far (the JSON-lines log). */
+  /** Everything it wrote to stdout so far (the webhook's JSON-lines log). */
   stdout(): string;
   /** Resolves with the exit code (null after a signal) once the process has ended and its output is read. */
   exited: Promise<number | null>;
   /** Ends the process: SIGTERM (or `signal`), SIGKILL after `graceMs`; resolves with its exit code. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
+export interface WebhookProcess extends PortcullisProcess {
+  port: number;
+  /** `https://127.0.0.1:PORT`. */
+  url: string;
 }
 
 const LAST_LINES = 20;
@@ -42,23 +46,13 @@ export function toTail(text: string, lines = LAST_LINES): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** Spawns `portcullis webhook serve --host 127.0.0.1 --port PORT ARGS…` without waiting for it. */
-export async function spawnWebhook(args: string[], opts: WebhookProcessOptions): Promise<WebhookProcess> {
-  const port = opts.port ?? (await freePort());
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'portcullis.js'),
-      'webhook',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      ...args,
-    ],
-    { cwd: ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Spawns `node bin/portcullis.js ARGS…` (cwd: the repository) with exactly `env`, without waiting for it. */
+export function spawnPortcullis(args: string[], env: NodeJS.ProcessEnv): PortcullisProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'portcullis.js'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -77,15 +71,17 @@ export async function spawnWebhook(args: string[], opts: WebhookProcessOptions):
     }
     return exited;
   };
-  return {
-    child,
-    port,
-    url: `https://127.0.0.1:${port}`,
-    stderr: () => stderr,
-    stdout: () => stdout,
-    exited,
-    stop,
-  };
+  return { child, stderr: () => stderr, stdout: () => stdout, exited, stop };
+}
+
+/** Spawns `portcullis webhook serve --host 127.0.0.1 --port PORT ARGS…` without waiting for it. */
+export async function spawnWebhook(args: string[], opts: WebhookProcessOptions): Promise<WebhookProcess> {
+  const port = opts.port ?? (await freePort());
+  const proc = spawnPortcullis(
+    ['webhook', 'serve', '--host', '127.0.0.1', '--port', String(port), ...args],
+    opts.env,
+  );
+  return { ...proc, port, url: `https://127.0.0.1:${port}` };
 }
 
 /**
