@@ -116,11 +116,13 @@ describe('toImageGlob', () => {
     '**/x',
     '?ginx',
     '[ab]c',
+    'team?/app',
     '*.example.com/a',
     'reg?.example.com/a',
     'oci:/tmp/x',
     '/abs/path',
     './rel',
+    '.img.tar',
   ])('keeps %s as written (a wildcard in the registry position, or a local source)', (glob) => {
     expect(toImageGlob(glob)).toBe(glob);
   });

@@ -66,7 +66,8 @@ function toRepository(name: string): string {
 
 /** True when an image, repository or registry glob matches every image (a star, two stars, two stars then a slash and a star). */
 export function isEveryImageGlob(pattern: string): boolean {
-  return /^[*/]+$/.test(pattern) && (pattern === '*' || pattern.includes('**') || !pattern.includes('/'));
+  // only stars and slashes: `*` alone, or any form with `**` (a lone `*/*` stops at one path segment)
+  return /^[*/]+$/.test(pattern) && (pattern === '*' || pattern.includes('**'));
 }
 
 /**
