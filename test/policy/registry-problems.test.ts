@@ -71,6 +71,10 @@ describe('registryProblems', () => {
     ]);
   });
 
+  it('does not call two entries without a name duplicates (the schema reports the missing names)', () => {
+    expect(registryProblems({ registries: [{ kind: 'harbor' }, { kind: 'harbor' }] })).toEqual([]);
+  });
+
   it('skips the kind checks when the kind is not a string (the schema reports that)', () => {
     expect(registryProblems({ registries: [{ name: 'x', kind: 3, groups: ['g'] }] })).toEqual([]);
   });
