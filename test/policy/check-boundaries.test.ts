@@ -19,7 +19,8 @@ const ex = (over: Partial<PolicyException>): PolicyException =>
 describe('policyCheck at the expiry boundaries', () => {
   it('lists an exception expiring this very instant as expired, with 0 ms left', () => {
     const r = policyCheck(policyOf([ex({ expires: at(0) })]), NOW);
-    expect(r.expired).toEqual([
+    // strict: no `owner`/`ticket` keys at all when the exception has none
+    expect(r.expired).toStrictEqual([
       {
         index: 0,
         label: '#0 (CVE-2024-0001)',
@@ -55,6 +56,12 @@ describe('policyCheck at the expiry boundaries', () => {
     expect(r.expired.map((e) => [e.index, e.remainingMs, e.message])).toEqual([
       [0, 0, 'exception #0 (CVE-2024-0001) expired next tuesday'],
     ]);
+  });
+
+  it('refuses an unreadable gates.expiryWarning with POLICY_INVALID', () => {
+    expect(() => policyCheck(policyOf([ex({ expires: at(DAY) })], 'soon'), NOW)).toThrow(
+      expect.objectContaining({ code: 'POLICY_INVALID' }),
+    );
   });
 
   it('ignores exceptions without an expiry', () => {
