@@ -1,12 +1,10 @@
 // The webhook pod's DB refresh sidecar (issue 11 item 2) runs `portcullis db update --every DURATION`: a failed
 // update keeps the previous DB and is tried again, and SIGTERM ends it cleanly. A real process, a real loopback
 // port with nothing listening (so every update fails fast, with its reason).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/env.js';
+import { freePort } from '../helpers/free-port.js';
+import { spawnPortcullis } from '../helpers/webhook-process.js';
 import { createScratch } from './helpers.js';
 
 describe('db update --every (the refresh sidecar)', () => {
@@ -18,16 +16,9 @@ describe('db update --every (the refresh sidecar)', () => {
   afterAll(async () => cleanup());
 
   it('retries after a failed update, keeps running, and stops on SIGTERM with exit 0', async () => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1');
-    await once(srv, 'listening');
-    const port = (srv.address() as { port: number }).port;
-    srv.close();
-    await once(srv, 'close');
-    const child = spawn(
-      process.execPath,
+    const port = await freePort();
+    const proc = spawnPortcullis(
       [
-        join(ROOT, 'bin', 'portcullis.js'),
         'db',
         'update',
         '--db',
@@ -39,19 +30,17 @@ describe('db update --every (the refresh sidecar)', () => {
         '--every',
         '200ms',
       ],
-      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { PATH: process.env.PATH, HOME: dir },
     );
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    for (let i = 0; i < 600 && (stderr.match(/keeping the previous DB/g) ?? []).length < 2; i++)
+    for (let i = 0; i < 600 && (proc.stderr().match(/keeping the previous DB/g) ?? []).length < 2; i++)
       await new Promise((r) => setTimeout(r, 100));
-    expect(child.exitCode).toBe(null);
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
-    const failures = stderr.match(
-      /^portcullis: DB_DOWNLOAD_FAILED: .*127\.0\.0\.1.*\(keeping the previous DB; next try in 200ms\)$/gm,
-    );
+    expect(proc.child.exitCode).toBe(null);
+    expect(await proc.stop('SIGTERM')).toBe(0);
+    const failures = proc
+      .stderr()
+      .match(
+        /^portcullis: DB_DOWNLOAD_FAILED: .*127\.0\.0\.1.*\(keeping the previous DB; next try in 200ms\)$/gm,
+      );
     expect(failures?.length ?? 0).toBeGreaterThanOrEqual(2);
   });
 });

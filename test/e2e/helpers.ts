@@ -13,7 +13,7 @@ import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import { runCli } from '../../core/src/cli/program.js';
-import { FIXTURES, ROOT, SHARED_DATA } from '../helpers/env.js';
+import { FIXTURES, ROOT, SHARED_DATA, TEST_REGISTRY } from '../helpers/env.js';
 
 /** What one CLI run produced. */
 export interface CliRun {
@@ -198,4 +198,19 @@ export interface JsonReport {
   }[];
   verdict: { decision: string; reasons: string[]; warnings?: string[] };
   notes: { code: string; message: string }[];
+}
+
+/**
+ * Policy lines (YAML) naming the shared loopback registry under `registries:`: `fixtures/debian` only
+ * (`fixtures/debian-v2s2` stays out of scope: the registry-scan tests' negative case), `imagesPerHour` pulls.
+ */
+export function toLoopbackRegistriesYaml(imagesPerHour: number): string[] {
+  return [
+    'registries:',
+    '  - name: loopback',
+    '    kind: distribution',
+    `    url: http://${TEST_REGISTRY}`,
+    '    repositories: { include: ["fixtures/debian"] }',
+    `    throttle: { imagesPerHour: ${imagesPerHour} }`,
+  ];
 }

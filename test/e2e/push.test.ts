@@ -3,33 +3,21 @@
  * certificate and `trustedKeys` / `oidcIssuers` receives `portcullis scan --push` from a real CLI process, and
  * the next AdmissionReview for that digest is judged by the pushed scan, not "a scan was queued".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
+import { TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
 import { makeCerts } from '../helpers/tls.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { createScratch, portcullisBinary, PLANTED_SECRETS } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
 
 const ISSUER = 'https://ci.example.test';
 const MULTI = `${TEST_REGISTRY}/fixtures/debian:multi`;
@@ -38,10 +26,8 @@ const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   'scan --push → webhook serve → admission (real processes, real TLS)',
   () => {
-    let child: ChildProcess;
-    let stderr = '';
-    /** The webhook's JSON-lines log (stdout). */
-    let log = '';
+    /** The webhook; its stdout is the JSON-lines log. */
+    let webhook: WebhookProcess;
     let url = '';
     let dir = '';
     let cleanup: () => Promise<void>;
@@ -49,16 +35,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     let ciKey: CryptoKey;
     const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: dir });
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`${url}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toReview(podRequest([image], { uid }))),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(url, image, uid, agent);
 
     const ciToken = (repository: string): Promise<string> =>
       new SignJWT({ repository, ref: 'refs/heads/main', jti: `jti-${Math.random()}` })
@@ -102,45 +80,12 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       };
       await writeFile(join(dir, 'webhook.json'), JSON.stringify(config));
 
-      const port = await freePort();
-      url = `https://127.0.0.1:${port}`;
-      child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'portcullis.js'),
-          'webhook',
-          'serve',
-          '--config',
-          join(dir, 'webhook.json'),
-          '--tls-cert',
-          certs.cert,
-          '--tls-key',
-          certs.key,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--unknown',
-          'deny',
-          '--store',
-          `sqlite:${join(dir, 'verdicts.sqlite')}`,
-        ],
-        { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-      for (let i = 0; i < 300 && !stderr.includes('listening on https://'); i++) {
-        if (child.exitCode !== null) throw new Error(`webhook exited ${child.exitCode}: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(stderr).toContain(`listening on ${url}/validate`);
+      webhook = await startPushReceiver(dir, certs);
+      url = webhook.url;
     });
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
+      await webhook?.stop();
       await agent?.close();
       await cleanup?.();
     });
@@ -173,7 +118,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(run.code).toBe(1);
       expect(json.verdict.decision).toBe('deny');
       expect(Date.parse(json.scannedAt)).not.toBeNaN();
-      expect(log).toMatch(/"msg":"verdict pushed".*"method":"jws"/);
+      expect(webhook.stdout()).toMatch(/"msg":"verdict pushed".*"method":"jws"/);
 
       const reply = await validate(MULTI, 'after-push');
       expect(reply.response.allowed).toBe(false);
@@ -238,7 +183,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       );
       expect(run.stderr).toContain('pushed the scan of sha256:');
       expect([0, 1]).toContain(run.code);
-      expect(log).toMatch(/"msg":"verdict pushed".*"method":"oidc"/);
+      expect(webhook.stdout()).toMatch(/"msg":"verdict pushed".*"method":"oidc"/);
       const json = JSON.parse(await readFile(report, 'utf8')) as { verdict: { decision: string } };
       const reply = await validate(MIN, 'after-oidc');
       expect(reply.response.status?.message ?? '').not.toContain('has not been scanned yet');
@@ -263,8 +208,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/PUSH_REFUSED: .*HTTP 401.*WEBHOOK_TOKEN_INVALID.*repository/);
       expect(run.stderr + run.stdout).not.toContain(token);
-      expect(log).toContain('WEBHOOK_TOKEN_INVALID');
-      expect(stderr + log).not.toContain(token);
+      expect(webhook.stdout()).toContain('WEBHOOK_TOKEN_INVALID');
+      expect(webhook.stderr() + webhook.stdout()).not.toContain(token);
     });
 
     it('pushes a report written earlier with `portcullis push REPORT.json --to URL`', async () => {

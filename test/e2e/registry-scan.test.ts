@@ -1,27 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_IMAGES_REASON, ROOT, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
-import { createScratch, portcullis, portcullisBinary } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
+import { NO_IMAGES_REASON, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
+import {
+  reviewPod,
+  startWebhook,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
+import { createScratch, portcullis, portcullisBinary, toLoopbackRegistriesYaml } from './helpers.js';
 
 /**
  * The issue's promise, end to end: `portcullis registry scan` over the real loopback registry stores every
@@ -36,9 +24,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     let env: NodeJS.ProcessEnv;
     let taskId = '';
     let scanOut = '';
-    let child: ChildProcess | undefined;
-    let stderr = '';
-    let port = 0;
+    let webhook: WebhookProcess | undefined;
     const agent = new Agent({ connect: { rejectUnauthorized: false } });
 
     beforeAll(async () => {
@@ -51,13 +37,8 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
           'apiVersion: portcullis/v1',
           // these scans run without the vuln scanner: admission warns about that instead of denying
           'gates: { missingDb: warn }',
-          'registries:',
-          '  - name: loopback',
-          '    kind: distribution',
-          `    url: http://${TEST_REGISTRY}`,
           // fixtures/debian-v2s2 stays out of scope: the negative case below
-          '    repositories: { include: ["fixtures/debian"] }',
-          '    throttle: { imagesPerHour: 100 }',
+          ...toLoopbackRegistriesYaml(100),
           'scan:',
           '  timeout: 1h',
           '  retention: { tasks: 30d, vulnerabilities: 90d }',
@@ -83,10 +64,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     }, 180_000);
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
+      await webhook?.stop('SIGKILL');
       await agent.close();
       await cleanup?.();
     });
@@ -132,41 +110,13 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
     });
 
     it('webhook serve on the same store admits/denies the scanned images from cache, with no queued answer', async () => {
-      port = await freePort();
-      child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'portcullis.js'),
-          'webhook',
-          'serve',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--store',
-          store,
-          '--unknown',
-          'deny',
-          '--policy',
-          join(dir, 'policy.yaml'),
-        ],
-        { cwd: ROOT, env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
+      webhook = await startWebhook(
+        ['--store', store, '--unknown', 'deny', '--policy', join(dir, 'policy.yaml')],
+        { env: { PATH: process.env.PATH, HOME: dir } },
       );
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      for (let i = 0; i < 300 && !stderr.includes('listening on https://'); i++) {
-        if (child.exitCode !== null) throw new Error(`webhook exited ${child.exitCode}: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const validate = async (image: string, uid: string): Promise<Reply> => {
-        const res = await request(`https://127.0.0.1:${port}/validate`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(toReview(podRequest([image], { uid }))),
-          dispatcher: agent,
-        });
-        expect(res.statusCode).toBe(200);
-        return (await res.body.json()) as Reply;
-      };
+      const url = webhook.url;
+      const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+        reviewPod(url, image, uid, agent);
       // the first answer already is the verdict: no "not scanned yet", no background scan
       const multi = await validate(`${TEST_REGISTRY}/fixtures/debian:multi`, 'm');
       expect(multi.response.allowed).toBe(false);
@@ -193,15 +143,7 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
         const env = { PATH: process.env.PATH, HOME: dir };
         await writeFile(
           join(dir, 'policy.yaml'),
-          [
-            'apiVersion: portcullis/v1',
-            'registries:',
-            '  - name: loopback',
-            '    kind: distribution',
-            `    url: http://${TEST_REGISTRY}`,
-            '    repositories: { include: ["fixtures/debian"] }',
-            '    throttle: { imagesPerHour: 1 }',
-          ].join('\n'),
+          ['apiVersion: portcullis/v1', ...toLoopbackRegistriesYaml(1)].join('\n'),
         );
         const started = await portcullisBinary(
           [

@@ -1,106 +1,49 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TEST_REGISTRY, haveTestImages, skipReason, NO_IMAGES_REASON } from '../helpers/env.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startWebhook,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { createScratch, portcullisBinary } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-function review(image: string, uid: string): string {
-  return JSON.stringify(toReview(podRequest([image], { uid })));
-}
-
-interface Reply {
-  response: {
-    uid: string;
-    allowed: boolean;
-    status?: { code: number; message: string };
-    warnings?: string[];
-  };
-}
 
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
   'portcullis webhook serve (real process, HTTPS)',
   () => {
-    let child: ChildProcess;
-    let port: number;
-    let stderr = '';
+    let webhook: WebhookProcess;
     let cleanup: () => Promise<void>;
     // the server runs on a temporary self-signed certificate (no --tls-cert given): trust is not the subject here
     const agent = new Agent({ connect: { rejectUnauthorized: false } });
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`https://127.0.0.1:${port}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: review(image, uid),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(webhook.url, image, uid, agent);
 
     /** Asks until the answer is no longer "not scanned yet" (the background scan has stored its result). */
-    async function validateScanned(image: string): Promise<Reply> {
+    async function validateScanned(image: string): Promise<AdmissionReply> {
       for (let i = 0; i < 120; i++) {
         const reply = await validate(image, `u-${i}`);
         if (!reply.response.status?.message.includes('has not been scanned yet')) return reply;
         await new Promise((r) => setTimeout(r, 500));
       }
-      throw new Error(`no scan result for ${image} after 60 s; server said:\n${stderr}`);
+      throw new Error(`no scan result for ${image} after 60 s; server said:\n${webhook.stderr()}`);
     }
 
     beforeAll(async () => {
       const scratch = await createScratch('webhook');
       cleanup = scratch.cleanup;
-      port = await freePort();
-      child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'portcullis.js'),
-          'webhook',
-          'serve',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--store',
-          `sqlite:${join(scratch.dir, 'verdicts.sqlite')}`,
-        ],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH, HOME: scratch.dir },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      for (let i = 0; i < 200 && !stderr.includes('listening on https://'); i++) {
-        if (child.exitCode !== null) throw new Error(`webhook exited ${child.exitCode}: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(stderr).toContain(`listening on https://127.0.0.1:${port}/validate`);
+      webhook = await startWebhook(['--store', `sqlite:${join(scratch.dir, 'verdicts.sqlite')}`], {
+        env: { PATH: process.env.PATH, HOME: scratch.dir },
+      });
     });
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
+      await webhook?.stop('SIGKILL');
       await agent.close();
       await cleanup?.();
     });
@@ -132,14 +75,12 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))(
       const reply = await validateScanned(`${TEST_REGISTRY}/fixtures/debian:min`);
       expect(reply.response.allowed).toBe(false);
       expect(reply.response.status?.message).toMatch(/vulnerabilities not checked: no vulnerability DB at /);
-      expect(stderr).toContain('WARNING: no usable vulnerability DB at');
+      expect(webhook.stderr()).toContain('WARNING: no usable vulnerability DB at');
     });
 
     it('stops cleanly on SIGTERM', async () => {
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
-      expect(stderr).toContain('SIGTERM: shutting down');
+      expect(await webhook.stop('SIGTERM')).toBe(0);
+      expect(webhook.stderr()).toContain('SIGTERM: shutting down');
     });
   },
 );

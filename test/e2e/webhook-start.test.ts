@@ -3,7 +3,6 @@
  * logged, `/readyz` is not ready without a DB, a busy port is `WEBHOOK_PORT_IN_USE` naming the port, and a
  * failed start leaves no temporary TLS key behind.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,53 +10,22 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/env.js';
+import { spawnWebhook, startWebhook } from '../helpers/webhook-process.js';
 import { createScratch, portcullis } from './helpers.js';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-/** Runs `portcullis webhook serve ARGS`, until it prints `until` (then calls `whileUp`) or exits. */
+/** Runs `portcullis webhook serve ARGS` until it listens, calls `whileUp`, then stops it with SIGTERM. */
 async function serve(
   args: string[],
   env: NodeJS.ProcessEnv,
   whileUp?: (port: number) => Promise<void>,
 ): Promise<{ code: number | null; stderr: string }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'portcullis.js'),
-      'webhook',
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      ...args,
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = once(child, 'exit');
-  for (let i = 0; i < 300 && child.exitCode === null && !stderr.includes('listening on https://'); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  if (child.exitCode === null) {
-    try {
-      await whileUp?.(port);
-    } finally {
-      child.kill('SIGTERM');
-    }
+  const proc = await startWebhook(args, { env });
+  try {
+    await whileUp?.(proc.port);
+  } finally {
+    await proc.stop();
   }
-  const [code] = (await exited) as [number | null];
-  return { code, stderr };
+  return { code: await proc.exited, stderr: proc.stderr() };
 }
 
 describe('webhook serve start-up (real process)', () => {
@@ -77,7 +45,7 @@ describe('webhook serve start-up (real process)', () => {
     return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
   };
 
-  it('without --db uses the default DB path, says it has none and is not ready', async () => {
+  it('without --db or --store uses the default DB and store paths, says it has no DB and is not ready', async () => {
     const home = join(dir, 'home-empty');
     await mkdir(home, { recursive: true });
     let ready: { status: number; body: Record<string, unknown> } | undefined;
@@ -86,6 +54,11 @@ describe('webhook serve start-up (real process)', () => {
     });
     const expected = join(home, '.cache', 'portcullis', 'db.sqlite');
     expect(run.stderr).toContain(`WARNING: no usable vulnerability DB at ${expected}`);
+    // nor a store flag: the SQLite file registry scan writes by default (its folder created on a fresh HOME)
+    const store = join(home, '.cache', 'portcullis', 'store.sqlite');
+    expect(run.stderr).toContain(
+      `portcullis: verdict store: SQLite ${store} (the default file registry scan writes`,
+    );
     expect(ready?.status).toBe(503);
     expect(String(ready?.body.message)).toContain(`no usable vulnerability DB at ${expected}`);
     expect(run.code).toBe(0);
@@ -119,26 +92,12 @@ describe('webhook serve start-up (real process)', () => {
     await once(busy, 'listening');
     const port = (busy.address() as { port: number }).port;
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'portcullis.js'),
-          'webhook',
-          'serve',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-        ],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let stderr = '';
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      const [code] = (await once(child, 'exit')) as [number | null];
+      const proc = await spawnWebhook([], {
+        env: { PATH: process.env.PATH, HOME: dir, TMPDIR: tmp },
+        port,
+      });
+      const code = await proc.exited;
+      const stderr = proc.stderr();
       expect(stderr).toContain('serving a temporary self-signed certificate');
       expect(stderr).toMatch(
         new RegExp(`portcullis: WEBHOOK_PORT_IN_USE: port ${port} on 127\\.0\\.0\\.1 is already in use`),

@@ -4,19 +4,22 @@
  * at a loopback token endpoint, as on a runner with `id-token: write`, and the next AdmissionReview for the
  * image's digest is decided from the pushed result — no background scan (`--unknown deny` only queues one).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_IMAGES_REASON, ROOT, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { NODE24, node24SkipReason } from '../helpers/node24.js';
 import { makeCerts } from '../helpers/tls.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import {
   runAction,
   startFakeGitHub,
@@ -30,27 +33,12 @@ const ISSUER = 'https://token.actions.githubusercontent.com';
 const AUDIENCE = 'portcullis-webhook';
 const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-interface Reply {
-  response: { allowed: boolean; status?: { message: string } };
-}
-
 const skip = (!NODE24 && node24SkipReason()) || (!haveTestImages && skipReason(NO_IMAGES_REASON));
 
 describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC token to webhook serve', () => {
   let dir: string;
-  let webhook: ChildProcess;
-  let stderr = '';
-  let log = '';
+  /** The webhook; its stdout is the JSON-lines log. */
+  let webhook: WebhookProcess;
   let url = '';
   let agent: Agent;
   let api: FakeGitHub;
@@ -60,16 +48,7 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
   let repository = 'Codertocat/Hello-World';
   const minted: string[] = [];
 
-  async function validate(image: string, uid: string): Promise<Reply> {
-    const res = await request(`${url}/validate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(toReview(podRequest([image], { uid }))),
-      dispatcher: agent,
-    });
-    expect(res.statusCode).toBe(200);
-    return (await res.body.json()) as Reply;
-  }
+  const validate = (image: string, uid: string): Promise<AdmissionReply> => reviewPod(url, image, uid, agent);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-action-push-'));
@@ -127,45 +106,12 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
       { env: { PATH: process.env.PATH, HOME: dir }, stdio: 'ignore' },
     );
 
-    const port = await freePort();
-    url = `https://127.0.0.1:${port}`;
-    webhook = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 'portcullis.js'),
-        'webhook',
-        'serve',
-        '--config',
-        join(dir, 'webhook.json'),
-        '--tls-cert',
-        certs.cert,
-        '--tls-key',
-        certs.key,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--unknown',
-        'deny',
-        '--store',
-        `sqlite:${join(dir, 'verdicts.sqlite')}`,
-      ],
-      { cwd: ROOT, env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    webhook.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    webhook.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-    for (let i = 0; i < 300 && !stderr.includes('listening on https://'); i++) {
-      if (webhook.exitCode !== null) throw new Error(`webhook exited ${webhook.exitCode}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(stderr).toContain(`listening on ${url}/validate`);
+    webhook = await startPushReceiver(dir, certs);
+    url = webhook.url;
   });
 
   afterAll(async () => {
-    if (webhook && webhook.exitCode === null) {
-      webhook.kill('SIGTERM');
-      await once(webhook, 'exit');
-    }
+    await webhook?.stop();
     await agent?.close();
     await api?.close();
     await tokens?.close();
@@ -199,8 +145,8 @@ describe.skipIf(skip)('push-url: the Action pushes its scan with the job OIDC to
     expect(run.stdout).toMatch(
       /^push: stored: sha256:[0-9a-f]{64} at https:\/\/127\.0\.0\.1:\d+ \(HTTP 20\d\)$/m,
     );
-    expect(log).toMatch(/"msg":"verdict pushed".*"method":"oidc"/);
-    expect(log + stderr).not.toContain(token);
+    expect(webhook.stdout()).toMatch(/"msg":"verdict pushed".*"method":"oidc"/);
+    expect(webhook.stdout() + webhook.stderr()).not.toContain(token);
 
     const reply = await validate(MIN, 'after-action-push');
     expect(reply.response.allowed, JSON.stringify(reply)).toBe(true);

@@ -3,26 +3,21 @@
 // (real TLS, a loopback GitLab-like issuer given as an inline JWKS), and the next AdmissionReview for that
 // digest is decided from the pushed scan. gitlab-ci-local cannot mint `id_tokens:`, so the test signs a
 // GitLab-shaped token (RS256, project_path, ref…) and passes it as the PORTCULLIS_ID_TOKEN variable.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FIXTURES,
-  NO_IMAGES_REASON,
-  ROOT,
-  TEST_REGISTRY,
-  haveTestImages,
-  skipReason,
-} from '../helpers/env.js';
+import { FIXTURES, NO_IMAGES_REASON, TEST_REGISTRY, haveTestImages, skipReason } from '../helpers/env.js';
 import { makeCerts } from '../helpers/tls.js';
-import { podRequest, toReview } from '../webhook/helpers.js';
+import {
+  reviewPod,
+  startPushReceiver,
+  type AdmissionReply,
+  type WebhookProcess,
+} from '../helpers/webhook-process.js';
 import { PLANTED_SECRETS, daysFrom, portcullis, type JsonReport } from '../e2e/helpers.js';
 import {
   CHECKOUT_CLI,
@@ -39,20 +34,6 @@ const AUDIENCE = 'portcullis-webhook.example.test';
 const MULTI = `${TEST_REGISTRY}/fixtures/debian:multi`;
 const MIN = `${TEST_REGISTRY}/fixtures/debian:min`;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-interface Reply {
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
-}
-
 const missing = gclMissing();
 const skip =
   (missing !== undefined && skipReason(missing)) || (!haveTestImages && skipReason(NO_IMAGES_REASON));
@@ -61,9 +42,8 @@ describe.skipIf(skip)(
   'Portcullis.gitlab-ci.yml pushes to the admission webhook with the job OIDC token',
   () => {
     let work: string;
-    let child: ChildProcess;
-    let stderr = '';
-    let log = '';
+    /** The webhook; its stdout is the JSON-lines log. */
+    let webhook: WebhookProcess;
     let url = '';
     let agent: Agent;
     let issuerKey: CryptoKey;
@@ -92,16 +72,8 @@ describe.skipIf(skip)(
         .setExpirationTime('5m')
         .sign(issuerKey);
 
-    async function validate(image: string, uid: string): Promise<Reply> {
-      const res = await request(`${url}/validate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toReview(podRequest([image], { uid }))),
-        dispatcher: agent,
-      });
-      expect(res.statusCode).toBe(200);
-      return (await res.body.json()) as Reply;
-    }
+    const validate = (image: string, uid: string): Promise<AdmissionReply> =>
+      reviewPod(url, image, uid, agent);
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'portcullis-gitlab-push-'));
@@ -141,40 +113,8 @@ describe.skipIf(skip)(
       });
       await writeFile(join(work, 'policy.yaml'), policy);
 
-      const port = await freePort();
-      url = `https://127.0.0.1:${port}`;
-      child = spawn(
-        process.execPath,
-        [
-          join(ROOT, 'bin', 'portcullis.js'),
-          'webhook',
-          'serve',
-          '--config',
-          join(work, 'webhook.json'),
-          '--policy',
-          join(work, 'policy.yaml'),
-          '--tls-cert',
-          certs.cert,
-          '--tls-key',
-          certs.key,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--unknown',
-          'deny',
-          '--store',
-          `sqlite:${join(work, 'verdicts.sqlite')}`,
-        ],
-        { cwd: ROOT, env: { PATH: process.env.PATH, HOME: work }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-      for (let i = 0; i < 300 && !stderr.includes('listening on https://'); i++) {
-        if (child.exitCode !== null) throw new Error(`webhook exited ${child.exitCode}: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(stderr).toContain(`listening on ${url}/validate`);
+      webhook = await startPushReceiver(work, certs, ['--policy', join(work, 'policy.yaml')]);
+      url = webhook.url;
 
       const dbPath = join(work, 'db.sqlite');
       const imported = await portcullis(['db', 'import', join(FIXTURES, 'osv', 'records'), '--db', dbPath]);
@@ -190,10 +130,7 @@ describe.skipIf(skip)(
     });
 
     afterAll(async () => {
-      if (child && child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
+      await webhook?.stop();
       await agent?.close();
       if (work) await rm(work, { recursive: true, force: true });
     });
@@ -211,7 +148,7 @@ describe.skipIf(skip)(
       ) as JsonReport & { image: { digest: string } };
       const jobLog = await readJobLog(project, 'portcullis-image');
       expect(jobLog).toContain(`pushed the scan of ${report.image.digest} to ${url}`);
-      expect(log).toMatch(
+      expect(webhook.stdout()).toMatch(
         new RegExp(
           `"msg":"verdict pushed".*"digest":"${report.image.digest}".*"method":"oidc".*"pushedBy":"${ISSUER} acme/shop@main"`,
         ),
@@ -230,7 +167,7 @@ describe.skipIf(skip)(
       for (const s of [token, ...PLANTED_SECRETS]) {
         expect(run.output).not.toContain(s);
         expect(jobLog).not.toContain(s);
-        expect(log + stderr).not.toContain(s);
+        expect(webhook.stdout() + webhook.stderr()).not.toContain(s);
       }
     });
 
@@ -247,14 +184,14 @@ describe.skipIf(skip)(
       // the report was still written and uploaded
       const a = await readArtifacts(project, 'portcullis-image');
       expect((JSON.parse(a['portcullis-report.json'] as string) as JsonReport).schemaVersion).toBe(1);
-      expect(run.output + jobLog + log + stderr).not.toContain(token);
+      expect(run.output + jobLog + webhook.stdout() + webhook.stderr()).not.toContain(token);
       const reply = await validate(MIN, 'after-refused');
       expect(reply.response.allowed).toBe(false);
       expect(reply.response.status?.message).toContain('has not been scanned yet');
     });
 
     it('without PORTCULLIS_PUSH_URL the job pushes nothing', async () => {
-      const before = (log.match(/"msg":"verdict pushed"/g) ?? []).length;
+      const before = (webhook.stdout().match(/"msg":"verdict pushed"/g) ?? []).length;
       const { PORTCULLIS_PUSH_URL: _unused, ...noPush } = base;
       const run = await runPipeline(
         project,
@@ -263,7 +200,7 @@ describe.skipIf(skip)(
       );
       expect(run.jobs, run.output).toEqual({ 'portcullis-image': 'PASS' });
       expect(await readJobLog(project, 'portcullis-image')).not.toContain('pushed the scan');
-      expect((log.match(/"msg":"verdict pushed"/g) ?? []).length).toBe(before);
+      expect((webhook.stdout().match(/"msg":"verdict pushed"/g) ?? []).length).toBe(before);
     });
   },
 );

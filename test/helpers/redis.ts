@@ -1,25 +1,26 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 
 export const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+export interface RunningRedis {
+  url: string;
+  port: number;
+  /** Ends that process only (SIGTERM), without waiting. */
+  stop: () => void;
+  /** Kills it (SIGKILL, an outage as a crash looks) and resolves once it has exited. */
+  kill: () => Promise<void>;
 }
 
-/** Starts a throwaway `redis-server` (no persistence) on a free loopback port; `stop` ends that process only. */
-export async function startRedis(): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
+/**
+ * Starts a throwaway `redis-server` (no persistence) on a free loopback port, or on `port` (to restart one
+ * after an outage at the address its clients know).
+ */
+export async function startRedis(port?: number): Promise<RunningRedis> {
+  const at = port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(at), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -34,5 +35,12 @@ export async function startRedis(): Promise<{ url: string; stop: () => void }> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
   });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  };
+  return { url: `redis://127.0.0.1:${at}`, port: at, stop: () => child.kill(), kill };
 }

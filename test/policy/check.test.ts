@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, policyCheck, policyDigest } from '../../core/src/policy/index.js';
 import { daysFrom, NOW } from './helpers.js';
 
@@ -10,7 +10,11 @@ exceptions:
   - { id: CVE-3, reason: later, expires: "${daysFrom(NOW, 40)}" }
   - { id: CVE-4, reason: forever }
 `);
-  const r = policyCheck(p, NOW);
+  // computed inside each test, not while the file is collected: mutation testing activates a mutant per test
+  let r: ReturnType<typeof policyCheck>;
+  beforeEach(() => {
+    r = policyCheck(p, NOW);
+  });
   it('lists expired entries with owner and ticket', () => {
     expect(r.expired).toHaveLength(1);
     expect(r.expired[0]).toMatchObject({ index: 0, status: 'expired', owner: 'team-a', ticket: 'SEC-1' });

@@ -2,6 +2,7 @@
 // goes through the same gate as a stale vulnerability DB.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, evaluatePolicy, parsePolicy } from '../../core/src/policy/index.js';
+import { describeUncheckedVulns, UNCHECKED_PREFIX } from '../../core/src/policy/unchecked.js';
 import type { Note } from '../../core/src/types/finding.js';
 import { NOW, readMultiScan } from './helpers.js';
 
@@ -64,5 +65,28 @@ describe('an incomplete inventory', () => {
     const note: Note = { code: 'ANALYZER_PARSE_PARTIAL', message: 'package x has a malformed Source field' };
     const policy = parsePolicy('apiVersion: portcullis/v1\ngates: { staleDb: deny }\n');
     expect(evaluatePolicy(scanWith([note]), policy, { now: NOW }).verdict.decision).toBe('allow');
+  });
+});
+
+describe('describeUncheckedVulns (the gate message)', () => {
+  const other: Note = {
+    code: 'INVENTORY_INCOMPLETE',
+    message: 'apk installed: damaged',
+    path: '/lib/apk/db/installed',
+  };
+
+  it('is undefined without an unchecked-vulnerabilities note (another note does not count)', () => {
+    expect(describeUncheckedVulns([])).toBeUndefined();
+    expect(describeUncheckedVulns([{ code: 'OS_UNKNOWN', message: 'no os-release' }])).toBeUndefined();
+  });
+
+  it('quotes the one note as it is, with nothing appended', () => {
+    expect(describeUncheckedVulns([INCOMPLETE])).toBe(`${UNCHECKED_PREFIX}: ${INCOMPLETE.message}`);
+  });
+
+  it('quotes the first of several and counts the rest', () => {
+    expect(describeUncheckedVulns([INCOMPLETE, other])).toBe(
+      `${UNCHECKED_PREFIX}: ${INCOMPLETE.message} (and 1 more)`,
+    );
   });
 });

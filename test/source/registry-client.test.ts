@@ -10,6 +10,7 @@ import {
   type ProgressEvent,
   type RegistryClient,
 } from '../../core/src/source/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { drain, makeImage, ociManifest, sha256, type SyntheticImage } from './image-builder.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -146,10 +147,7 @@ describe('createRegistryClient', () => {
     });
 
     it('gives up on a port nobody listens on (REGISTRY_UNAVAILABLE)', async () => {
-      const probe = createServer();
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-      const closed = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
-      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const closed = `127.0.0.1:${await freePort()}`;
       await expect(client({ limits: { maxRetries: 1 } }).ping(closed)).rejects.toThrow(
         code('REGISTRY_UNAVAILABLE'),
       );

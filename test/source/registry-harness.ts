@@ -7,11 +7,12 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { importPKCS8, SignJWT } from 'jose';
 import { TEST_IMAGES } from '../helpers/env.js';
+import { freePort } from '../helpers/free-port.js';
 
 const run = promisify(execFile);
 
@@ -19,15 +20,6 @@ const run = promisify(execFile);
 export const haveRegistryTools: boolean = ['docker-registry', 'skopeo', 'htpasswd', 'openssl'].every(
   (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0,
 );
-
-/** A free loopback port (probed by binding port 0). */
-export async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 async function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {

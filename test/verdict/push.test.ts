@@ -10,6 +10,7 @@ import { SCAN_JWS_TYPE, pushScanResult, signScanResult, toPushUrl } from '../../
 import { toVerdictKey } from '../../core/src/verdict/keys.js';
 import type { ScanResult } from '../../core/src/types/scan.js';
 import { SCAN_JWS_TYPE as WEBHOOK_SCAN_JWS_TYPE } from '../../webhook/src/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { makeCerts } from '../helpers/tls.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -123,10 +124,7 @@ describe('push client (real HTTPS loopback server)', () => {
   });
 
   it('fails with PUSH_UNREACHABLE when nothing listens', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await freePort();
     const err = await pushError(scan, {
       url: `https://127.0.0.1:${port}`,
       signKey: toVerdictKey(privateKey),

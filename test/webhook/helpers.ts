@@ -1,5 +1,4 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   DEFAULT_POLICY,
@@ -132,16 +131,4 @@ export function captureLogger(): { logger: Logger; lines: Record<string, unknown
     write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
   });
   return { logger, lines };
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,3 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,16 +13,8 @@ import {
   type VerdictStore,
 } from '../../webhook/src/index.js';
 import { skipReason } from '../helpers/env.js';
-import {
-  MIN_DIGEST,
-  MULTI_DIGEST,
-  freePort,
-  podRequest,
-  readScan,
-  testApp,
-  toReview,
-  toStored,
-} from './helpers.js';
+import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
+import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
 
 const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
@@ -219,50 +210,21 @@ describe('sqlite store', () => {
   });
 });
 
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-
 describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
   'redis store (real redis-server)',
   () => {
     let port = 0;
-    let redis: ChildProcess | undefined;
+    let redis: RunningRedis | undefined;
     const stores: VerdictStore[] = [];
 
-    async function startRedis(): Promise<void> {
-      const child = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      redis = child;
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-        child.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('Ready to accept connections')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
-      });
-    }
-
-    async function stopRedis(): Promise<void> {
-      const child = redis;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    const restartRedis = async (): Promise<void> => {
+      redis = await startRedis(port);
+    };
+    const stopRedis = async (): Promise<void> => redis?.kill();
 
     beforeAll(async () => {
-      port = await freePort();
-      await startRedis();
+      redis = await startRedis();
+      port = redis.port;
     });
     afterAll(async () => {
       for (const s of stores) await s.close();
@@ -368,7 +330,7 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
       expect(Math.max(...answers.map((x) => x.ms))).toBeLessThan(5000);
       await request(b.app).get('/readyz').expect(503);
 
-      await startRedis();
+      await restartRedis();
       await until(
         async () => (await request(b.app).get('/readyz')).status === 200,
         'readiness after restart',

@@ -59,7 +59,7 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
     .option('--db <file>', 'vulnerability DB used by background scans')
     .option(
       '--store <spec>',
-      'memory | sqlite[:PATH] (sqlite alone: the file registry scans use) | redis://HOST:PORT',
+      'memory | sqlite[:PATH] | redis://HOST:PORT (default: the SQLite file registry scan writes)',
     )
     .option('--mode <mode>', ADMISSION_MODES.join('|'))
     .option('--unknown <mode>', UNKNOWN_IMAGE_MODES.join('|'))
@@ -71,12 +71,14 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
         { parseWebhookConfig },
         { startWebhookServer },
         { createDbProbe, describeDbProbe },
+        { toServeStoreSpec, prepareStore, describeStore },
       ] = await Promise.all([
         import('../../core/src/index.js'),
         import('./certs.js'),
         import('./config.js'),
         import('./server.js'),
         import('./db-probe.js'),
+        import('./serve-store.js'),
       ]);
       const {
         scan,
@@ -85,6 +87,7 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
         resolvePolicy,
         DEFAULT_POLICY,
         defaultDbPath,
+        defaultStorePath,
         untilSignal,
       } = core;
       const text = flags.config ? await readFile(flags.config, 'utf8') : null;
@@ -111,13 +114,16 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
             'portcullis: no --tls-cert/--tls-key: serving a temporary self-signed certificate\n',
           );
         }
+        // without --store or a config `store:`, the SQLite file `registry scan` writes (not memory)
+        const storePath = defaultStorePath(io.env);
+        const storeSpec = toServeStoreSpec(flags.store, text, storePath);
         const config = parseWebhookConfig(text, {
           ...(flags.host ? { host: flags.host } : {}),
           ...(flags.port ? { port: Number(flags.port) } : {}),
           ...(tls ? { tls } : {}),
           ...(flags.policy ? { policyFile: flags.policy } : {}),
           ...(flags.db ? { dbFile: flags.db } : {}),
-          ...(flags.store ? { store: flags.store } : {}),
+          ...(storeSpec ? { store: storeSpec } : {}),
           ...(flags.mode ? { mode: flags.mode } : {}),
           ...(flags.unknown ? { unknown: flags.unknown } : {}),
         });
@@ -128,6 +134,8 @@ export function createWebhookCommand(io: WebhookCliIo, setCode: (code: number) =
         const dbPath = config.dbFile ?? defaultDbPath(io.env);
         const dbProbe = createDbProbe(dbPath);
         io.stderr.write(`portcullis: ${describeDbProbe(dbProbe())}\n`);
+        prepareStore(config.store);
+        io.stderr.write(`portcullis: ${describeStore(config.store, storePath)}\n`);
         const server = await startWebhookServer(config, {
           dbProbe,
           // background scans use core's scan with the policy's scanners; the current policy judges at admission

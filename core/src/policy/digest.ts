@@ -5,11 +5,12 @@ import type { Policy, ResolvedPolicy } from './types.js';
 /** JSON with object keys sorted and no whitespace, so equal values give equal bytes. */
 export function toCanonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : toCanonicalJson(v))).join(',')}]`;
+  // an undefined element is written `null` by the first line, as JSON.stringify writes it
+  if (Array.isArray(value)) return `[${value.map((v) => toCanonicalJson(v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // object keys are unique: never equal
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${toCanonicalJson(v)}`).join(',')}}`;
 }
 

@@ -66,26 +66,20 @@ function toRepository(name: string): string {
 
 /** True when an image, repository or registry glob matches every image (a star, two stars, two stars then a slash and a star). */
 export function isEveryImageGlob(pattern: string): boolean {
-  return /^[*/]+$/.test(pattern) && (pattern === '*' || pattern.includes('**') || !pattern.includes('/'));
+  // only stars and slashes: `*` alone, or any form with `**` (a lone `*/*` stops at one path segment)
+  return /^[*/]+$/.test(pattern) && (pattern === '*' || pattern.includes('**'));
 }
 
 /**
- * Normalises a scope glob the same way, so `nginx*` or `team/*` match Docker Hub references. Globs that start
- * with a wildcard, or name a registry, are kept as written.
+ * Normalises a scope glob the way a reference is (`toRepository`), so `nginx*` or `team/*` match Docker Hub
+ * references. Globs that start with a wildcard, or name a registry, are kept as written.
  */
 export function toImageGlob(pattern: string): string {
   // `*` is what users write for "every image"; as a path glob it would match only names without a `/`
   if (/^\*+$/.test(pattern)) return '**';
   if (LOCAL_TRANSPORTS.test(pattern) || pattern.startsWith('/') || pattern.startsWith('.')) return pattern;
-  const parts = pattern.split('/');
-  const first = parts[0] ?? '';
-  const wild = /^[*?[]/;
+  const first = pattern.split('/')[0] ?? '';
   // `*`, `**/x`, `*.example.com/…`: the user spelled out the registry position; keep it.
-  if (wild.test(first) || (parts.length > 1 && /[*?[]/.test(first))) return pattern;
-  if (parts.length > 1 && isDomain(first)) {
-    const host = first === 'index.docker.io' || first === 'registry-1.docker.io' ? 'docker.io' : first;
-    const rest = parts.slice(1).join('/');
-    return host === 'docker.io' && parts.length === 2 ? `${host}/library/${rest}` : `${host}/${rest}`;
-  }
-  return parts.length === 1 ? `docker.io/library/${pattern}` : `docker.io/${pattern}`;
+  if (/^[*?[]/.test(first) || (pattern.includes('/') && /[*?[]/.test(first))) return pattern;
+  return toRepository(pattern);
 }

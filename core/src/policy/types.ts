@@ -1,4 +1,5 @@
 import type { RiskType, Severity } from '../types/finding.js';
+import type { RegistrySettings } from '../types/registry.js';
 
 /** A gate threshold: a severity, or `none` to switch the gate off. */
 export type GateSeverity = Severity | 'none';
@@ -74,23 +75,11 @@ export interface Policy {
   scan?: ScanPolicy;
 }
 
-/** One `registries:` entry (see the schema for each field; kind-specific fields are kept as written). */
-export interface PolicyRegistry {
-  name: string;
-  kind: 'distribution' | 'harbor' | 'quay' | 'gitlab' | 'acr';
-  url: string;
-  registryHost?: string;
-  credentials?: { usernameEnv?: string; passwordEnv?: string; tokenEnv?: string; dockerConfig?: string };
-  repositories?: { include?: string[]; exclude?: string[] };
-  autoAddNew?: boolean;
-  throttle?: { imagesPerHour: number };
-  /** Images scanned at once per task (default 2); the throttle still holds. */
-  concurrency?: number;
-  tags?: { latest?: number };
-  insecure?: boolean;
-  caCert?: string;
-  [k: string]: unknown;
-}
+/**
+ * One `registries:` entry (see the schema for each field; kind-specific fields are kept as written): the
+ * catalog lister's settings, as written.
+ */
+export type PolicyRegistry = RegistrySettings;
 
 /** `scan:` settings of registry-scan tasks; durations as written (`7d`, `4h`). */
 export interface ScanPolicy {

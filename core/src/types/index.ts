@@ -3,3 +3,4 @@ export * from './finding.js';
 export * from './image.js';
 export * from './file.js';
 export * from './scan.js';
+export * from './registry.js';

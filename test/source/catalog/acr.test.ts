@@ -10,12 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createCatalogLister,
-  createRegistryClient,
-  openImage,
-  type RegistrySettings,
-} from '../../../core/src/source/index.js';
+import { createCatalogLister, openImage, type RegistrySettings } from '../../../core/src/source/index.js';
 import { signAcs3, toAcs3CanonicalRequest } from '../../../core/src/source/registry/catalog/acs3.js';
 import { TEST_REGISTRY, haveTestImages, skipReason } from '../../helpers/env.js';
 import {
@@ -25,8 +20,9 @@ import {
   startRegistry,
   type RunningRegistry,
 } from '../registry-harness.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
-import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
+import { readFixtureRepos, testListsPullableReferences, type FixtureRepo } from './fixture-images.js';
 
 import { INSTANCE, KEY_ID, env, TEMP_USER, TEMP_TOKEN, createAcrHandler } from './acr-fake.js';
 
@@ -149,35 +145,11 @@ describe('the acr lister', () => {
     ).toEqual(['1', '2']);
   });
 
-  it.skipIf(skipWithoutRegistry())(
-    'lists references the registry client pulls from the real registry',
-    async () => {
-      const client = createRegistryClient({ env: {} });
-      try {
-        const images = await collect(
-          createCatalogLister(settings(), { env }).listImages('fixtures/debian-v2s2'),
-        );
-        expect(images).toHaveLength(2);
-        for (const image of images) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
-      } finally {
-        await client.close();
-      }
-    },
+  testListsPullableReferences(() =>
+    createCatalogLister(settings(), { env }).listImages('fixtures/debian-v2s2'),
   );
 
   describe('errors', () => {
-    it('is refused by the fake with a wrong secret: REGISTRY_AUTH_FAILED naming both env vars', async () => {
-      const err = await rejectionOf(
-        collect(
-          createCatalogLister(settings(), { env: { ...env, ACR_SK: 'not-the-secret' } }).listRepositories(),
-        ),
-      );
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-      expect(err.message).toContain('SignatureDoesNotMatch');
-      expect(err.message).toContain('ACR_AK and ACR_SK');
-      expect(err.message).not.toContain('not-the-secret');
-    });
-
     it('is refused for an unknown access key (404 InvalidAccessKeyId.NotFound) as an auth failure', async () => {
       const err = await rejectionOf(
         collect(
@@ -204,15 +176,6 @@ describe('the acr lister', () => {
       expect(fake.requests).toHaveLength(0);
     });
 
-    it('maps 403 to REGISTRY_AUTH_FAILED', async () => {
-      fake.failNext({
-        status: 403,
-        body: { Code: 'Forbidden.RAM', Message: 'User not authorized to operate on the specified resource.' },
-      });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-    });
-
     it('reports an unknown repository and an unknown instance as REGISTRY_NOT_FOUND', async () => {
       const lister = createCatalogLister(settings(), { env });
       expect((await rejectionOf(collect(lister.listImages('fixtures/nope')))).code).toBe(
@@ -224,39 +187,48 @@ describe('the acr lister', () => {
       expect(err.message).toContain('INSTANCE_NOT_EXIST');
     });
 
-    it('retries a throttled call (429 Throttling.User, Retry-After) with a fresh signature and nonce', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({
-        status: 429,
-        headers: { 'retry-after': '2' },
-        body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
-      });
-      const names = await collect(
-        createCatalogLister(settings({ namespaces: ['team-b'] }), { env, sleep }).listRepositories(),
-      );
-      expect(names).toEqual(['team-b/api']);
-      expect(waits).toEqual([2000]);
-      expect(fake.requests).toHaveLength(2);
-      const [first, second] = fake.requests;
-      expect(first!.headers['x-acs-signature-nonce']).not.toBe(second!.headers['x-acs-signature-nonce']);
-      expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
-    });
-
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429, body: { Code: 'Throttling' } }, 4);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 3 }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(4);
-    });
-
-    it('reports a malformed body as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: '{"Code":"success","Namespaces":[' });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_API_ERROR');
-      expect(err.message).toContain('acr-prod');
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      // refused by the fake for a wrong secret (SignatureDoesNotMatch)
+      wrongCredentials: {
+        env: { ...env, ACR_SK: 'not-the-secret' },
+        secret: 'not-the-secret',
+        mentions: ['SignatureDoesNotMatch', 'ACR_AK and ACR_SK'],
+      },
+      forbidden: {
+        reply: {
+          status: 403,
+          body: {
+            Code: 'Forbidden.RAM',
+            Message: 'User not authorized to operate on the specified resource.',
+          },
+        },
+      },
+      // a throttled call (429 Throttling.User, Retry-After) is retried with a fresh signature and nonce
+      retryAfter: {
+        reply: {
+          status: 429,
+          headers: { 'retry-after': '2' },
+          body: { Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
+        },
+        waitMs: 2000,
+        list: (extras) =>
+          createCatalogLister(settings({ namespaces: ['team-b'] }), { env, ...extras }).listRepositories(),
+        expected: () => ['team-b/api'],
+        requests: 2,
+        check: ([first, second]) => {
+          expect(first!.headers['x-acs-signature-nonce']).not.toBe(second!.headers['x-acs-signature-nonce']);
+          expect(first!.headers.authorization).not.toBe(second!.headers.authorization);
+        },
+      },
+      rateLimited: {
+        reply: { status: 429, body: { Code: 'Throttling' } },
+        times: 4,
+        maxRetries: 3,
+        requests: 4,
+      },
+      malformed: { body: '{"Code":"success","Namespaces":[', mentions: 'acr-prod' },
     });
 
     it('asks for kind-specific settings up front', () => {

@@ -23,7 +23,8 @@ import {
   startRegistry,
   type RunningRegistry,
 } from '../registry-harness.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
 import { skipWithoutRegistry } from './fixture-images.js';
 
 /** The config `created` of a layout tag, read independently of any registry. */
@@ -176,28 +177,15 @@ describe('the distribution lister against a fake', () => {
     expect(fail).toBe(false);
   });
 
-  it('waits what Retry-After asks after a 429, then succeeds', async () => {
-    const { sleep, waits } = createRecordingSleep();
-    const lister = createCatalogLister(settings(), { env: {}, sleep });
-    fake.failNext({ status: 429, headers: { 'retry-after': '4' } });
-    expect(await collect(lister.listRepositories())).toEqual(['a', 'b']);
-    expect(waits).toContain(4000);
-  });
-
-  it('ends endless 429s with REGISTRY_RATE_LIMITED', async () => {
-    const { sleep } = createRecordingSleep();
-    const lister = createCatalogLister(settings(), { env: {}, sleep, maxRetries: 2 });
-    fake.failNext({ status: 429 }, 3);
-    const err = await rejectionOf(collect(lister.listRepositories()));
-    expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-    expect(err.message).toContain('fake-dist');
-  });
-
-  it('reports a malformed catalog as REGISTRY_API_ERROR', async () => {
-    const lister = createCatalogLister(settings(), { env: {} });
-    fake.failNext({ status: 200, body: '{"repositories": [' });
-    const err = await rejectionOf(collect(lister.listRepositories()));
-    expect(err.code).toBe('REGISTRY_API_ERROR');
-    expect(err.message).toContain('fake-dist');
+  testScriptedFailures({
+    fake: () => fake,
+    list: (extras) => createCatalogLister(settings(), { env: {}, ...extras }).listRepositories(),
+    retryAfter: {
+      reply: { status: 429, headers: { 'retry-after': '4' } },
+      waitMs: 4000,
+      expected: () => ['a', 'b'],
+    },
+    rateLimited: { reply: { status: 429 }, times: 3, maxRetries: 2, mentions: 'fake-dist' },
+    malformed: { body: '{"repositories": [', mentions: 'fake-dist' },
   });
 });

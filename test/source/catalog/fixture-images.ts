@@ -4,7 +4,8 @@
  * pages. Pull references point at the real registry, so what the fakes list can be pulled.
  */
 import { spawnSync } from 'node:child_process';
-import { createRegistryClient } from '../../../core/src/source/index.js';
+import { expect, it } from 'vitest';
+import { createRegistryClient, type CatalogImage } from '../../../core/src/source/index.js';
 import { TEST_REGISTRY, haveTestImages, skipReason } from '../../helpers/env.js';
 
 export const registryUp: boolean =
@@ -81,4 +82,25 @@ export async function readFixtureRepos(): Promise<FixtureRepo[]> {
     }),
   );
   return [...real, ...fillers];
+}
+
+/**
+ * The lister's promise that what it lists can be pulled: every reference `list` yields (two tags of a
+ * fixture repository) resolves, at the real registry, to the digest the lister gave.
+ */
+export function testListsPullableReferences(list: () => AsyncIterable<CatalogImage>): void {
+  it.skipIf(skipWithoutRegistry())(
+    'lists references the registry client pulls from the real registry',
+    async () => {
+      const client = createRegistryClient({ env: {} });
+      try {
+        const images: CatalogImage[] = [];
+        for await (const image of list()) images.push(image);
+        expect(images).toHaveLength(2);
+        for (const image of images) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 }

@@ -5,14 +5,11 @@
  * everywhere and `JOB-TOKEN` on project endpoints only.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createCatalogLister,
-  createRegistryClient,
-  type RegistrySettings,
-} from '../../../core/src/source/index.js';
+import { createCatalogLister, type RegistrySettings } from '../../../core/src/source/index.js';
 import { TEST_REGISTRY } from '../../helpers/env.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
-import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
+import { readFixtureRepos, testListsPullableReferences, type FixtureRepo } from './fixture-images.js';
 
 import { PRIVATE_TOKEN, JOB_TOKEN, env, createGitlabHandler } from './gitlab-fake.js';
 
@@ -93,45 +90,16 @@ describe('the gitlab lister', () => {
     expect(first!.reference).toBe('registry.example.test:5050/fixtures/debian:min');
   });
 
-  it.skipIf(skipWithoutRegistry())(
-    'lists references the registry client pulls from the real registry',
-    async () => {
-      const client = createRegistryClient({ env: {} });
-      try {
-        const images = await collect(
-          createCatalogLister(settings(), { env }).listImages('fixtures/debian-v2s2'),
-        );
-        expect(images).toHaveLength(2);
-        for (const image of images) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
-      } finally {
-        await client.close();
-      }
-    },
+  testListsPullableReferences(() =>
+    createCatalogLister(settings(), { env }).listImages('fixtures/debian-v2s2'),
   );
 
   describe('errors', () => {
-    it('answers 401 with REGISTRY_AUTH_FAILED naming the token env var', async () => {
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env: { GITLAB_TOKEN: 'glpat-wrong' } }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-      expect(err.message).toContain('401 from gitlab-self');
-      expect(err.message).toContain('GITLAB_TOKEN');
-      expect(err.message).not.toContain('glpat-wrong');
-    });
-
     it('answers a job token on the group endpoint with REGISTRY_AUTH_FAILED', async () => {
       const lister = createCatalogLister(settings({ credentials: { tokenEnv: 'CI_JOB_TOKEN' } }), {
         env: { CI_JOB_TOKEN: JOB_TOKEN },
       });
       expect((await rejectionOf(collect(lister.listRepositories()))).code).toBe('REGISTRY_AUTH_FAILED');
-    });
-
-    it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
-      fake.failNext({ status: 403, body: { message: '403 Forbidden' } });
-      expect(
-        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
-      ).toBe('REGISTRY_AUTH_FAILED');
     });
 
     it('answers an unknown group with REGISTRY_NOT_FOUND, and an unknown repository too', async () => {
@@ -157,30 +125,30 @@ describe('the gitlab lister', () => {
       expect(images).toEqual(['min']);
     });
 
-    it('waits what Retry-After asks after a 429, then succeeds', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({ status: 429, headers: { 'retry-after': '5' }, body: { message: 'Retry later' } });
-      expect(await collect(createCatalogLister(settings(), { env, sleep }).listRepositories())).toHaveLength(
-        repos.length,
-      );
-      expect(waits).toEqual([5000]);
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      wrongCredentials: {
+        env: { GITLAB_TOKEN: 'glpat-wrong' },
+        secret: 'glpat-wrong',
+        mentions: ['401 from gitlab-self', 'GITLAB_TOKEN'],
+      },
+      forbidden: { reply: { status: 403, body: { message: '403 Forbidden' } } },
+      retryAfter: {
+        reply: { status: 429, headers: { 'retry-after': '5' }, body: { message: 'Retry later' } },
+        waitMs: 5000,
+        expected: () => repos.length,
+      },
+      rateLimited: {
+        reply: { status: 429, body: { message: 'Retry later' } },
+        times: 2,
+        maxRetries: 1,
+        requests: 2,
+      },
+      malformed: { body: '<html>proxy error</html>' },
     });
 
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429, body: { message: 'Retry later' } }, 2);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 1 }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(2);
-    });
-
-    it('reports a malformed body and a bad X-Next-Page as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: '<html>proxy error</html>' });
-      expect(
-        (await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()))).code,
-      ).toBe('REGISTRY_API_ERROR');
+    it('reports a bad X-Next-Page as REGISTRY_API_ERROR', async () => {
       fake.failNext({
         status: 200,
         headers: { 'x-next-page': 'soon' },

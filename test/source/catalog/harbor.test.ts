@@ -18,6 +18,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { TEST_IMAGES, TEST_REGISTRY, skipReason } from '../../helpers/env.js';
 import { makeTlsFiles } from '../registry-harness.js';
 import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
 import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
 
 import { USER, PASSWORD, env, createHarborHandler } from './harbor-fake.js';
@@ -133,24 +134,6 @@ describe('the harbor lister', () => {
   );
 
   describe('errors', () => {
-    it('answers 401 with REGISTRY_AUTH_FAILED naming the registry and the env vars, never the password', async () => {
-      const lister = createCatalogLister(settings(), {
-        env: { HARBOR_USER: USER, HARBOR_PASSWORD: 'wrong-pass-123' },
-      });
-      const err = await rejectionOf(collect(lister.listRepositories()));
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-      expect(err.message).toContain('401 from harbor-prod');
-      expect(err.message).toContain('HARBOR_USER and HARBOR_PASSWORD');
-      expect(err.message).not.toContain('wrong-pass-123');
-    });
-
-    it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
-      fake.failNext({ status: 403, body: { errors: [{ code: 'FORBIDDEN', message: 'forbidden' }] } });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err).toMatchObject({ code: 'REGISTRY_AUTH_FAILED' });
-      expect(err.message).toContain('403 from harbor-prod');
-    });
-
     it('names an unset credential env var before sending anything', async () => {
       const err = await rejectionOf(
         collect(createCatalogLister(settings(), { env: { HARBOR_USER: USER } }).listRepositories()),
@@ -168,32 +151,6 @@ describe('the harbor lister', () => {
       expect(err.message).toContain('harbor-prod');
     });
 
-    it('waits what Retry-After asks after a 429, then succeeds', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({
-        status: 429,
-        headers: { 'retry-after': '7' },
-        body: { errors: [{ code: 'TOO_MANY_REQUESTS' }] },
-      });
-      const images = await collect(
-        createCatalogLister(settings(), { env, sleep }).listImages('fixtures/debian'),
-      );
-      expect(images.length).toBe(3);
-      expect(waits).toEqual([7000]);
-    });
-
-    it('gives up on endless 429s after a bounded number of attempts (REGISTRY_RATE_LIMITED)', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({ status: 429, headers: { 'retry-after': '1' } }, 10);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 2 }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(err.message).toContain('harbor-prod');
-      expect(fake.requests).toHaveLength(3);
-      expect(waits).toEqual([1000, 1000]);
-    });
-
     it('does not wait a Retry-After beyond the cap', async () => {
       const { sleep, waits } = createRecordingSleep();
       fake.failNext({ status: 429, headers: { 'retry-after': '3600' } });
@@ -205,11 +162,38 @@ describe('the harbor lister', () => {
       expect(waits).toEqual([]);
     });
 
-    it('reports a malformed body as REGISTRY_API_ERROR naming the path', async () => {
-      fake.failNext({ status: 200, body: '[{"name": "fixtures"' });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_API_ERROR');
-      expect(err.message).toContain('/api/v2.0/projects');
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      wrongCredentials: {
+        env: { HARBOR_USER: USER, HARBOR_PASSWORD: 'wrong-pass-123' },
+        secret: 'wrong-pass-123',
+        mentions: ['401 from harbor-prod', 'HARBOR_USER and HARBOR_PASSWORD'],
+      },
+      forbidden: {
+        reply: { status: 403, body: { errors: [{ code: 'FORBIDDEN', message: 'forbidden' }] } },
+        mentions: '403 from harbor-prod',
+      },
+      retryAfter: {
+        reply: {
+          status: 429,
+          headers: { 'retry-after': '7' },
+          body: { errors: [{ code: 'TOO_MANY_REQUESTS' }] },
+        },
+        waitMs: 7000,
+        list: (extras) => createCatalogLister(settings(), { env, ...extras }).listImages('fixtures/debian'),
+        expected: () => 3,
+      },
+      // bounded: 10 scripted 429s, given up after the third attempt
+      rateLimited: {
+        reply: { status: 429, headers: { 'retry-after': '1' } },
+        times: 10,
+        maxRetries: 2,
+        requests: 3,
+        waits: [1000, 1000],
+        mentions: 'harbor-prod',
+      },
+      malformed: { body: '[{"name": "fixtures"', mentions: '/api/v2.0/projects' },
     });
 
     it('reports a body of the wrong shape as REGISTRY_API_ERROR', async () => {

@@ -4,14 +4,11 @@
  * `onlyActiveTags`, `last_modified` in RFC 2822, and bearer (OAuth application token) auth only.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createCatalogLister,
-  createRegistryClient,
-  type RegistrySettings,
-} from '../../../core/src/source/index.js';
+import { createCatalogLister, type RegistrySettings } from '../../../core/src/source/index.js';
 import { TEST_REGISTRY } from '../../helpers/env.js';
-import { collect, createRecordingSleep, rejectionOf, startFake, type FakeServer } from './fake-server.js';
-import { readFixtureRepos, skipWithoutRegistry, type FixtureRepo } from './fixture-images.js';
+import { collect, rejectionOf, startFake, type FakeServer } from './fake-server.js';
+import { testScriptedFailures } from './scripted-failures.js';
+import { readFixtureRepos, testListsPullableReferences, type FixtureRepo } from './fixture-images.js';
 
 import { TOKEN, env, createQuayHandler } from './quay-fake.js';
 
@@ -73,31 +70,9 @@ describe('the quay lister', () => {
     expect(fake.requests[0]!.headers.authorization).toBeUndefined();
   });
 
-  it.skipIf(skipWithoutRegistry())(
-    'lists references the registry client pulls from the real registry',
-    async () => {
-      const client = createRegistryClient({ env: {} });
-      try {
-        const images = await collect(createCatalogLister(settings(), { env }).listImages('fixtures/debian'));
-        expect(images).toHaveLength(2);
-        for (const image of images) expect(await client.resolveDigest(image.reference)).toBe(image.digest);
-      } finally {
-        await client.close();
-      }
-    },
-  );
+  testListsPullableReferences(() => createCatalogLister(settings(), { env }).listImages('fixtures/debian'));
 
   describe('errors', () => {
-    it('answers 401 with REGISTRY_AUTH_FAILED naming the token env var', async () => {
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env: { QUAY_TOKEN: 'bad-token-9' } }).listRepositories()),
-      );
-      expect(err.code).toBe('REGISTRY_AUTH_FAILED');
-      expect(err.message).toContain('401 from quay-io');
-      expect(err.message).toContain('QUAY_TOKEN');
-      expect(err.message).not.toContain('bad-token-9');
-    });
-
     it('answers 403 with REGISTRY_AUTH_FAILED', async () => {
       const err = await rejectionOf(
         collect(
@@ -115,29 +90,27 @@ describe('the quay lister', () => {
       expect(err.code).toBe('REGISTRY_NOT_FOUND');
     });
 
-    it('waits what Retry-After asks after a 429, then succeeds', async () => {
-      const { sleep, waits } = createRecordingSleep();
-      fake.failNext({ status: 429, headers: { 'retry-after': '3' }, body: { detail: 'rate limited' } });
-      const names = await collect(createCatalogLister(settings(), { env, sleep }).listRepositories());
-      expect(names).toHaveLength(repos.length);
-      expect(waits).toEqual([3000]);
-    });
-
-    it('gives up on endless 429s with REGISTRY_RATE_LIMITED', async () => {
-      const { sleep } = createRecordingSleep();
-      fake.failNext({ status: 429 }, 3);
-      const err = await rejectionOf(
-        collect(createCatalogLister(settings(), { env, sleep, maxRetries: 2 }).listImages('fixtures/debian')),
-      );
-      expect(err.code).toBe('REGISTRY_RATE_LIMITED');
-      expect(fake.requests).toHaveLength(3);
-    });
-
-    it('reports a malformed body as REGISTRY_API_ERROR', async () => {
-      fake.failNext({ status: 200, body: 'not json at all' });
-      const err = await rejectionOf(collect(createCatalogLister(settings(), { env }).listRepositories()));
-      expect(err.code).toBe('REGISTRY_API_ERROR');
-      expect(err.message).toContain('/api/v1/repository');
+    testScriptedFailures({
+      fake: () => fake,
+      list: (extras) => createCatalogLister(settings(), { env, ...extras }).listRepositories(),
+      wrongCredentials: {
+        env: { QUAY_TOKEN: 'bad-token-9' },
+        secret: 'bad-token-9',
+        mentions: ['401 from quay-io', 'QUAY_TOKEN'],
+      },
+      retryAfter: {
+        reply: { status: 429, headers: { 'retry-after': '3' }, body: { detail: 'rate limited' } },
+        waitMs: 3000,
+        expected: () => repos.length,
+      },
+      rateLimited: {
+        reply: { status: 429 },
+        times: 3,
+        maxRetries: 2,
+        list: (extras) => createCatalogLister(settings(), { env, ...extras }).listImages('fixtures/debian'),
+        requests: 3,
+      },
+      malformed: { body: 'not json at all', mentions: '/api/v1/repository' },
     });
 
     it('stops a next_page token that repeats itself', async () => {
