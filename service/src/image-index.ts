@@ -42,6 +42,7 @@ export interface ImageIndex {
 
 const zero = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as never;
 
+/** One image's row; `entry` may be a projection (`VerdictStore.listProjections`). */
 export function toIndexedImage(entry: StoredScan, policy: Policy, now: Date): IndexedImage {
   const { findings, verdict } = evaluateStored(entry, policy, now);
   const { host, repository } = toImageLocation(entry.scan.image.ref);
@@ -96,8 +97,8 @@ export function isImageSelected(i: IndexedImage, filter: ImageFilter): boolean {
 }
 
 /**
- * Evaluating every stored result is linear in the store (10,000 images: seconds, mostly parsing the stored
- * JSON), so the console's lists read a snapshot instead. A snapshot is rebuilt in the background
+ * Evaluating every stored result is linear in the store, so the console's lists read a snapshot instead,
+ * built from the stores' projections (no package inventory or evidence to parse). A snapshot is rebuilt in the background
  * (single-flight) when the tasks changed (a task started, progressed or ended: the store may have changed),
  * the policy changed, or it is older than `maxAgeMs` (results pushed from CI or re-matched arrive without a
  * task), for task changes at most every `minRebuildMs` (adaptive by default). A read waits up to `waitMs` for that rebuild (a small store is current at once), then answers with
@@ -137,7 +138,7 @@ export function createImageIndex(deps: {
         const policy = deps.policy();
         const now = deps.now();
         const started = clock();
-        const entries = await deps.verdicts.list();
+        const entries = await deps.verdicts.listProjections();
         const images: IndexedImage[] = [];
         // evaluate in slices, yielding between them, so pages keep being answered meanwhile
         for (let i = 0; i < entries.length; i += 250) {

@@ -113,7 +113,10 @@ function hasFindings(findings: readonly Finding[], filter: ImageFilter): boolean
   );
 }
 
-/** The summaries matching the filter, newest scan first. */
+/**
+ * The summaries matching the filter, newest scan first. `entries` may be projections
+ * (`VerdictStore.listProjections`): the summary reads nothing the projection drops.
+ */
 export function selectImages(
   entries: readonly StoredScan[],
   policy: Policy,
