@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import {
   PortcullisError,
   isPortcullisError,
+  resolvePolicy,
   type Policy,
   type TaskStore,
   type VerdictStore,
@@ -165,7 +166,8 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
   });
   api.get('/overview', async (_req, res) => {
     const [policy, at] = [deps.policy(), now()];
-    const images = (await verdicts.listProjections()).map((e) => toIndexedImage(e, policy, at));
+    const resolved = resolvePolicy(policy);
+    const images = (await verdicts.listProjections()).map((e) => toIndexedImage(e, policy, at, resolved));
     res.json(await toOverview({ ...deps, images, policy, now: at }));
   });
   api.get('/exceptions', async (_req, res) => {

@@ -3,6 +3,7 @@ import {
   resolvePolicy,
   SEVERITIES,
   type Policy,
+  type ResolvedPolicy,
   type Severity,
   type StoredScan,
   type TaskStore,
@@ -43,8 +44,14 @@ export interface ImageIndex {
 const zero = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as never;
 
 /** One image's row; `entry` may be a projection (`VerdictStore.listProjections`). */
-export function toIndexedImage(entry: StoredScan, policy: Policy, now: Date): IndexedImage {
-  const { findings, verdict } = evaluateStored(entry, policy, now);
+export function toIndexedImage(
+  entry: StoredScan,
+  policy: Policy,
+  now: Date,
+  /** The policy resolved once for a whole list (each evaluation would resolve and hash it again). */
+  resolved: ResolvedPolicy = resolvePolicy(policy),
+): IndexedImage {
+  const { findings, verdict } = evaluateStored(entry, resolved, now);
   const { host, repository } = toImageLocation(entry.scan.image.ref);
   const registry = toRegistryName(policy, host);
   const counts = Object.fromEntries(RISK_CATEGORIES.map((c) => [c, zero()])) as IndexedImage['findings'];
@@ -136,13 +143,14 @@ export function createImageIndex(deps: {
     building ??= (async () => {
       try {
         const policy = deps.policy();
+        const resolved = resolvePolicy(policy);
         const now = deps.now();
         const started = clock();
         const entries = await deps.verdicts.listProjections();
         const images: IndexedImage[] = [];
         // evaluate in slices, yielding between them, so pages keep being answered meanwhile
         for (let i = 0; i < entries.length; i += 250) {
-          for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now));
+          for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now, resolved));
           await new Promise((r) => setImmediate(r));
         }
         const seenAs = await readSeenAs(deps.tasks);
