@@ -106,6 +106,8 @@ export {
   parseStoredScan,
   toAdvisoryHits,
   toAdvisoryKey,
+  toScanProjection,
+  toStoredProjection,
   parseStoreSpec,
   defaultStorePath,
 } from './store/index.js';

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import {
   PortcullisError,
   isPortcullisError,
+  resolvePolicy,
   type Policy,
   type TaskStore,
   type VerdictStore,
@@ -141,7 +142,7 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
     const limit = toInt(req.query.limit, 'limit', 50, 500);
     const offset = toInt(req.query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const all = sortImages(
-      selectImages(await verdicts.list(), deps.policy(), filter, now()),
+      selectImages(await verdicts.listProjections(), deps.policy(), filter, now()),
       parseImageSort(req.query),
     );
     res.json({ items: all.slice(offset, offset + limit), total: all.length, limit, offset });
@@ -165,11 +166,12 @@ export function createServiceApp(deps: ServiceDeps): express.Express {
   });
   api.get('/overview', async (_req, res) => {
     const [policy, at] = [deps.policy(), now()];
-    const images = (await verdicts.list()).map((e) => toIndexedImage(e, policy, at));
+    const resolved = resolvePolicy(policy);
+    const images = (await verdicts.listProjections()).map((e) => toIndexedImage(e, policy, at, resolved));
     res.json(await toOverview({ ...deps, images, policy, now: at }));
   });
   api.get('/exceptions', async (_req, res) => {
-    res.json(toExceptionsView(await verdicts.list(), deps.policy(), now()));
+    res.json(toExceptionsView(await verdicts.listProjections(), deps.policy(), now()));
   });
   api.get('/settings', (_req, res) => {
     res.json(toSettingsView(deps.policy(), deps.schedule));

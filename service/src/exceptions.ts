@@ -41,7 +41,7 @@ export function toExceptionsView(
   if (resolved.exceptions.length > 0)
     for (const e of entries) {
       const seen = new Set<number>();
-      for (const f of evaluateStored(e, policy, now).findings) {
+      for (const f of evaluateStored(e, resolved, now).findings) {
         if (!f.suppressedBy) continue;
         const i = f.suppressedBy.index;
         findings.set(i, (findings.get(i) ?? 0) + 1);

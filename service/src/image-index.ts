@@ -3,6 +3,7 @@ import {
   resolvePolicy,
   SEVERITIES,
   type Policy,
+  type ResolvedPolicy,
   type Severity,
   type StoredScan,
   type TaskStore,
@@ -42,8 +43,15 @@ export interface ImageIndex {
 
 const zero = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as never;
 
-export function toIndexedImage(entry: StoredScan, policy: Policy, now: Date): IndexedImage {
-  const { findings, verdict } = evaluateStored(entry, policy, now);
+/** One image's row; `entry` may be a projection (`VerdictStore.listProjections`). */
+export function toIndexedImage(
+  entry: StoredScan,
+  policy: Policy,
+  now: Date,
+  /** The policy resolved once for a whole list (each evaluation would resolve and hash it again). */
+  resolved: ResolvedPolicy = resolvePolicy(policy),
+): IndexedImage {
+  const { findings, verdict } = evaluateStored(entry, resolved, now);
   const { host, repository } = toImageLocation(entry.scan.image.ref);
   const registry = toRegistryName(policy, host);
   const counts = Object.fromEntries(RISK_CATEGORIES.map((c) => [c, zero()])) as IndexedImage['findings'];
@@ -96,8 +104,8 @@ export function isImageSelected(i: IndexedImage, filter: ImageFilter): boolean {
 }
 
 /**
- * Evaluating every stored result is linear in the store (10,000 images: seconds, mostly parsing the stored
- * JSON), so the console's lists read a snapshot instead. A snapshot is rebuilt in the background
+ * Evaluating every stored result is linear in the store, so the console's lists read a snapshot instead,
+ * built from the stores' projections (no package inventory or evidence to parse). A snapshot is rebuilt in the background
  * (single-flight) when the tasks changed (a task started, progressed or ended: the store may have changed),
  * the policy changed, or it is older than `maxAgeMs` (results pushed from CI or re-matched arrive without a
  * task), for task changes at most every `minRebuildMs` (adaptive by default). A read waits up to `waitMs` for that rebuild (a small store is current at once), then answers with
@@ -135,13 +143,14 @@ export function createImageIndex(deps: {
     building ??= (async () => {
       try {
         const policy = deps.policy();
+        const resolved = resolvePolicy(policy);
         const now = deps.now();
         const started = clock();
-        const entries = await deps.verdicts.list();
+        const entries = await deps.verdicts.listProjections();
         const images: IndexedImage[] = [];
         // evaluate in slices, yielding between them, so pages keep being answered meanwhile
         for (let i = 0; i < entries.length; i += 250) {
-          for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now));
+          for (const e of entries.slice(i, i + 250)) images.push(toIndexedImage(e, policy, now, resolved));
           await new Promise((r) => setImmediate(r));
         }
         const seenAs = await readSeenAs(deps.tasks);

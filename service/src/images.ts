@@ -1,12 +1,15 @@
 import {
   evaluatePolicy,
   remediationFor,
+  resolvePolicy,
   RISK_TYPES,
   SEVERITIES,
   PortcullisError,
   type Decision,
+  type Evaluation,
   type Finding,
   type Policy,
+  type ResolvedPolicy,
   type RiskType,
   type Severity,
   type StoredScan,
@@ -59,12 +62,17 @@ export function toRegistryName(policy: Policy, host: string): string | undefined
 }
 
 /** The stored result evaluated under the current policy: findings marked, verdict decided. */
-export function evaluateStored(entry: StoredScan, policy: Policy, now: Date) {
+export function evaluateStored(entry: StoredScan, policy: Policy | ResolvedPolicy, now: Date) {
   return evaluatePolicy(entry.scan, policy, { now, image: { digest: entry.digest } });
 }
 
-export function toImageSummary(entry: StoredScan, policy: Policy, now: Date): ImageSummary {
-  const { verdict } = evaluateStored(entry, policy, now);
+export function toImageSummary(
+  entry: StoredScan,
+  policy: Policy,
+  now: Date,
+  evaluation: Evaluation = evaluateStored(entry, policy, now),
+): ImageSummary {
+  const { verdict } = evaluation;
   const { host, repository } = toImageLocation(entry.scan.image.ref);
   const registry = toRegistryName(policy, host);
   return {
@@ -113,7 +121,10 @@ function hasFindings(findings: readonly Finding[], filter: ImageFilter): boolean
   );
 }
 
-/** The summaries matching the filter, newest scan first. */
+/**
+ * The summaries matching the filter, newest scan first. `entries` may be projections
+ * (`VerdictStore.listProjections`): the summary reads nothing the projection drops.
+ */
 export function selectImages(
   entries: readonly StoredScan[],
   policy: Policy,
@@ -121,13 +132,15 @@ export function selectImages(
   now: Date,
 ): ImageSummary[] {
   const out: ImageSummary[] = [];
+  // resolved once for the whole list (each evaluation would resolve it again)
+  const resolved = resolvePolicy(policy);
   for (const e of entries) {
-    const summary = toImageSummary(e, policy, now);
+    const evaluation = evaluateStored(e, resolved, now);
+    const summary = toImageSummary(e, policy, now, evaluation);
     if (filter.registry && summary.registry !== filter.registry) continue;
     if (filter.repository && summary.repository !== filter.repository) continue;
     if (filter.verdict && summary.verdict !== filter.verdict) continue;
-    if ((filter.riskType || filter.severity) && !hasFindings(evaluateStored(e, policy, now).findings, filter))
-      continue;
+    if ((filter.riskType || filter.severity) && !hasFindings(evaluation.findings, filter)) continue;
     out.push(summary);
   }
   return out.sort((a, b) => b.scannedAt.localeCompare(a.scannedAt) || a.digest.localeCompare(b.digest));

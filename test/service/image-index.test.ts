@@ -53,12 +53,13 @@ describe('image index (the console lists read a snapshot of the evaluated store)
     const verdicts = createMemoryStore();
     const tasks = createMemoryTaskStore();
     let clock = 0;
-    // listing takes 50 ms and reads do not wait (waitMs 0), so the stale answer is observable
+    // listing (the index reads projections) takes 50 ms and reads do not wait (waitMs 0), so the stale answer
+    // is observable
     const slow = {
       ...verdicts,
-      list: async () => {
+      listProjections: async () => {
         await new Promise((r) => setTimeout(r, 50));
-        return verdicts.list();
+        return verdicts.listProjections();
       },
     };
     const index = createImageIndex({

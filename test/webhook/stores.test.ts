@@ -12,6 +12,7 @@ import {
   createVerdictStore,
   type VerdictStore,
 } from '../../webhook/src/index.js';
+import { toScanProjection } from '../../core/src/index.js';
 import { skipReason } from '../helpers/env.js';
 import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
 import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
@@ -63,6 +64,35 @@ async function checkAdvisoryIndex(s: VerdictStore): Promise<void> {
 }
 
 /** The same contract for every store. */
+/**
+ * Projections (`listProjections`): written by `put` beside the result, replaced with it, deleted with it; no
+ * package inventory or evidence, and the findings the image lists evaluate.
+ */
+async function checkProjections(s: VerdictStore): Promise<void> {
+  const multi = readScan('multi');
+  await s.put({ ...toStored(multi), storedAt: '2026-01-01T00:00:00.000Z' });
+  await s.put({ ...toStored(readScan('min')), storedAt: '2026-03-01T00:00:00.000Z' });
+  const byDigest = async () => new Map((await s.listProjections()).map((e) => [e.digest, e]));
+  const listed = await byDigest();
+  expect([...listed.keys()].sort()).toEqual([MULTI_DIGEST, MIN_DIGEST].sort());
+  const p = listed.get(MULTI_DIGEST);
+  expect(p?.scan).toEqual(toScanProjection(multi));
+  expect(p?.scan.packages).toEqual([]);
+  expect(p?.storedAt).toBe('2026-01-01T00:00:00.000Z');
+  // the full result is still there for the detail page
+  expect((await s.get(MULTI_DIGEST))?.scan.packages.length).toBe(multi.packages.length);
+  // replaced: the projection follows the new result
+  const fewer = { ...multi, findings: multi.findings.slice(0, 2) };
+  await s.put({ ...toStored(fewer), storedAt: '2026-03-02T00:00:00.000Z' });
+  expect((await byDigest()).get(MULTI_DIGEST)?.scan.findings.map((f) => f.id)).toEqual(
+    fewer.findings.map((f) => f.id),
+  );
+  // deleted: gone from the projections too
+  await s.put({ ...toStored(multi), storedAt: '2026-01-01T00:00:00.000Z' });
+  expect(await s.deleteStoredBefore('2026-02-01T00:00:00.000Z')).toBe(1);
+  expect([...(await byDigest()).keys()]).toEqual([MIN_DIGEST]);
+}
+
 function storeContract(name: string, open: () => Promise<VerdictStore> | VerdictStore): void {
   describe(`${name} store`, () => {
     it('stores and returns scans by digest, and misses unknown digests', async () => {
@@ -112,6 +142,12 @@ function storeContract(name: string, open: () => Promise<VerdictStore> | Verdict
     it('finds results by advisory id or alias from its reverse index, never a replaced or deleted one', async () => {
       const s = await open();
       await checkAdvisoryIndex(s);
+      await s.close();
+    });
+
+    it('lists projections of the stored results, replaced and deleted with them', async () => {
+      const s = await open();
+      await checkProjections(s);
       await s.close();
     });
 
@@ -205,6 +241,34 @@ describe('sqlite store', () => {
     await again.close();
   });
 
+  it('projects a file written before projections existed, once, and results an older version stores later', async () => {
+    const path = join(dir, 'old-projections.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
+              CREATE TABLE claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
+    const insert = old.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
+    insert.run(MULTI_DIGEST, 'x', JSON.stringify(toStored(readScan('multi'))));
+    insert.run('sha256:corrupt', 'x', '{not json');
+    old.close();
+    const s = createSqliteStore(path);
+    expect((await s.listProjections()).map((e) => [e.digest, e.scan])).toEqual([
+      [MULTI_DIGEST, toScanProjection(readScan('multi'))],
+    ]);
+    const db = new Database(path);
+    expect(db.prepare('SELECT digest FROM scan_projections').all()).toEqual([{ digest: MULTI_DIGEST }]);
+    // a process of the older version stores a result without its projection: listed, projected when read
+    db.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)').run(
+      MIN_DIGEST,
+      'x',
+      JSON.stringify(toStored(readScan('min'))),
+    );
+    db.close();
+    const listed = await s.listProjections();
+    expect(listed.map((e) => e.digest).sort()).toEqual([MULTI_DIGEST, MIN_DIGEST].sort());
+    expect(listed.find((e) => e.digest === MIN_DIGEST)?.scan).toEqual(toScanProjection(readScan('min')));
+    await s.close();
+  });
+
   it('refuses a path it cannot open', () => {
     expect(() => createSqliteStore('/nonexistent-dir/x/y.sqlite')).toThrow(/opening verdict store/);
   });
@@ -259,6 +323,27 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
       const s = open(`adv-${Math.random()}:`);
       await until(async () => (await s.ping(), true), 'redis connection');
       await checkAdvisoryIndex(s);
+    });
+
+    it('keeps projections beside the results (put, replace, delete)', async () => {
+      const s = open(`proj-${Math.random()}:`);
+      await until(async () => (await s.ping(), true), 'redis connection');
+      await checkProjections(s);
+    });
+
+    it('projects results stored before projections existed when they are first listed, once', async () => {
+      const prefix = `oldproj-${Math.random()}:`;
+      const raw = new Redis(`redis://127.0.0.1:${port}`);
+      const entry = toStored(readScan('multi'));
+      await raw.set(`${prefix}scan:${MULTI_DIGEST}`, JSON.stringify(entry));
+      await raw.zadd(`${prefix}scans-by-stored`, Date.parse(entry.storedAt), MULTI_DIGEST);
+      const s = open(prefix);
+      await until(async () => (await s.ping(), true), 'redis connection');
+      expect((await s.listProjections()).map((e) => e.scan)).toEqual([toScanProjection(readScan('multi'))]);
+      const kept = await raw.get(`${prefix}proj:${MULTI_DIGEST}`);
+      expect(kept && JSON.parse(kept).scan).toEqual(toScanProjection(readScan('multi')));
+      expect((await s.listProjections()).map((e) => e.digest)).toEqual([MULTI_DIGEST]);
+      raw.disconnect();
     });
 
     it('indexes results stored before the reverse index existed on the first lookup', async () => {

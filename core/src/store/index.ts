@@ -11,7 +11,13 @@ import { createSqliteTaskStore } from './task-sqlite.js';
 import type { VerdictStore } from './verdict-store.js';
 
 export type { AdvisoryHit, ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
-export { parseStoredScan, toAdvisoryHits, toAdvisoryKey } from './verdict-store.js';
+export {
+  parseStoredScan,
+  toAdvisoryHits,
+  toAdvisoryKey,
+  toScanProjection,
+  toStoredProjection,
+} from './verdict-store.js';
 export { createMemoryStore } from './memory.js';
 export { createSqliteStore } from './sqlite.js';
 export { createRedisStore, type RedisStoreOptions } from './redis.js';

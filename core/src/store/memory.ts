@@ -1,6 +1,7 @@
 import {
   toAdvisoryHits,
   toAdvisoryKey,
+  toStoredProjection,
   type AdvisoryHit,
   type StoredScan,
   type VerdictStore,
@@ -10,6 +11,8 @@ import {
 export function createMemoryStore(opts: { now?: () => number } = {}): VerdictStore {
   const now = opts.now ?? Date.now;
   const scans = new Map<string, string>();
+  // kept beside the results, as the other stores do: listProjections parses only these
+  const projections = new Map<string, string>();
   const claims = new Map<string, number>();
   // reverse index: advisory key → digest → hit (JSON), and each digest's keys (a replaced result drops its own)
   const byAdvisory = new Map<string, Map<string, string>>();
@@ -30,6 +33,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     },
     async put(entry) {
       scans.set(entry.digest, JSON.stringify(entry));
+      projections.set(entry.digest, JSON.stringify(toStoredProjection(entry)));
       unindex(entry.digest);
       const hits = toAdvisoryHits(entry);
       keysOf.set(entry.digest, [...hits.keys()]);
@@ -38,6 +42,9 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     },
     async list() {
       return [...scans.values()].map((v) => JSON.parse(v) as StoredScan);
+    },
+    async listProjections() {
+      return [...projections.values()].map((v) => JSON.parse(v) as StoredScan);
     },
     async findByAdvisory(id) {
       const hits = [...(byAdvisory.get(toAdvisoryKey(id)) ?? new Map<string, string>())];
@@ -55,6 +62,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
       for (const [digest, v] of scans)
         if ((JSON.parse(v) as StoredScan).storedAt < cutoff) {
           scans.delete(digest);
+          projections.delete(digest);
           unindex(digest);
           n++;
         }
@@ -63,6 +71,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
     async ping() {},
     async close() {
       scans.clear();
+      projections.clear();
       claims.clear();
       byAdvisory.clear();
       keysOf.clear();

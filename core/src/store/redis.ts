@@ -4,6 +4,7 @@ import {
   parseStoredScan,
   toAdvisoryHits,
   toAdvisoryKey,
+  toStoredProjection,
   type AdvisoryHit,
   type StoredScan,
   type VerdictStore,
@@ -31,14 +32,20 @@ local function index(p, d, from)
   end
 end
 `;
-// ARGV: prefix, digest, body, score, then key and hit (JSON) pairs
+// ARGV: prefix, digest, body, score, projection, then key and hit (JSON) pairs
 const PUT_SCRIPT = `${UNINDEX}
 local p, d = ARGV[1], ARGV[2]
 unindex(p, d)
 redis.call('SET', p .. 'scan:' .. d, ARGV[3])
+redis.call('SET', p .. 'proj:' .. d, ARGV[5])
 redis.call('ZADD', p .. 'scans-by-stored', ARGV[4], d)
-index(p, d, 5)
+index(p, d, 6)
 return 1`;
+// ARGV: prefix, digest, projection — projects a result stored before projections existed, unless a put did since
+const PROJECT_SCRIPT = `local p, d = ARGV[1], ARGV[2]
+if redis.call('EXISTS', p .. 'scan:' .. d) == 0 then return 0 end
+if redis.call('SET', p .. 'proj:' .. d, ARGV[3], 'NX') then return 1 end
+return 0`;
 // ARGV: prefix, digest, key/hit pairs — indexes a result stored before the index existed, unless a put did since
 const BACKFILL_SCRIPT = `${UNINDEX}
 local p, d = ARGV[1], ARGV[2]
@@ -52,6 +59,7 @@ local p = ARGV[1]
 for i = 2, #ARGV do
   unindex(p, ARGV[i])
   redis.call('DEL', p .. 'scan:' .. ARGV[i])
+  redis.call('DEL', p .. 'proj:' .. ARGV[i])
   redis.call('ZREM', p .. 'scans-by-stored', ARGV[i])
 end
 return #ARGV - 1`;
@@ -125,11 +133,42 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
       // the sorted set (score: storedAt) lets retention find old entries without scanning every key
       const score = String(Date.parse(entry.storedAt) || 0);
       await guard('put', () =>
-        client.eval(PUT_SCRIPT, 0, prefix, entry.digest, JSON.stringify(entry), score, ...toPairs(entry)),
+        client.eval(
+          PUT_SCRIPT,
+          0,
+          prefix,
+          entry.digest,
+          JSON.stringify(entry),
+          score,
+          JSON.stringify(toStoredProjection(entry)),
+          ...toPairs(entry),
+        ),
       );
     },
     async list() {
       return readAll(await guard('list', () => client.zrange(`${prefix}scans-by-stored`, 0, -1)), 'list');
+    },
+    async listProjections() {
+      const digests = await guard('list', () => client.zrange(`${prefix}scans-by-stored`, 0, -1));
+      const out: StoredScan[] = [];
+      for (let i = 0; i < digests.length; i += 500) {
+        const batch = digests.slice(i, i + 500);
+        const values = await guard('list', () => client.mget(...batch.map((d) => `${prefix}proj:${d}`)));
+        const missing = batch.filter((_, k) => values[k] === null);
+        for (const v of values) {
+          const parsed = v === null ? undefined : parseStoredScan(v);
+          if (parsed) out.push(parsed);
+        }
+        // results stored before projections existed: projected from the full result once, then kept
+        for (const e of await readAll(missing, 'list')) {
+          const projection = toStoredProjection(e);
+          await guard('list', () =>
+            client.eval(PROJECT_SCRIPT, 0, prefix, e.digest, JSON.stringify(projection)),
+          );
+          out.push(projection);
+        }
+      }
+      return out;
     },
     async findByAdvisory(id) {
       await ensureIndexed();

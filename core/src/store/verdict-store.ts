@@ -1,3 +1,4 @@
+import type { Finding } from '../types/finding.js';
 import type { ScanResult } from '../types/scan.js';
 
 /** How a stored scan got here. */
@@ -26,6 +27,12 @@ export interface VerdictStore {
   put(entry: StoredScan): Promise<void>;
   /** Every stored result (the scan service's image list, reverse index and re-matching read it). */
   list(): Promise<StoredScan[]>;
+  /**
+   * Every stored result as its projection (`scan` is `toScanProjection(result)`): what policy evaluation and the
+   * image lists read, without the package inventory and bulky evidence. Written by `put` beside the result, so
+   * a list of 10,000 images parses a fraction of the bytes. Read the full result with `get`.
+   */
+  listProjections(): Promise<StoredScan[]>;
   /**
    * The reverse index (`affected`): for each stored result with a vulnerability finding whose id or one of its
    * aliases is `id` (case-insensitive), the image and the packages that carry it. Read from a per-advisory index
@@ -104,4 +111,40 @@ export function toAdvisoryHits(entry: Pick<StoredScan, 'digest' | 'scan'>): Map<
     }
   }
   return hits;
+}
+
+/**
+ * The light copy of a result that `listProjections` returns: everything `evaluatePolicy` reads (image ref and
+ * digest, notes, DB build time, analyzers, scannedAt; per finding its type, ids, aliases, severity, location,
+ * package and fixes, which exceptions match on) and the image lists show, without the package inventory, the
+ * layers and the per-finding prose (description, evidence, remediation, CVSS, references). Evaluating it gives
+ * the same verdict, counts and suppressions as evaluating the full result.
+ */
+export function toScanProjection(scan: ScanResult): ScanResult {
+  const { layers: _layers, ...image } = scan.image;
+  const { packages: _packages, findings, ...rest } = scan;
+  return {
+    ...rest,
+    image: { ...image, layers: [] },
+    packages: [],
+    findings: findings.map(toFindingProjection),
+  };
+}
+
+function toFindingProjection(f: Finding): Finding {
+  const {
+    description: _d,
+    evidence: _e,
+    remediation: _r,
+    cvss: _c,
+    references: _x,
+    severitySource: _s,
+    ...kept
+  } = f;
+  return kept;
+}
+
+/** A stored entry with its result projected (`listProjections`' element). */
+export function toStoredProjection(entry: StoredScan): StoredScan {
+  return { ...entry, scan: toScanProjection(entry.scan) };
 }

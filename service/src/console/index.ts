@@ -233,7 +233,7 @@ export function createConsole(
     );
   });
   router.get('/exceptions', async (req: WithSession, res) => {
-    const view = toExceptionsView(await deps.verdicts.list(), deps.policy(), now());
+    const view = toExceptionsView(await deps.verdicts.listProjections(), deps.policy(), now());
     send(res, page(req, 'Exceptions', '/exceptions'), renderExceptions(view));
   });
   router.get('/affected', async (req: WithSession, res) => {
