@@ -184,6 +184,17 @@ describe('memory and sqlite claims expire', () => {
   });
 });
 
+/** A store file as versions before the reverse index and projections wrote it: the multi scan and a corrupt row. */
+function writeOldSqliteStore(path: string): void {
+  const old = new Database(path);
+  old.exec(`CREATE TABLE scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
+            CREATE TABLE claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
+  const insert = old.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
+  insert.run(MULTI_DIGEST, 'x', JSON.stringify(toStored(readScan('multi'))));
+  insert.run('sha256:corrupt', 'x', '{not json');
+  old.close();
+}
+
 describe('sqlite store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-sqlite-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -224,13 +235,7 @@ describe('sqlite store', () => {
 
   it('indexes a file written before the reverse index existed, once, when it is opened', async () => {
     const path = join(dir, 'old.sqlite');
-    const old = new Database(path);
-    old.exec(`CREATE TABLE scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
-              CREATE TABLE claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
-    const insert = old.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
-    insert.run(MULTI_DIGEST, 'x', JSON.stringify(toStored(readScan('multi'))));
-    insert.run('sha256:corrupt', 'x', '{not json');
-    old.close();
+    writeOldSqliteStore(path);
     const s = createSqliteStore(path);
     expect(digestsOf(await s.findByAdvisory('cve-2023-29403'))).toEqual([MULTI_DIGEST]);
     expect(await s.findByAdvisory('CVE-1999-0001')).toEqual([]);
@@ -243,13 +248,7 @@ describe('sqlite store', () => {
 
   it('projects a file written before projections existed, once, and results an older version stores later', async () => {
     const path = join(dir, 'old-projections.sqlite');
-    const old = new Database(path);
-    old.exec(`CREATE TABLE scans (digest TEXT PRIMARY KEY, scanned_at TEXT NOT NULL, body TEXT NOT NULL);
-              CREATE TABLE claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);`);
-    const insert = old.prepare('INSERT INTO scans (digest, scanned_at, body) VALUES (?, ?, ?)');
-    insert.run(MULTI_DIGEST, 'x', JSON.stringify(toStored(readScan('multi'))));
-    insert.run('sha256:corrupt', 'x', '{not json');
-    old.close();
+    writeOldSqliteStore(path);
     const s = createSqliteStore(path);
     expect((await s.listProjections()).map((e) => [e.digest, e.scan])).toEqual([
       [MULTI_DIGEST, toScanProjection(readScan('multi'))],
