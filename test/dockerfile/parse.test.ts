@@ -322,9 +322,22 @@ describe('parseDockerfile', () => {
       expect(err.message).toBe('unknown instruction: RUNN (line 3)');
     });
 
-    it('rejects instructions before the first FROM (other than ARG) and FROM with bad arity', () => {
-      expect(parseError('RUN x\nFROM a:1').message).toContain('line 1');
+    it('rejects FROM with bad arity', () => {
       expect(parseError('FROM a b').code).toBe('DOCKERFILE_PARSE_FAILED');
+    });
+
+    it('puts instructions before the first FROM into an implicit stage (a fragment), and only those', () => {
+      const ast = parseDockerfile('RUN x\nFROM a:1\nRUN y');
+      expect(ast.stages.map((s) => [s.index, s.baseImage, s.implicit === true])).toEqual([
+        [0, 'scratch', true],
+        [1, 'a:1', false],
+      ]);
+      expect(ast.stages[0]?.instructions.map((i) => i.original)).toEqual(['RUN x']);
+      expect(ast.stages[0]?.from.startLine).toBe(1);
+      // ARG before FROM is not a fragment
+      const args = parseDockerfile('ARG V=1\nFROM a:$V');
+      expect(args.stages.map((s) => s.implicit === true)).toEqual([false]);
+      expect(args.globalArgs).toHaveLength(1);
     });
 
     it('parses an empty or comment-only file to no instructions', () => {

@@ -27,6 +27,7 @@ interface StageScope {
  * Parses a Dockerfile into instructions and stages with exact 1-based line numbers, expanding `ARG`/`ENV`
  * variables with BuildKit's scoping: `ARG`s before the first `FROM` are visible to `FROM` lines only
  * (a stage re-declares them with `ARG NAME`); `ENV` and `ARG` inside a stage apply to later lines of it.
+ * Instructions before any FROM form an `implicit` stage (see `Stage.implicit`) instead of an error.
  * Throws `DOCKERFILE_PARSE_FAILED` (with the line) on invalid input.
  */
 export function parseDockerfile(text: string, options: ParseDockerfileOptions = {}): DockerfileAst {
@@ -46,13 +47,15 @@ export function parseDockerfile(text: string, options: ParseDockerfileOptions = 
       scope = scopes[stage.index] as StageScope;
       continue;
     }
-    if (scope === undefined) {
-      if (ins.keyword !== 'ARG') {
-        throw parseFailed(`${ins.keyword} before the first FROM (only ARG may come first)`, ins.startLine);
-      }
+    if (scope === undefined && ins.keyword === 'ARG') {
       declareArgs(ins, globalScope, globalScope, undefined, buildArgs, escapeChar);
       globalArgs.push(ins);
       continue;
+    }
+    if (scope === undefined) {
+      // a fragment: linted as if `FROM scratch` stood above it, and the rules report the missing FROM
+      stages.push(startImplicitStage(ins, scopes));
+      scope = scopes[0] as StageScope;
     }
     const stage = stages[stages.length - 1] as Stage;
     ins.stageIndex = stage.index;
@@ -86,6 +89,31 @@ function visibleScope(scope: StageScope): VarScope {
   const merged = new Map(scope.args);
   for (const [k, v] of scope.env) merged.set(k, v);
   return merged;
+}
+
+function startImplicitStage(first: Instruction, scopes: StageScope[]): Stage {
+  const from: Instruction = {
+    keyword: 'FROM',
+    startLine: first.startLine,
+    endLine: first.startLine,
+    original: '',
+    flags: [],
+    args: ['scratch'],
+    expanded: ['scratch'],
+    json: false,
+    heredocs: [],
+    stageIndex: 0,
+  };
+  scopes.push({ env: new Map(), args: new Map() });
+  return {
+    index: 0,
+    baseImage: 'scratch',
+    baseRaw: 'scratch',
+    baseUnresolved: false,
+    from,
+    instructions: [],
+    implicit: true,
+  };
 }
 
 function startStage(

@@ -83,6 +83,12 @@ export interface Stage {
   platform?: string;
   from: Instruction;
   instructions: Instruction[];
+  /**
+   * True for the stage of instructions written before any FROM (a fragment, as linters' own cases are
+   * written): Docker refuses to build it, so the rules lint its instructions as if `FROM scratch` stood above
+   * them and report the missing FROM itself (`PCS-BUILD-INSTRUCTION-BEFORE-FROM`, hadolint's DL3061).
+   */
+  implicit?: boolean;
 }
 
 /** Parsed Dockerfile with exact 1-based line numbers. */

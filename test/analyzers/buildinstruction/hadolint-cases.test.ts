@@ -5,8 +5,9 @@ import { analyzeDockerfile } from '../../../core/src/analyzers/buildinstruction/
  * hadolint's rule specs (`test/Hadolint/Rule/DL*Spec.hs`, hadolint @414149198), case by case, for every
  * DL rule a Portcullis rule stands for (the rule's `peers`, reported as finding aliases). Each case says
  * whether hadolint reports the rule; ours "reports" it when a finding carries the DL id as an alias.
- * hadolint lints fragments without FROM; Docker refuses them and so does our parser, so such a case is
- * checked behind `FROM debian:12`. `onbuild` repeats the case with its RUN lines under ONBUILD.
+ * Cases are linted as hadolint lints them, fragments without FROM included (our parser lints those as an
+ * implicit stage and reports the missing FROM as DL3061). `onbuild` repeats the case with its RUN lines
+ * under ONBUILD.
  */
 type Case = [dockerfile: string, hadolintReports: boolean];
 
@@ -24,6 +25,13 @@ const CASES: Record<string, Case[]> = {
     ['WORKDIR "C:\\"', false],
     ['WORKDIR C:/', false],
     ['WORKDIR "C:/"', false],
+  ],
+  DL3061: [
+    ['FROM foo\nLABEL foo=bar', false],
+    ['ARG A=1\nFROM foo:$A', false],
+    ['# comment\nARG A\nFROM foo', false],
+    ['LABEL foo=bar\nFROM foo', true],
+    ['RUN apt-get update', true],
   ],
   DL3002: [
     ['FROM scratch\nUSER root', true],
@@ -497,16 +505,12 @@ const DIFFERENT: Record<string, string> = {
     'a cache mount on /var/lib/apt holds /var/lib/apt/lists too, so no list is left in the layer',
 };
 
-function withFrom(text: string): string {
-  return /^\s*(FROM|ARG)\b/i.test(text) ? text : `FROM debian:12\n${text}`;
-}
-
 function toOnbuild(text: string): string {
   return text.replace(/^RUN /gm, 'ONBUILD RUN ');
 }
 
 function reports(text: string, dl: string): boolean {
-  return analyzeDockerfile(withFrom(text), 'Dockerfile').some((f) => (f.aliases ?? []).includes(dl));
+  return analyzeDockerfile(text, 'Dockerfile').some((f) => (f.aliases ?? []).includes(dl));
 }
 
 describe('hadolint rule specs, transcribed', () => {

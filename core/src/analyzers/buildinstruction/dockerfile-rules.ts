@@ -84,7 +84,10 @@ export function evaluateDockerfileRules(ast: DockerfileAst): DockerfileHit[] {
   for (const stage of ast.stages) {
     const env = new Map(stage.baseStage === undefined ? [] : envs[stage.baseStage]);
     envs[stage.index] = env;
-    checkFrom(stage, names, add);
+    if (stage.implicit) {
+      const first = stage.instructions[0];
+      if (first !== undefined) add('NO_FROM', first, `${first.keyword} before the first FROM`);
+    } else checkFrom(stage, names, add);
     if (stage.name !== undefined) {
       if (seenNames.has(stage.name)) add('DS012', stage.from, `stage name '${stage.name}' used twice`);
       seenNames.set(stage.name, stage.index);
@@ -303,12 +306,15 @@ function checkFinalStage(ast: DockerfileAst, add: Add): void {
   const users = inherited.filter((i) => i.keyword === 'USER');
   const lastUser = users[users.length - 1];
   // hadolint's DL3002 judges only an explicit root USER; dockle's CIS-DI-0001 also a missing one
-  if (lastUser === undefined)
-    add('DS002', final.from, 'no USER: the image runs as root', undefined, undefined, ['CIS-DI-0001']);
-  else if (/^(root|0)(:.*)?$/.test((lastUser.expanded[0] ?? '').trim())) {
+  // a fragment (no FROM) says nothing about what it leaves out: no USER or HEALTHCHECK is no finding there
+  const whole = final.implicit !== true;
+  if (lastUser === undefined) {
+    if (whole)
+      add('DS002', final.from, 'no USER: the image runs as root', undefined, undefined, ['CIS-DI-0001']);
+  } else if (/^(root|0)(:.*)?$/.test((lastUser.expanded[0] ?? '').trim())) {
     add('DS002', lastUser, `last USER is '${lastUser.expanded[0]}'`);
   }
-  if (!inherited.some((i) => i.keyword === 'HEALTHCHECK'))
+  if (whole && !inherited.some((i) => i.keyword === 'HEALTHCHECK'))
     add('DS026', final.from, 'no HEALTHCHECK in the final stage');
 
   const copied = final.instructions

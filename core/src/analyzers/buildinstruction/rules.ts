@@ -312,6 +312,14 @@ export const BUILD_RULES = {
     false,
     ['DL3022'],
   ),
+  NO_FROM: pcs(
+    'INSTRUCTION-BEFORE-FROM',
+    'medium',
+    'Instructions before the first FROM',
+    'Start the Dockerfile with FROM: only ARG, comments and parser directives may come before it (Docker refuses to build it otherwise)',
+    false,
+    ['DL3061'],
+  ),
 } as const satisfies Record<string, BuildRule>;
 
 export type BuildRuleKey = keyof typeof BUILD_RULES;
