@@ -119,6 +119,8 @@ export type {
   StoreSpec,
   RedisStoreOptions,
 } from './store/index.js';
+// recent admission decisions (the webhook records them, the console's Overview reads them)
+export { ADMISSION_LOG_CAP, type AdmissionEvent } from './store/index.js';
 
 // registry-scan tasks (the scan service runs them, lists them and reads their logs)
 export {

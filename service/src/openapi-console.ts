@@ -19,7 +19,8 @@ export const CONSOLE_PATHS = {
   '/api/v1/overview': {
     get: {
       operationId: 'getOverview',
-      summary: 'Counts by risk type and severity, denied images, DB age, last and next tasks, findings trend',
+      summary:
+        'Counts by risk type and severity, images the policy denies, pods denied at admission, DB age, last and next tasks, findings trend',
       responses: {
         '200': {
           description: 'Overview',
@@ -40,6 +41,24 @@ export const CONSOLE_PATHS = {
                 type: 'array',
                 description: 'Newest images the current policy denies (what admission answers for them)',
                 items: ref('ImageSummary'),
+              },
+              admissions: {
+                type: 'array',
+                description:
+                  'Newest pods the admission webhook denied (its recorded decisions, up to 10, newest first; the store keeps the last 1,000 decisions). Reasons are redacted as in the webhook log.',
+                items: {
+                  type: 'object',
+                  properties: {
+                    at: { type: 'string', format: 'date-time' },
+                    image: { type: 'string' },
+                    digest: { type: 'string' },
+                    namespace: { type: 'string' },
+                    pod: { type: 'string', description: 'The pod name (or generateName) when known' },
+                    verdict: { enum: ['deny', 'warn', 'allow'] },
+                    reasons: { type: 'array', items: { type: 'string' } },
+                  },
+                  required: ['at', 'image', 'namespace', 'verdict', 'reasons'],
+                },
               },
               db: {
                 type: 'object',
@@ -74,7 +93,7 @@ export const CONSOLE_PATHS = {
                 },
               },
             },
-            required: ['images', 'findings', 'denied', 'db', 'schedule', 'trend'],
+            required: ['images', 'findings', 'denied', 'admissions', 'db', 'schedule', 'trend'],
           }),
         },
         ...errors,

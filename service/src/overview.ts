@@ -1,12 +1,15 @@
 import { Cron } from 'croner';
 import {
+  ADMISSION_LOG_CAP,
   dbStatus,
   isPortcullisError,
   SEVERITIES,
+  type AdmissionEvent,
   type Policy,
   type Severity,
   type TaskRecord,
   type TaskStore,
+  type VerdictStore,
 } from '../../core/src/index.js';
 import type { IndexedImage } from './image-index.js';
 import type { ImageSummary } from './images.js';
@@ -23,6 +26,8 @@ export interface Overview {
   findings: Record<RiskCategory, Counts>;
   /** Newest images the current policy denies: what admission answers for them now. */
   denied: ImageSummary[];
+  /** Newest pods the webhook denied at admission (recorded decisions, not today's policy), newest first. */
+  admissions: AdmissionEvent[];
   db: { builtAt?: string; ageMs?: number; error?: string };
   lastTask?: TaskRecord;
   schedule: { scan?: string; nextScan?: string; dbUpdate?: string; nextDbUpdate?: string; timezone: string };
@@ -34,12 +39,14 @@ export interface OverviewInput {
   /** Every stored image, evaluated (the image index's snapshot). */
   images: readonly IndexedImage[];
   tasks: TaskStore;
+  /** Where the webhook records admission decisions (the verdict store both share). */
+  verdicts: Pick<VerdictStore, 'listAdmissions'>;
   policy: Policy;
   schedule?: { scan?: string; dbUpdate?: string; timezone?: string };
   dbPath?: string;
   now: Date;
   /** How many denied images and trend points to return. */
-  limits?: { denied?: number; trend?: number };
+  limits?: { denied?: number; trend?: number; admissions?: number };
 }
 
 function nextRun(cron: string | undefined, timezone: string, now: Date): string | undefined {
@@ -86,12 +93,17 @@ export async function toOverview(input: OverviewInput): Promise<Overview> {
       for (const s of SEVERITIES) counts[s] += entry.findings?.[s] ?? 0;
     trend.push({ id: t.id, createdAt: t.createdAt, status: t.status, findings: counts });
   }
+  // the whole (capped) log, so a burst of warnings does not hide the denials before it
+  const admissions = (await input.verdicts.listAdmissions(ADMISSION_LOG_CAP))
+    .filter((a) => a.verdict === 'deny')
+    .slice(0, input.limits?.admissions ?? 10);
   const nextScan = nextRun(scanCron, timezone, now);
   const nextDbUpdate = nextRun(dbCron, timezone, now);
   return {
     images: { total: input.images.length, byVerdict },
     findings,
     denied: denied.slice(0, input.limits?.denied ?? 10),
+    admissions,
     db: readDbAge(input.dbPath, now),
     ...(recent[0] ? { lastTask: recent[0] } : {}),
     schedule: {

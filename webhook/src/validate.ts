@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordAdmissionEvents, toAdmissionEvents } from './admission-log.js';
 import type { WebhookConfig } from './config.js';
 import { decideAdmissionEager, type AdmissionDecision, type DecideDeps } from './decide.js';
 import { PreparedFields, type Logger } from './logger.js';
@@ -114,6 +115,9 @@ export function createValidateHandler(opts: {
       dryRun: review.dryRun,
     };
     logger.log(decision.result === 'allow' ? 'debug' : 'info', 'admission', fields, template.logFields);
+    // after the answer is built and without awaiting: recording never delays or fails the admission
+    if (decision.result !== 'allow')
+      recordAdmissionEvents(toAdmissionEvents(review, decision, decideDeps.now()), decideDeps);
     return { status: 200, json: `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}` };
   };
 

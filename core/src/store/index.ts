@@ -21,6 +21,8 @@ export {
 export { createMemoryStore } from './memory.js';
 export { createSqliteStore } from './sqlite.js';
 export { createRedisStore, type RedisStoreOptions } from './redis.js';
+// recent admission decisions (the webhook records them, the console's Overview reads them)
+export { ADMISSION_LOG_CAP, type AdmissionEvent } from './verdict-store.js';
 
 /** Where scan results (and registry-scan tasks) live. */
 export type StoreSpec =

@@ -1,3 +1,4 @@
+import { ADMISSION_LOG_CAP, parseAdmissionEvent, toAdmissionLimit } from './verdict-store.js';
 import {
   toAdvisoryHits,
   toAdvisoryKey,
@@ -75,6 +76,21 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
       claims.clear();
       byAdvisory.clear();
       keysOf.clear();
+    },
+    ...createMemoryAdmissionLog(),
+  };
+}
+
+/** The admission log's methods with their state (newest first, as JSON: cloned as the other stores serialise). */
+function createMemoryAdmissionLog(): Pick<VerdictStore, 'recordAdmission' | 'listAdmissions'> {
+  const admissions: string[] = [];
+  return {
+    async recordAdmission(event) {
+      admissions.unshift(JSON.stringify(event));
+      if (admissions.length > ADMISSION_LOG_CAP) admissions.length = ADMISSION_LOG_CAP;
+    },
+    async listAdmissions(limit) {
+      return admissions.slice(0, toAdmissionLimit(limit)).flatMap((v) => parseAdmissionEvent(v) ?? []);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { ADMISSION_LOG_CAP, parseAdmissionEvent, toAdmissionLimit } from './verdict-store.js';
 import { Redis } from 'ioredis';
 import { wrapError } from '../errors.js';
 import {
@@ -195,6 +196,26 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
     },
     async close() {
       client.disconnect();
+    },
+    async recordAdmission(event) {
+      // one MULTI: every replica's push and the cap apply together (a capped list, newest first)
+      const key = `${prefix}admissions`;
+      await guard('record admission', async () => {
+        const replies = await client
+          .multi()
+          .lpush(key, JSON.stringify(event))
+          .ltrim(key, 0, ADMISSION_LOG_CAP - 1)
+          .exec();
+        // exec resolves with per-command errors rather than rejecting: surface the first
+        const failed = replies?.find(([err]) => err)?.[0];
+        if (failed) throw failed;
+      });
+    },
+    async listAdmissions(limit) {
+      const n = toAdmissionLimit(limit);
+      if (n === 0) return [];
+      const values = await guard('list admissions', () => client.lrange(`${prefix}admissions`, 0, n - 1));
+      return values.flatMap((v) => parseAdmissionEvent(v) ?? []);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { ADMISSION_LOG_CAP, parseAdmissionEvent, toAdmissionLimit } from './verdict-store.js';
 import Database from 'better-sqlite3';
 import { wrapError } from '../errors.js';
 import type { StoredScan } from './verdict-store.js';
@@ -118,7 +119,43 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     async close() {
       if (db.open) db.close();
     },
+    async recordAdmission(event) {
+      guard('record admission', () => admissionsOf().record(JSON.stringify(event)));
+    },
+    async listAdmissions(limit) {
+      const rows = guard('list admissions', () => admissionsOf().list(toAdmissionLimit(limit)));
+      return rows.flatMap((r) => parseAdmissionEvent(r.body) ?? []);
+    },
   };
+  // prepared on first use, so the table and statements live beside their methods (and a file that never
+  // records an admission gets no table)
+  function admissionsOf(): AdmissionStatements {
+    let statements = admissionStatements.get(db);
+    if (!statements) admissionStatements.set(db, (statements = createAdmissionStatements(db)));
+    return statements;
+  }
+}
+
+const admissionStatements = new WeakMap<Database.Database, AdmissionStatements>();
+
+interface AdmissionStatements {
+  record: (body: string) => void;
+  list: (limit: number) => { body: string }[];
+}
+
+/** The `admissions` table (id ascending = insertion order), trimmed to the newest ADMISSION_LOG_CAP on insert. */
+function createAdmissionStatements(db: Database.Database): AdmissionStatements {
+  db.exec('CREATE TABLE IF NOT EXISTS admissions (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO admissions (body) VALUES (?)');
+  const trim = db.prepare(
+    'DELETE FROM admissions WHERE id <= (SELECT id FROM admissions ORDER BY id DESC LIMIT 1 OFFSET ?)',
+  );
+  const list = db.prepare<[number], { body: string }>('SELECT body FROM admissions ORDER BY id DESC LIMIT ?');
+  const record = db.transaction((body: string) => {
+    insert.run(body);
+    trim.run(ADMISSION_LOG_CAP);
+  });
+  return { record: (body) => void record(body), list: (limit) => list.all(limit) };
 }
 
 /**

@@ -52,6 +52,13 @@ export interface VerdictStore {
   /** Rejects when the store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Records one admission decision (the console's "denied at admission recently"). Only the most recent
+   * `ADMISSION_LOG_CAP` are kept: it is a recent-activity log, not an audit trail.
+   */
+  recordAdmission(event: AdmissionEvent): Promise<void>;
+  /** The most recent recorded admissions, newest first, at most `limit`. */
+  listAdmissions(limit: number): Promise<AdmissionEvent[]>;
 }
 
 /** Parses a stored JSON entry, rejecting anything that is not a StoredScan (a corrupt row is a miss, not a crash). */
@@ -147,4 +154,45 @@ function toFindingProjection(f: Finding): Finding {
 /** A stored entry with its result projected (`listProjections`' element). */
 export function toStoredProjection(entry: StoredScan): StoredScan {
   return { ...entry, scan: toScanProjection(entry.scan) };
+}
+
+/** One admission decision as the webhook records it. */
+export interface AdmissionEvent {
+  /** When it was decided (RFC 3339). */
+  at: string;
+  /** The image reference as the pod spec names it. */
+  image: string;
+  digest?: string;
+  namespace: string;
+  /** The pod's name (or generateName) when the request has one. */
+  pod?: string;
+  verdict: 'deny' | 'allow' | 'warn';
+  /** Already redacted by the webhook's redactor: never a secret. */
+  reasons: string[];
+}
+
+/** How many admissions a store keeps (the oldest are dropped on insert). */
+export const ADMISSION_LOG_CAP = 1000;
+
+/** Parses a stored admission event; a corrupt entry is dropped rather than crashing the list. */
+export function parseAdmissionEvent(text: string): AdmissionEvent | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<AdmissionEvent>;
+    if (
+      typeof v.at === 'string' &&
+      typeof v.image === 'string' &&
+      typeof v.namespace === 'string' &&
+      (v.verdict === 'deny' || v.verdict === 'allow' || v.verdict === 'warn') &&
+      Array.isArray(v.reasons)
+    )
+      return v as AdmissionEvent;
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** A limit as the stores use it: a whole number in 0..ADMISSION_LOG_CAP. */
+export function toAdmissionLimit(limit: number): number {
+  return Number.isFinite(limit) ? Math.max(0, Math.min(ADMISSION_LOG_CAP, Math.floor(limit))) : 0;
 }

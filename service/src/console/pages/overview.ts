@@ -66,6 +66,42 @@ function renderTrend(trend: Overview['trend']): SafeHtml {
     </details>`;
 }
 
+/** Pods the webhook denied, as it recorded them (reasons already redacted there). */
+function renderAdmissions(admissions: Overview['admissions']): SafeHtml {
+  return html`<section aria-labelledby="ov-admissions">
+    <h2 id="ov-admissions">Denied at admission</h2>
+    <p class="muted">Newest pods the admission webhook refused, as it recorded them.</p>
+    ${
+      admissions.length === 0
+        ? html`<p>No admission denial recorded.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th scope="col">Image</th>
+                <th scope="col">Namespace</th>
+                <th scope="col">When</th>
+                <th scope="col">Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${admissions.map(
+                (a) =>
+                  html`<tr>
+                    <td>
+                      ${a.digest ? html`<a href="/images/${a.digest}">${a.image}</a>` : a.image}
+                      ${a.pod ? html`<span class="muted">(pod ${a.pod})</span>` : ''}
+                    </td>
+                    <td>${a.namespace}</td>
+                    <td>${toTime(a.at)}</td>
+                    <td>${a.reasons[0] ?? ''}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+  </section>`;
+}
+
 export function renderOverview(o: Overview): SafeHtml {
   const { byVerdict } = o.images;
   return html`<div class="grid">
@@ -127,10 +163,11 @@ export function renderOverview(o: Overview): SafeHtml {
         </tbody>
       </table>
     </section>
+    ${renderAdmissions(o.admissions)}
     <section aria-labelledby="ov-denied">
-      <h2 id="ov-denied">Denied at admission</h2>
+      <h2 id="ov-denied">Denied by the current policy</h2>
       <p class="muted">
-        Newest images the current policy denies: what the admission webhook answers for them.
+        Newest stored images the current policy denies: what the admission webhook would answer for them now.
       </p>
       ${
         o.denied.length === 0

@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ADMISSION_LOG_CAP, type AdmissionEvent } from '../../core/src/index.js';
+import {
+  createMemoryStore,
+  createRedisStore,
+  createSqliteStore,
+  type DigestResolver,
+  type VerdictStore,
+} from '../../webhook/src/index.js';
+import { skipReason } from '../helpers/env.js';
+import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
+import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
+
+const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
+const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
+// a GitHub token in an image reference: the recorded image and reasons must carry it redacted only
+const TOKEN = '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';
+const LEAKY = `registry.example/team/app:${TOKEN}`;
+
+const event = (i: number, over: Partial<AdmissionEvent> = {}): AdmissionEvent => ({
+  at: new Date(Date.UTC(2026, 10, 27, 16, 0, i)).toISOString(),
+  image: `registry.example/app:v${i}`,
+  namespace: `ns-${i % 3}`,
+  verdict: i % 2 === 0 ? 'deny' : 'warn',
+  reasons: [`reason ${i}`, 'second'],
+  ...over,
+});
+
+/** The same contract for every store: newest first, the limit, the cap, every field kept, optional ones absent. */
+async function checkAdmissionLog(s: VerdictStore): Promise<void> {
+  expect(await s.listAdmissions(10)).toEqual([]);
+  const first = event(0, { digest: MULTI_DIGEST, pod: 'app-7d9f' });
+  await s.recordAdmission(first);
+  await s.recordAdmission(event(1));
+  await s.recordAdmission(event(2));
+  const listed = await s.listAdmissions(10);
+  expect(listed.map((e) => e.image)).toEqual([2, 1, 0].map((i) => `registry.example/app:v${i}`));
+  expect(listed[2]).toEqual(first);
+  expect(listed[1]).toEqual(event(1));
+  expect('digest' in (listed[1] as object)).toBe(false);
+  expect(await s.listAdmissions(2)).toEqual([event(2), event(1)]);
+  expect(await s.listAdmissions(0)).toEqual([]);
+  // past the cap the oldest go: exactly the newest ADMISSION_LOG_CAP remain
+  for (let i = 3; i < ADMISSION_LOG_CAP + 5; i++) await s.recordAdmission(event(i));
+  const all = await s.listAdmissions(ADMISSION_LOG_CAP + 100);
+  expect(all).toHaveLength(ADMISSION_LOG_CAP);
+  expect(all[0]).toEqual(event(ADMISSION_LOG_CAP + 4));
+  expect(all[ADMISSION_LOG_CAP - 1]).toEqual(event(5));
+}
+
+describe('admission log in each store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-admissions-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('memory', async () => {
+    await checkAdmissionLog(createMemoryStore());
+  });
+
+  it('sqlite, and the log survives reopening the file', async () => {
+    const path = join(dir, 'verdicts.db');
+    const s = createSqliteStore(path);
+    await checkAdmissionLog(s);
+    await s.close();
+    const again = createSqliteStore(path);
+    expect((await again.listAdmissions(1))[0]).toEqual(event(ADMISSION_LOG_CAP + 4));
+    expect(await again.listAdmissions(ADMISSION_LOG_CAP + 1)).toHaveLength(ADMISSION_LOG_CAP);
+    await again.close();
+  });
+
+  describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))('redis', () => {
+    let redis: RunningRedis;
+    beforeAll(async () => {
+      redis = await startRedis();
+    });
+    afterAll(async () => {
+      await redis.kill();
+    });
+
+    it('keeps a capped list shared by replicas', async () => {
+      const a = createRedisStore({ url: redis.url, keyPrefix: 'adm:' });
+      const b = createRedisStore({ url: redis.url, keyPrefix: 'adm:' });
+      try {
+        // commands fail fast until connected (no offline queue): wait for both connections
+        await vi.waitFor(async () => (await a.ping(), await b.ping()), { timeout: 5000, interval: 50 });
+        await checkAdmissionLog(a);
+        // another replica's record is seen by the first, newest first
+        await b.recordAdmission(event(9999));
+        expect((await a.listAdmissions(1))[0]).toEqual(event(9999));
+        expect(await a.listAdmissions(ADMISSION_LOG_CAP + 1)).toHaveLength(ADMISSION_LOG_CAP);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('rejects with WEBHOOK_STORE_UNAVAILABLE when redis is down', async () => {
+      const down = await startRedis();
+      const s = createRedisStore({ url: down.url, commandTimeoutMs: 300 });
+      await down.kill();
+      await expect(s.recordAdmission(event(1))).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
+      await expect(s.listAdmissions(5)).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
+      await s.close();
+    });
+  });
+});
+
+const noRegistry: DigestResolver = {
+  resolveDigest: async (ref) => {
+    throw new Error(`registry asked for ${ref}`);
+  },
+};
+
+async function storeWithScans(): Promise<VerdictStore> {
+  const store = createMemoryStore();
+  for (const n of ['min', 'multi'] as const) await store.put(toStored(readScan(n)));
+  return store;
+}
+
+describe('the webhook records its admission decisions', () => {
+  it('records a denied pod with its namespace, pod and reasons, and not an allowed pod or a dry run', async () => {
+    const store = await storeWithScans();
+    const { app } = testApp(store, {}, { resolver: noRegistry });
+    const post = (req: Record<string, unknown>) =>
+      request(app).post('/validate').send(toReview(req)).expect(200);
+    // allowed and dry-run first: were they recorded, they would be in the log before the denial
+    expect((await post(podRequest([MIN], { namespace: 'team-a' }))).body.response.allowed).toBe(true);
+    const dry = await post(podRequest([MULTI], { namespace: 'team-a', dryRun: true }));
+    expect(dry.body.response.allowed).toBe(false);
+    expect((await post(podRequest([MIN, MULTI], { namespace: 'team-b' }))).body.response.allowed).toBe(false);
+    await vi.waitFor(async () => expect(await store.listAdmissions(10)).toHaveLength(1));
+    const [rec] = await store.listAdmissions(10);
+    expect(rec).toMatchObject({
+      image: MULTI,
+      digest: MULTI_DIGEST,
+      namespace: 'team-b',
+      pod: 'app',
+      verdict: 'deny',
+      at: '2026-11-27T16:00:00.000Z',
+    });
+    expect(rec?.reasons[0]).toContain(`image ${MULTI} denied`);
+    expect(rec?.reasons.join('\n')).toContain('PCS-SECRET-PRIVATE-KEY');
+    expect(rec?.reasons.join('\n')).not.toContain('wJalrXUtnFEMI');
+  });
+
+  it('records a secret in an image reference redacted, as the log does', async () => {
+    const store = await storeWithScans();
+    const { app } = testApp(store, {}, { resolver: noRegistry });
+    const res = await request(app)
+      .post('/validate')
+      .send(toReview(podRequest([LEAKY], { namespace: 'team-c' })))
+      .expect(200);
+    expect(res.body.response.allowed).toBe(false);
+    await vi.waitFor(async () => expect(await store.listAdmissions(10)).toHaveLength(1));
+    const [rec] = await store.listAdmissions(10);
+    expect(rec?.namespace).toBe('team-c');
+    expect(rec?.reasons.length).toBeGreaterThan(0);
+    const text = JSON.stringify(rec);
+    expect(text).not.toContain(TOKEN);
+    expect(rec?.image).toMatch(/^registry\.example\/team\/app:ghp_\*+/);
+    expect(rec?.reasons[0]).toContain('ghp_*');
+  });
+
+  it('records a denial in warn mode as a warning (the pod was admitted)', async () => {
+    const store = await storeWithScans();
+    const { app } = testApp(store, { mode: 'warn' }, { resolver: noRegistry });
+    const res = await request(app)
+      .post('/validate')
+      .send(toReview(podRequest([MULTI], { namespace: 'team-d' })))
+      .expect(200);
+    expect(res.body.response.allowed).toBe(true);
+    await vi.waitFor(async () => expect(await store.listAdmissions(10)).toHaveLength(1));
+    expect((await store.listAdmissions(10))[0]).toMatchObject({ verdict: 'warn', namespace: 'team-d' });
+  });
+
+  it('answers the admission when recording fails, and counts the failure', async () => {
+    const base = await storeWithScans();
+    const recordAdmission = vi.fn(async () => {
+      throw new Error('store down');
+    });
+    const store: VerdictStore = { ...base, recordAdmission };
+    const { app } = testApp(store, {}, { resolver: noRegistry });
+    const res = await request(app)
+      .post('/validate')
+      .send(toReview(podRequest([MULTI])))
+      .expect(200);
+    expect(res.body.response.allowed).toBe(false);
+    expect(res.body.response.status.code).toBe(403);
+    await vi.waitFor(async () => {
+      const metrics = (await request(app).get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/portcullis_store_errors_total\{op="record-admission"\} 1/);
+    });
+    expect(recordAdmission).toHaveBeenCalledTimes(1);
+  });
+});
