@@ -1,19 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { Agent, request as httpsRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMISSION_LOG_CAP, type AdmissionEvent } from '../../core/src/index.js';
 import {
   createMemoryStore,
   createRedisStore,
   createSqliteStore,
+  parseWebhookConfig,
+  silentLogger,
+  startWebhookServer,
   type DigestResolver,
   type VerdictStore,
 } from '../../webhook/src/index.js';
 import { skipReason } from '../helpers/env.js';
 import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
-import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
+import { makeCerts } from '../helpers/tls.js';
+import {
+  MIN_DIGEST,
+  MULTI_DIGEST,
+  NOW,
+  podRequest,
+  readScan,
+  realPolicyEngine,
+  testApp,
+  toReview,
+  toStored,
+} from './helpers.js';
 
 const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
@@ -194,5 +209,59 @@ describe('the webhook records its admission decisions', () => {
       expect(metrics).toMatch(/portcullis_store_errors_total\{op="record-admission"\} 1/);
     });
     expect(recordAdmission).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the HTTPS webhook server records into its SQLite store, which another process reads', () => {
+  it('records the denied pod (namespace, redacted reasons) and not the allowed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pc-admissions-https-'));
+    const certs = makeCerts(dir, 'a-');
+    renameSync(certs.cert, join(dir, 'tls.crt'));
+    renameSync(certs.key, join(dir, 'tls.key'));
+    const path = join(dir, 'verdicts.db');
+    const store = createSqliteStore(path);
+    await store.put(toStored(readScan('multi')));
+    await store.put(toStored(readScan('min')));
+    const config = parseWebhookConfig({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+      logLevel: 'error',
+    });
+    const server = await startWebhookServer(config, {
+      policy: realPolicyEngine(),
+      store,
+      logger: silentLogger,
+      now: () => NOW,
+      resolver: noRegistry,
+    });
+    const agent = new Agent({ connect: { ca: certs.ca } });
+    // what `portcullis serve` does: its own store on the same file
+    const reader = createSqliteStore(path);
+    try {
+      const post = async (req: Record<string, unknown>): Promise<boolean> => {
+        const res = await httpsRequest(`https://127.0.0.1:${server.port}/validate?timeout=10s`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(toReview(req)),
+        });
+        expect(res.statusCode).toBe(200);
+        return ((await res.body.json()) as { response: { allowed: boolean } }).response.allowed;
+      };
+      expect(await post(podRequest([MIN], { namespace: 'shop' }))).toBe(true);
+      expect(await post(podRequest([MULTI], { namespace: 'shop' }))).toBe(false);
+      await vi.waitFor(async () => expect(await reader.listAdmissions(10)).toHaveLength(1));
+      const [rec] = await reader.listAdmissions(10);
+      expect(rec).toMatchObject({ image: MULTI, namespace: 'shop', pod: 'app', verdict: 'deny' });
+      expect(rec?.reasons.join('\n')).toContain('PCS-SECRET-PRIVATE-KEY');
+      expect(rec?.reasons.join('\n')).not.toContain('wJalrXUtnFEMI');
+    } finally {
+      await server.close();
+      await agent.close();
+      await reader.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
