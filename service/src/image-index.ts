@@ -207,9 +207,9 @@ export function createImageIndex(deps: {
     const tasks = recent.map((t) => `${t.id}:${t.status}:${t.progress.scanned}:${t.progress.failed}`);
     return `${policyDigest(resolvePolicy(deps.policy()))}|${tasks.join(',')}`;
   };
-  const save = (images: IndexedImage[], key: string, builtAt: Date): void => {
-    // the policy digest leads the key; saving is best effort (the next build saves again)
-    const body = toSavedImageSnapshot(images, key.slice(0, key.indexOf('|')), builtAt);
+  const save = (images: IndexedImage[], resolved: ResolvedPolicy, builtAt: Date): void => {
+    // the digest of the policy the rows were evaluated under; saving is best effort (the next build saves again)
+    const body = toSavedImageSnapshot(images, policyDigest(resolved), builtAt);
     deps.verdicts
       .saveSnapshot(IMAGE_SNAPSHOT_NAME, body)
       .catch((error: unknown) => deps.logger?.warn('console: image index not saved', { error }));
@@ -233,7 +233,7 @@ export function createImageIndex(deps: {
         const at = clock();
         lastBuildMs = at - started;
         current = { snapshot: { images, builtAt: now, refreshing: false }, key, at };
-        save(images, key, now);
+        save(images, resolved, now);
       } finally {
         building = undefined;
       }
