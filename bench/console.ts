@@ -8,7 +8,9 @@
  * for the start-up evaluation of the store), then medians of 5 for the first page, a filtered and sorted
  * page and the overview, one page while the index rebuilds after a task change, one exact
  * `GET /api/v1/images?limit=50` (the API evaluates the store's projections per request) while that rebuild runs,
- * then its median of 5 alone, and the median of 5 `listProjections()` (the store read inside it).
+ * then its median of 5 alone, and the median of 5 `listProjections()` (the store read inside it). Last, a
+ * restart: a second app on the same store, from creation to its first Images page (the snapshot the first
+ * app saved, marked as refreshing) and to the end of its own first build.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,8 +22,10 @@ import {
   emptyProgress,
   type Finding,
   type StoredScan,
+  type TaskStore,
 } from '../core/src/index.js';
 import { createServiceApp } from '../service/src/app.js';
+import { IMAGE_SNAPSHOT_NAME } from '../service/src/image-index.js';
 import { createLogger } from '../service/src/logger.js';
 import { createServiceMetrics } from '../service/src/metrics.js';
 import type { TaskRunner } from '../service/src/runner.js';
@@ -98,23 +102,26 @@ try {
     };
     await verdicts.put(entry);
   }
+  // the console starts evaluating the store (its image index) as the app is created, as at service start-up
+  const startApp = async (tasks: TaskStore) => {
+    const app = createServiceApp({
+      policy: () => ({
+        apiVersion: 'portcullis/v1',
+        registries: [{ name: 'example', kind: 'distribution', url: 'https://registry.example' }],
+      }),
+      tasks,
+      verdicts,
+      runner: {} as TaskRunner,
+      tokens: parseTokensFile(`tokens: [{ name: bench, role: read, sha256: ${toTokenDigest(TOKEN)} }]`),
+      logger: createLogger({ level: 'error', write: () => {} }),
+      metrics: createServiceMetrics(),
+    });
+    const signIn = await request(app).post('/sign-in').type('form').send({ token: TOKEN });
+    return { app, cookie: (signIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]! };
+  };
   const tasks = createMemoryTaskStore();
   const t0 = performance.now();
-  // the console starts evaluating the store (its image index) as the app is created, as at service start-up
-  const app = createServiceApp({
-    policy: () => ({
-      apiVersion: 'portcullis/v1',
-      registries: [{ name: 'example', kind: 'distribution', url: 'https://registry.example' }],
-    }),
-    tasks,
-    verdicts,
-    runner: {} as TaskRunner,
-    tokens: parseTokensFile(`tokens: [{ name: bench, role: read, sha256: ${toTokenDigest(TOKEN)} }]`),
-    logger: createLogger({ level: 'error', write: () => {} }),
-    metrics: createServiceMetrics(),
-  });
-  const signIn = await request(app).post('/sign-in').type('form').send({ token: TOKEN });
-  const cookie = (signIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const { app, cookie } = await startApp(tasks);
   const one = async (path: string, headers: Record<string, string> = { cookie }): Promise<number> => {
     const s = performance.now();
     const res = await request(app).get(path).set(headers);
@@ -154,6 +161,21 @@ try {
     await verdicts.listProjections();
     listRuns.push(Math.round(performance.now() - s));
   }
+  // a restart: a new app on the same store serves the snapshot the first one saved after its builds, marked as
+  // refreshing, while its own first build runs; then the time until that build replaced it
+  const saved = await verdicts.readSnapshot(IMAGE_SNAPSHOT_NAME);
+  if (!saved) throw new Error('no saved image index snapshot');
+  const t1 = performance.now();
+  const restarted = await startApp(createMemoryTaskStore());
+  const page = async () => {
+    const res = await request(restarted.app).get('/images').set({ cookie: restarted.cookie });
+    if (res.status !== 200) throw new Error(`/images after restart: ${res.status}`);
+    return res.text.includes('a newer evaluation is running');
+  };
+  if (!(await page())) throw new Error('the first page after a restart was not the saved snapshot');
+  const restartToFirstPage = Math.round(performance.now() - t1);
+  while (await page()) await new Promise((r) => setTimeout(r, 50));
+  const restartToBuilt = Math.round(performance.now() - t1);
   await verdicts.close();
   console.log(
     JSON.stringify({
@@ -162,6 +184,9 @@ try {
       packagesPerImage: PACKAGES,
       findingsPerImage: 12,
       startToFirstPageMs: indexBuildMs,
+      restartWithSnapshotToFirstPageMs: restartToFirstPage,
+      restartToFirstBuildMs: restartToBuilt,
+      savedSnapshotMb: (saved.body.length / 1e6).toFixed(1),
       firstPageMedianMs: firstPage,
       filteredSortedPageMedianMs: filtered,
       overviewMedianMs: overview,

@@ -16,6 +16,7 @@ import {
   type ImageFilter,
   type ImageSummary,
 } from './images.js';
+import type { Logger } from './logger.js';
 import { RISK_CATEGORIES, toRiskCategory, type RiskCategory } from './risk-categories.js';
 
 /** One stored image, evaluated once under the current policy: its summary and what the filters ask about. */
@@ -33,8 +34,55 @@ export interface IndexedImage {
 export interface ImageSnapshot {
   images: IndexedImage[];
   builtAt: Date;
-  /** True while a newer snapshot is being built (the page says its data may be a little behind). */
+  /**
+   * True while a newer snapshot is being built (the page says its data may be a little behind), and always for
+   * a snapshot saved by an earlier process until this one's first build replaces it.
+   */
   refreshing: boolean;
+}
+
+/** The store's name for the saved snapshot (`VerdictStore.saveSnapshot`). */
+export const IMAGE_SNAPSHOT_NAME = 'console-image-index';
+const SNAPSHOT_VERSION = 1;
+
+/** A built snapshot as saved: the evaluated rows, the policy digest they were evaluated under, and when. */
+export function toSavedImageSnapshot(images: IndexedImage[], policyDigest: string, builtAt: Date): string {
+  return JSON.stringify({
+    version: SNAPSHOT_VERSION,
+    policyDigest,
+    builtAt: builtAt.toISOString(),
+    images: images.map((i) => ({ ...i, risks: [...i.risks] })),
+  });
+}
+
+/**
+ * A saved snapshot's rows and build time when it was evaluated under `policyDigest`; undefined when it was
+ * evaluated under another policy (its verdicts would be wrong), is of another format version, or is corrupt.
+ */
+export function parseSavedImageSnapshot(
+  body: string,
+  policyDigest: string,
+): { images: IndexedImage[]; builtAt: Date } | undefined {
+  try {
+    const v = JSON.parse(body) as {
+      version?: unknown;
+      policyDigest?: unknown;
+      builtAt?: unknown;
+      images?: unknown;
+    };
+    if (v.version !== SNAPSHOT_VERSION || v.policyDigest !== policyDigest) return undefined;
+    const builtAt = new Date(typeof v.builtAt === 'string' ? v.builtAt : NaN);
+    if (Number.isNaN(builtAt.getTime()) || !Array.isArray(v.images)) return undefined;
+    const images = (v.images as (Omit<IndexedImage, 'risks'> & { risks: unknown })[]).map((i) => {
+      if (!i?.summary || typeof i.summary.digest !== 'string' || !Array.isArray(i.risks) || !i.findings)
+        throw new Error('not an indexed image');
+      return { ...i, risks: new Set(i.risks as string[]), seenAs: Array.isArray(i.seenAs) ? i.seenAs : [] };
+    });
+    return { images, builtAt };
+  } catch {
+    // a corrupt snapshot is no snapshot: the first build answers instead
+    return undefined;
+  }
 }
 
 export interface ImageIndex {
@@ -109,7 +157,10 @@ export function isImageSelected(i: IndexedImage, filter: ImageFilter): boolean {
  * (single-flight) when the tasks changed (a task started, progressed or ended: the store may have changed),
  * the policy changed, or it is older than `maxAgeMs` (results pushed from CI or re-matched arrive without a
  * task), for task changes at most every `minRebuildMs` (adaptive by default). A read waits up to `waitMs` for that rebuild (a small store is current at once), then answers with
- * the previous snapshot marked as refreshing. Only the very first read waits for the whole build.
+ * the previous snapshot marked as refreshing. After each build the snapshot is saved in the verdict store; a
+ * restarted process serves the saved one at once (marked refreshing, with its own build time) when it was
+ * evaluated under the same policy digest, while its first build runs in the background and replaces it. Only
+ * the very first read of a store with no usable saved snapshot waits for the whole build.
  */
 export function createImageIndex(deps: {
   verdicts: VerdictStore;
@@ -126,18 +177,42 @@ export function createImageIndex(deps: {
   minRebuildMs?: number;
   /** Monotonic milliseconds for ages and throttling (evaluation time is `now`). */
   clock?: () => number;
+  /** Where a snapshot that could not be saved or read is reported (the index works on without it). */
+  logger?: Pick<Logger, 'warn'>;
 }): ImageIndex {
   const maxAge = deps.maxAgeMs ?? 30_000;
   const waitMs = deps.waitMs ?? 300;
   const clock = deps.clock ?? (() => performance.now());
   let lastBuildMs = 0;
-  let current: { snapshot: ImageSnapshot; key: string; at: number } | undefined;
+  // `saved`: loaded from the store, not built by this process (never current, whatever the key)
+  let current: { snapshot: ImageSnapshot; key: string; at: number; saved?: true } | undefined;
   let building: Promise<void> | undefined;
+  let loading: Promise<void> | undefined;
+
+  const loadSaved = (digest: string): Promise<void> =>
+    (loading ??= (async () => {
+      try {
+        const saved = await deps.verdicts.readSnapshot(IMAGE_SNAPSHOT_NAME);
+        const parsed = saved && parseSavedImageSnapshot(saved.body, digest);
+        // a build that ended meanwhile is newer than anything saved
+        if (parsed && !current)
+          current = { snapshot: { ...parsed, refreshing: true }, key: '', at: clock(), saved: true };
+      } catch (error) {
+        deps.logger?.warn('console: saved image index not read', { error });
+      }
+    })());
 
   const readKey = async (): Promise<string> => {
     const recent = await deps.tasks.list({ limit: 20 });
     const tasks = recent.map((t) => `${t.id}:${t.status}:${t.progress.scanned}:${t.progress.failed}`);
     return `${policyDigest(resolvePolicy(deps.policy()))}|${tasks.join(',')}`;
+  };
+  const save = (images: IndexedImage[], resolved: ResolvedPolicy, builtAt: Date): void => {
+    // the digest of the policy the rows were evaluated under; saving is best effort (the next build saves again)
+    const body = toSavedImageSnapshot(images, policyDigest(resolved), builtAt);
+    deps.verdicts
+      .saveSnapshot(IMAGE_SNAPSHOT_NAME, body)
+      .catch((error: unknown) => deps.logger?.warn('console: image index not saved', { error }));
   };
   const build = (key: string): Promise<void> => {
     building ??= (async () => {
@@ -158,6 +233,7 @@ export function createImageIndex(deps: {
         const at = clock();
         lastBuildMs = at - started;
         current = { snapshot: { images, builtAt: now, refreshing: false }, key, at };
+        save(images, resolved, now);
       } finally {
         building = undefined;
       }
@@ -168,6 +244,14 @@ export function createImageIndex(deps: {
   return {
     async read() {
       const key = await readKey();
+      if (!current) await loadSaved(key.slice(0, key.indexOf('|')));
+      if (current?.saved) {
+        // serve the saved snapshot at once; this process's first build replaces it
+        build(key).catch((error: unknown) =>
+          deps.logger?.warn('console: image index build failed', { error }),
+        );
+        return current.snapshot;
+      }
       if (!current) await build(key);
       const c = current as NonNullable<typeof current>;
       const age = clock() - c.at;

@@ -5,8 +5,14 @@ import {
   emptyProgress,
   type Policy,
   type StoredScan,
+  type VerdictStore,
 } from '../../core/src/index.js';
-import { createImageIndex, isImageSelected, toIndexedImage } from '../../service/src/image-index.js';
+import {
+  createImageIndex,
+  IMAGE_SNAPSHOT_NAME,
+  isImageSelected,
+  toIndexedImage,
+} from '../../service/src/image-index.js';
 
 const POLICY: Policy = { apiVersion: 'portcullis/v1' };
 
@@ -131,5 +137,125 @@ describe('image index (the console lists read a snapshot of the evaluated store)
     const read = await index.read();
     expect(read).toMatchObject({ refreshing: false });
     expect(read.images).toHaveLength(1);
+  });
+
+  describe('saved snapshot (a restarted service answers the first page at once)', () => {
+    const BUILT = new Date('2026-12-01T00:00:00Z');
+    const LATER = new Date('2026-12-02T00:00:00Z');
+    // the first process: builds once (and saves), then is gone
+    const buildAndSave = async (verdicts: VerdictStore, policy: Policy): Promise<void> => {
+      const index = createImageIndex({
+        verdicts,
+        tasks: createMemoryTaskStore(),
+        policy: () => policy,
+        now: () => BUILT,
+      });
+      expect((await index.read()).refreshing).toBe(false);
+      // saving is not awaited by the build
+      for (let i = 0; i < 100 && !(await verdicts.readSnapshot(IMAGE_SNAPSHOT_NAME)); i++)
+        await new Promise((r) => setTimeout(r, 10));
+    };
+    // the restarted process: its store lists slowly until `release`, so the saved answer is observable
+    const restart = (verdicts: VerdictStore, policy: Policy) => {
+      let release = (): void => {};
+      const gate = new Promise<void>((r) => (release = r));
+      const slow: VerdictStore = {
+        ...verdicts,
+        listProjections: async () => {
+          await gate;
+          return verdicts.listProjections();
+        },
+      };
+      const index = createImageIndex({
+        verdicts: slow,
+        tasks: createMemoryTaskStore(),
+        policy: () => policy,
+        now: () => LATER,
+        minRebuildMs: 0,
+      });
+      return { index, release };
+    };
+    const until = async (fn: () => Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 200; i++) {
+        if (await fn()) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error('timed out');
+    };
+
+    it('serves the saved snapshot marked refreshing with its own time, then the first build replaces it', async () => {
+      const verdicts = createMemoryStore();
+      await verdicts.put(toStored(1, 'critical'));
+      await verdicts.put(toStored(2, 'low'));
+      await buildAndSave(verdicts, POLICY);
+      const { index, release } = restart(verdicts, POLICY);
+      // answered although the store has not listed anything yet
+      const first = await index.read();
+      expect(first.refreshing).toBe(true);
+      expect(first.builtAt).toEqual(BUILT);
+      expect(first.images.map((i) => i.summary.verdict).sort()).toEqual(['allow', 'deny']);
+      const denied = first.images.find((i) => i.summary.verdict === 'deny');
+      expect(denied && isImageSelected(denied, { riskType: 'sensitive-file', severity: 'critical' })).toBe(
+        true,
+      );
+      expect(denied && isImageSelected(denied, { severity: 'low' })).toBe(false);
+      release();
+      await until(async () => !(await index.read()).refreshing);
+      const built = await index.read();
+      expect(built.builtAt).toEqual(LATER);
+      expect(built.images).toHaveLength(2);
+    });
+
+    it('never resurrects an image deleted since the snapshot was saved, once the first build ran', async () => {
+      const verdicts = createMemoryStore();
+      await verdicts.put({ ...toStored(1, 'critical'), storedAt: '2026-01-01T00:00:00.000Z' });
+      await verdicts.put(toStored(2, 'low'));
+      await buildAndSave(verdicts, POLICY);
+      expect(await verdicts.deleteStoredBefore('2026-02-01T00:00:00.000Z')).toBe(1);
+      const { index, release } = restart(verdicts, POLICY);
+      expect((await index.read()).images).toHaveLength(2);
+      release();
+      await until(async () => !(await index.read()).refreshing);
+      const digests = (await index.read()).images.map((i) => i.summary.digest);
+      expect(digests).toEqual([toStored(2, 'low').digest]);
+      // and the snapshot saved by that build has lost it too: the next restart does not show it either
+      await until(async () => {
+        const next = restart(verdicts, POLICY).index;
+        return (await next.read()).images.length === 1;
+      });
+    });
+
+    it('ignores a snapshot saved under another policy: the first page waits for the build', async () => {
+      const verdicts = createMemoryStore();
+      await verdicts.put(toStored(1, 'critical'));
+      await buildAndSave(verdicts, POLICY);
+      // the critical finding is excepted now: the saved verdict (deny) would be wrong
+      const excepting: Policy = {
+        ...POLICY,
+        exceptions: [{ id: 'PCS-SECRET-X', reason: 'test key', owner: 'team-a', expires: '2027-01-31' }],
+      };
+      const { index, release } = restart(verdicts, excepting);
+      const read = index.read();
+      let answered = false;
+      void read.then(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      release();
+      const first = await read;
+      expect(first.refreshing).toBe(false);
+      expect(first.builtAt).toEqual(LATER);
+      expect(first.images.map((i) => i.summary.verdict)).toEqual(['allow']);
+    });
+
+    it('ignores a corrupt saved snapshot', async () => {
+      const verdicts = createMemoryStore();
+      await verdicts.put(toStored(1, 'critical'));
+      await verdicts.saveSnapshot(IMAGE_SNAPSHOT_NAME, '{"version":1,"policyDigest":');
+      const { index, release } = restart(verdicts, POLICY);
+      release();
+      const first = await index.read();
+      expect(first).toMatchObject({ refreshing: false, builtAt: LATER });
+      expect(first.images).toHaveLength(1);
+    });
   });
 });

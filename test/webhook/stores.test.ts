@@ -93,6 +93,34 @@ async function checkProjections(s: VerdictStore): Promise<void> {
   expect([...(await byDigest()).keys()]).toEqual([MIN_DIGEST]);
 }
 
+/**
+ * Named snapshots (the console's image index saves its evaluated rows): a miss before the first save, the last
+ * save wins with its time, names do not share a snapshot, and `reopen` (when given) reads what was saved.
+ */
+async function checkSnapshots(s: VerdictStore, reopen?: () => Promise<VerdictStore>): Promise<void> {
+  expect(await s.readSnapshot('index')).toBeUndefined();
+  const before = new Date().toISOString();
+  await s.saveSnapshot('index', '{"n":1}');
+  await s.saveSnapshot('index', '{"n":2}');
+  await s.saveSnapshot('other', '{"o":true}');
+  const got = await s.readSnapshot('index');
+  expect(got?.body).toBe('{"n":2}');
+  expect(got && got.savedAt >= before && got.savedAt <= new Date().toISOString()).toBe(true);
+  expect((await s.readSnapshot('other'))?.body).toBe('{"o":true}');
+  expect(await s.readSnapshot('missing')).toBeUndefined();
+  // a body of several megabytes (10,000 evaluated images) is kept whole
+  const large = JSON.stringify({
+    rows: Array.from({ length: 20_000 }, (_, i) => `row-${i}-${'x'.repeat(100)}`),
+  });
+  await s.saveSnapshot('large', large);
+  expect((await s.readSnapshot('large'))?.body).toBe(large);
+  if (reopen) {
+    const again = await reopen();
+    expect((await again.readSnapshot('index'))?.body).toBe('{"n":2}');
+    await again.close();
+  }
+}
+
 function storeContract(name: string, open: () => Promise<VerdictStore> | VerdictStore): void {
   describe(`${name} store`, () => {
     it('stores and returns scans by digest, and misses unknown digests', async () => {
@@ -151,6 +179,12 @@ function storeContract(name: string, open: () => Promise<VerdictStore> | Verdict
       await s.close();
     });
 
+    it('saves and reads named snapshots, the last save of a name winning', async () => {
+      const s = await open();
+      await checkSnapshots(s);
+      await s.close();
+    });
+
     it('claims a key once', async () => {
       const s = await open();
       const key = `jti:test:${Math.random()}`;
@@ -199,6 +233,29 @@ describe('sqlite store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-sqlite-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   storeContract('sqlite', () => createSqliteStore(join(dir, `s-${Math.random()}.sqlite`)));
+
+  it('lists projections across its read pages (1,000 rows each) once each, with unprojected rows', async () => {
+    const path = join(dir, `pages-${Math.random()}.sqlite`);
+    const s = createSqliteStore(path);
+    const base = toStored(readScan('min'));
+    const digests = Array.from({ length: 2_345 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    for (const digest of digests) await s.put({ ...base, digest });
+    // a row an older version stored (no projection) is listed too, projected
+    const db = new Database(path);
+    db.prepare('DELETE FROM scan_projections WHERE digest = ?').run(digests[1500]);
+    db.close();
+    const listed = (await s.listProjections()).map((e) => e.digest);
+    expect(listed).toHaveLength(digests.length);
+    expect([...listed].sort()).toEqual(digests);
+    await s.close();
+  });
+
+  it('keeps saved snapshots across a reopen of the file', async () => {
+    const path = join(dir, `snap-${Math.random()}.sqlite`);
+    const s = createSqliteStore(path);
+    await checkSnapshots(s, async () => createSqliteStore(path));
+    await s.close();
+  });
 
   it('survives a restart: a new app on the same file decides from the stored scan', async () => {
     const path = join(dir, 'restart.sqlite');
@@ -328,6 +385,20 @@ describe.skipIf(!haveRedis && skipReason('redis-server is not installed'))(
       const s = open(`proj-${Math.random()}:`);
       await until(async () => (await s.ping(), true), 'redis connection');
       await checkProjections(s);
+    });
+
+    it('keeps named snapshots, shared by instances on the same prefix', async () => {
+      const prefix = `snap-${Math.random()}:`;
+      const s = open(prefix);
+      await until(async () => (await s.ping(), true), 'redis connection');
+      const connected = async (p: string): Promise<VerdictStore> => {
+        const other = open(p);
+        await until(async () => (await other.ping(), true), 'redis connection');
+        return other;
+      };
+      await checkSnapshots(s, () => connected(prefix));
+      // another prefix is another service's store
+      expect(await (await connected(`${prefix}x:`)).readSnapshot('index')).toBeUndefined();
     });
 
     it('projects results stored before projections existed when they are first listed, once', async () => {

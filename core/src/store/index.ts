@@ -10,7 +10,7 @@ import { createRedisTaskStore } from './task-redis.js';
 import { createSqliteTaskStore } from './task-sqlite.js';
 import type { VerdictStore } from './verdict-store.js';
 
-export type { AdvisoryHit, ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
+export type { AdvisoryHit, SavedSnapshot, ScanOrigin, StoredScan, VerdictStore } from './verdict-store.js';
 export {
   parseStoredScan,
   toAdvisoryHits,

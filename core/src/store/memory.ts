@@ -4,6 +4,7 @@ import {
   toAdvisoryKey,
   toStoredProjection,
   type AdvisoryHit,
+  type SavedSnapshot,
   type StoredScan,
   type VerdictStore,
 } from './verdict-store.js';
@@ -15,6 +16,7 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
   // kept beside the results, as the other stores do: listProjections parses only these
   const projections = new Map<string, string>();
   const claims = new Map<string, number>();
+  const snapshots = new Map<string, SavedSnapshot>();
   // reverse index: advisory key → digest → hit (JSON), and each digest's keys (a replaced result drops its own)
   const byAdvisory = new Map<string, Map<string, string>>();
   const keysOf = new Map<string, string[]>();
@@ -69,11 +71,19 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
         }
       return n;
     },
+    async saveSnapshot(name, body) {
+      snapshots.set(name, { body, savedAt: new Date(now()).toISOString() });
+    },
+    async readSnapshot(name) {
+      const s = snapshots.get(name);
+      return s && { ...s };
+    },
     async ping() {},
     async close() {
       scans.clear();
       projections.clear();
       claims.clear();
+      snapshots.clear();
       byAdvisory.clear();
       keysOf.clear();
     },

@@ -191,6 +191,17 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
       );
       return r === 'OK';
     },
+    async saveSnapshot(name, body) {
+      // one hash per snapshot: body and time replaced together by one HSET
+      const savedAt = new Date().toISOString();
+      await guard('save snapshot', () => client.hset(`${prefix}snapshot:${name}`, { body, savedAt }));
+    },
+    async readSnapshot(name) {
+      const h = await guard('read snapshot', () => client.hgetall(`${prefix}snapshot:${name}`));
+      return typeof h.body === 'string' && typeof h.savedAt === 'string'
+        ? { body: h.body, savedAt: h.savedAt }
+        : undefined;
+    },
     async ping() {
       await guard('ping', () => client.ping());
     },

@@ -49,6 +49,14 @@ export interface VerdictStore {
    * again, so this is the vulnerability retention. Resolves to how many were deleted.
    */
   deleteStoredBefore(cutoff: string): Promise<number>;
+  /**
+   * Keeps one named snapshot (`body`, opaque JSON text) with the time it was saved, replacing the previous one
+   * of that name: a derived view (the console's image index) that a restarted process can serve at once while
+   * it rebuilds the view from the results. Never a source of truth.
+   */
+  saveSnapshot(name: string, body: string): Promise<void>;
+  /** The snapshot last saved under `name`, or undefined. */
+  readSnapshot(name: string): Promise<SavedSnapshot | undefined>;
   /** Rejects when the store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +67,13 @@ export interface VerdictStore {
   recordAdmission(event: AdmissionEvent): Promise<void>;
   /** The most recent recorded admissions, newest first, at most `limit`. */
   listAdmissions(limit: number): Promise<AdmissionEvent[]>;
+}
+
+/** A snapshot as `readSnapshot` returns it. */
+export interface SavedSnapshot {
+  body: string;
+  /** When it was saved (RFC 3339). */
+  savedAt: string;
 }
 
 /** Parses a stored JSON entry, rejecting anything that is not a StoredScan (a corrupt row is a miss, not a crash). */
