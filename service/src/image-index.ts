@@ -9,13 +9,7 @@ import {
   type TaskStore,
   type VerdictStore,
 } from '../../core/src/index.js';
-import {
-  evaluateStored,
-  toImageLocation,
-  toRegistryName,
-  type ImageFilter,
-  type ImageSummary,
-} from './images.js';
+import { evaluateStored, toImageSummary, type ImageFilter, type ImageSummary } from './images.js';
 import type { Logger } from './logger.js';
 import { RISK_CATEGORIES, toRiskCategory, type RiskCategory } from './risk-categories.js';
 
@@ -99,26 +93,16 @@ export function toIndexedImage(
   /** The policy resolved once for a whole list (each evaluation would resolve and hash it again). */
   resolved: ResolvedPolicy = resolvePolicy(policy),
 ): IndexedImage {
-  const { findings, verdict } = evaluateStored(entry, resolved, now);
-  const { host, repository } = toImageLocation(entry.scan.image.ref);
-  const registry = toRegistryName(policy, host);
+  const evaluation = evaluateStored(entry, resolved, now);
   const counts = Object.fromEntries(RISK_CATEGORIES.map((c) => [c, zero()])) as IndexedImage['findings'];
   const risks = new Set<string>();
-  for (const f of findings) {
+  for (const f of evaluation.findings) {
     if (f.suppressedBy) continue;
     counts[toRiskCategory(f)][f.severity]++;
     risks.add(`${f.type}|${f.severity}`).add(`${f.type}|*`).add(`*|${f.severity}`);
   }
   return {
-    summary: {
-      digest: entry.digest,
-      reference: entry.scan.image.ref,
-      ...(registry ? { registry } : {}),
-      repository,
-      scannedAt: entry.scannedAt,
-      verdict: verdict.decision,
-      counts: { byType: verdict.counts.byType, bySeverity: verdict.counts.bySeverity },
-    },
+    summary: toImageSummary(entry, policy, now, evaluation),
     findings: counts,
     risks,
     seenAs: [],
