@@ -21,7 +21,6 @@ import {
   createMemoryTaskStore,
   emptyProgress,
   type Finding,
-  type StoredScan,
   type TaskStore,
 } from '../core/src/index.js';
 import { createServiceApp } from '../service/src/app.js';
@@ -30,6 +29,7 @@ import { createLogger } from '../service/src/logger.js';
 import { createServiceMetrics } from '../service/src/metrics.js';
 import type { TaskRunner } from '../service/src/runner.js';
 import { parseTokensFile, toTokenDigest } from '../service/src/tokens.js';
+import { toSyntheticStored } from '../test/helpers/stored-scan.js';
 
 const IMAGES = Number(process.env.BENCH_CONSOLE_IMAGES ?? 10_000);
 const PACKAGES = 300;
@@ -71,35 +71,21 @@ try {
   const at = new Date().toISOString();
   for (let i = 0; i < IMAGES; i++) {
     const digest = `sha256:${i.toString(16).padStart(64, '0')}`;
-    const entry: StoredScan = {
+    const entry = toSyntheticStored({
+      ref: `registry.example/team-${i % 50}/app-${i}@${digest}`,
       digest,
-      scannedAt: at,
-      storedAt: at,
-      origin: 'scanner',
-      scan: {
-        schemaVersion: 1,
-        image: {
-          ref: `registry.example/team-${i % 50}/app-${i}@${digest}`,
-          digest,
-          configDigest: digest,
-          layers: [],
-        },
-        packages: Array.from({ length: PACKAGES }, (_, p) => ({
-          name: `lib-synthetic-${p}`,
-          version: `1.${p}`,
-          type: 'dpkg',
-          ecosystem: 'Debian',
-          purl: `pkg:deb/debian/lib-synthetic-${p}@1.${p}?distro=debian-12`,
-          layerDigest: digest,
-          path: '/var/lib/dpkg/status',
-        })),
-        findings: toFindings(i),
-        notes: [],
-        db: { builtAt: at },
-        analyzers: {},
-        scannedAt: at,
-      },
-    };
+      at,
+      packages: Array.from({ length: PACKAGES }, (_, p) => ({
+        name: `lib-synthetic-${p}`,
+        version: `1.${p}`,
+        type: 'dpkg' as const,
+        ecosystem: 'Debian' as const,
+        purl: `pkg:deb/debian/lib-synthetic-${p}@1.${p}?distro=debian-12`,
+        layerDigest: digest,
+        path: '/var/lib/dpkg/status',
+      })),
+      findings: toFindings(i),
+    });
     await verdicts.put(entry);
   }
   // the console starts evaluating the store (its image index) as the app is created, as at service start-up

@@ -22,6 +22,7 @@ import {
 } from '../core/src/index.js';
 import { findAffected, readAffected } from '../service/src/affected.js';
 import { rematchStored } from '../service/src/rematch.js';
+import { toSyntheticStored } from '../test/helpers/stored-scan.js';
 
 const REMATCH_IMAGES = 1000;
 const PACKAGES = 300;
@@ -74,28 +75,15 @@ function toEntry(i: number, at: string, vulns: boolean): StoredScan {
     }
   }
   const digest = `sha256:${i.toString(16).padStart(64, '0')}`;
-  return {
+  return toSyntheticStored({
+    ref: `registry.example/team-${i % 20}/app-${i}@${digest}`,
     digest,
-    scannedAt: at,
-    storedAt: at,
-    origin: 'scanner',
-    scan: {
-      schemaVersion: 1,
-      image: {
-        ref: `registry.example/team-${i % 20}/app-${i}@${digest}`,
-        digest,
-        configDigest: digest,
-        os: { family: 'debian', version: '12.15' },
-        layers: [],
-      },
-      packages,
-      findings,
-      notes: [],
-      db: { path: 'v1' },
-      analyzers: {},
-      scannedAt: at,
-    } as StoredScan['scan'],
-  };
+    at,
+    os: { family: 'debian', version: '12.15' },
+    packages,
+    findings,
+    db: { path: 'v1' },
+  });
 }
 
 async function fill(verdicts: VerdictStore, images: number, vulns: boolean): Promise<void> {

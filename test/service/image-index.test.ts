@@ -7,6 +7,7 @@ import {
   type StoredScan,
   type VerdictStore,
 } from '../../core/src/index.js';
+import { toSyntheticStored } from '../helpers/stored-scan.js';
 import {
   createImageIndex,
   IMAGE_SNAPSHOT_NAME,
@@ -18,25 +19,13 @@ const POLICY: Policy = { apiVersion: 'portcullis/v1' };
 
 function toStored(n: number, severity: 'critical' | 'low'): StoredScan {
   const digest = `sha256:${String(n).repeat(64).slice(0, 64)}`;
-  const at = '2026-11-30T10:00:00.000Z';
-  return {
+  return toSyntheticStored({
+    ref: `registry.example/team/app@${digest}`,
     digest,
-    scannedAt: at,
-    storedAt: at,
-    origin: 'scanner',
-    scan: {
-      schemaVersion: 1,
-      image: { ref: `registry.example/team/app@${digest}`, digest, configDigest: digest, layers: [] },
-      packages: [],
-      findings: [
-        { type: 'sensitive-file', id: 'PCS-SECRET-X', severity, title: 'k', location: { path: '/k' } },
-      ],
-      notes: [],
-      db: { builtAt: at },
-      analyzers: {},
-      scannedAt: at,
-    },
-  };
+    findings: [
+      { type: 'sensitive-file', id: 'PCS-SECRET-X', severity, title: 'k', location: { path: '/k' } },
+    ],
+  });
 }
 
 describe('image index (the console lists read a snapshot of the evaluated store)', () => {

@@ -10,6 +10,7 @@ import {
   type StoredScan,
 } from '../../../core/src/index.js';
 import { createServiceApp } from '../../../service/src/app.js';
+import { toSyntheticStored } from '../../helpers/stored-scan.js';
 import { createConsole } from '../../../service/src/console/index.js';
 import { html } from '../../../service/src/console/html.js';
 import { createSessionStore } from '../../../service/src/console/session.js';
@@ -41,23 +42,13 @@ const SECRET: Finding = {
 };
 
 function toStored(ref: string, digest: string, findings: Finding[]): StoredScan {
-  const at = '2026-11-30T10:00:00.000Z';
-  return {
+  return toSyntheticStored({
+    ref,
     digest,
-    scannedAt: at,
-    storedAt: at,
-    origin: 'scanner',
-    scan: {
-      schemaVersion: 1,
-      image: { ref, digest, configDigest: digest, layers: [{ digest: LAYER }] },
-      packages: [],
-      findings,
-      notes: [],
-      db: { builtAt: '2026-11-30T00:00:00Z' },
-      analyzers: {},
-      scannedAt: at,
-    },
-  };
+    findings,
+    layers: [{ digest: LAYER }],
+    db: { builtAt: '2026-11-30T00:00:00Z' },
+  });
 }
 
 const POLICY: Policy = {
