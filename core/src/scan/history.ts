@@ -6,6 +6,19 @@ import type { ImageFile } from '../types/file.js';
 /** How a later layer hides a file (as `ImageFile.hidden`), or undefined while it stays visible. */
 export type HiddenStatus = ImageFile['hidden'];
 
+/** The first entry of sorted `list` greater than `index` (binary search), or Infinity; counts its steps. */
+function firstGreater(list: readonly number[], index: number, count: { work: number }): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    count.work++;
+    const mid = (lo + hi) >> 1;
+    if ((list[mid] as number) > index) hi = mid;
+    else lo = mid + 1;
+  }
+  return list[lo] ?? Infinity;
+}
+
 /** Layer indexes per path, kept sorted (layers complete nearly in order, so insertion is cheap). */
 class PathLayers {
   private readonly byPath = new Map<string, number[]>();
@@ -29,15 +42,7 @@ class PathLayers {
   firstAbove(path: string, index: number): number {
     const list = this.byPath.get(path);
     if (!list) return Infinity;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      this.count.work++;
-      const mid = (lo + hi) >> 1;
-      if ((list[mid] as number) > index) hi = mid;
-      else lo = mid + 1;
-    }
-    return list[lo] ?? Infinity;
+    return firstGreater(list, index, this.count);
   }
 }
 
@@ -81,15 +86,7 @@ class IdLayers {
       const only = (this.first[id] as number) - 1;
       return only > index ? only : Infinity;
     }
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      this.count.work++;
-      const mid = (lo + hi) >> 1;
-      if ((list[mid] as number) > index) hi = mid;
-      else lo = mid + 1;
-    }
-    return list[lo] ?? Infinity;
+    return firstGreater(list, index, this.count);
   }
 }
 
