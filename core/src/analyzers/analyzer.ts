@@ -46,8 +46,13 @@ export interface AnalyzerOptions {
 export interface FileSink {
   /** The next chunk, in order. Return `false` once the sink has seen enough: it gets no more chunks. */
   write(chunk: Buffer): boolean | void;
-  /** Called once after the last chunk (also after `false`); returns what the file yielded. */
-  end(): AnalysisResult | undefined;
+  /**
+   * Called once after the last chunk (also after `false`); returns what the file yielded. `digest` is the
+   * SHA-256 of the whole content, given to a sink that asked for it (`wantsDigest`) and read every chunk.
+   */
+  end(digest?: Buffer): AnalysisResult | undefined;
+  /** Ask the scan for the content's SHA-256 at `end` (computed once per file for every sink that asks). */
+  readonly wantsDigest?: boolean;
 }
 
 export interface Analyzer {

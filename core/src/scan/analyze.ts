@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   Analyzer,
   AnalysisResult,
@@ -208,6 +209,14 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     if (content) buffered += file.size;
     let length = 0;
     let openSinks = sinks.length;
+    // one SHA-256 for every sink that caches by content; dropped once none of them reads on
+    let digestReaders = sinks.filter((s) => s.sink.wantsDigest).length;
+    let hash = digestReaders > 0 ? createHash('sha256') : undefined;
+    const close = (s: (typeof sinks)[number]): void => {
+      s.open = false;
+      openSinks--;
+      if (s.sink.wantsDigest && --digestReaders === 0) hash = undefined;
+    };
     return {
       write(chunk) {
         // the sinks' and the router's per-file copies are garbage once the file ends
@@ -216,27 +225,25 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
           chunk.copy(content, length);
           length += chunk.length;
         }
+        hash?.update(chunk);
         for (const s of sinks) {
           if (!s.open) continue;
           try {
-            if (s.sink.write(chunk) === false) {
-              s.open = false;
-              openSinks--;
-            }
+            if (s.sink.write(chunk) === false) close(s);
           } catch (err) {
-            s.open = false;
-            openSinks--;
+            close(s);
             results.add(file, s.analyzer, toFailure(err, s.analyzer, file));
           }
         }
         return content !== undefined || openSinks > 0;
       },
       async end() {
+        const digest = hash?.digest();
         for (const s of sinks) {
           if (results.has(file, s.analyzer)) continue;
           let result: AnalysisResult | undefined;
           try {
-            result = s.sink.end();
+            result = s.sink.end(s.open && s.sink.wantsDigest ? digest : undefined);
           } catch (err) {
             result = toFailure(err, s.analyzer, file);
           }

@@ -94,3 +94,98 @@ function readQuantifier(source: string, i: number): { max: number; length: numbe
   const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
   return { max, length: m[0].length };
 }
+
+/** Upper bounds on what a pattern reads: characters one match spans, and how far its lookarounds peek. */
+export interface MatchExtent {
+  /** Most characters one match can span (lookarounds count zero). */
+  maxLength: number;
+  /** Most characters a lookaround, `^`, `$` or `\b` reads outside the match, on either side. */
+  maxLook: number;
+}
+
+/**
+ * Bounds the match length of a rule pattern (the subset rules use: literals, escapes, classes, groups,
+ * alternation, bounded quantifiers, lookarounds). Undefined when no bound exists or the pattern uses a
+ * back-reference. Escapes like `\x41` are counted as several characters: an over-estimate, which is safe
+ * for every caller (a window that is too wide only costs time).
+ */
+export function boundMatchExtent(source: string): MatchExtent | undefined {
+  let i = 0;
+  let maxLook = 0;
+  const fail = (): never => {
+    throw new RangeError('unbounded');
+  };
+  // alternation := sequence ('|' sequence)*
+  const alternation = (): number => {
+    let best = sequence();
+    while (source[i] === '|') {
+      i++;
+      best = Math.max(best, sequence());
+    }
+    return best;
+  };
+  const sequence = (): number => {
+    let total = 0;
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const atomLength = atom();
+      const q = readQuantifier(source, i);
+      if (q) {
+        i += q.length;
+        if (source[i] === '?') i++;
+        if (q.max === Infinity) fail();
+        total += atomLength * q.max;
+      } else total += atomLength;
+    }
+    return total;
+  };
+  const atom = (): number => {
+    const c = source[i];
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      i += 2;
+      if (/[1-9k]/.test(next)) fail(); // back-references: length of another group, not bounded here
+      if (next === 'b' || next === 'B') {
+        maxLook = Math.max(maxLook, 1);
+        return 0;
+      }
+      return 1;
+    }
+    if (c === '[') {
+      i++;
+      if (source[i] === '^') i++;
+      if (source[i] === ']') i++; // a leading `]` is a literal
+      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+      if (i >= source.length) fail();
+      i++;
+      return 1;
+    }
+    if (c === '(') {
+      const prefix = source[i + 1] === '?' ? skipGroupPrefix(source, i + 1) : 0;
+      const look = source[i + 1] === '?' && /^\?(=|!|<=|<!)/.test(source.slice(i + 1, i + 4));
+      i += 1 + prefix;
+      const inner = alternation();
+      if (source[i] !== ')') fail();
+      i++;
+      if (look) {
+        maxLook = Math.max(maxLook, inner);
+        return 0;
+      }
+      return inner;
+    }
+    if (c === '^' || c === '$') {
+      i++;
+      maxLook = Math.max(maxLook, 1);
+      return 0;
+    }
+    i++;
+    return 1;
+  };
+  try {
+    const maxLength = alternation();
+    if (i !== source.length) return undefined; // a stray `)`
+    return { maxLength, maxLook };
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}

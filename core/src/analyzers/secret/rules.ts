@@ -5,9 +5,9 @@ import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { AnalyzerOptions } from '../analyzer.js';
 import { locateRulesDir, parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
 import { createKeywordRegex } from './keyword-trie.js';
-import { checkPatternSafety } from './pattern-safety.js';
+import { boundMatchExtent, checkPatternSafety } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
-import { expandVendorRule } from './vendor-rule.js';
+import { expandVendorRule, VENDOR_KEY_PREFIX } from './vendor-rule.js';
 
 /** Rule groups users select with `scanners.secret.items` (rule ids are accepted too). */
 export type SecretCategory = 'private-key' | 'access-key' | 'token' | 'password' | 'credential-file';
@@ -62,10 +62,24 @@ export interface ContentRule extends RuleBase {
   /** A marker that, when present in the same file, turns the finding into another rule. */
   bundle?: { marker: string; id: string; title: string };
   /**
+   * Set for vendor-context rules (derived from the template, never from rule data): every match contains
+   * one of the keywords, starting at most `before` characters after the match's start, and ends at most
+   * `after` characters after that keyword's start; lookarounds read at most `maxLook` characters beyond
+   * the match. So the rule only needs to run around the keywords' occurrences (see `scan-text.ts`).
+   */
+  window?: KeywordWindow;
+  /**
    * Finding ids this rule produces besides its own (its pair's and bundle's, or the pair it is the second
    * half of): naming one of them in `scanners.secret.items` enables this rule.
    */
   emits?: string[];
+}
+
+/** Where a rule's matches can lie relative to its keywords (see `ContentRule.window`). */
+export interface KeywordWindow {
+  before: number;
+  after: number;
+  maxLook: number;
 }
 
 /** A rule that fires on a file's path alone (content only checked by an optional validator). */
@@ -234,6 +248,17 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
   if (validate) rule.validate = validate;
   if (pair) rule.pair = pair;
   if (bundle) rule.bundle = bundle;
+  if ((raw as Record<string, unknown>).vendor !== undefined && !validate) {
+    // the template's key is up to VENDOR_KEY_PREFIX identifier characters, then the name: what the
+    // bound counts beyond those characters lies after the name's start
+    const extent = boundMatchExtent(regex.source);
+    if (extent)
+      rule.window = {
+        before: VENDOR_KEY_PREFIX,
+        after: extent.maxLength - VENDOR_KEY_PREFIX,
+        maxLook: extent.maxLook,
+      };
+  }
   return rule;
 }
 

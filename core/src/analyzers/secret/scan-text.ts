@@ -1,5 +1,5 @@
 import type { Severity } from '../../types/finding.js';
-import type { ContentRule, SecretRuleSet } from './rules.js';
+import type { ContentRule, KeywordWindow, SecretRuleSet } from './rules.js';
 import { isPlaceholder, isPlaceholderToken, runValidator, shannonEntropy } from './validators.js';
 
 /**
@@ -33,20 +33,26 @@ export function scanText(
   ruleSet: SecretRuleSet,
   enabled: (rule: ContentRule) => boolean,
 ): SecretMatch[] {
-  const found = findKeywords(text, ruleSet);
+  const lower = text.toLowerCase();
+  const found = findKeywords(lower, ruleSet);
   if (found.size === 0) return [];
   const lines = createLineIndex(text);
   const matches: SecretMatch[] = [];
+  // positions in `lower` are positions in `text` when lower-casing kept every character's length
+  const aligned = lower.length === text.length;
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
     if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
-    matches.push(...runRule(rule, text, lines));
+    const source =
+      rule.window && aligned
+        ? execAround(rule.regex, text, keywordPositions(lower, rule.keywords), rule.window)
+        : execAll(rule.regex, text);
+    for (const m of runRule(rule, text, source, lines)) matches.push(m);
   }
   return dedupe(applyBundles(pairMatches(matches), text));
 }
 
-function findKeywords(text: string, ruleSet: SecretRuleSet): Set<string> {
-  const lower = text.toLowerCase();
+function findKeywords(lower: string, ruleSet: SecretRuleSet): Set<string> {
   const found = new Set<string>();
   const re = ruleSet.keywordRegex;
   re.lastIndex = 0;
@@ -57,17 +63,70 @@ function findKeywords(text: string, ruleSet: SecretRuleSet): Set<string> {
   return found;
 }
 
-function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch[] {
-  const out: SecretMatch[] = [];
-  const re = rule.regex;
+/** Every match of a global regex over the whole text, in order (an empty match steps one character). */
+function* execAll(re: RegExp, text: string): Generator<RegExpExecArray> {
   re.lastIndex = 0;
-  let attempts = 0;
-  for (let m = re.exec(text); m !== null && out.length < MAX_MATCHES_PER_RULE; m = re.exec(text)) {
-    if (++attempts > MAX_ATTEMPTS_PER_RULE) break;
-    if (m[0] === '') {
-      re.lastIndex++;
-      continue;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0] === '') re.lastIndex++;
+    yield m;
+  }
+}
+
+/** Sorted start offsets of every occurrence of the keywords in the lower-cased text. */
+function keywordPositions(lower: string, keywords: readonly string[]): number[] {
+  const at: number[] = [];
+  for (const k of keywords) for (let i = lower.indexOf(k); i !== -1; i = lower.indexOf(k, i + 1)) at.push(i);
+  return at.sort((a, b) => a - b);
+}
+
+/**
+ * The same matches as `execAll`, found by running the regex only on slices around the keywords. Exact
+ * because of the window's bounds. Every match contains an occurrence p of a keyword with its start in
+ * [p - before, p] and its end at most p + after. Occurrences are grouped while their slices would touch,
+ * so a group's slice holds every start from `first` (the earliest p - before) to `last` (the latest p),
+ * `maxLook` characters on the left for lookbehinds and, on the right, up to `last + after + maxLook`:
+ * every match the whole text has from those starts ends inside, with its lookahead. A path the slice end
+ * could cut short, or end early with `$`, would need a keyword beyond `last` within reach, and that one
+ * would have joined the group. Starts after `last` are not taken (their matches belong to the next group),
+ * and groups are far enough apart that a match never overlaps the next group's starts.
+ */
+function* execAround(
+  re: RegExp,
+  text: string,
+  positions: readonly number[],
+  window: KeywordWindow,
+): Generator<RegExpExecArray> {
+  const reach = window.after + window.maxLook;
+  let k = 0;
+  while (k < positions.length) {
+    const first = Math.max(0, (positions[k] as number) - window.before);
+    let last = positions[k] as number;
+    while (k + 1 < positions.length && (positions[k + 1] as number) - window.before <= last + reach)
+      last = positions[++k] as number;
+    k++;
+    const from = Math.max(0, first - window.maxLook);
+    const slice = text.slice(from, Math.min(text.length, last + reach));
+    re.lastIndex = first - from;
+    for (let m = re.exec(slice); m !== null && m.index + from <= last; m = re.exec(slice)) {
+      if (m[0] === '') re.lastIndex++;
+      m.index += from;
+      yield m;
     }
+  }
+}
+
+function* runRule(
+  rule: ContentRule,
+  text: string,
+  source: Iterable<RegExpExecArray>,
+  lines: LineIndex,
+): Generator<SecretMatch> {
+  let kept = 0;
+  let attempts = 0;
+  for (const m of source) {
+    if (kept >= MAX_MATCHES_PER_RULE) break;
+    if (++attempts > MAX_ATTEMPTS_PER_RULE) break;
+    if (m[0] === '') continue;
     let secret = m.groups?.secret ?? m[0];
     const user = m.groups?.user;
     if (rule.allowValues.has(secret.toLowerCase())) continue;
@@ -99,9 +158,9 @@ function runRule(rule: ContentRule, text: string, lines: LineIndex): SecretMatch
     };
     const endLine = lines.lineAt(endIndex ?? m.index + m[0].length - 1);
     if (endLine > line) match.endLine = endLine;
-    out.push(match);
+    kept++;
+    yield match;
   }
-  return out;
 }
 
 /** Merges an id and its secret found close together into one pair finding (`LTAI…` + secret). */

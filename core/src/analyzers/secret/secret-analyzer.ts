@@ -4,8 +4,9 @@ import type { FileHeader, ImageFile } from '../../types/file.js';
 import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
 import { readDefaultSecretRules } from './redactor.js';
-import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
-import { scanText } from './scan-text.js';
+import { isSecretRuleEnabled, type PathRule, type SecretRuleSet } from './rules.js';
+import { scanText, type SecretMatch } from './scan-text.js';
+import { ContentCache } from '../content-cache.js';
 
 /** Largest file whose text the content rules read; bigger files are data, not configuration. */
 export const SECRET_MAX_TEXT_SIZE = 1024 * 1024;
@@ -40,6 +41,7 @@ export interface SecretAnalyzerSettings {
 /** Creates the sensitive-file analyzer: content and path rules over every layer, hidden files included. */
 export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Analyzer {
   const rules = settings.rules ?? readDefaultSecretRules();
+  const texts = createTextScanner(rules);
   return {
     name: 'secret',
     version: 1,
@@ -47,7 +49,7 @@ export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Ana
     history: true,
     required: (path, header) => isSecretCandidate(path, header, rules),
     analyze: (file, options) => analyzeSecretFile(file, options, rules),
-    stream: (file, options) => createSecretSink(file, options, rules),
+    stream: (file, options) => createSecretSink(file, options, rules, texts),
     toHiddenFinding: (finding, file) => withHidden({ ...finding }, file),
     analyzeImage: (ctx) => analyzeImageConfig(ctx, rules),
     // the whole-image step reads the image config only: file content is never kept for it
@@ -75,6 +77,38 @@ export interface SecretSample {
   text?: Buffer;
 }
 
+/** Runs the content rules over one file's text; `digest` (its SHA-256) lets a repeated text reuse the answer. */
+export type TextScanner = (
+  text: Buffer,
+  path: string,
+  options: AnalyzerOptions,
+  digest?: Buffer,
+) => readonly SecretMatch[];
+
+const NO_MATCHES: readonly SecretMatch[] = Object.freeze([]);
+
+/**
+ * `scanText` behind a content cache. What a text yields depends on its bytes, on which rules are on (the
+ * policy's `scanners.secret`) and, for rules limited to some paths, on which of those the path is in: all
+ * three make the key, so a cached answer is exactly the one a new run would give.
+ */
+export function createTextScanner(rules: SecretRuleSet): TextScanner {
+  const cache = new ContentCache<readonly SecretMatch[]>((m) => m.length === 0);
+  const pathLimited = rules.content.filter((r) => r.paths);
+  const run = (text: Buffer, path: string, options: AnalyzerOptions): readonly SecretMatch[] => {
+    const opts = options.secret;
+    const matches = scanText(text.toString('utf8'), path, rules, (r) => isSecretRuleEnabled(r, opts));
+    return matches.length === 0 ? NO_MATCHES : matches;
+  };
+  return (text, path, options, digest) => {
+    if (!digest) return run(text, path, options);
+    let variant = options.secret ? JSON.stringify(options.secret) : '';
+    if (pathLimited.some((r) => r.paths?.some((p) => p.test(path))))
+      for (const r of pathLimited) variant += r.paths?.some((p) => p.test(path)) ? '1' : '0';
+    return cache.getOrCompute(digest, variant, () => run(text, path, options), NO_MATCHES);
+  };
+}
+
 /** Runs path rules and, for text files, every content rule in one pass. */
 export function analyzeSecretFile(
   file: ImageFile,
@@ -87,7 +121,16 @@ export function analyzeSecretFile(
     size: content.length,
     ...(content.length <= SECRET_MAX_TEXT_SIZE && !isBinary(content) ? { text: content } : {}),
   };
-  return analyzeSecretSample(file, sample, options, rules);
+  return analyzeSecretSample(file, sample, options, rules, uncachedScanner(rules));
+}
+
+const uncached = new WeakMap<SecretRuleSet, TextScanner>();
+
+/** A scanner without a cache (the buffered path, which has no digest), one per rule set. */
+function uncachedScanner(rules: SecretRuleSet): TextScanner {
+  let scanner = uncached.get(rules);
+  if (!scanner) uncached.set(rules, (scanner = createTextScanner(rules)));
+  return scanner;
 }
 
 /** Path rules (DER-checked where asked) and content rules over what was read; undefined: nothing read. */
@@ -96,6 +139,8 @@ function analyzeSecretSample(
   sample: SecretSample | undefined,
   options: AnalyzerOptions,
   rules: SecretRuleSet,
+  texts: TextScanner,
+  digest?: Buffer,
 ): AnalysisResult {
   const opts = options.secret;
   const findings: Finding[] = [];
@@ -107,8 +152,7 @@ function analyzeSecretSample(
   }
   const secrets: string[] = [];
   if (sample?.text) {
-    const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
-    for (const m of scanText(sample.text.toString('utf8'), file.path, rules, enabled)) {
+    for (const m of texts(sample.text, file.path, options, digest)) {
       findings.push(withHidden(toMatchFinding(m, location), file));
       secrets.push(...m.secrets);
     }
@@ -125,7 +169,12 @@ const DER_HEAD_BYTES = 8;
  * only gives its first bytes (the DER check) and streams past. So memory per file is bounded by the
  * text cap, not by the image, and binaries cost the sniff only.
  */
-export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rules: SecretRuleSet): FileSink {
+export function createSecretSink(
+  file: ImageFile,
+  options: AnalyzerOptions,
+  rules: SecretRuleSet,
+  texts: TextScanner = uncachedScanner(rules),
+): FileSink {
   let text = file.size <= SECRET_MAX_TEXT_SIZE ? Buffer.allocUnsafe(file.size) : undefined;
   const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
   let length = 0;
@@ -140,12 +189,14 @@ export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rule
       // a binary or oversized file: its first bytes were all the rules need
       return text !== undefined || length < head.length;
     },
-    end() {
+    end(digest) {
       // a file that stopped early (binary, large) was read only for its head: its size is the header's
       const size = text ? length : file.size;
       const sample: SecretSample = { head, size, ...(text ? { text: text.subarray(0, length) } : {}) };
-      return analyzeSecretSample(file, sample, options, rules);
+      return analyzeSecretSample(file, sample, options, rules, texts, text ? digest : undefined);
     },
+    // text files are cached by content (a binary or large file stops early and needs no digest)
+    wantsDigest: text !== undefined,
   };
 }
 

@@ -17,6 +17,9 @@ export interface VendorSpec {
   value: string;
 }
 
+/** Most identifier characters before the vendor's name in the key (`my_…_asana_token`). */
+export const VENDOR_KEY_PREFIX = 40;
+
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /**
@@ -30,7 +33,7 @@ export function toVendorPattern(spec: VendorSpec): string {
   const names = spec.names.map(escapeRegex).join('|');
   const bt = '`';
   return [
-    String.raw`(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,40}(?:${names})[A-Za-z0-9_ \t.-]{0,20})`,
+    String.raw`(?<![A-Za-z0-9])(?<key>[A-Za-z0-9_.-]{0,${VENDOR_KEY_PREFIX}}(?:${names})[A-Za-z0-9_ \t.-]{0,20})`,
     String.raw`(?:\\["'${bt}]|["'${bt}]){0,3}[ \t]{0,5}`,
     String.raw`(?:[<>?+.]?=|:{1,3}=|=>|>|:|\(|,|\|)`,
     String.raw`(?:\\["']|[${bt}\s=|>"']){0,5}`,

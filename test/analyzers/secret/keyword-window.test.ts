@@ -1,0 +1,215 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSecretRules, type SecretRuleSet } from '../../../core/src/analyzers/secret/index.js';
+import { readDefaultSecretRules } from '../../../core/src/analyzers/secret/redactor.js';
+import { boundMatchExtent } from '../../../core/src/analyzers/secret/pattern-safety.js';
+import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
+
+/** The same rules with every keyword window removed: each rule runs over the whole text. */
+function withoutWindows(rules: SecretRuleSet): SecretRuleSet {
+  return { ...rules, content: rules.content.map(({ window: _w, ...rest }) => rest) };
+}
+
+const shape = (rules: SecretRuleSet, text: string): unknown[] =>
+  scanText(text, '/app/config.js', rules, () => true).map((m) => ({
+    id: m.id,
+    line: m.line,
+    endLine: m.endLine,
+    title: m.title,
+    secrets: m.secrets,
+  }));
+
+/** A deterministic pseudo-random source (tests must not flake). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/**
+ * The longest string a value pattern of the vendor rules matches (the subset they use: literals, escapes,
+ * classes, groups, alternation, bounded quantifiers), characters drawn at random from each class.
+ */
+function longest(source: string, next: () => number): string {
+  let i = 0;
+  const alternation = (): string => {
+    const branches = [sequence()];
+    while (source[i] === '|') {
+      i++;
+      branches.push(sequence());
+    }
+    return branches.reduce((a, b) => (b.length > a.length ? b : a));
+  };
+  const sequence = (): string => {
+    let out = '';
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const one = atom();
+      const q = /^(?:\{(\d+)(?:,(\d*))?\}|\?)/.exec(source.slice(i));
+      if (!q) {
+        out += one();
+        continue;
+      }
+      i += q[0].length;
+      const n = q[0] === '?' ? 1 : Number(q[2] ?? q[1]);
+      for (let k = 0; k < n; k++) out += one();
+    }
+    return out;
+  };
+  const atom = (): (() => string) => {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const e = source[i + 1] as string;
+      i += 2;
+      return () => e;
+    }
+    if (c === '[') {
+      const end = source.indexOf(']', i + 2);
+      const body = source.slice(i + 1, end);
+      i = end + 1;
+      const chars: string[] = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          for (let x = body.charCodeAt(k); x <= body.charCodeAt(k + 2); x++)
+            chars.push(String.fromCharCode(x));
+          k += 2;
+        } else chars.push(body[k] as string);
+      }
+      return () => chars[Math.floor(next() * chars.length)] as string;
+    }
+    if (c === '(') {
+      i += source[i + 1] === '?' ? 3 : 1;
+      const inner = alternation();
+      i++;
+      return () => inner;
+    }
+    i++;
+    return () => c;
+  };
+  return alternation();
+}
+
+describe('boundMatchExtent (the bound keyword windows rely on)', () => {
+  it('bounds literals, classes, groups, alternation and bounded quantifiers', () => {
+    expect(boundMatchExtent('abc')).toEqual({ maxLength: 3, maxLook: 0 });
+    expect(boundMatchExtent('[a-z]{2,5}x?')).toEqual({ maxLength: 6, maxLook: 0 });
+    expect(boundMatchExtent('(?:ab|cdef){2}')).toEqual({ maxLength: 8, maxLook: 0 });
+    expect(boundMatchExtent('(?<v>[\\]x]{3})')).toEqual({ maxLength: 3, maxLook: 0 });
+    expect(boundMatchExtent('(?<![a-z])k(?=[;,]|$)')).toEqual({ maxLength: 1, maxLook: 1 });
+    expect(boundMatchExtent('\\bab(?=xyz)')).toEqual({ maxLength: 2, maxLook: 3 });
+  });
+
+  it('refuses unbounded quantifiers and back-references', () => {
+    expect(boundMatchExtent('a+')).toBeUndefined();
+    expect(boundMatchExtent('a*b')).toBeUndefined();
+    expect(boundMatchExtent('a{2,}')).toBeUndefined();
+    expect(boundMatchExtent('(a)\\1')).toBeUndefined();
+    expect(boundMatchExtent('(?<q>a)\\k<q>')).toBeUndefined();
+  });
+});
+
+describe('keyword windows (vendor rules run around their keywords only)', () => {
+  const rules = readDefaultSecretRules();
+  const plain = withoutWindows(rules);
+  const windowed = rules.content.filter((r) => r.window);
+
+  it('every vendor rule has a window, derived from its template; no other rule has one', () => {
+    expect(windowed.length).toBeGreaterThanOrEqual(60);
+    for (const r of windowed) expect(r.regex.source).toContain('(?<key>');
+    for (const r of rules.content.filter((c) => !c.window))
+      expect(r.regex.source).not.toMatch(/^\(\?<!\[A-Za-z0-9\]\)\(\?<key>/);
+  });
+
+  it('a rule file cannot set a window itself', () => {
+    const set = parseSecretRules([
+      {
+        source: 'x.yaml',
+        text: "rules:\n  - id: PCS-SECRET-X\n    title: X\n    severity: low\n    remediation: r\n    category: token\n    pattern: 'x[0-9]{4}'\n    keywords: [x]\n    window: { before: 0, maxLength: 1, maxLook: 0 }\n",
+      },
+    ]);
+    expect(set.content[0]?.window).toBeUndefined();
+  });
+
+  it('finds exactly what the whole-text run finds, on generated texts with keywords, values and noise', () => {
+    const next = random(17);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+    const alnum = 'abcdef0123456789ghijklmnopqrstuvwxyzABCDEF_-.=';
+    const word = (n: number): string => Array.from({ length: n }, () => pick([...alnum])).join('');
+    const hex = '0123456789abcdef';
+    const lowerAlnum = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    const prefixes = ['', '', '', 'live_', 'test_pub_', '00', 'tfp_', 'su', 'YC', 'AQVN', 'b_', 'ion_'];
+    const value = (): string => {
+      const chars = pick([hex, lowerAlnum, lowerAlnum + 'ABCDEFGH', hex + '-']);
+      const n = pick([12, 14, 16, 17, 22, 24, 25, 26, 30, 31, 32, 35, 36, 38, 40, 43, 44, 50, 64, 70]);
+      return pick(prefixes) + Array.from({ length: n }, () => pick([...chars])).join('');
+    };
+    const seps = [' = ', ': ', '="', "':'", ' => ', '(', ', "', '\n', '\t', '>', '|', ' := ', '\\"'];
+    let total = 0;
+    for (let round = 0; round < 300; round++) {
+      const parts: string[] = [];
+      for (let j = 0; j < 30; j++) {
+        const r = pick(windowed);
+        const name = pick(r.keywords);
+        const cased = next() < 0.3 ? name.toUpperCase() : name;
+        parts.push(
+          next() < 0.5 ? word(Math.floor(next() * 45)) : '',
+          cased,
+          word(Math.floor(next() * 25)),
+          pick(seps),
+          next() < 0.6 ? value() : word(Math.floor(next() * 70)),
+          pick(['"', "'", ' ', ';', '\n', '', ')', 'x', 'İ']),
+        );
+      }
+      const text = parts.join(pick(['', ' ', '\n', '  ']));
+      const expected = shape(plain, text);
+      total += expected.length;
+      expect(shape(rules, text), text).toEqual(expected);
+    }
+    // the generator must reach real matches, or the comparison proves little
+    expect(total).toBeGreaterThan(25);
+  });
+
+  it('finds the longest possible matches at the edges of the window (40-character keys, every optional part)', () => {
+    const next = random(5);
+    let total = 0;
+    for (const r of windowed) {
+      const valueSource = /\(\?<secret>(.*)\)\(\?=/.exec(r.regex.source)?.[1];
+      expect(valueSource, r.id).toBeDefined();
+      for (const before of [0, 39, 40, 41]) {
+        const name = r.keywords.reduce((a, b) => (b.length > a.length ? b : a));
+        const key = 'a1b2c3d4e5'.repeat(5).slice(0, before) + name + 'x'.repeat(20);
+        const secret = longest(valueSource as string, next);
+        for (const text of [
+          `${key}\\"\\"\\"     :::=\\"\\"\\"\\"\\"${secret}"`,
+          `#${key}\\"\\"\\"     :::=\\"\\"\\"\\"\\"${secret}`,
+          `${'y'.repeat(200)} ${key} = ${secret};${' '.repeat(300)}${key}: '${secret}'`,
+        ]) {
+          const expected = shape(plain, text);
+          total += expected.length;
+          expect(shape(rules, text), `${r.id}: ${text}`).toEqual(expected);
+        }
+      }
+    }
+    expect(total).toBeGreaterThan(windowed.length * 4);
+  });
+
+  it('finds exactly what the whole-text run finds on the secret fixtures', () => {
+    const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'secrets');
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(dir);
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      expect(shape(rules, text), f).toEqual(shape(plain, text));
+    }
+  });
+});
