@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { Analyzer, AnalysisResult, FileSink } from '../../core/src/analyzers/analyzer.js';
 import { npmAnalyzer } from '../../core/src/analyzers/lang/npm.js';
 import { mergeLayers } from '../../core/src/layers/index.js';
-import { collectFileResults, createAnalysisPlan, FileResults } from '../../core/src/scan/analyze.js';
+import {
+  analyzeWholeImage,
+  collectFileResults,
+  createAnalysisPlan,
+  FileResults,
+} from '../../core/src/scan/analyze.js';
 import { readAndAnalyzeLayers } from '../../core/src/scan/scan.js';
 import type { ImageSource } from '../../core/src/source/index.js';
 import type { ImageFile } from '../../core/src/types/file.js';
@@ -79,7 +84,7 @@ async function analyse(layers: TarEntry[][], analyzers: Analyzer[]) {
   const results = new FileResults();
   const read = await readAndAnalyzeLayers(source, plan, results, {});
   const view = mergeLayers(read);
-  return { collected: await collectFileResults(plan, view, results, {}), read, view };
+  return { collected: await collectFileResults(plan, view, results, {}), read, view, source };
 }
 
 describe('streaming analysis and the merged view', () => {
@@ -144,21 +149,54 @@ describe('streaming analysis and the merged view', () => {
   });
 
   it('drops content once analysed unless a deferred or whole-image analyzer needs it', async () => {
+    const lock = JSON.stringify({ lockfileVersion: 3, packages: { '': {} } });
     const { view } = await analyse(
       [
         [
           { name: 'app/node_modules/x/package.json', data: pkg('x', '1.0.0') },
+          { name: 'app/package-lock.json', data: lock },
           { name: 'secrets/k', data: 'v' },
         ],
       ],
       [npmAnalyzer, historyAnalyzer, streamingHistory],
     );
-    // npm has a whole-image step that reads package.json files; the history analyzer was done with its file
-    // once the (only) layer was read
-    expect(view.files.get('/app/node_modules/x/package.json')?.content?.toString()).toBe(pkg('x', '1.0.0'));
+    // npm's whole-image step reads lock files again; an installed package.json left only its identity (the
+    // whole-image step must not hold every manifest of the image); the history analyzer was done with its
+    // file once the (only) layer was read
+    expect(view.files.get('/app/package-lock.json')?.content?.toString()).toBe(lock);
+    expect(view.files.get('/app/node_modules/x/package.json')?.content).toBeUndefined();
     expect(view.files.get('/secrets/k')?.content).toBeUndefined();
     const { view: v2 } = await analyse([[{ name: 'secrets/k', data: 'v' }]], [streamingHistory]);
     expect(v2.files.get('/secrets/k')?.content).toBeUndefined();
+  });
+
+  it('still reports a locked package once when its installed manifest was not kept', async () => {
+    const lock = JSON.stringify({
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'app' },
+        'node_modules/x': { version: '1.0.0' },
+        'node_modules/y': { version: '2.0.0' },
+      },
+    });
+    const { collected, view, source } = await analyse(
+      [
+        [
+          { name: 'app/node_modules/x/package.json', data: pkg('x', '1.0.0') },
+          { name: 'app/node_modules/y/package.json', data: pkg('y', '2.0.1') },
+          { name: 'app/package-lock.json', data: lock },
+        ],
+      ],
+      [npmAnalyzer],
+    );
+    await analyzeWholeImage([npmAnalyzer], source.meta, view, undefined, {}, collected);
+    const all = collected.packages.map((p) => `${p.name}@${p.version} ${p.path}`).sort();
+    // x is installed at the locked version: reported once, from node_modules; y differs: both stay
+    expect(all).toEqual([
+      'x@1.0.0 /app/node_modules/x/package.json',
+      'y@2.0.0 /app/package-lock.json',
+      'y@2.0.1 /app/node_modules/y/package.json',
+    ]);
   });
 
   it('notes a file over the per-layer buffer limit instead of buffering it', async () => {

@@ -82,9 +82,10 @@ export interface Analyzer {
   /**
    * False when `analyzeImage` reads only headers and the image config, never a file's content: the scan
    * then drops the content of this analyzer's files as soon as they are analysed instead of keeping it
-   * for the whole-image step (undefined means it may read content).
+   * for the whole-image step (undefined means it may read content). A function names the paths whose
+   * content the whole-image step reads (npm: lock files only), so the others are dropped.
    */
-  readonly imageReadsContent?: boolean;
+  readonly imageReadsContent?: boolean | ((path: string) => boolean);
   /**
    * History analyzers that stream: turns a finding computed while the file streamed (when nobody knew
    * yet whether a later layer hides it) into the finding for the file as the merge settled it

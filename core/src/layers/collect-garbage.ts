@@ -20,7 +20,22 @@ export const MAJOR_EVERY = 8;
 
 let gc: Gc | undefined | null = null;
 
+/**
+ * Keeps V8's young generation at its initial size (1 MiB semi-spaces) instead of letting it grow to 16 MiB
+ * ones: a scan allocates steadily but keeps little, and the grown nursery was 30 MB of the resident set on
+ * the large image (heap 52 MB, 20 MB used) for no measurable time. A runtime flag V8 reads each time it
+ * would grow the space; set once, when the first layer streams.
+ */
+function boundYoungGeneration(): void {
+  try {
+    setFlagsFromString('--semi-space-growth-factor=1');
+  } catch {
+    // flags are an optimisation only
+  }
+}
+
 function loadGc(): Gc | undefined {
+  boundYoungGeneration();
   const exposed = (globalThis as { gc?: Gc }).gc;
   if (exposed) return exposed;
   try {
@@ -40,10 +55,10 @@ let collections = 0;
  * layers together) and collects them every `GC_EVERY_BYTES`.
  */
 export function noteTransientBytes(bytes: number): void {
+  if (gc === null) gc = loadGc();
   pending += bytes;
   if (pending < GC_EVERY_BYTES) return;
   pending = 0;
-  if (gc === null) gc = loadGc();
   collections++;
   gc?.({ type: collections % MAJOR_EVERY === 0 ? 'major' : 'minor' });
 }

@@ -8,3 +8,4 @@ export { sniffCompression } from './decompress.js';
 export type { Compression } from './decompress.js';
 export { toImagePath, joinInImage, isWithin } from './path.js';
 export { noteTransientBytes } from './collect-garbage.js';
+export { BufferPool, fileBufferPool, type PooledBuffer } from './buffer-pool.js';

@@ -169,7 +169,7 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     for (const analyzer of plan.analyzers) {
       if (!analyzer.required(file.path, file)) continue;
       // its whole-image step may read the content (the secret analyzer's reads only the image config)
-      if (analyzer.analyzeImage && analyzer.imageReadsContent !== false) keep = forImage = true;
+      if (analyzer.analyzeImage && readsAtImage(analyzer, file.path)) keep = forImage = true;
       let sink: FileSink | undefined;
       try {
         sink = analyzer.stream?.(file, options);
@@ -219,8 +219,9 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     };
     return {
       write(chunk) {
-        // the sinks' and the router's per-file copies are garbage once the file ends
-        noteTransientBytes(chunk.length * (openSinks + (content ? 1 : 0)));
+        // the router's per-file copy is garbage once the file ends (the sinks' come from a pool, or count
+        // themselves)
+        if (content) noteTransientBytes(chunk.length);
         if (content) {
           chunk.copy(content, length);
           length += chunk.length;
@@ -274,6 +275,12 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       retain: () => results.hasFile(file),
     };
   };
+}
+
+/** Whether `analyzer`'s whole-image step reads the content of the file at `path`. */
+function readsAtImage(analyzer: Analyzer, path: string): boolean {
+  const reads = analyzer.imageReadsContent;
+  return typeof reads === 'function' ? reads(path) : reads !== false;
 }
 
 function isEmptyResult(r: AnalysisResult | undefined): boolean {

@@ -139,8 +139,17 @@ export function isNpmInstalledPath(path: string): boolean {
   return INSTALLED_RE.test(path);
 }
 
+/**
+ * `name@version` of the installed manifests `analyze` read, by file object: the whole-image step compares
+ * lock entries with them without keeping every package.json of the image in memory.
+ */
+const identities = new WeakMap<ImageFile, string>();
+
 function installedIdentity(file: ImageFile | undefined): string | undefined {
-  if (!file?.content) return undefined;
+  if (!file) return undefined;
+  const known = identities.get(file);
+  if (known !== undefined) return known;
+  if (!file.content) return undefined;
   try {
     const [pkg] = parseNpmPackageJson(file.content, file.path);
     return pkg ? `${pkg.name}@${pkg.version}` : undefined;
@@ -195,8 +204,13 @@ export const npmAnalyzer: Analyzer = {
   },
   analyze(file) {
     if (!isNpmInstalledPath(file.path)) return undefined;
-    return analyzeWith(file, 'npm', parseNpmPackageJson);
+    const result = analyzeWith(file, 'npm', parseNpmPackageJson);
+    const [pkg] = result.packages ?? [];
+    if (pkg) identities.set(file, `${pkg.name}@${pkg.version}`);
+    return result;
   },
+  // only lock files are read again once the image is known; installed manifests left their identity
+  imageReadsContent: (path) => isNpmLockPath(path),
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];

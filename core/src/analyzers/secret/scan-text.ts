@@ -1,4 +1,5 @@
 import type { Severity } from '../../types/finding.js';
+import { LiteralScanner } from '../literal-scanner.js';
 import type { ContentRule, KeywordWindow, SecretRuleSet } from './rules.js';
 import { isPlaceholder, isPlaceholderToken, runValidator, shannonEntropy } from './validators.js';
 
@@ -32,24 +33,50 @@ export function scanText(
   path: string | undefined,
   ruleSet: SecretRuleSet,
   enabled: (rule: ContentRule) => boolean,
+  keywords?: ReadonlySet<string>,
 ): SecretMatch[] {
-  const lower = text.toLowerCase();
-  const found = findKeywords(lower, ruleSet);
+  let lowered: string | undefined;
+  const lower = (): string => (lowered ??= text.toLowerCase());
+  // the caller may have found the keywords already (on the bytes: see `createKeywordFinder`)
+  const found = keywords ?? findKeywords(lower(), ruleSet);
   if (found.size === 0) return [];
   const lines = createLineIndex(text);
   const matches: SecretMatch[] = [];
-  // positions in `lower` are positions in `text` when lower-casing kept every character's length
-  const aligned = lower.length === text.length;
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
     if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
+    // positions in the lower-cased text are positions in `text` when lower-casing kept every length
     const source =
-      rule.window && aligned
-        ? execAround(rule.regex, text, keywordPositions(lower, rule.keywords), rule.window)
+      rule.window && lower().length === text.length
+        ? execAround(rule.regex, text, keywordPositions(lower(), rule.keywords), rule.window)
         : execAll(rule.regex, text);
     for (const m of runRule(rule, text, source, lines)) matches.push(m);
   }
   return dedupe(applyBundles(pairMatches(matches), text));
+}
+
+/** The two characters whose lower case is ASCII: `İ` (U+0130, UTF-8 C4 B0) and the Kelvin sign (E2 84 AA). */
+const CASE_TRAPS = [Buffer.from([0xc4, 0xb0]), Buffer.from([0xe2, 0x84, 0xaa])];
+
+/**
+ * The rule keywords a UTF-8 text holds, found on its bytes in one pass, without decoding it; undefined when
+ * only the decoded text can tell (a keyword that is not ASCII, or a character whose lower case is ASCII).
+ * Otherwise exactly the set `scanText` finds in the lower-cased text: every other character lower-cases to
+ * non-ASCII, and an ASCII byte always decodes to itself, so ASCII keywords occur in the lower-cased text
+ * exactly where their bytes occur case-folded.
+ */
+export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => Set<string> | undefined {
+  const keywords = [...new Set(ruleSet.content.flatMap((r) => r.keywords))];
+  // eslint-disable-next-line no-control-regex
+  if (keywords.length === 0 || keywords.some((k) => /[^\x00-\x7f]/.test(k))) return () => undefined;
+  const scanner = new LiteralScanner(
+    keywords.map((k) => Buffer.from(k, 'latin1')),
+    true,
+  );
+  return (bytes) => {
+    if (CASE_TRAPS.some((t) => bytes.includes(t))) return undefined;
+    return new Set(scanner.find(bytes).map((i) => keywords[i] as string));
+  };
 }
 
 function findKeywords(lower: string, ruleSet: SecretRuleSet): Set<string> {

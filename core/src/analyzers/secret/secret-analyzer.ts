@@ -5,8 +5,9 @@ import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
 import { readDefaultSecretRules } from './redactor.js';
 import { isSecretRuleEnabled, type PathRule, type SecretRuleSet } from './rules.js';
-import { scanText, type SecretMatch } from './scan-text.js';
+import { createKeywordFinder, scanText, type SecretMatch } from './scan-text.js';
 import { ContentCache } from '../content-cache.js';
+import { fileBufferPool } from '../../layers/buffer-pool.js';
 
 /** Largest file whose text the content rules read; bigger files are data, not configuration. */
 export const SECRET_MAX_TEXT_SIZE = 1024 * 1024;
@@ -95,9 +96,19 @@ const NO_MATCHES: readonly SecretMatch[] = Object.freeze([]);
 export function createTextScanner(rules: SecretRuleSet): TextScanner {
   const cache = new ContentCache<readonly SecretMatch[]>((m) => m.length === 0);
   const pathLimited = rules.content.filter((r) => r.paths);
+  const keywordsIn = createKeywordFinder(rules);
   const run = (text: Buffer, path: string, options: AnalyzerOptions): readonly SecretMatch[] => {
     const opts = options.secret;
-    const matches = scanText(text.toString('utf8'), path, rules, (r) => isSecretRuleEnabled(r, opts));
+    // most texts hold no keyword at all: they are never decoded
+    const keywords = keywordsIn(text);
+    if (keywords?.size === 0) return NO_MATCHES;
+    const matches = scanText(
+      text.toString('utf8'),
+      path,
+      rules,
+      (r) => isSecretRuleEnabled(r, opts),
+      keywords,
+    );
     return matches.length === 0 ? NO_MATCHES : matches;
   };
   return (text, path, options, digest) => {
@@ -175,14 +186,20 @@ export function createSecretSink(
   rules: SecretRuleSet,
   texts: TextScanner = uncachedScanner(rules),
 ): FileSink {
-  let text = file.size <= SECRET_MAX_TEXT_SIZE ? Buffer.allocUnsafe(file.size) : undefined;
+  let lease = file.size <= SECRET_MAX_TEXT_SIZE ? fileBufferPool.acquire(file.size) : undefined;
+  let text = lease?.bytes;
   const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
   let length = 0;
+  const drop = (): void => {
+    fileBufferPool.release(lease);
+    lease = undefined;
+    text = undefined;
+  };
   return {
     write(chunk) {
       if (length < head.length) chunk.copy(head, length, 0, head.length - length);
       if (text && length < BINARY_SNIFF_BYTES && chunk.subarray(0, BINARY_SNIFF_BYTES - length).includes(0)) {
-        text = undefined;
+        drop();
       }
       text?.set(chunk, length);
       length += chunk.length;
@@ -193,9 +210,13 @@ export function createSecretSink(
       // a file that stopped early (binary, large) was read only for its head: its size is the header's
       const size = text ? length : file.size;
       const sample: SecretSample = { head, size, ...(text ? { text: text.subarray(0, length) } : {}) };
-      return analyzeSecretSample(file, sample, options, rules, texts, text ? digest : undefined);
+      try {
+        return analyzeSecretSample(file, sample, options, rules, texts, text ? digest : undefined);
+      } finally {
+        // the rules read a decoded copy of the text: the bytes go back to the pool
+        drop();
+      }
     },
-    // text files are cached by content (a binary or large file stops early and needs no digest)
     wantsDigest: text !== undefined,
   };
 }

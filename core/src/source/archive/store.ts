@@ -21,4 +21,4 @@ export interface FileStore {
 }
 
 /** Read size for blobs in archives and layout directories (large reads: fewer trips through the main thread). */
-export const READ_CHUNK = 1024 * 1024;
+export const READ_CHUNK = 256 * 1024;

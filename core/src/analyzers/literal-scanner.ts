@@ -1,0 +1,104 @@
+/**
+ * Finds which of many byte literals occur in a buffer, in one pass (an Aho–Corasick automaton compiled to
+ * a table: one lookup per byte, whatever the number of literals). The secret rules' keywords are matched
+ * ASCII case-insensitively (`foldCase`), the malware rules' strings byte for byte.
+ *
+ * Memory: the table has one row per trie state and one column per byte value that occurs in some literal
+ * (all other bytes share one column): ~300 keywords make ~2,700 states × ~60 columns of 16-bit entries.
+ */
+export class LiteralScanner {
+  /** Column of each byte value (0: a byte no literal uses). */
+  private readonly columns = new Uint8Array(256);
+  private readonly width: number;
+  private readonly table: Uint16Array | Uint32Array;
+  /** Literal indices recognised in each state (including those ending inside it), or undefined. */
+  private readonly outputs: (number[] | undefined)[];
+
+  constructor(
+    readonly literals: readonly Buffer[],
+    private readonly foldCase = false,
+  ) {
+    const fold = (b: number): number => (foldCase && b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+    let width = 1;
+    for (const lit of literals)
+      for (const raw of lit) {
+        const b = fold(raw);
+        if (this.columns[b] === 0) this.columns[b] = width++;
+      }
+    if (foldCase) for (let b = 0x41; b <= 0x5a; b++) this.columns[b] = this.columns[b + 0x20] as number;
+    this.width = width;
+
+    // the trie
+    const goto: Map<number, number>[] = [new Map()];
+    const ends: number[][] = [[]];
+    literals.forEach((lit, index) => {
+      if (lit.length === 0) throw new RangeError('a literal must not be empty');
+      let state = 0;
+      for (const raw of lit) {
+        const col = this.columns[fold(raw)] as number;
+        let next = goto[state]?.get(col);
+        if (next === undefined) {
+          next = goto.length;
+          goto.push(new Map());
+          ends.push([]);
+          goto[state]?.set(col, next);
+        }
+        state = next;
+      }
+      ends[state]?.push(index);
+    });
+    if (goto.length > 0xffffffff / width) throw new RangeError('too many literals');
+
+    // breadth-first: failure links, outputs closed over them, and the full transition table
+    const states = goto.length;
+    const table = states <= 0xffff ? new Uint16Array(states * width) : new Uint32Array(states * width);
+    const fail = new Int32Array(states);
+    const outputs: (number[] | undefined)[] = new Array(states);
+    const queue: number[] = [];
+    for (let col = 0; col < width; col++) {
+      const next = goto[0]?.get(col);
+      table[col] = next ?? 0;
+      if (next !== undefined) queue.push(next);
+    }
+    outputs[0] = undefined;
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head] as number;
+      const own = ends[state] as number[];
+      const inherited = outputs[fail[state] as number];
+      const all = inherited ? [...own, ...inherited] : own;
+      outputs[state] = all.length > 0 ? all : undefined;
+      for (let col = 0; col < width; col++) {
+        const next = goto[state]?.get(col);
+        if (next === undefined) {
+          table[state * width + col] = table[(fail[state] as number) * width + col] as number;
+        } else {
+          fail[next] = table[(fail[state] as number) * width + col] as number;
+          table[state * width + col] = next;
+          queue.push(next);
+        }
+      }
+    }
+    this.table = table;
+    this.outputs = outputs;
+  }
+
+  /** Indices (into `literals`) of every literal that occurs in `bytes`, each once, in no given order. */
+  find(bytes: Uint8Array): number[] {
+    const { columns, width, table, outputs } = this;
+    const seen = new Uint8Array(this.literals.length);
+    const found: number[] = [];
+    let state = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      state = table[state * width + (columns[bytes[i] as number] as number)] as number;
+      const out = outputs[state];
+      if (out === undefined) continue;
+      for (const index of out) {
+        if (seen[index] === 0) {
+          seen[index] = 1;
+          found.push(index);
+        }
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,66 @@
+import { noteTransientBytes } from './collect-garbage.js';
+
+/** Smallest pooled buffer; smaller requests come from Node's shared slab or are cheap garbage. */
+export const POOL_MIN_BYTES = 16 * 1024;
+/** Largest pooled buffer (the malware rules' 2 MiB cap). */
+export const POOL_MAX_BYTES = 2 * 1024 * 1024;
+/** Free buffers kept per size class. */
+const FREE_PER_CLASS = 2;
+/** Bytes free buffers may hold in all (a 2 MiB and a 1 MiB one, or many smaller). */
+export const POOL_MAX_RETAINED = 4 * 1024 * 1024;
+
+/** A buffer lent by {@link BufferPool}: use `bytes` (exactly the size asked for), then give it back. */
+export interface PooledBuffer {
+  readonly bytes: Buffer;
+  /** The whole pooled buffer (a power of two), or undefined when not pooled. */
+  readonly backing?: Buffer;
+}
+
+/**
+ * Per-file copies (a text for the secret rules, a candidate for the malware strings) reused from file to
+ * file instead of allocated for each one. Every copy used to become garbage the moment its file ended, and
+ * V8 frees array buffers only at its next collection: tens of megabytes of dead copies sat in the resident
+ * set on an image of many files. Buffers come in power-of-two classes from 16 KiB to 2 MiB, at most four
+ * free per class (≤ 16 MiB kept, ~8 MiB in practice); a lease never returned is ordinary garbage.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private retained = 0;
+
+  acquire(size: number): PooledBuffer {
+    if (size < POOL_MIN_BYTES || size > POOL_MAX_BYTES) {
+      noteTransientBytes(size);
+      return { bytes: Buffer.allocUnsafe(size) };
+    }
+    const cls = classOf(size);
+    const reused = this.free.get(cls)?.pop();
+    if (reused) this.retained -= cls;
+    const backing = reused ?? Buffer.allocUnsafeSlow(cls);
+    return { bytes: backing.subarray(0, size), backing };
+  }
+
+  /** Gives a lease back; its bytes must not be read afterwards. */
+  release(lease: PooledBuffer | undefined): void {
+    const backing = lease?.backing;
+    if (!backing) return;
+    let list = this.free.get(backing.length);
+    if (!list) this.free.set(backing.length, (list = []));
+    if (list.length >= FREE_PER_CLASS || this.retained + backing.length > POOL_MAX_RETAINED) return;
+    list.push(backing);
+    this.retained += backing.length;
+  }
+
+  /** Bytes held by free buffers (for tests and diagnostics). */
+  get retainedBytes(): number {
+    return this.retained;
+  }
+}
+
+function classOf(size: number): number {
+  let cls = POOL_MIN_BYTES;
+  while (cls < size) cls *= 2;
+  return cls;
+}
+
+/** The pool the analyzers' file sinks share (one process, files end one at a time per layer). */
+export const fileBufferPool = new BufferPool();

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { LiteralScanner } from '../../core/src/analyzers/literal-scanner.js';
+import { readDefaultSecretRules } from '../../core/src/analyzers/secret/redactor.js';
+import { createKeywordFinder, scanText } from '../../core/src/analyzers/secret/scan-text.js';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const naive = (literals: string[], text: Buffer, fold: boolean): number[] => {
+  const hay = fold
+    ? Buffer.from(
+        text.toString('latin1').replace(/[A-Z]/g, (c) => c.toLowerCase()),
+        'latin1',
+      )
+    : text;
+  return literals.flatMap((l, i) =>
+    hay.includes(Buffer.from(fold ? l.toLowerCase() : l, 'latin1')) ? [i] : [],
+  );
+};
+
+describe('LiteralScanner (one pass for many literals)', () => {
+  it('finds overlapping literals, prefixes and suffixes of each other', () => {
+    const literals = ['he', 'she', 'his', 'hers', 'h', 'ushers!'];
+    const s = new LiteralScanner(literals.map((l) => Buffer.from(l)));
+    expect(s.find(Buffer.from('ushers')).sort()).toEqual([0, 1, 3, 4]);
+    expect(s.find(Buffer.from('ushers!')).sort()).toEqual([0, 1, 3, 4, 5]);
+    expect(s.find(Buffer.from('this')).sort()).toEqual([2, 4]);
+    expect(s.find(Buffer.from('xyz'))).toEqual([]);
+    expect(s.find(Buffer.alloc(0))).toEqual([]);
+  });
+
+  it('matches ASCII case-insensitively only when asked, and bytes exactly otherwise', () => {
+    const folded = new LiteralScanner([Buffer.from('akia'), Buffer.from('Token')], true);
+    expect(folded.find(Buffer.from('x AKIA y TOKEN')).sort()).toEqual([0, 1]);
+    const exact = new LiteralScanner([Buffer.from('akia'), Buffer.from([0xff, 0x00, 0x41])]);
+    expect(exact.find(Buffer.from('AKIA'))).toEqual([]);
+    expect(exact.find(Buffer.from([1, 0xff, 0x00, 0x41, 2]))).toEqual([1]);
+    expect(exact.find(Buffer.from([0xff, 0x00, 0x61]))).toEqual([]);
+  });
+
+  it('agrees with Buffer.includes on random literals and texts, folded or not', () => {
+    const next = random(3);
+    const alphabet = 'abAB:_-\x00\xff';
+    const word = (n: number): string =>
+      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    for (let round = 0; round < 300; round++) {
+      const literals = Array.from({ length: 1 + Math.floor(next() * 12) }, () =>
+        word(1 + Math.floor(next() * 5)),
+      );
+      const text = Buffer.from(word(Math.floor(next() * 200)), 'latin1');
+      for (const fold of [false, true]) {
+        const s = new LiteralScanner(
+          literals.map((l) => Buffer.from(l, 'latin1')),
+          fold,
+        );
+        expect(
+          s.find(text).sort((a, b) => a - b),
+          `${fold} ${literals} ${text.toString('latin1')}`,
+        ).toEqual(naive(literals, text, fold));
+      }
+    }
+  });
+
+  it('refuses an empty literal', () => {
+    expect(() => new LiteralScanner([Buffer.alloc(0)])).toThrow(RangeError);
+  });
+});
+
+describe('secret keywords found on the bytes', () => {
+  const rules = readDefaultSecretRules();
+  const finder = createKeywordFinder(rules);
+  const shape = (text: string, keywords?: ReadonlySet<string>) =>
+    scanText(text, '/app/x.env', rules, () => true, keywords).map(
+      (m) => `${m.id} ${m.line} ${m.secrets.join(',')}`,
+    );
+
+  it('gives scanText the same answer as finding them in the decoded, lower-cased text', () => {
+    const next = random(11);
+    const keywords = [...new Set(rules.content.flatMap((r) => r.keywords))];
+    const pieces = [
+      ...keywords,
+      ' = ',
+      '"',
+      '\n',
+      'AKIA' + 'Q3EGRBHGXCMYSW7F',
+      'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+      'é',
+      '€',
+      '\u{1F600}',
+      'password: "Zx81-qLm.44Tr0"',
+    ];
+    for (let round = 0; round < 400; round++) {
+      const parts = Array.from({ length: 1 + Math.floor(next() * 25) }, () => {
+        const p = pieces[Math.floor(next() * pieces.length)] as string;
+        return next() < 0.3 ? p.toUpperCase() : p;
+      });
+      const text = parts.join(next() < 0.5 ? '' : ' ');
+      const found = finder(Buffer.from(text));
+      expect(found, text).toBeDefined();
+      expect(shape(text, found), text).toEqual(shape(text));
+    }
+  });
+
+  it('leaves it to the decoded text when a character lower-cases to ASCII (İ, the Kelvin sign)', () => {
+    expect(finder(Buffer.from('\u0130'))).toBeUndefined();
+    expect(finder(Buffer.from('\u212Aey'))).toBeUndefined();
+    expect(finder(Buffer.from('plain text'))?.size).toBe(0);
+  });
+});
