@@ -13,6 +13,10 @@ export class LiteralScanner {
   private readonly table: Uint16Array | Uint32Array;
   /** Literal indices recognised in each state (including those ending inside it), or undefined. */
   private readonly outputs: (number[] | undefined)[];
+  /** States from this number on recognise some literal (the others none). */
+  private readonly firstOutput: number;
+  /** The initial state's number. */
+  private readonly start: number;
 
   constructor(
     readonly literals: readonly Buffer[],
@@ -78,21 +82,33 @@ export class LiteralScanner {
         }
       }
     }
-    this.table = table;
-    this.outputs = outputs;
+    // renumber: states that recognise something last, so the scan loop tests one number per byte
+    const order = [...Array(states).keys()].sort(
+      (a, b) => Number(outputs[a] !== undefined) - Number(outputs[b] !== undefined) || a - b,
+    );
+    const rename = new Uint32Array(states);
+    order.forEach((old, i) => (rename[old] = i));
+    const renamed = states <= 0xffff ? new Uint16Array(states * width) : new Uint32Array(states * width);
+    for (let old = 0; old < states; old++)
+      for (let col = 0; col < width; col++)
+        renamed[(rename[old] as number) * width + col] = rename[table[old * width + col] as number] as number;
+    this.table = renamed;
+    this.outputs = order.map((old) => outputs[old]);
+    this.firstOutput = order.findIndex((old) => outputs[old] !== undefined);
+    if (this.firstOutput < 0) this.firstOutput = states;
+    this.start = rename[0] as number;
   }
 
   /** Indices (into `literals`) of every literal that occurs in `bytes`, each once, in no given order. */
   find(bytes: Uint8Array): number[] {
-    const { columns, width, table, outputs } = this;
+    const { columns, width, table, outputs, firstOutput } = this;
     const seen = new Uint8Array(this.literals.length);
     const found: number[] = [];
-    let state = 0;
+    let state = this.start;
     for (let i = 0; i < bytes.length; i++) {
       state = table[state * width + (columns[bytes[i] as number] as number)] as number;
-      const out = outputs[state];
-      if (out === undefined) continue;
-      for (const index of out) {
+      if (state < firstOutput) continue;
+      for (const index of outputs[state] as number[]) {
         if (seen[index] === 0) {
           seen[index] = 1;
           found.push(index);

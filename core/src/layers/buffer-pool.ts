@@ -1,5 +1,3 @@
-import { noteTransientBytes } from './collect-garbage.js';
-
 /** Smallest pooled buffer; smaller requests come from Node's shared slab or are cheap garbage. */
 export const POOL_MIN_BYTES = 16 * 1024;
 /** Largest pooled buffer (the malware rules' 2 MiB cap). */
@@ -28,10 +26,7 @@ export class BufferPool {
   private retained = 0;
 
   acquire(size: number): PooledBuffer {
-    if (size < POOL_MIN_BYTES || size > POOL_MAX_BYTES) {
-      noteTransientBytes(size);
-      return { bytes: Buffer.allocUnsafe(size) };
-    }
+    if (size < POOL_MIN_BYTES || size > POOL_MAX_BYTES) return { bytes: Buffer.allocUnsafe(size) };
     const cls = classOf(size);
     const reused = this.free.get(cls)?.pop();
     if (reused) this.retained -= cls;

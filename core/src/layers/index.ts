@@ -7,5 +7,5 @@ export type { LayerLimits } from './limits.js';
 export { sniffCompression } from './decompress.js';
 export type { Compression } from './decompress.js';
 export { toImagePath, joinInImage, isWithin } from './path.js';
-export { noteTransientBytes } from './collect-garbage.js';
+export { boundYoungGeneration } from './young-generation.js';
 export { BufferPool, fileBufferPool, type PooledBuffer } from './buffer-pool.js';

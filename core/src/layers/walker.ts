@@ -8,7 +8,7 @@ import { resolveLayerLimits, type LayerLimits } from './limits.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
 import { EntryTable } from './entry-table.js';
 import { PathTable } from './path-table.js';
-import { noteTransientBytes } from './collect-garbage.js';
+import { boundYoungGeneration } from './young-generation.js';
 import { baseName, parentOf, toImagePath } from './path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -94,7 +94,6 @@ class ByteMeter extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    noteTransientBytes(chunk.length);
     try {
       this.check(this.bytes);
     } catch (err) {
@@ -150,6 +149,7 @@ export async function readLayer(
   options: ReadLayerOptions,
 ): Promise<LayerContents> {
   const limits = resolveLayerLimits(options.limits);
+  boundYoungGeneration();
   const { head, rest } = await peek(blob, 4);
   const compression = sniffCompression(head);
   const table = new EntryTable(options.paths ?? new PathTable(), layer.digest, layer.index);

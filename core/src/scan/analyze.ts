@@ -8,7 +8,7 @@ import type {
 } from '../analyzers/analyzer.js';
 import { INVENTORY_INCOMPLETE } from '../analyzers/pkg/record.js';
 import { wrapError } from '../errors.js';
-import { noteTransientBytes, type FileConsumer, type LayerLimits, type MergedView } from '../layers/index.js';
+import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
 import type { Finding, Note } from '../types/finding.js';
 import type { ImageMeta } from '../types/image.js';
@@ -219,9 +219,6 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     };
     return {
       write(chunk) {
-        // the router's per-file copy is garbage once the file ends (the sinks' come from a pool, or count
-        // themselves)
-        if (content) noteTransientBytes(chunk.length);
         if (content) {
           chunk.copy(content, length);
           length += chunk.length;
