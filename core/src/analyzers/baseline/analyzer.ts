@@ -154,7 +154,12 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
     const { global, matched } = evaluateSshdConfig(
       SSHD_CONFIG,
       (p) => text(ctx.files.get(p)),
-      () => [...ctx.files.keys()].filter((p) => p.startsWith('/etc/ssh/')),
+      // one pass over the paths, keeping only /etc/ssh's (a copy of every path of a large image was 10 MB)
+      () => {
+        const under: string[] = [];
+        for (const p of ctx.files.keys()) if (p.startsWith('/etc/ssh/')) under.push(p);
+        return under;
+      },
     );
     const rules: [string, string, BaselineRule][] = [
       ['permitrootlogin', 'PermitRootLogin', BASELINE_RULES.sshdRootLogin],
