@@ -32,60 +32,60 @@ export class LiteralScanner {
     if (foldCase) for (let b = 0x41; b <= 0x5a; b++) this.columns[b] = this.columns[b + 0x20] as number;
     this.width = width;
 
-    // the trie
-    const goto: Map<number, number>[] = [new Map()];
+    // the trie, as a table of child states (-1: none); at most one state per literal byte, plus the root
+    let bound = 1;
+    for (const lit of literals) bound += lit.length;
+    const goto = new Int32Array(bound * width).fill(-1);
     const ends: number[][] = [[]];
+    let states = 1;
     literals.forEach((lit, index) => {
       if (lit.length === 0) throw new RangeError('a literal must not be empty');
       let state = 0;
       for (const raw of lit) {
-        const col = this.columns[fold(raw)] as number;
-        let next = goto[state]?.get(col);
-        if (next === undefined) {
-          next = goto.length;
-          goto.push(new Map());
+        const at = state * width + (this.columns[fold(raw)] as number);
+        if ((goto[at] as number) < 0) {
+          goto[at] = states++;
           ends.push([]);
-          goto[state]?.set(col, next);
         }
-        state = next;
+        state = goto[at] as number;
       }
       ends[state]?.push(index);
     });
-    if (goto.length > 0xffffffff / width) throw new RangeError('too many literals');
 
     // breadth-first: failure links, outputs closed over them, and the full transition table
-    const states = goto.length;
     const table = states <= 0xffff ? new Uint16Array(states * width) : new Uint32Array(states * width);
     const fail = new Int32Array(states);
     const outputs: (number[] | undefined)[] = new Array(states);
-    const queue: number[] = [];
+    const queue = new Int32Array(states);
+    let tail = 0;
     for (let col = 0; col < width; col++) {
-      const next = goto[0]?.get(col);
-      table[col] = next ?? 0;
-      if (next !== undefined) queue.push(next);
+      const next = goto[col] as number;
+      table[col] = next < 0 ? 0 : next;
+      if (next >= 0) queue[tail++] = next;
     }
     outputs[0] = undefined;
-    for (let head = 0; head < queue.length; head++) {
+    for (let head = 0; head < tail; head++) {
       const state = queue[head] as number;
       const own = ends[state] as number[];
       const inherited = outputs[fail[state] as number];
       const all = inherited ? [...own, ...inherited] : own;
       outputs[state] = all.length > 0 ? all : undefined;
+      const failRow = (fail[state] as number) * width;
       for (let col = 0; col < width; col++) {
-        const next = goto[state]?.get(col);
-        if (next === undefined) {
-          table[state * width + col] = table[(fail[state] as number) * width + col] as number;
+        const next = goto[state * width + col] as number;
+        if (next < 0) {
+          table[state * width + col] = table[failRow + col] as number;
         } else {
-          fail[next] = table[(fail[state] as number) * width + col] as number;
+          fail[next] = table[failRow + col] as number;
           table[state * width + col] = next;
-          queue.push(next);
+          queue[tail++] = next;
         }
       }
     }
     // renumber: states that recognise something last, so the scan loop tests one number per byte
-    const order = [...Array(states).keys()].sort(
-      (a, b) => Number(outputs[a] !== undefined) - Number(outputs[b] !== undefined) || a - b,
-    );
+    const order: number[] = [];
+    for (let st = 0; st < states; st++) if (outputs[st] === undefined) order.push(st);
+    for (let st = 0; st < states; st++) if (outputs[st] !== undefined) order.push(st);
     const rename = new Uint32Array(states);
     order.forEach((old, i) => (rename[old] = i));
     const renamed = states <= 0xffff ? new Uint16Array(states * width) : new Uint32Array(states * width);
