@@ -37,7 +37,7 @@ export function largeSection(large: Record<string, unknown> | undefined): string
   );
   return `Run ${String(large.date)}, load average ${String(large.loadAverage)} at its end; DB: ${String(large.db)};
 peer: ${String(large.peer)}. The large image is \`scripts/make-large-image.mjs --size large\` (11 gzip layers,
-~770 MB compressed, ~1.6 GB of tar: the Debian rootfs, 4 copies of this repository's node_modules,
+~840 MB compressed, ~2.2 GB of tar: the Debian rootfs, 4 copies of this repository's node_modules,
 384 MiB of random binaries, 3 copies of /usr written over it, the multi image's risk layer and a whiteout).
 
 | contender | wall ms | CPU ms | peak RSS MB | packages | findings | runs |
@@ -58,27 +58,30 @@ ${[...targets(results, 'multi'), ...targets(results, 'large')].join('\n')}
 ${LARGE_NOTES}`;
 }
 
-/** What the numbers mean; measured on 2026-12-06 (update with the code, not with every run). */
-const LARGE_NOTES = `**Memory (issue 17).** Before, the secret and malware analyzers' files waited, content and all, until
-the layers above them were read, and the secret analyzer's whole-image step (which reads only the image
-config) kept every text candidate to the end: the large image peaked at 763 MB RSS (\`scan\` with the DB,
-through tsx), the medium one at 327 MB. Now content never outlives one file's window (≤ 1 MiB of text for
-secrets, ≤ 2 MiB for malware string rules, hashes streamed): 294 MB and 209 MB, with byte-identical JSON
-reports on the multi, medium and large images. What still grows with the image is not content: the scan
-completes on the medium image with a 48 MB V8 heap (151 MB RSS; \`sbom\` 142 MB) and on the large one
-with a 96 MB heap (253 MB RSS, the same report as without a limit), and
-\`test/scan/large-image.test.ts\` holds it under a 96 MB heap and 256 MB RSS. Above that, V8 lets its heap
-grow with the garbage of a longer run when no limit is set, plus two layers' inflate and tar buffers in
-flight and one header object per tar entry (~90,000 on the large image) for the merge; \`sbom\` alone peaks
-about as high as \`scan\`. The 150 MB target on the large image is therefore not met without a heap limit;
-next steps are a default \`--max-old-space-size\` for the CLI bundle and compact entry headers.
+/** What the numbers mean; measured on 2026-12-07 (update with the code, not with every run). */
+const LARGE_NOTES = `**Memory (issue 17).** Content never outlives one file's window (≤ 1 MiB of text for secrets, ≤ 2 MiB
+for malware string rules, hashes streamed), entries are compact columns over one path table, and on
+2026-12-07 four things went: (1) V8's nursery grew to 32 MB and dead decompressed chunks waited for its rare
+scavenges: a bounded young generation (\`--semi-space-growth-factor=1\`, set at run time) frees them at the
+next scavenge and replaced the forced \`gc()\` every 8 MB; (2) the secret and malware sinks' per-file copies
+come from a pool (≤ 4 MiB kept) instead of becoming garbage; (3) blob reads are 256 KiB, not 1 MiB; (4) npm's
+whole-image step kept every installed package.json (17 MB here) and the sshd check copied every path of the
+image (10 MB). The large image's \`scan\` went from 202–212 MB to 150–170 MB (with the DB; run-to-run spread
+is ±10 MB, from when V8 runs its full collections); \`test/scan/large-image.test.ts\` scans the medium image
+under a 32 MB V8 heap and 175 MB RSS. What is left: ~80 MB before the first layer (Node, the CLI bundle,
+the rules, the malware hash DB), the entry and path tables (~10 MB on the large image: they grow with the
+entry count, by design ~60 bytes an entry), two layers' read/inflate/tar chunks in flight, and chunks promoted
+past the nursery that wait for a full collection. The 150 MB target is met in some runs, not reliably.
 
-**Time above the floor.** Read the CPU column: this run shared 2 vCPUs with a load average near 20, so
-wall times are several times CPU times for every contender (the floor included) and wall ratios mean little.
-In CPU, \`sbom\` costs ~1.6× the inflate floor: sha256 of every blob (the floor verifies nothing), tar
-walking in JS, reading ~6,500 package.json files and the Go/cargo readers looking at executables. \`scan\`
-adds ~12 s CPU on the large image: the secret keyword search and the malware string search run over every
-text file up to their caps, and the four node_modules copies are ~730 MB of JavaScript and JSON (\`.js\` and
-\`.json\` are both secret text and malware "config-like" candidates). The peer does no such analysis and is
-still slower in CPU and twice our peak RSS. Next steps: skip package-managed \`node_modules\` trees in the
-malware string rules as the system trees are, and one combined keyword pass for both analyzers.`;
+**Time above the floor.** Session 6 (quiet machine, large image, scan without a DB): 32.4 s → ~12 s wall,
+39 s → ~16 s CPU, reports byte-identical. (1) Vendor-context secret rules (a vendor's name in an identifier,
+an assignment, a value) ran a 40-character-prefix regex over every text a common name like \`lob\` occurs in
+(every \`global\`): they now run on slices around the name's occurrences, exact by the template's bounds
+(7 s). (2) The secret and malware answers are cached by the file's SHA-256 (one digest per file, shared by
+both): the four node_modules copies cost one. (3) One Aho–Corasick pass over the bytes finds the secret
+keywords (a text with none is never decoded) and the malware strings (was ~40 \`Buffer.includes\` per
+file). Still above the floor, on the main thread: the tar walk and stream plumbing in JS (tar-stream: one
+stream object per entry, ~170,000 entries), SHA-256 of every blob, diffID and text file (the floor verifies
+nothing), decoding and lower-casing the texts some rule must read, and collections. The inflate runs on the
+thread pool, so the main thread is the critical path: a parser that hands chunks to the analyzers without a
+stream per entry, and hashing off the main thread, are the next steps toward 1.5×.`;
