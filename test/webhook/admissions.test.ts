@@ -49,9 +49,9 @@ const event = (i: number, over: Partial<AdmissionEvent> = {}): AdmissionEvent =>
 async function checkAdmissionLog(s: VerdictStore): Promise<void> {
   expect(await s.listAdmissions(10)).toEqual([]);
   const first = event(0, { digest: MULTI_DIGEST, pod: 'app-7d9f' });
-  await s.recordAdmission(first);
-  await s.recordAdmission(event(1));
-  await s.recordAdmission(event(2));
+  await s.recordAdmissions([first]);
+  await s.recordAdmissions([event(1)]);
+  await s.recordAdmissions([event(2)]);
   const listed = await s.listAdmissions(10);
   expect(listed.map((e) => e.image)).toEqual([2, 1, 0].map((i) => `registry.example/app:v${i}`));
   expect(listed[2]).toEqual(first);
@@ -60,7 +60,8 @@ async function checkAdmissionLog(s: VerdictStore): Promise<void> {
   expect(await s.listAdmissions(2)).toEqual([event(2), event(1)]);
   expect(await s.listAdmissions(0)).toEqual([]);
   // past the cap the oldest go: exactly the newest ADMISSION_LOG_CAP remain
-  for (let i = 3; i < ADMISSION_LOG_CAP + 5; i++) await s.recordAdmission(event(i));
+  // one batch past the cap: the newest stay, in order
+  await s.recordAdmissions(Array.from({ length: ADMISSION_LOG_CAP + 2 }, (_, k) => event(k + 3)));
   const all = await s.listAdmissions(ADMISSION_LOG_CAP + 100);
   expect(all).toHaveLength(ADMISSION_LOG_CAP);
   expect(all[0]).toEqual(event(ADMISSION_LOG_CAP + 4));
@@ -103,7 +104,7 @@ describe('admission log in each store', () => {
         await vi.waitFor(async () => (await a.ping(), await b.ping()), { timeout: 5000, interval: 50 });
         await checkAdmissionLog(a);
         // another replica's record is seen by the first, newest first
-        await b.recordAdmission(event(9999));
+        await b.recordAdmissions([event(9999)]);
         expect((await a.listAdmissions(1))[0]).toEqual(event(9999));
         expect(await a.listAdmissions(ADMISSION_LOG_CAP + 1)).toHaveLength(ADMISSION_LOG_CAP);
       } finally {
@@ -116,7 +117,9 @@ describe('admission log in each store', () => {
       const down = await startRedis();
       const s = createRedisStore({ url: down.url, commandTimeoutMs: 300 });
       await down.kill();
-      await expect(s.recordAdmission(event(1))).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
+      await expect(s.recordAdmissions([event(1)])).rejects.toMatchObject({
+        code: 'WEBHOOK_STORE_UNAVAILABLE',
+      });
       await expect(s.listAdmissions(5)).rejects.toMatchObject({ code: 'WEBHOOK_STORE_UNAVAILABLE' });
       await s.close();
     });
@@ -193,10 +196,10 @@ describe('the webhook records its admission decisions', () => {
 
   it('answers the admission when recording fails, and counts the failure', async () => {
     const base = await storeWithScans();
-    const recordAdmission = vi.fn(async () => {
+    const recordAdmissions = vi.fn(async () => {
       throw new Error('store down');
     });
-    const store: VerdictStore = { ...base, recordAdmission };
+    const store: VerdictStore = { ...base, recordAdmissions };
     const { app } = testApp(store, {}, { resolver: noRegistry });
     const res = await request(app)
       .post('/validate')
@@ -208,7 +211,36 @@ describe('the webhook records its admission decisions', () => {
       const metrics = (await request(app).get('/metrics').expect(200)).text;
       expect(metrics).toMatch(/portcullis_store_errors_total\{op="record-admission"\} 1/);
     });
-    expect(recordAdmission).toHaveBeenCalledTimes(1);
+    expect(recordAdmissions).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes a burst as one batch, a repeated denial once with its latest time, and nothing for allowed pods', async () => {
+    const base = await storeWithScans();
+    const batches: AdmissionEvent[][] = [];
+    const store: VerdictStore = {
+      ...base,
+      recordAdmissions: async (events) => {
+        batches.push([...events]);
+        await base.recordAdmissions(events);
+      },
+    };
+    let clock = NOW.getTime();
+    const { app } = testApp(store, {}, { resolver: noRegistry, now: () => new Date((clock += 1000)) });
+    const post = (req: Record<string, unknown>) =>
+      request(app).post('/validate').send(toReview(req)).expect(200);
+    for (let i = 0; i < 5; i++) await post(podRequest([MULTI], { namespace: 'loop' }));
+    await post(podRequest([MULTI], { namespace: 'other' }));
+    await post(podRequest([MIN], { namespace: 'loop' }));
+    await vi.waitFor(() => expect(batches).toHaveLength(1));
+    const [batch] = batches;
+    expect(batch?.map((e) => e.namespace)).toEqual(['loop', 'other']);
+    // the repeat kept the latest time, not the first
+    expect(Date.parse(batch?.[0]?.at ?? '')).toBeGreaterThan(NOW.getTime() + 4000);
+    // a later denial is a new batch, not merged into the written one
+    await post(podRequest([MULTI], { namespace: 'loop' }));
+    await vi.waitFor(() => expect(batches).toHaveLength(2));
+    expect(batches[1]?.map((e) => e.namespace)).toEqual(['loop']);
+    expect((await base.listAdmissions(10)).map((e) => e.namespace)).toEqual(['loop', 'other', 'loop']);
   });
 });
 

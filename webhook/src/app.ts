@@ -15,6 +15,7 @@ import type { ImageJudgement } from './judge-image.js';
 import type { AdmissionDecision } from './decide.js';
 import { createScanQueue, type ScanImageFn, type ScanQueue } from './scan-queue.js';
 import type { VerdictStore } from './store/index.js';
+import { createAdmissionRecorder } from './admission-log.js';
 import { createValidateHandler } from './validate.js';
 
 /** What the app is built from. Only config, policy and store are required; the rest have working defaults. */
@@ -120,7 +121,8 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  const validate = createValidateHandler({ config, logger, metrics, decideDeps });
+  const admissions = createAdmissionRecorder({ store, logger, metrics });
+  const validate = createValidateHandler({ config, logger, metrics, decideDeps, admissions });
   // Kept for supertest and any caller mounting the app; the HTTPS server routes /validate to the raw handler.
   app.post(
     '/validate',
@@ -221,6 +223,8 @@ export function createWebhookApp(deps: WebhookDeps): WebhookApp {
     logger,
     async close() {
       await queue.close();
+      // what was answered but not yet written goes to the store before the process ends
+      await admissions.close();
     },
   };
 }

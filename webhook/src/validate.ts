@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordAdmissionEvents, toAdmissionEvents } from './admission-log.js';
+import { toAdmissionEvents, type AdmissionRecorder } from './admission-log.js';
 import type { WebhookConfig } from './config.js';
 import { decideAdmissionEager, type AdmissionDecision, type DecideDeps } from './decide.js';
 import { PreparedFields, type Logger } from './logger.js';
@@ -39,12 +39,14 @@ export function createValidateHandler(opts: {
   logger: Logger;
   metrics: WebhookMetrics;
   decideDeps: DecideDeps;
+  /** Where denied and warned admissions are recorded (the console's log); none: not recorded. */
+  admissions?: AdmissionRecorder;
 }): {
   /** `receivedAt`: when the request arrived (process.hrtime.bigint()), for the latency metric; default now. */
   handle(body: unknown, timeoutParam: unknown, receivedAt?: bigint): ValidateResult | Promise<ValidateResult>;
   listener(req: IncomingMessage, res: ServerResponse): void;
 } {
-  const { config, logger, metrics, decideDeps } = opts;
+  const { config, logger, metrics, decideDeps, admissions } = opts;
   const limit = toByteLimit(config.bodyLimit);
   // Decisions come from a cache (the same object for the same pod within decisionCacheTtlMs), so the reply
   // and the log's image list are built once per decision, not once per request.
@@ -116,8 +118,8 @@ export function createValidateHandler(opts: {
     };
     logger.log(decision.result === 'allow' ? 'debug' : 'info', 'admission', fields, template.logFields);
     // after the answer is built and without awaiting: recording never delays or fails the admission
-    if (decision.result !== 'allow')
-      recordAdmissionEvents(toAdmissionEvents(review, decision, decideDeps.now()), decideDeps);
+    if (decision.result !== 'allow' && admissions)
+      admissions.add(toAdmissionEvents(review, decision, decideDeps.now()));
     return { status: 200, json: `${template.prefix}${JSON.stringify(review.uid)}${template.suffix}` };
   };
 

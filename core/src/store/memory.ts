@@ -92,11 +92,11 @@ export function createMemoryStore(opts: { now?: () => number } = {}): VerdictSto
 }
 
 /** The admission log's methods with their state (newest first, as JSON: cloned as the other stores serialise). */
-function createMemoryAdmissionLog(): Pick<VerdictStore, 'recordAdmission' | 'listAdmissions'> {
+function createMemoryAdmissionLog(): Pick<VerdictStore, 'recordAdmissions' | 'listAdmissions'> {
   const admissions: string[] = [];
   return {
-    async recordAdmission(event) {
-      admissions.unshift(JSON.stringify(event));
+    async recordAdmissions(events) {
+      for (const event of events) admissions.unshift(JSON.stringify(event));
       if (admissions.length > ADMISSION_LOG_CAP) admissions.length = ADMISSION_LOG_CAP;
     },
     async listAdmissions(limit) {

@@ -208,13 +208,15 @@ export function createRedisStore(opts: RedisStoreOptions): VerdictStore {
     async close() {
       client.disconnect();
     },
-    async recordAdmission(event) {
-      // one MULTI: every replica's push and the cap apply together (a capped list, newest first)
+    async recordAdmissions(events) {
+      if (events.length === 0) return;
+      // one MULTI: every replica's push and the cap apply together (a capped list, newest first: LPUSH puts
+      // its last argument at the head)
       const key = `${prefix}admissions`;
       await guard('record admission', async () => {
         const replies = await client
           .multi()
-          .lpush(key, JSON.stringify(event))
+          .lpush(key, ...events.map((e) => JSON.stringify(e)))
           .ltrim(key, 0, ADMISSION_LOG_CAP - 1)
           .exec();
         // exec resolves with per-command errors rather than rejecting: surface the first

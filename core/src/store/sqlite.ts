@@ -147,8 +147,9 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
     async close() {
       if (db.open) db.close();
     },
-    async recordAdmission(event) {
-      guard('record admission', () => admissionsOf().record(JSON.stringify(event)));
+    async recordAdmissions(events) {
+      if (events.length === 0) return;
+      guard('record admission', () => admissionsOf().record(events.map((e) => JSON.stringify(e))));
     },
     async listAdmissions(limit) {
       const rows = guard('list admissions', () => admissionsOf().list(toAdmissionLimit(limit)));
@@ -167,7 +168,7 @@ export function createSqliteStore(path: string, opts: { now?: () => number } = {
 const admissionStatements = new WeakMap<Database.Database, AdmissionStatements>();
 
 interface AdmissionStatements {
-  record: (body: string) => void;
+  record: (bodies: string[]) => void;
   list: (limit: number) => { body: string }[];
 }
 
@@ -179,8 +180,8 @@ function createAdmissionStatements(db: Database.Database): AdmissionStatements {
     'DELETE FROM admissions WHERE id <= (SELECT id FROM admissions ORDER BY id DESC LIMIT 1 OFFSET ?)',
   );
   const list = db.prepare<[number], { body: string }>('SELECT body FROM admissions ORDER BY id DESC LIMIT ?');
-  const record = db.transaction((body: string) => {
-    insert.run(body);
+  const record = db.transaction((bodies: string[]) => {
+    for (const body of bodies) insert.run(body);
     trim.run(ADMISSION_LOG_CAP);
   });
   return { record: (body) => void record(body), list: (limit) => list.all(limit) };

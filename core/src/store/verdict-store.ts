@@ -61,10 +61,11 @@ export interface VerdictStore {
   ping(): Promise<void>;
   close(): Promise<void>;
   /**
-   * Records one admission decision (the console's "denied at admission recently"). Only the most recent
-   * `ADMISSION_LOG_CAP` are kept: it is a recent-activity log, not an audit trail.
+   * Records admission decisions, oldest first, in one write (the console's "denied at admission recently";
+   * the webhook batches them). Only the most recent `ADMISSION_LOG_CAP` are kept: it is a recent-activity
+   * log, not an audit trail.
    */
-  recordAdmission(event: AdmissionEvent): Promise<void>;
+  recordAdmissions(events: readonly AdmissionEvent[]): Promise<void>;
   /** The most recent recorded admissions, newest first, at most `limit`. */
   listAdmissions(limit: number): Promise<AdmissionEvent[]>;
 }

@@ -62,14 +62,16 @@ describe('overview: pods denied at admission', () => {
     expect(res.body.response.allowed).toBe(false);
     await vi.waitFor(async () => expect(await verdicts.listAdmissions(5)).toHaveLength(1));
     // a recorded warning is not a denial; a hostile reason is escaped on the page
-    await verdicts.recordAdmission(warn);
-    await verdicts.recordAdmission({
-      at: '2026-12-01T11:58:00.000Z',
-      image: 'registry.example/evil:1',
-      namespace: 'team-e',
-      verdict: 'deny',
-      reasons: [EVIL],
-    });
+    await verdicts.recordAdmissions([warn]);
+    await verdicts.recordAdmissions([
+      {
+        at: '2026-12-01T11:58:00.000Z',
+        image: 'registry.example/evil:1',
+        namespace: 'team-e',
+        verdict: 'deny',
+        reasons: [EVIL],
+      },
+    ]);
   });
 
   it('/api/v1/overview lists recorded denials, newest first, without warnings', async () => {
