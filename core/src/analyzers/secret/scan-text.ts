@@ -181,13 +181,20 @@ function* runRule(
       title,
       severity: rule.severity,
       line,
-      secrets: [secret],
+      // a copy, not a slice: V8 keeps a whole text alive behind a substring of it, and matches are kept
+      // (in the content cache, and as raw values until the final redaction) long after the file ended
+      secrets: [detach(secret)],
     };
     const endLine = lines.lineAt(endIndex ?? m.index + m[0].length - 1);
     if (endLine > line) match.endLine = endLine;
     kept++;
     yield match;
   }
+}
+
+/** The same characters in a string of their own (not a view into the text it was matched in). */
+export function detach(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 /** Merges an id and its secret found close together into one pair finding (`LTAI…` + secret). */
