@@ -5,6 +5,8 @@ import request from 'supertest';
 import { Agent, request as httpsRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMISSION_LOG_CAP, type AdmissionEvent } from '../../core/src/index.js';
+import { ADMISSION_QUEUE_MAX, createAdmissionRecorder } from '../../webhook/src/admission-log.js';
+import { createWebhookMetrics } from '../../webhook/src/metrics.js';
 import {
   createMemoryStore,
   createRedisStore,
@@ -295,5 +297,43 @@ describe('the HTTPS webhook server records into its SQLite store, which another 
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the admission recorder (unit)', () => {
+  it('holds at most ADMISSION_QUEUE_MAX distinct events per batch, drops the oldest and counts them', async () => {
+    const store = createMemoryStore();
+    const metrics = createWebhookMetrics();
+    const recorder = createAdmissionRecorder({ store, logger: silentLogger, metrics });
+    recorder.add(Array.from({ length: ADMISSION_QUEUE_MAX + 3 }, (_, i) => event(i, { namespace: `n${i}` })));
+    await recorder.flush();
+    const kept = await store.listAdmissions(ADMISSION_LOG_CAP);
+    expect(kept).toHaveLength(ADMISSION_QUEUE_MAX);
+    // newest first: the last added is at the head, the first three are gone
+    expect(kept[0]?.namespace).toBe(`n${ADMISSION_QUEUE_MAX + 2}`);
+    expect(kept.map((e) => e.namespace)).not.toContain('n2');
+    expect(kept.map((e) => e.namespace)).toContain('n3');
+    expect(await metrics.registry.getSingleMetricAsString('portcullis_admission_log_dropped_total')).toMatch(
+      /portcullis_admission_log_dropped_total 3/,
+    );
+    // a flush with nothing queued writes nothing
+    await recorder.close();
+    expect(await store.listAdmissions(ADMISSION_LOG_CAP)).toHaveLength(ADMISSION_QUEUE_MAX);
+  });
+
+  it('redacts a secret before it is written, also when the same reason comes back later', async () => {
+    const store = createMemoryStore();
+    const recorder = createAdmissionRecorder({
+      store,
+      logger: silentLogger,
+      metrics: createWebhookMetrics(),
+    });
+    for (const ns of ['a', 'b']) {
+      recorder.add([event(1, { namespace: ns, image: LEAKY, reasons: [`pulled ${LEAKY}`] })]);
+      await recorder.flush();
+    }
+    const text = JSON.stringify(await store.listAdmissions(10));
+    expect(text).not.toContain(TOKEN);
+    expect(text.match(/ghp_\*+/g)?.length).toBe(4);
   });
 });

@@ -63,7 +63,7 @@ export function redactAdmissionEvent(event: AdmissionEvent): AdmissionEvent {
 
 /** How long events wait to be written together (a flood of denials is one write per window). */
 export const ADMISSION_FLUSH_MS = 250;
-/** Distinct events held between writes; past it the oldest are dropped (and counted). */
+/** Distinct events held between writes; past it the oldest are dropped (`portcullis_admission_log_dropped_total`). */
 export const ADMISSION_QUEUE_MAX = 1000;
 
 export interface AdmissionRecorder {
@@ -121,7 +121,7 @@ export function createAdmissionRecorder(deps: {
         if (queued.size > ADMISSION_QUEUE_MAX) {
           const oldest = queued.keys().next();
           if (!oldest.done) queued.delete(oldest.value);
-          deps.metrics.storeErrors.inc({ op: 'record-admission-dropped' });
+          deps.metrics.admissionsDropped.inc();
         }
       }
       if (queued.size > 0 && !timer) {

@@ -9,6 +9,8 @@ export interface WebhookMetrics {
   queueDepth: Gauge<'state'>;
   scans: Counter<'outcome'>;
   pushes: Counter<'outcome' | 'method'>;
+  /** Admission-log events dropped unwritten (more distinct ones in one batch window than the recorder holds). */
+  admissionsDropped: Counter;
 }
 
 export function createWebhookMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookMetrics {
@@ -51,6 +53,11 @@ export function createWebhookMetrics(opts: { defaultMetrics?: boolean } = {}): W
       name: 'portcullis_verdict_pushes_total',
       help: 'Pushed verdicts by method (jws, oidc) and outcome',
       labelNames: ['outcome', 'method'],
+      registers: [registry],
+    }),
+    admissionsDropped: new Counter({
+      name: 'portcullis_admission_log_dropped_total',
+      help: 'Denied or warned admissions not written to the admission log (its queue was full)',
       registers: [registry],
     }),
   };
