@@ -192,28 +192,21 @@ function createAdmissionStatements(db: Database.Database): AdmissionStatements {
  * is indexed once, when the table is created (under a write lock, so two processes opening it do it once).
  */
 function createAdvisoryIndex(db: Database.Database): void {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scan_advisories'");
-  if (exists.get()) return;
-  db.transaction(() => {
-    if (exists.get()) return;
-    db.exec(`CREATE TABLE scan_advisories (advisory TEXT NOT NULL, digest TEXT NOT NULL, hit TEXT NOT NULL,
-               PRIMARY KEY (advisory, digest));
-             CREATE INDEX scan_advisories_digest ON scan_advisories (digest);`);
-    const insert = db.prepare(
-      'INSERT OR REPLACE INTO scan_advisories (advisory, digest, hit) VALUES (?, ?, ?)',
-    );
-    const page = db.prepare<[string], { digest: string; body: string }>(
-      'SELECT digest, body FROM scans WHERE digest > ? ORDER BY digest LIMIT 500',
-    );
-    // pages, not one iterator: better-sqlite3 runs no other statement while an iterator is open
-    for (let rows = page.all(''); rows.length > 0; rows = page.all(rows[rows.length - 1]!.digest))
-      for (const row of rows) {
-        const entry = parseStoredScan(row.body);
-        if (entry)
-          for (const [k, hit] of toAdvisoryHits({ ...entry, digest: row.digest }))
-            insert.run(k, row.digest, JSON.stringify(hit));
-      }
-  }).immediate();
+  createDerivedTable(
+    db,
+    'scan_advisories',
+    `CREATE TABLE scan_advisories (advisory TEXT NOT NULL, digest TEXT NOT NULL, hit TEXT NOT NULL,
+       PRIMARY KEY (advisory, digest));
+     CREATE INDEX scan_advisories_digest ON scan_advisories (digest);`,
+    () => {
+      const insert = db.prepare(
+        'INSERT OR REPLACE INTO scan_advisories (advisory, digest, hit) VALUES (?, ?, ?)',
+      );
+      return (entry) => {
+        for (const [k, hit] of toAdvisoryHits(entry)) insert.run(k, entry.digest, JSON.stringify(hit));
+      };
+    },
+  );
 }
 
 /**
@@ -221,20 +214,42 @@ function createAdvisoryIndex(db: Database.Database): void {
  * transaction. A file written before it existed is projected once, when the table is created (as the index).
  */
 function createProjections(db: Database.Database): void {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scan_projections'");
-  if (exists.get()) return;
+  createDerivedTable(
+    db,
+    'scan_projections',
+    'CREATE TABLE scan_projections (digest TEXT PRIMARY KEY, body TEXT NOT NULL)',
+    () => {
+      const insert = db.prepare('INSERT OR REPLACE INTO scan_projections (digest, body) VALUES (?, ?)');
+      return (entry) => void insert.run(entry.digest, JSON.stringify(toStoredProjection(entry)));
+    },
+  );
+}
+
+/**
+ * Creates a table derived from the stored results when it is missing, and fills it from every result the file
+ * already holds, in one immediate transaction (a write lock: two processes opening an old file fill it once).
+ * `prepare` runs after the table exists and returns what to do with each stored result.
+ */
+function createDerivedTable(
+  db: Database.Database,
+  name: string,
+  schema: string,
+  prepare: () => (entry: StoredScan) => void,
+): void {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  if (exists.get(name)) return;
   db.transaction(() => {
-    if (exists.get()) return;
-    db.exec('CREATE TABLE scan_projections (digest TEXT PRIMARY KEY, body TEXT NOT NULL)');
-    const insert = db.prepare('INSERT OR REPLACE INTO scan_projections (digest, body) VALUES (?, ?)');
+    if (exists.get(name)) return;
+    db.exec(schema);
+    const fill = prepare();
     const page = db.prepare<[string], { digest: string; body: string }>(
       'SELECT digest, body FROM scans WHERE digest > ? ORDER BY digest LIMIT 500',
     );
+    // pages, not one iterator: better-sqlite3 runs no other statement while an iterator is open
     for (let rows = page.all(''); rows.length > 0; rows = page.all(rows[rows.length - 1]!.digest))
       for (const row of rows) {
         const entry = parseStoredScan(row.body);
-        if (entry)
-          insert.run(row.digest, JSON.stringify(toStoredProjection({ ...entry, digest: row.digest })));
+        if (entry) fill({ ...entry, digest: row.digest });
       }
   }).immediate();
 }
