@@ -20,7 +20,7 @@ export class LiteralScanner {
 
   constructor(
     readonly literals: readonly Buffer[],
-    private readonly foldCase = false,
+    foldCase = false,
   ) {
     const fold = (b: number): number => (foldCase && b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
     let width = 1;

@@ -42,7 +42,6 @@ export interface SecretAnalyzerSettings {
 /** Creates the sensitive-file analyzer: content and path rules over every layer, hidden files included. */
 export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Analyzer {
   const rules = settings.rules ?? readDefaultSecretRules();
-  const texts = createTextScanner(rules);
   return {
     name: 'secret',
     version: 1,
@@ -50,7 +49,7 @@ export function createSecretAnalyzer(settings: SecretAnalyzerSettings = {}): Ana
     history: true,
     required: (path, header) => isSecretCandidate(path, header, rules),
     analyze: (file, options) => analyzeSecretFile(file, options, rules),
-    stream: (file, options) => createSecretSink(file, options, rules, texts),
+    stream: (file, options) => createSecretSink(file, options, rules),
     toHiddenFinding: (finding, file) => withHidden({ ...finding }, file),
     analyzeImage: (ctx) => analyzeImageConfig(ctx, rules),
     // the whole-image step reads the image config only: file content is never kept for it
@@ -79,7 +78,7 @@ export interface SecretSample {
 }
 
 /** Runs the content rules over one file's text; `digest` (its SHA-256) lets a repeated text reuse the answer. */
-export type TextScanner = (
+type TextScanner = (
   text: Buffer,
   path: string,
   options: AnalyzerOptions,
@@ -88,12 +87,21 @@ export type TextScanner = (
 
 const NO_MATCHES: readonly SecretMatch[] = Object.freeze([]);
 
+const scanners = new WeakMap<SecretRuleSet, TextScanner>();
+
+/** The text scanner of a rule set: one cache and one keyword automaton per rule set, whoever scans with it. */
+function textScannerFor(rules: SecretRuleSet): TextScanner {
+  let scanner = scanners.get(rules);
+  if (!scanner) scanners.set(rules, (scanner = createTextScanner(rules)));
+  return scanner;
+}
+
 /**
  * `scanText` behind a content cache. What a text yields depends on its bytes, on which rules are on (the
  * policy's `scanners.secret`) and, for rules limited to some paths, on which of those the path is in: all
  * three make the key, so a cached answer is exactly the one a new run would give.
  */
-export function createTextScanner(rules: SecretRuleSet): TextScanner {
+function createTextScanner(rules: SecretRuleSet): TextScanner {
   const cache = new ContentCache<readonly SecretMatch[]>((m) => m.length === 0);
   const pathLimited = rules.content.filter((r) => r.paths);
   const keywordsIn = createKeywordFinder(rules);
@@ -132,16 +140,7 @@ export function analyzeSecretFile(
     size: content.length,
     ...(content.length <= SECRET_MAX_TEXT_SIZE && !isBinary(content) ? { text: content } : {}),
   };
-  return analyzeSecretSample(file, sample, options, rules, uncachedScanner(rules));
-}
-
-const uncached = new WeakMap<SecretRuleSet, TextScanner>();
-
-/** A scanner without a cache (the buffered path, which has no digest), one per rule set. */
-function uncachedScanner(rules: SecretRuleSet): TextScanner {
-  let scanner = uncached.get(rules);
-  if (!scanner) uncached.set(rules, (scanner = createTextScanner(rules)));
-  return scanner;
+  return analyzeSecretSample(file, sample, options, rules);
 }
 
 /** Path rules (DER-checked where asked) and content rules over what was read; undefined: nothing read. */
@@ -150,7 +149,6 @@ function analyzeSecretSample(
   sample: SecretSample | undefined,
   options: AnalyzerOptions,
   rules: SecretRuleSet,
-  texts: TextScanner,
   digest?: Buffer,
 ): AnalysisResult {
   const opts = options.secret;
@@ -163,7 +161,7 @@ function analyzeSecretSample(
   }
   const secrets: string[] = [];
   if (sample?.text) {
-    for (const m of texts(sample.text, file.path, options, digest)) {
+    for (const m of textScannerFor(rules)(sample.text, file.path, options, digest)) {
       findings.push(withHidden(toMatchFinding(m, location), file));
       secrets.push(...m.secrets);
     }
@@ -180,12 +178,7 @@ const DER_HEAD_BYTES = 8;
  * only gives its first bytes (the DER check) and streams past. So memory per file is bounded by the
  * text cap, not by the image, and binaries cost the sniff only.
  */
-export function createSecretSink(
-  file: ImageFile,
-  options: AnalyzerOptions,
-  rules: SecretRuleSet,
-  texts: TextScanner = uncachedScanner(rules),
-): FileSink {
+export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rules: SecretRuleSet): FileSink {
   let lease = file.size <= SECRET_MAX_TEXT_SIZE ? fileBufferPool.acquire(file.size) : undefined;
   let text = lease?.bytes;
   const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
@@ -211,7 +204,7 @@ export function createSecretSink(
       const size = text ? length : file.size;
       const sample: SecretSample = { head, size, ...(text ? { text: text.subarray(0, length) } : {}) };
       try {
-        return analyzeSecretSample(file, sample, options, rules, texts, text ? digest : undefined);
+        return analyzeSecretSample(file, sample, options, rules, text ? digest : undefined);
       } finally {
         // the rules read a decoded copy of the text: the bytes go back to the pool
         drop();
