@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
+import type { ImageSource } from '../../core/src/source/index.js';
 
 /** One tar member, written exactly as given (hostile names included). */
 export interface TarEntry {
@@ -46,4 +48,20 @@ export async function makeTar(entries: readonly TarEntry[]): Promise<Buffer> {
   p.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/** An in-memory image source over plain tar layers (the walker sniffs "no compression"). */
+export async function tarLayerSource(layers: readonly (readonly TarEntry[])[]): Promise<ImageSource> {
+  const tars = await Promise.all(layers.map(makeTar));
+  const digests = tars.map((_, i) => `sha256:${String(i).repeat(64)}`);
+  return {
+    meta: {
+      ref: 'test',
+      configDigest: 'sha256:' + 'c'.repeat(64),
+      config: {},
+      layers: digests.map((digest) => ({ digest })),
+    },
+    openLayer: async (layer) => Readable.from([tars[digests.indexOf(layer.digest)]!]),
+    close: async () => undefined,
+  };
 }

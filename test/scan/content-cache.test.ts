@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContentCache, DigestSet } from '../../core/src/analyzers/content-cache.js';
 import { createMalwareAnalyzer } from '../../core/src/analyzers/malware/malware-analyzer.js';
@@ -13,28 +12,12 @@ import type {
 import { mergeLayers } from '../../core/src/layers/index.js';
 import { collectFileResults, createAnalysisPlan, FileResults } from '../../core/src/scan/analyze.js';
 import { readAndAnalyzeLayers } from '../../core/src/scan/scan.js';
-import type { ImageSource } from '../../core/src/source/index.js';
-import { makeTar, type TarEntry } from '../helpers/tar.js';
+import { tarLayerSource, type TarEntry } from '../helpers/tar.js';
 
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-async function fakeSource(layers: TarEntry[][]): Promise<ImageSource> {
-  const tars = await Promise.all(layers.map(makeTar));
-  const digests = tars.map((_, i) => `sha256:${String(i).repeat(64)}`);
-  return {
-    meta: {
-      ref: 'test',
-      configDigest: 'sha256:' + 'c'.repeat(64),
-      config: {},
-      layers: digests.map((digest) => ({ digest })),
-    },
-    openLayer: async (layer) => Readable.from([tars[digests.indexOf(layer.digest)]!]),
-    close: async () => undefined,
-  };
-}
-
 async function findingsOf(layers: TarEntry[][], analyzers: Analyzer[], options: AnalyzerOptions = {}) {
-  const source = await fakeSource(layers);
+  const source = await tarLayerSource(layers);
   const plan = createAnalysisPlan(analyzers);
   const results = new FileResults();
   const read = await readAndAnalyzeLayers(source, plan, results, { analyzerOptions: options });

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Analyzer, AnalysisResult, FileSink } from '../../core/src/analyzers/analyzer.js';
 import { npmAnalyzer } from '../../core/src/analyzers/lang/npm.js';
@@ -10,25 +9,8 @@ import {
   FileResults,
 } from '../../core/src/scan/analyze.js';
 import { readAndAnalyzeLayers } from '../../core/src/scan/scan.js';
-import type { ImageSource } from '../../core/src/source/index.js';
 import type { ImageFile } from '../../core/src/types/file.js';
-import { makeTar, type TarEntry } from '../helpers/tar.js';
-
-/** An in-memory image source over plain tar layers (the walker sniffs "no compression"). */
-async function fakeSource(layers: TarEntry[][]): Promise<ImageSource> {
-  const tars = await Promise.all(layers.map(makeTar));
-  const digests = tars.map((_, i) => `sha256:${String(i).repeat(64)}`);
-  return {
-    meta: {
-      ref: 'test',
-      configDigest: 'sha256:' + 'c'.repeat(64),
-      config: {},
-      layers: digests.map((digest) => ({ digest })),
-    },
-    openLayer: async (layer) => Readable.from([tars[digests.indexOf(layer.digest)]!]),
-    close: async () => undefined,
-  };
-}
+import { tarLayerSource, type TarEntry } from '../helpers/tar.js';
 
 const pkg = (name: string, version: string) => JSON.stringify({ name, version });
 
@@ -79,7 +61,7 @@ const streamingHistory: Analyzer = {
 };
 
 async function analyse(layers: TarEntry[][], analyzers: Analyzer[]) {
-  const source = await fakeSource(layers);
+  const source = await tarLayerSource(layers);
   const plan = createAnalysisPlan(analyzers);
   const results = new FileResults();
   const read = await readAndAnalyzeLayers(source, plan, results, {});
@@ -200,7 +182,7 @@ describe('streaming analysis and the merged view', () => {
   });
 
   it('notes a file over the per-layer buffer limit instead of buffering it', async () => {
-    const source = await fakeSource([[{ name: 'secrets/big', data: 'x'.repeat(5000) }]]);
+    const source = await tarLayerSource([[{ name: 'secrets/big', data: 'x'.repeat(5000) }]]);
     const plan = createAnalysisPlan([historyAnalyzer]);
     const results = new FileResults();
     const read = await readAndAnalyzeLayers(source, plan, results, { layerLimits: { maxFileBuffer: 1000 } });
