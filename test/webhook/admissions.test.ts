@@ -21,7 +21,8 @@ import { skipReason } from '../helpers/env.js';
 import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
 import { makeCerts } from '../helpers/tls.js';
 import {
-  MIN_DIGEST,
+  MULTI_REF as MULTI,
+  MIN_REF as MIN,
   MULTI_DIGEST,
   NOW,
   podRequest,
@@ -32,8 +33,6 @@ import {
   toStored,
 } from './helpers.js';
 
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
-const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
 // a GitHub token in an image reference: the recorded image and reasons must carry it redacted only
 const TOKEN = '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';
 const LEAKY = `registry.example/team/app:${TOKEN}`;

@@ -5,6 +5,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ScanResult } from '../../core/src/types/index.js';
 import { createMemoryStore, type DigestResolver, type VerdictStore } from '../../webhook/src/index.js';
 import {
+  MULTI_REF as MULTI,
+  MIN_REF as MIN,
   MIN_DIGEST,
   MULTI_DIGEST,
   NOW,
@@ -18,8 +20,6 @@ import {
   toStored,
 } from './helpers.js';
 
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
-const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
 /** Digest references are trusted as is: the registry must never be asked. */
 const noRegistry: DigestResolver = {
   resolveDigest: async (ref) => {

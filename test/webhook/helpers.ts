@@ -26,6 +26,9 @@ import {
 export const ADMISSION = join(FIXTURES, 'admission');
 export const MULTI_DIGEST = 'sha256:0720cff0902dcb53125c308d97ace3a17a16772b90489e81ec2796c34bddad29';
 export const MIN_DIGEST = 'sha256:aa18d69e2e0cd7626c2d1c3d7fb052c17eeed3b0ca55d9b9fa541857a9a33268';
+/** The fixture images by digest, as pods name them (the loopback registry of the tests). */
+export const MULTI_REF = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
+export const MIN_REF = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
 /** The fixture scans finished at 15:52; decisions are made a few minutes later. */
 export const NOW = new Date('2026-11-27T16:00:00Z');
 

@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, loadCorePolicyEngine } from '../../webhook/src/index.js';
-import { MULTI_DIGEST, captureLogger, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
-
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
+import {
+  MULTI_REF as MULTI,
+  captureLogger,
+  podRequest,
+  readScan,
+  testApp,
+  toReview,
+  toStored,
+} from './helpers.js';
 
 describe('policy file (ConfigMap mount)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-policy-'));

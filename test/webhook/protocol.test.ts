@@ -1,10 +1,16 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, type VerdictStore } from '../../webhook/src/index.js';
-import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
-
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
-const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
+import {
+  MULTI_REF as MULTI,
+  MIN_REF as MIN,
+  MIN_DIGEST,
+  podRequest,
+  readScan,
+  testApp,
+  toReview,
+  toStored,
+} from './helpers.js';
 
 describe('AdmissionReview protocol', () => {
   const { app } = testApp(createMemoryStore());

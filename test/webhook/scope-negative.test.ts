@@ -6,6 +6,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, type DigestResolver, type VerdictStore } from '../../webhook/src/index.js';
 import {
+  MULTI_REF as MULTI,
   MIN_DIGEST,
   MULTI_DIGEST,
   podRequest,
@@ -16,7 +17,6 @@ import {
   toStored,
 } from './helpers.js';
 
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const noRegistry: DigestResolver = {
   resolveDigest: async (ref) => {
     throw new Error(`registry asked for ${ref}`);

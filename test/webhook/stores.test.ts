@@ -15,10 +15,17 @@ import {
 import { toScanProjection } from '../../core/src/index.js';
 import { skipReason } from '../helpers/env.js';
 import { haveRedis, startRedis, type RunningRedis } from '../helpers/redis.js';
-import { MIN_DIGEST, MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from './helpers.js';
-
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
-const MIN = `127.0.0.1:5000/fixtures/debian@${MIN_DIGEST}`;
+import {
+  MULTI_REF as MULTI,
+  MIN_REF as MIN,
+  MIN_DIGEST,
+  MULTI_DIGEST,
+  podRequest,
+  readScan,
+  testApp,
+  toReview,
+  toStored,
+} from './helpers.js';
 
 const digestsOf = (entries: { digest: string }[]): string[] => entries.map((e) => e.digest).sort();
 

@@ -9,11 +9,18 @@ import {
 import { createServiceApp } from '../../../service/src/app.js';
 import { createServiceMetrics } from '../../../service/src/metrics.js';
 import type { TaskRunner } from '../../../service/src/runner.js';
-import { MULTI_DIGEST, podRequest, readScan, testApp, toReview, toStored } from '../../webhook/helpers.js';
+import {
+  MULTI_REF as MULTI,
+  MULTI_DIGEST,
+  podRequest,
+  readScan,
+  testApp,
+  toReview,
+  toStored,
+} from '../../webhook/helpers.js';
 import { createCapturingLogger, READ_TOKEN, TOKENS } from '../helpers.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
-const MULTI = `127.0.0.1:5000/fixtures/debian@${MULTI_DIGEST}`;
 const EVIL = '<script>alert(1)</script>';
 
 /**
