@@ -81,28 +81,28 @@ export class DigestSet {
 /** Results that are not empty, kept per cache (most files yield nothing; those are only in the digest set). */
 const MAX_RESULT_ENTRIES = 1024;
 
+const NOTHING: readonly never[] = Object.freeze([]);
+
 /**
- * Results of a content analysis keyed by the SHA-256 of the bytes analysed (plus a `variant` string for
- * whatever else the result depends on): an image that holds the same file many times — `COPY` of a tree
- * already in a lower layer, `RUN chown -R` rewriting a whole layer, vendored copies of one package — pays
- * for the analysis once. Results are a pure function of the key, so the cache lives as long as its
- * analyzer (a service worker reuses it across scans). Bounded by design: empty results (nearly every file)
- * are one digest in a {@link DigestSet} (≤ 2 MiB), the few others a capped map.
+ * Results of a content analysis (lists: matches, rule hits) keyed by the SHA-256 of the bytes analysed, plus a
+ * `variant` string for whatever else the result depends on: an image that holds the same file many times —
+ * `COPY` of a tree already in a lower layer, `RUN chown -R` rewriting a whole layer, vendored copies of one
+ * package — pays for the analysis once. Results are a pure function of the key, so the cache lives as long
+ * as its owner (a service worker reuses it across scans). Bounded by design: empty results (nearly every
+ * file) are one digest in a {@link DigestSet} (≤ 2 MiB), the few others a capped map.
  */
-export class ContentCache<V> {
+export class ContentCache<T> {
   private readonly empty = new DigestSet();
-  private readonly values = new Map<string, V>();
+  private readonly values = new Map<string, readonly T[]>();
   hits = 0;
   misses = 0;
 
-  constructor(private readonly isEmpty: (value: V) => boolean) {}
-
-  /** The cached value for the content digest and variant, else `compute()`'s (then cached). */
-  getOrCompute(digest: Buffer, variant: string, compute: () => V, emptyValue: V): V {
+  /** The cached list for the content digest and variant, else `compute()`'s (then cached). */
+  getOrCompute(digest: Buffer, variant: string, compute: () => readonly T[]): readonly T[] {
     const key = variant === '' ? digest : createHash('sha256').update(digest).update(variant).digest();
     if (this.empty.has(key)) {
       this.hits++;
-      return emptyValue;
+      return NOTHING;
     }
     const id = key.toString('latin1');
     const cached = this.values.get(id);
@@ -112,7 +112,7 @@ export class ContentCache<V> {
     }
     this.misses++;
     const value = compute();
-    if (this.isEmpty(value)) this.empty.add(key);
+    if (value.length === 0) this.empty.add(key);
     else {
       if (this.values.size >= MAX_RESULT_ENTRIES) {
         const oldest = this.values.keys().next();

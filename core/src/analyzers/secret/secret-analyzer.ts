@@ -85,8 +85,6 @@ type TextScanner = (
   digest?: Buffer,
 ) => readonly SecretMatch[];
 
-const NO_MATCHES: readonly SecretMatch[] = Object.freeze([]);
-
 const scanners = new WeakMap<SecretRuleSet, TextScanner>();
 
 /** The text scanner of a rule set: one cache and one keyword automaton per rule set, whoever scans with it. */
@@ -102,14 +100,14 @@ function textScannerFor(rules: SecretRuleSet): TextScanner {
  * three make the key, so a cached answer is exactly the one a new run would give.
  */
 function createTextScanner(rules: SecretRuleSet): TextScanner {
-  const cache = new ContentCache<readonly SecretMatch[]>((m) => m.length === 0);
+  const cache = new ContentCache<SecretMatch>();
   const pathLimited = rules.content.filter((r) => r.paths);
   const keywordsIn = createKeywordFinder(rules);
   const run = (text: Buffer, path: string, options: AnalyzerOptions): readonly SecretMatch[] => {
     const opts = options.secret;
     // most texts hold no keyword at all: they are never decoded
     const keywords = keywordsIn(text);
-    if (keywords?.size === 0) return NO_MATCHES;
+    if (keywords?.size === 0) return [];
     const matches = scanText(
       text.toString('utf8'),
       path,
@@ -117,14 +115,14 @@ function createTextScanner(rules: SecretRuleSet): TextScanner {
       (r) => isSecretRuleEnabled(r, opts),
       keywords,
     );
-    return matches.length === 0 ? NO_MATCHES : matches;
+    return matches;
   };
   return (text, path, options, digest) => {
     if (!digest) return run(text, path, options);
     let variant = options.secret ? JSON.stringify(options.secret) : '';
     if (pathLimited.some((r) => r.paths?.some((p) => p.test(path))))
       for (const r of pathLimited) variant += r.paths?.some((p) => p.test(path)) ? '1' : '0';
-    return cache.getOrCompute(digest, variant, () => run(text, path, options), NO_MATCHES);
+    return cache.getOrCompute(digest, variant, () => run(text, path, options));
   };
 }
 
