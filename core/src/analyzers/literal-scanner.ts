@@ -85,6 +85,7 @@ export class LiteralScanner {
     // renumber: states that recognise something last, so the scan loop tests one number per byte
     const order: number[] = [];
     for (let st = 0; st < states; st++) if (outputs[st] === undefined) order.push(st);
+    this.firstOutput = order.length;
     for (let st = 0; st < states; st++) if (outputs[st] !== undefined) order.push(st);
     const rename = new Uint32Array(states);
     order.forEach((old, i) => (rename[old] = i));
@@ -94,8 +95,6 @@ export class LiteralScanner {
         renamed[(rename[old] as number) * width + col] = rename[table[old * width + col] as number] as number;
     this.table = renamed;
     this.outputs = order.map((old) => outputs[old]);
-    this.firstOutput = order.findIndex((old) => outputs[old] !== undefined);
-    if (this.firstOutput < 0) this.firstOutput = states;
     this.start = rename[0] as number;
   }
 

@@ -66,7 +66,8 @@ const CASE_TRAPS = [Buffer.from([0xc4, 0xb0]), Buffer.from([0xe2, 0x84, 0xaa])];
  * exactly where their bytes occur case-folded.
  */
 export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => Set<string> | undefined {
-  const keywords = [...new Set(ruleSet.content.flatMap((r) => r.keywords))];
+  // every keyword of the rule set (the keys of its closure map)
+  const keywords = [...ruleSet.keywordClosure.keys()];
   // eslint-disable-next-line no-control-regex
   if (keywords.length === 0 || keywords.some((k) => /[^\x00-\x7f]/.test(k))) return () => undefined;
   const scanner = new LiteralScanner(
