@@ -44,9 +44,11 @@ const ALLOWED: Record<string, string[]> = {
   sqlite: ['errors'],
   // closed-set values (`--severity`, policy rule names) with "did you mean"
   choices: ['errors'],
+  // tar header decoding (Go archive/tar rules), shared by the archive index and the layer parser
+  tar: [],
   versions: ['errors', 'types'],
-  source: ['errors', 'types'],
-  layers: ['errors', 'types'],
+  source: ['errors', 'types', 'tar'],
+  layers: ['errors', 'types', 'tar'],
   dockerfile: ['errors', 'types'],
   analyzers: ['errors', 'types', 'versions', 'layers', 'dockerfile', 'sqlite'],
   vulndb: ['errors', 'types', 'versions', 'sqlite'],
@@ -63,6 +65,7 @@ const CORE_AREAS = [
   'duration',
   'sqlite',
   'choices',
+  'tar',
   'versions',
   'source',
   'layers',

@@ -1,5 +1,8 @@
 import { PortcullisError } from '../errors.js';
 
+/** Names the fast path cannot take: absolute, `.`/`..` segments, empty segments, NUL. */
+const NEEDS_CLEANING = /^\/|(?:^|\/)\.\.?(?:\/|$)|\/\/|\0/;
+
 /**
  * Normalises a tar entry name to an absolute image path (`./usr/bin/` → `/usr/bin`).
  * Absolute names and `..` segments that climb out of the root are refused: no real layer
@@ -9,6 +12,8 @@ export function toImagePath(name: string, maxLength: number): string {
   if (name.length > maxLength) {
     throw new PortcullisError('LAYER_LIMIT_EXCEEDED', `entry path longer than ${maxLength} bytes`);
   }
+  // the common case, a plain relative name (`usr/bin/env`, `etc/`): nothing to clean, no segments to split
+  if (!NEEDS_CLEANING.test(name)) return '/' + (name.endsWith('/') ? name.slice(0, -1) : name);
   if (name.includes('\0')) {
     throw new PortcullisError('LAYER_PATH_UNSAFE', `entry path contains a NUL byte`);
   }

@@ -1,10 +1,10 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { extract as createExtract, type Header as Headers } from 'tar-stream';
+import type { Duplex, Readable } from 'node:stream';
 import { PortcullisError, isPortcullisError } from '../errors.js';
 import type { EntryKind, FileHeader, ImageFile } from '../types/file.js';
 import type { Note } from '../types/finding.js';
 import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
+import { TarParser, type TarDataSink, type TarHeader } from './tar-parser.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
 import { EntryTable } from './entry-table.js';
 import { PathTable } from './path-table.js';
@@ -65,83 +65,36 @@ export interface ReadLayerOptions {
   onProgress?: (compressedBytes: number) => void;
 }
 
-function toKind(type: Headers['type']): EntryKind {
-  switch (type) {
-    case 'file':
-    case 'contiguous-file':
-    case undefined:
-    case null:
+/**
+ * The entry kind of a typeflag. Unknown flags count as regular files (their data is analysed: scanning
+ * more is the safe side); a V7 regular file whose name ends in `/` is a directory, as in Go's reader.
+ */
+function toKind(typeflag: string, name: string): EntryKind {
+  switch (typeflag) {
+    case '0':
+    case '7':
       return 'file';
-    case 'directory':
+    case '\0':
+      return name.endsWith('/') ? 'dir' : 'file';
+    case '5':
       return 'dir';
-    case 'symlink':
+    case '2':
       return 'symlink';
-    case 'link':
+    case '1':
       return 'hardlink';
-    default:
+    case '3':
+    case '4':
+    case '6':
       return 'other';
+    default:
+      return 'file';
   }
-}
-
-/** Counts bytes on both sides of the decompressor and enforces the size and ratio limits. */
-class ByteMeter extends Transform {
-  bytes = 0;
-  constructor(
-    private readonly check: (bytes: number) => void,
-    private readonly progress?: (bytes: number) => void,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    try {
-      this.check(this.bytes);
-    } catch (err) {
-      cb(err as Error);
-      return;
-    }
-    this.progress?.(this.bytes);
-    cb(null, chunk);
-  }
-}
-
-/** Reads the first bytes of a stream without losing them, to sniff the compression. */
-async function peek(stream: Readable, n: number): Promise<{ head: Buffer; rest: Readable }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const iterator = stream[Symbol.asyncIterator]();
-  while (size < n) {
-    const { value, done } = await iterator.next();
-    if (done) break;
-    const buf = Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
-    chunks.push(buf);
-    size += buf.length;
-  }
-  const head = Buffer.concat(chunks);
-  const rest = new Transform({
-    transform(chunk, _enc, cb) {
-      cb(null, chunk);
-    },
-  });
-  rest.write(head);
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await iterator.next();
-        if (done) break;
-        if (!rest.write(value)) await new Promise((r) => rest.once('drain', r));
-      }
-      rest.end();
-    } catch (err) {
-      rest.destroy(err as Error);
-    }
-  })();
-  return { head, rest };
 }
 
 /**
- * Streams one layer blob once: sniffs and decompresses it, walks its tar entries, records every header,
- * buffers only wanted files, and records whiteouts by file *name* (never by regex on the whole path).
+ * Streams one layer blob once: sniffs and decompresses it, parses its tar entries as the chunks arrive
+ * (`TarParser`: no stream object per entry), records every header, hands regular files to their consumers
+ * or buffers wanted ones, and records whiteouts by file *name* (never by regex on the whole path).
  */
 export async function readLayer(
   blob: Readable,
@@ -150,102 +103,56 @@ export async function readLayer(
 ): Promise<LayerContents> {
   const limits = resolveLayerLimits(options.limits);
   boundYoungGeneration();
-  const { head, rest } = await peek(blob, 4);
-  const compression = sniffCompression(head);
   const table = new EntryTable(options.paths ?? new PathTable(), layer.digest, layer.index);
   const result = createLayerContents(table, {
     whiteouts: [],
     opaqueDirs: [],
-    compression,
+    compression: 'none',
     compressedBytes: 0,
     uncompressedBytes: 0,
     notes: [],
   });
-
-  const compressedMeter = new ByteMeter(() => undefined, options.onProgress);
-  const uncompressedMeter = new ByteMeter((bytes) => {
-    if (bytes > limits.maxLayerBytes) {
-      throw new PortcullisError('LAYER_LIMIT_EXCEEDED', `layer expands past ${limits.maxLayerBytes} bytes`);
-    }
-    if (compression !== 'none' && bytes > limits.ratioFloorBytes) {
-      const ratio = bytes / Math.max(1, compressedMeter.bytes);
-      if (ratio > limits.maxRatio) {
-        throw new PortcullisError(
-          'LAYER_LIMIT_EXCEEDED',
-          `decompression ratio above ${limits.maxRatio}:1 (possible decompression bomb)`,
-        );
-      }
-    }
-  });
-  const decompressor = createDecompressor(compression);
-  // zstd frames are checked before the decoder sees them: it allocates the window a header asks for
-  const guard = compression === 'zstd' ? new ZstdWindowGuard(limits.maxZstdWindowBytes) : undefined;
-  const extract = createExtract();
   let buffered = 0;
 
-  const onEntry = (header: Headers, stream: Readable, next: (err?: Error | null) => void): void => {
-    // the extract stream reports failures; the entry stream repeats them and must not crash the process
-    stream.on('error', () => undefined);
-    let path: string;
-    try {
-      if (table.length >= limits.maxEntries) {
-        throw new PortcullisError(
-          'LAYER_LIMIT_EXCEEDED',
-          `more than ${limits.maxEntries} entries in one layer`,
-        );
-      }
-      path = toImagePath(header.name, limits.maxPathLength);
-    } catch (err) {
-      stream.resume();
-      next(err as Error);
-      return;
+  /** A sink that discards an entry's data. */
+  const onEntry = (header: TarHeader): TarDataSink | undefined => {
+    if (table.length >= limits.maxEntries) {
+      throw new PortcullisError(
+        'LAYER_LIMIT_EXCEEDED',
+        `more than ${limits.maxEntries} entries in one layer`,
+      );
     }
+    const path = toImagePath(header.name, limits.maxPathLength);
     const name = baseName(path);
     if (name === OPAQUE_WHITEOUT) {
       result.opaqueDirs.push(parentOf(path));
-      stream.on('end', () => next()).resume();
-      return;
+      return undefined;
     }
     if (name.startsWith(WHITEOUT_PREFIX)) {
       const dir = parentOf(path);
       result.whiteouts.push((dir === '/' ? '' : dir) + '/' + name.slice(WHITEOUT_PREFIX.length));
-      stream.on('end', () => next()).resume();
-      return;
+      return undefined;
     }
-    const kind = toKind(header.type);
+    const kind = toKind(header.typeflag, header.name);
     let linkname: string | undefined;
-    if (kind === 'hardlink' && header.linkname) {
-      try {
-        linkname = toImagePath(header.linkname, limits.maxPathLength);
-      } catch (err) {
-        stream.resume();
-        next(err as Error);
-        return;
-      }
-    } else if (header.linkname) {
-      linkname = header.linkname;
-    }
+    if (kind === 'hardlink' && header.linkname) linkname = toImagePath(header.linkname, limits.maxPathLength);
+    else if (header.linkname) linkname = header.linkname;
     const file: ImageFile = {
       path,
       kind,
-      mode: header.mode ?? 0,
-      size: header.size ?? 0,
-      uid: header.uid ?? 0,
-      gid: header.gid ?? 0,
+      mode: header.mode,
+      size: header.size,
+      uid: header.uid,
+      gid: header.gid,
       ...(linkname !== undefined ? { linkname } : {}),
-      ...(header.mtime ? { mtime: header.mtime } : {}),
+      ...(Number.isFinite(header.mtime) ? { mtime: new Date(header.mtime * 1000) } : {}),
       layerDigest: layer.digest,
       layerIndex: layer.index,
     };
     const ordinal = table.add(file);
-    if (kind === 'file' && options.onFile) {
-      consume(file, ordinal, stream, next);
-      return;
-    }
-    if (kind !== 'file' || !options.wants?.(path, file)) {
-      stream.on('end', () => next()).resume();
-      return;
-    }
+    if (kind !== 'file') return undefined;
+    if (options.onFile) return consume(file, ordinal);
+    if (!options.wants?.(path, file)) return undefined;
     if (file.size > limits.maxFileBuffer || buffered + file.size > limits.maxBufferedPerLayer) {
       result.notes.push({
         code: 'LAYER_FILE_TOO_LARGE',
@@ -253,102 +160,179 @@ export async function readLayer(
         path,
         layerDigest: layer.digest,
       });
-      stream.on('end', () => next()).resume();
-      return;
+      return undefined;
     }
-    const chunks: Buffer[] = [];
+    // one allocation of the announced size: the parser delivers exactly that many bytes
+    const content = Buffer.allocUnsafe(file.size);
     let got = 0;
-    stream.on('data', (chunk: Buffer) => {
-      got += chunk.length;
-      // the header size bounds this, but a lying header must not make us buffer without limit
-      if (got <= file.size) chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      file.content = Buffer.concat(chunks);
-      buffered += file.content.length;
-      table.pin(ordinal, file);
-      next();
-    });
+    return {
+      write(chunk) {
+        chunk.copy(content, got);
+        got += chunk.length;
+      },
+      end() {
+        file.content = content;
+        buffered += content.length;
+        table.pin(ordinal, file);
+      },
+    };
   };
-  const consume = (
-    file: ImageFile,
-    ordinal: number,
-    stream: Readable,
-    next: (err?: Error | null) => void,
-  ): void => {
-    let consumer: FileConsumer | undefined;
-    try {
-      consumer = options.onFile?.(file, ordinal);
-    } catch (err) {
-      stream.resume();
-      next(err as Error);
-      return;
-    }
-    if (!consumer) {
-      stream.on('end', () => next()).resume();
-      return;
-    }
-    const sink = consumer;
+  const consume = (file: ImageFile, ordinal: number): TarDataSink | undefined => {
+    const consumer = options.onFile?.(file, ordinal);
+    if (!consumer) return undefined;
     let open = true;
-    let got = 0;
-    let failure: Error | undefined;
-    stream.on('data', (chunk: Buffer) => {
-      if (!open) return;
-      // a lying header must not feed a consumer more than the size it was promised
-      const room = file.size - got;
-      got += chunk.length;
-      const part = chunk.length > room ? chunk.subarray(0, Math.max(0, room)) : chunk;
-      try {
-        if (part.length > 0 && sink.write(part) === false) open = false;
-      } catch (err) {
-        failure = err as Error;
-        open = false;
-      }
-      if (got >= file.size) open = false;
-    });
-    stream.on('end', () => {
-      if (failure) {
-        next(failure);
-        return;
-      }
-      Promise.resolve()
-        .then(() => sink.end())
-        .then(
-          () => {
-            if (file.content !== undefined || sink.retain?.()) table.pin(ordinal, file);
-            next();
-          },
-          (err: unknown) => next(err as Error),
-        );
-    });
+    let failure: unknown;
+    return {
+      write(chunk) {
+        if (!open) return;
+        try {
+          if (consumer.write(chunk) === false) open = false;
+        } catch (err) {
+          failure = err;
+          open = false;
+        }
+      },
+      end() {
+        if (failure !== undefined) return Promise.reject(failure);
+        const done = consumer.end();
+        const keep = (): void => {
+          if (file.content !== undefined || consumer.retain?.()) table.pin(ordinal, file);
+        };
+        if (done === undefined || done === null || typeof (done as Promise<void>).then !== 'function') {
+          keep();
+          return undefined;
+        }
+        return (done as Promise<void>).then(keep);
+      },
+    };
   };
-  extract.on('entry', (header, stream, next) => onEntry(header, stream as unknown as Readable, next));
+  const parser = new TarParser(onEntry);
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
+    let compression: Compression | undefined;
+    let head: Buffer[] = [];
+    let headBytes = 0;
+    let compressedBytes = 0;
+    let uncompressedBytes = 0;
+    let inflate: Duplex | undefined;
+    let guard: ZstdWindowGuard | undefined;
+    /** The parse of the chunk a sink is holding, if any: the end waits for it. */
+    let holding: PromiseLike<void> | undefined;
+
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      for (const s of [rest, compressedMeter, guard, decompressor, uncompressedMeter, extract]) s?.destroy();
+      blob.destroy();
+      guard?.destroy();
+      inflate?.destroy();
       reject(err);
     };
-    rest.on('error', (err) => fail(err));
-    compressedMeter.on('error', fail);
-    guard?.on('error', fail);
-    decompressor.on('error', (err) => fail(toDecompressError(err, compression)));
-    uncompressedMeter.on('error', fail);
-    extract.on('error', (err) => fail(toTarError(err)));
-    extract.on('finish', () => {
+    const finish = (): void => {
       if (settled) return;
+      if (holding) {
+        holding.then(finish, () => undefined);
+        return;
+      }
+      try {
+        parser.end();
+      } catch (err) {
+        fail(err);
+        return;
+      }
       settled = true;
+      result.compression = compression ?? 'none';
+      result.compressedBytes = compressedBytes;
+      result.uncompressedBytes = uncompressedBytes;
       resolve();
+    };
+    /** Uncompressed bytes: limits, then the tar parser; `source` pauses while a sink holds the parser. */
+    const parse = (chunk: Buffer, source: Readable): void => {
+      if (settled) return;
+      uncompressedBytes += chunk.length;
+      try {
+        if (uncompressedBytes > limits.maxLayerBytes) {
+          throw new PortcullisError(
+            'LAYER_LIMIT_EXCEEDED',
+            `layer expands past ${limits.maxLayerBytes} bytes`,
+          );
+        }
+        if (compression !== 'none' && uncompressedBytes > limits.ratioFloorBytes) {
+          if (uncompressedBytes / Math.max(1, compressedBytes) > limits.maxRatio) {
+            throw new PortcullisError(
+              'LAYER_LIMIT_EXCEEDED',
+              `decompression ratio above ${limits.maxRatio}:1 (possible decompression bomb)`,
+            );
+          }
+        }
+        const pending = parser.write(chunk);
+        if (!pending) return;
+        source.pause();
+        const current = pending.then(
+          () => {
+            if (holding === current) holding = undefined;
+            if (!settled) source.resume();
+          },
+          (err: unknown) => fail(toTarError(err)),
+        );
+        holding = current;
+      } catch (err) {
+        fail(toTarError(err));
+      }
+    };
+    /** Compressed bytes, once the compression is known. */
+    const feed = (chunk: Buffer): void => {
+      if (compression === 'none') {
+        parse(chunk, blob);
+        return;
+      }
+      const sink = guard ?? inflate!;
+      if (!sink.write(chunk)) {
+        blob.pause();
+        sink.once('drain', () => {
+          if (!settled) blob.resume();
+        });
+      }
+    };
+    const start = (): void => {
+      const first = head.length === 1 ? head[0]! : Buffer.concat(head);
+      head = [];
+      compression = sniffCompression(first);
+      if (compression !== 'none') {
+        const decompressor = createDecompressor(compression);
+        inflate = decompressor;
+        decompressor.on('error', (err) => fail(toDecompressError(err, compression!)));
+        decompressor.on('data', (chunk: Buffer) => parse(chunk, decompressor));
+        decompressor.on('end', finish);
+        if (compression === 'zstd') {
+          // zstd frames are checked before the decoder sees them: it allocates the window a header asks for
+          guard = new ZstdWindowGuard(limits.maxZstdWindowBytes);
+          guard.on('error', fail);
+          guard.pipe(decompressor);
+        }
+      }
+      if (first.length > 0) feed(first);
+    };
+    blob.on('error', (err) => fail(err));
+    blob.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      compressedBytes += chunk.length;
+      options.onProgress?.(compressedBytes);
+      if (compression !== undefined) {
+        feed(chunk);
+        return;
+      }
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (headBytes >= 4) start();
     });
-    const compressed = guard ? compressedMeter.pipe(guard) : compressedMeter;
-    rest.pipe(compressedMeter);
-    compressed.pipe(decompressor).pipe(uncompressedMeter).pipe(extract);
+    blob.on('end', () => {
+      if (settled) return;
+      if (compression === undefined) start();
+      if (compression === 'none') finish();
+      else (guard ?? inflate!).end();
+    });
   });
-  result.compressedBytes = compressedMeter.bytes;
-  result.uncompressedBytes = uncompressedMeter.bytes;
   return result;
 }
 

@@ -1,6 +1,15 @@
 import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PortcullisError } from '../../errors.js';
+import {
+  TAR_BLOCK,
+  isZeroBlock,
+  parsePaxRecords,
+  readTarName,
+  readTarNumber,
+  readTarString,
+  tarChecksumMatches,
+} from '../../tar.js';
 
 /** One member of a plain tar file, located by byte range so it can be streamed without extracting. */
 export interface TarMember {
@@ -13,7 +22,7 @@ export interface TarMember {
   linkname?: string;
 }
 
-const BLOCK = 512;
+const BLOCK = TAR_BLOCK;
 const MAX_META_BYTES = 1024 * 1024; // GNU long names and pax headers; real ones are tiny
 
 function archiveInvalid(file: string, why: string): PortcullisError {
@@ -38,49 +47,6 @@ export function toSafeMemberPath(name: string, file: string): string {
     );
   }
   return normal.replace(/\/+$/, '').replace(/^\.$/, '');
-}
-
-function readString(buf: Buffer, start: number, length: number): string {
-  const slice = buf.subarray(start, start + length);
-  const nul = slice.indexOf(0);
-  return slice.subarray(0, nul === -1 ? slice.length : nul).toString('utf8');
-}
-
-function readNumber(buf: Buffer, start: number, length: number): number {
-  const field = buf.subarray(start, start + length);
-  if ((field[0]! & 0x80) !== 0) {
-    // GNU base-256: big-endian binary after the marker bit.
-    let value = field[0]! & 0x7f;
-    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
-    return value;
-  }
-  const text = readString(buf, start, length).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) return Number.NaN;
-  return parseInt(text, 8);
-}
-
-function checksumMatches(header: Buffer): boolean {
-  const stored = readNumber(header, 148, 8);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-  return stored === sum;
-}
-
-function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let pos = 0;
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos);
-    if (space === -1) break;
-    const len = parseInt(data.subarray(pos, space).toString('ascii'), 10);
-    if (!Number.isFinite(len) || len <= 0 || pos + len > data.length) break;
-    const record = data.subarray(space + 1, pos + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq !== -1) out[record.slice(0, eq)] = record.slice(eq + 1);
-    pos += len;
-  }
-  return out;
 }
 
 async function readExact(fh: FileHandle, length: number, position: number): Promise<Buffer> {
@@ -108,13 +74,13 @@ export async function readTarIndex(
   while (pos < fileSize) {
     const header = await readExact(fh, BLOCK, pos);
     if (header.length < BLOCK) throw archiveInvalid(file, `truncated tar header at offset ${pos}`);
-    if (header.every((b) => b === 0)) break; // end-of-archive marker
-    if (!checksumMatches(header)) throw archiveInvalid(file, `bad tar header checksum at offset ${pos}`);
+    if (isZeroBlock(header)) break; // end-of-archive marker
+    if (!tarChecksumMatches(header)) throw archiveInvalid(file, `bad tar header checksum at offset ${pos}`);
     const typeflag = String.fromCharCode(header[156]!);
     const isMeta = typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g';
     // A pax `size` record overrides the header (used for members over 8 GiB).
     const paxSize = !isMeta && pax.size !== undefined ? Number(pax.size) : undefined;
-    const size = paxSize ?? readNumber(header, 124, 12);
+    const size = paxSize ?? readTarNumber(header, 124, 12);
     if (!Number.isSafeInteger(size) || size < 0)
       throw archiveInvalid(file, `bad member size at offset ${pos}`);
     const dataOffset = pos + BLOCK;
@@ -127,9 +93,9 @@ export async function readTarIndex(
         throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: tar extended header of ${size} bytes`);
       }
       const data = await readExact(fh, size, dataOffset);
-      if (typeflag === 'L') longName = readString(data, 0, data.length);
-      else if (typeflag === 'K') longLink = readString(data, 0, data.length);
-      else if (typeflag === 'x') pax = parsePax(data);
+      if (typeflag === 'L') longName = readTarString(data, 0, data.length);
+      else if (typeflag === 'K') longLink = readTarString(data, 0, data.length);
+      else if (typeflag === 'x') pax = parsePaxRecords(data);
       continue;
     }
     if (++count > limits.maxArchiveMembers) {
@@ -138,13 +104,8 @@ export async function readTarIndex(
         `${file}: more than ${limits.maxArchiveMembers} members`,
       );
     }
-    const isUstar = readString(header, 257, 5) === 'ustar';
-    const prefix = isUstar ? readString(header, 345, 155) : '';
-    const rawName =
-      pax.path ??
-      longName ??
-      (prefix ? `${prefix}/${readString(header, 0, 100)}` : readString(header, 0, 100));
-    const linkname = pax.linkpath ?? longLink ?? readString(header, 157, 100);
+    const rawName = pax.path ?? longName ?? readTarName(header);
+    const linkname = pax.linkpath ?? longLink ?? readTarString(header, 157, 100);
     longName = longLink = undefined;
     pax = {};
     const path = toSafeMemberPath(rawName, file);
