@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type {
   Analyzer,
   AnalysisResult,
@@ -211,11 +211,11 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
     let openSinks = sinks.length;
     // one SHA-256 for every sink that caches by content; dropped once none of them reads on
     let digestReaders = sinks.filter((s) => s.sink.wantsDigest).length;
-    let hash = digestReaders > 0 ? createHash('sha256') : undefined;
+    const digest = digestReaders > 0 ? new FileDigest(file.size) : undefined;
     const close = (s: (typeof sinks)[number]): void => {
       s.open = false;
       openSinks--;
-      if (s.sink.wantsDigest && --digestReaders === 0) hash = undefined;
+      if (s.sink.wantsDigest && --digestReaders === 0) digest?.drop();
     };
     return {
       write(chunk) {
@@ -223,7 +223,7 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
           chunk.copy(content, length);
           length += chunk.length;
         }
-        hash?.update(chunk);
+        digest?.update(chunk);
         for (const s of sinks) {
           if (!s.open) continue;
           try {
@@ -236,12 +236,12 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
         return content !== undefined || openSinks > 0;
       },
       async end() {
-        const digest = hash?.digest();
+        const sum = digest?.digest();
         for (const s of sinks) {
           if (results.has(file, s.analyzer)) continue;
           let result: AnalysisResult | undefined;
           try {
-            result = s.sink.end(s.open && s.sink.wantsDigest ? digest : undefined);
+            result = s.sink.end(s.open && s.sink.wantsDigest ? sum : undefined);
           } catch (err) {
             result = toFailure(err, s.analyzer, file);
           }
@@ -272,6 +272,47 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       retain: () => results.hasFile(file),
     };
   };
+}
+
+/** Node ≥ 20.12 hashes a buffer in one call, without a `Hash` object. */
+const hashOnce: (data: Buffer) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'buffer') as unknown as Buffer
+    : (data) => crypto.createHash('sha256').update(data).digest();
+
+/**
+ * One file's SHA-256 as it streams. A file that arrives in one chunk (most do) is hashed in a single call
+ * when it ends — the end follows that write at once, before the chunk's memory can be reused — and a `Hash`
+ * object is made only for files that come in several chunks.
+ */
+class FileDigest {
+  private whole: Buffer | undefined;
+  private hash: crypto.Hash | undefined;
+  private dropped = false;
+
+  constructor(private readonly size: number) {}
+
+  update(chunk: Buffer): void {
+    if (this.dropped) return;
+    if (this.hash === undefined && this.whole === undefined && chunk.length === this.size) {
+      this.whole = chunk;
+      return;
+    }
+    this.hash ??= crypto.createHash('sha256');
+    this.hash.update(chunk);
+  }
+
+  /** No reader wants the digest any more. */
+  drop(): void {
+    this.dropped = true;
+    this.whole = this.hash = undefined;
+  }
+
+  digest(): Buffer | undefined {
+    if (this.dropped) return undefined;
+    if (this.whole) return hashOnce(this.whole);
+    return (this.hash ?? crypto.createHash('sha256')).digest();
+  }
 }
 
 /** Whether `analyzer`'s whole-image step reads the content of the file at `path`. */
