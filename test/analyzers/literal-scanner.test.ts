@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LiteralScanner } from '../../core/src/analyzers/literal-scanner.js';
 import { readDefaultSecretRules } from '../../core/src/analyzers/secret/redactor.js';
-import { createKeywordFinder, scanText } from '../../core/src/analyzers/secret/scan-text.js';
+import {
+  createKeywordFinder,
+  scanText,
+  type KeywordHits,
+} from '../../core/src/analyzers/secret/scan-text.js';
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -74,7 +78,7 @@ describe('LiteralScanner (one pass for many literals)', () => {
 describe('secret keywords found on the bytes', () => {
   const rules = readDefaultSecretRules();
   const finder = createKeywordFinder(rules);
-  const shape = (text: string, keywords?: ReadonlySet<string>) =>
+  const shape = (text: string, keywords?: KeywordHits) =>
     scanText(text, '/app/x.env', rules, () => true, keywords).map(
       (m) => `${m.id} ${m.line} ${m.secrets.join(',')}`,
     );
@@ -102,6 +106,8 @@ describe('secret keywords found on the bytes', () => {
       const text = parts.join(next() < 0.5 ? '' : ' ');
       const found = finder(Buffer.from(text));
       expect(found, text).toBeDefined();
+      // valid UTF-8 gets keyword positions from the bytes (the text is never lower-cased for them)
+      expect(found?.positionsOf, text).toBeDefined();
       expect(shape(text, found), text).toEqual(shape(text));
     }
   });
@@ -109,6 +115,26 @@ describe('secret keywords found on the bytes', () => {
   it('leaves it to the decoded text when a character lower-cases to ASCII (İ, the Kelvin sign)', () => {
     expect(finder(Buffer.from('\u0130'))).toBeUndefined();
     expect(finder(Buffer.from('\u212Aey'))).toBeUndefined();
-    expect(finder(Buffer.from('plain text'))?.size).toBe(0);
+    expect(finder(Buffer.from('plain text'))?.found.size).toBe(0);
+  });
+
+  it('gives every start of a keyword as a text index, overlapping and case-folded, in order', () => {
+    const text = 'global Lob GLOBAL lolob';
+    const lower = text.toLowerCase();
+    const expected: number[] = [];
+    for (let i = lower.indexOf('lob'); i !== -1; i = lower.indexOf('lob', i + 1)) expected.push(i);
+    const hits = finder(Buffer.from(text));
+    expect(hits?.found.has('lob')).toBe(true);
+    expect(hits?.positionsOf?.(['lob'])).toEqual(expected);
+    expect(expected).toEqual([1, 7, 12, 20]);
+    // after 2-, 3- and 4-byte characters the positions are UTF-16 indices, as in the decoded text
+    const wide = 'é€\u{1F600} lob é LOB';
+    const at: number[] = [];
+    for (let i = wide.toLowerCase().indexOf('lob'); i !== -1; i = wide.toLowerCase().indexOf('lob', i + 1))
+      at.push(i);
+    expect(finder(Buffer.from(wide))?.positionsOf?.(['lob'])).toEqual(at);
+    expect(at).toEqual([5, 11]);
+    // invalid UTF-8 decodes to replacement characters: no byte positions for it
+    expect(finder(Buffer.from([0x6c, 0x6f, 0x62, 0xff]))?.positionsOf).toBeUndefined();
   });
 });

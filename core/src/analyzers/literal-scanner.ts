@@ -98,6 +98,23 @@ export class LiteralScanner {
     this.start = rename[0] as number;
   }
 
+  /**
+   * Every occurrence of every literal in `bytes`, overlapping ones included, as flat pairs: the literal's
+   * index, then the offset of its first byte.
+   */
+  occurrences(bytes: Uint8Array): number[] {
+    const { columns, width, table, outputs, firstOutput, literals } = this;
+    const pairs: number[] = [];
+    let state = this.start;
+    for (let i = 0; i < bytes.length; i++) {
+      state = table[state * width + (columns[bytes[i] as number] as number)] as number;
+      if (state < firstOutput) continue;
+      for (const index of outputs[state] as number[])
+        pairs.push(index, i + 1 - (literals[index] as Uint8Array).length);
+    }
+    return pairs;
+  }
+
   /** Indices (into `literals`) of every literal that occurs in `bytes`, each once, in no given order. */
   find(bytes: Uint8Array): number[] {
     const { columns, width, table, outputs, firstOutput } = this;

@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { Severity } from '../../types/finding.js';
 import { LiteralScanner } from '../literal-scanner.js';
 import type { ContentRule, KeywordWindow, SecretRuleSet } from './rules.js';
@@ -33,26 +34,41 @@ export function scanText(
   path: string | undefined,
   ruleSet: SecretRuleSet,
   enabled: (rule: ContentRule) => boolean,
-  keywords?: ReadonlySet<string>,
+  hits?: KeywordHits,
 ): SecretMatch[] {
   let lowered: string | undefined;
   const lower = (): string => (lowered ??= text.toLowerCase());
   // the caller may have found the keywords already (on the bytes: see `createKeywordFinder`)
-  const found = keywords ?? findKeywords(lower(), ruleSet);
+  const found = hits?.found ?? findKeywords(lower(), ruleSet);
   if (found.size === 0) return [];
   const lines = createLineIndex(text);
   const matches: SecretMatch[] = [];
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
     if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
-    // positions in the lower-cased text are positions in `text` when lower-casing kept every length
-    const source =
-      rule.window && lower().length === text.length
-        ? execAround(rule.regex, text, keywordPositions(lower(), rule.keywords), rule.window)
-        : execAll(rule.regex, text);
+    // positions found on the bytes of an ASCII text are its indices; else positions in the lower-cased
+    // text are positions in `text` when lower-casing kept every length
+    const at = hits?.positionsOf;
+    const source = !rule.window
+      ? execAll(rule.regex, text)
+      : at
+        ? execAround(rule.regex, text, at(rule.keywords), rule.window)
+        : lower().length === text.length
+          ? execAround(rule.regex, text, keywordPositions(lower(), rule.keywords), rule.window)
+          : execAll(rule.regex, text);
     for (const m of runRule(rule, text, source, lines)) matches.push(m);
   }
   return dedupe(applyBundles(pairMatches(matches), text));
+}
+
+/** The keywords a text holds, found on its bytes (`createKeywordFinder`). */
+export interface KeywordHits {
+  found: ReadonlySet<string>;
+  /**
+   * Where the given keywords start in the text, ascending (as `keywordPositions` gives them), from their
+   * byte offsets; present for valid UTF-8, so the text is never lower-cased for them.
+   */
+  positionsOf?: (keywords: readonly string[]) => number[];
 }
 
 /** The two characters whose lower case is ASCII: `İ` (U+0130, UTF-8 C4 B0) and the Kelvin sign (E2 84 AA). */
@@ -65,7 +81,7 @@ const CASE_TRAPS = [Buffer.from([0xc4, 0xb0]), Buffer.from([0xe2, 0x84, 0xaa])];
  * non-ASCII, and an ASCII byte always decodes to itself, so ASCII keywords occur in the lower-cased text
  * exactly where their bytes occur case-folded.
  */
-export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => Set<string> | undefined {
+export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => KeywordHits | undefined {
   // every keyword of the rule set (the keys of its closure map)
   const keywords = [...ruleSet.keywordClosure.keys()];
   // eslint-disable-next-line no-control-regex
@@ -74,10 +90,45 @@ export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => 
     keywords.map((k) => Buffer.from(k, 'latin1')),
     true,
   );
+  const indexOf = new Map(keywords.map((k, i) => [k, i]));
   return (bytes) => {
     if (CASE_TRAPS.some((t) => bytes.includes(t))) return undefined;
-    return new Set(scanner.find(bytes).map((i) => keywords[i] as string));
+    const ascii = isAscii(bytes);
+    // byte offsets map to text indices only when the decoder turns each sequence into its character
+    if (!ascii && !isUtf8(bytes))
+      return { found: new Set(scanner.find(bytes).map((i) => keywords[i] as string)) };
+    const pairs = scanner.occurrences(bytes);
+    const found = new Set<string>();
+    for (let i = 0; i < pairs.length; i += 2) found.add(keywords[pairs[i] as number] as string);
+    return {
+      found,
+      positionsOf(wanted) {
+        const ids = new Set(wanted.map((k) => indexOf.get(k)));
+        const at: number[] = [];
+        for (let i = 0; i < pairs.length; i += 2) if (ids.has(pairs[i])) at.push(pairs[i + 1] as number);
+        at.sort((a, b) => a - b);
+        return ascii ? at : toTextIndices(bytes, at);
+      },
+    };
   };
+}
+
+/**
+ * UTF-16 indices of ascending byte offsets in valid UTF-8: each byte that starts a character counts one
+ * code unit, a 4-byte character two (a surrogate pair).
+ */
+function toTextIndices(bytes: Buffer, offsets: readonly number[]): number[] {
+  const out: number[] = [];
+  let units = 0;
+  let b = 0;
+  for (const offset of offsets) {
+    for (; b < offset; b++) {
+      const c = bytes[b] as number;
+      if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+    }
+    out.push(units);
+  }
+  return out;
 }
 
 function findKeywords(lower: string, ruleSet: SecretRuleSet): Set<string> {

@@ -107,7 +107,7 @@ function createTextScanner(rules: SecretRuleSet): TextScanner {
     const opts = options.secret;
     // most texts hold no keyword at all: they are never decoded
     const keywords = keywordsIn(text);
-    if (keywords?.size === 0) return [];
+    if (keywords?.found.size === 0) return [];
     const matches = scanText(
       text.toString('utf8'),
       path,
