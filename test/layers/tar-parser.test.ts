@@ -283,3 +283,34 @@ describe('readLayer kinds from typeflags', () => {
     ]);
   });
 });
+
+describe('readLayer on damaged archives', () => {
+  it('ends every mutated or cut archive with a result or a stable error code, never another error', async () => {
+    const tar = gnuTar('pax');
+    let seed = 99;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const codes = new Set<string>();
+    for (let round = 0; round < 300; round++) {
+      const bytes = Buffer.from(tar.subarray(0, next(3) === 0 ? next(tar.length) : tar.length));
+      // damage header blocks most (where the parser decides), sometimes anywhere
+      for (let k = 0; k < 1 + next(6); k++) {
+        const block = next(Math.max(1, bytes.length >> 9));
+        const at = next(4) === 0 ? next(bytes.length || 1) : block * 512 + next(512);
+        if (at < bytes.length) bytes[at] = next(256);
+      }
+      try {
+        await readLayer(Readable.from([bytes]), { digest: 'sha256:' + 'b'.repeat(64), index: 0 }, {});
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        expect(typeof code === 'string' && /^LAYER_/.test(code), String(err)).toBe(true);
+        codes.add(code as string);
+      }
+    }
+    // the damage reached the parser's checks, not only harmless bytes
+    expect(codes.has('LAYER_TAR_INVALID')).toBe(true);
+    expect(codes.has('LAYER_TRUNCATED')).toBe(true);
+  });
+});

@@ -130,6 +130,21 @@ describe('readLayer', () => {
           { wants: all, limits: { maxEntries: 10 } },
         ),
       ).rejects.toMatchObject({ code: 'LAYER_LIMIT_EXCEEDED' });
+      // whiteouts count too (they are kept as a list), and exactly the limit passes
+      const whiteouts = await makeTar(
+        Array.from({ length: 11 }, (_, i) => ({ name: `d/.wh.f${i}`, data: '' })),
+      );
+      await expect(
+        readLayer(Readable.from([whiteouts]), { digest: 'd', index: 0 }, { limits: { maxEntries: 10 } }),
+      ).rejects.toMatchObject({ code: 'LAYER_LIMIT_EXCEEDED' });
+      const ten = await readLayer(
+        Readable.from([
+          await makeTar(Array.from({ length: 10 }, (_, i) => ({ name: `d/.wh.f${i}`, data: '' }))),
+        ]),
+        { digest: 'd', index: 0 },
+        { limits: { maxEntries: 10 } },
+      );
+      expect(ten.whiteouts).toHaveLength(10);
     });
 
     it('passes a wanted file over the buffer limit without content, with a note', async () => {

@@ -114,9 +114,10 @@ export async function readLayer(
   });
   let buffered = 0;
 
-  /** A sink that discards an entry's data. */
+  // every entry counts, whiteouts too: a layer of millions of `.wh.` names must not grow memory unchecked
+  let entries = 0;
   const onEntry = (header: TarHeader): TarDataSink | undefined => {
-    if (table.length >= limits.maxEntries) {
+    if (++entries > limits.maxEntries) {
       throw new PortcullisError(
         'LAYER_LIMIT_EXCEEDED',
         `more than ${limits.maxEntries} entries in one layer`,
