@@ -74,14 +74,22 @@ entry count, by design ~60 bytes an entry), two layers' read/inflate/tar chunks 
 past the nursery that wait for a full collection. The 150 MB target is met in some runs, not reliably.
 
 **Time above the floor.** Session 6 (quiet machine, large image, scan without a DB): 32.4 s → ~12 s wall,
-39 s → ~16 s CPU, reports byte-identical. (1) Vendor-context secret rules (a vendor's name in an identifier,
-an assignment, a value) ran a 40-character-prefix regex over every text a common name like \`lob\` occurs in
-(every \`global\`): they now run on slices around the name's occurrences, exact by the template's bounds
-(7 s). (2) The secret and malware answers are cached by the file's SHA-256 (one digest per file, shared by
-both): the four node_modules copies cost one. (3) One Aho–Corasick pass over the bytes finds the secret
-keywords (a text with none is never decoded) and the malware strings (was ~40 \`Buffer.includes\` per
-file). Still above the floor, on the main thread: the tar walk and stream plumbing in JS (tar-stream: one
-stream object per entry, ~170,000 entries), SHA-256 of every blob, diffID and text file (the floor verifies
-nothing), decoding and lower-casing the texts some rule must read, and collections. The inflate runs on the
-thread pool, so the main thread is the critical path: a parser that hands chunks to the analyzers without a
-stream per entry, and hashing off the main thread, are the next steps toward 1.5×.`;
+39 s → ~16 s CPU, reports byte-identical: vendor-context secret rules run on slices around their keywords
+(7 s), secret and malware answers cached by the file's SHA-256 (the four node_modules copies cost one), one
+Aho–Corasick pass over the bytes for the secret keywords and the malware strings. Session 7: the layers are
+parsed by our own push tar parser (\`core/src/layers/tar-parser.ts\`, Go \`archive/tar\` rules) instead of
+tar-stream, whose stream object, FIFO and listeners per entry were ~480 of the 1,100 MB the large image's
+\`sbom\` allocated on the JS heap; the blob goes straight into gunzip (no peek, meter or pass-through
+stages); a file that arrives in one chunk is hashed with one \`crypto.hash\` call; keyword windows are placed
+from the automaton's byte offsets instead of a lower-cased copy of each text. Where the main thread (the
+critical path: the inflate runs on the thread pool) still spends its time on the large image's scan, from a
+CPU profile: the analyzers themselves (secret keywords and rules, malware strings, package parsers) ~3 s;
+SHA-256 ~1.5 s — the blob as it is verified, the text files for the content cache, and here each layer
+member once more before the scan, because this archive stores gzip layers as \`<id>/layer.tar\`, names that
+are not their digests (a current \`docker save\` names blobs by digest); garbage collection ~1 s on the main thread and ~4 s on V8's helper threads
+(V8 starts a full collection every ~30 MB of buffer churn once the heap is past its 8 MB activation
+threshold; the runtime GC flags that would change it are read only at start-up or abort); decoding texts
+~0.5 s. Tried and dropped: hashing blobs on a worker thread (a SharedArrayBuffer ring: the main thread's
+CPU fell ~0.5 s, wall time did not, and the worker isolate cost 10–15 MB of RSS), three layers at once
+(−0.3 s, +15 MB). On two cores the scan's CPU (~15 s with V8's helpers) already exceeds what 1.5 × the floor
+allows (2 × 7 s); the goal needs the analyzers' CPU roughly halved, not only moved between threads.`;
