@@ -5,7 +5,6 @@
  * NVD's published rate limits (a rolling window; an API key, sent in the `apiKey` header, raises it) and
  * back off when NVD answers 403/429/503, as its documentation asks.
  */
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { PortcullisError } from '../errors.js';
 import { writeOsv } from './import.js';
@@ -170,7 +169,9 @@ async function fetchPage(
     await pace.waitTurn();
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      res = await (
+        await import('undici')
+      ).request(url, {
         method: 'GET',
         headers: opts.apiKey ? { apiKey: opts.apiKey } : {},
         ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { PortcullisError, isPortcullisError } from '../errors.js';
 import { toEcosystemBase } from '../versions/index.js';
@@ -203,7 +202,9 @@ async function readModifiedSince(
 async function get(url: string, dispatcher: Dispatcher | undefined): Promise<Dispatcher.ResponseData> {
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { method: 'GET', ...(dispatcher ? { dispatcher } : {}) });
+    res = await (
+      await import('undici')
+    ).request(url, { method: 'GET', ...(dispatcher ? { dispatcher } : {}) });
   } catch (err) {
     throw new PortcullisError('DB_DOWNLOAD_FAILED', `GET ${url}: ${(err as Error).message}`, { cause: err });
   }
