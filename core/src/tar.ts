@@ -6,6 +6,16 @@
 
 export const TAR_BLOCK = 512;
 
+/** Bytes of one GNU long name or pax record; Go's reader refuses more than 1 MiB too (real ones are tiny). */
+export const MAX_TAR_META_BYTES = 1024 * 1024;
+
+const META_TYPES = new Set(['L', 'K', 'x', 'g']);
+
+/** GNU long name (`L`) or link (`K`), pax record (`x`) or pax global record (`g`): data about the next entry. */
+export function isTarMetaType(typeflag: string): boolean {
+  return META_TYPES.has(typeflag);
+}
+
 const NUL = 0;
 
 /** Bytes up to the first NUL of a field, as UTF-8. */
@@ -68,9 +78,7 @@ export function tarChecksumMatches(header: Buffer): boolean {
 
 /** True when all 512 bytes are zero (an end-of-archive block). */
 export function isZeroBlock(block: Buffer): boolean {
-  for (let i = 0; i < TAR_BLOCK; i += 8) {
-    if (block.readBigUInt64LE(i) !== 0n) return false;
-  }
+  for (let i = 0; i < TAR_BLOCK; i++) if (block[i] !== 0) return false;
   return true;
 }
 

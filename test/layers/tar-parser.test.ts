@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLayer } from '../../core/src/layers/walker.js';
-import { readTarNumber, tarChecksumMatches } from '../../core/src/tar.js';
-import { MAX_TAR_META_BYTES, TarParser, type TarHeader } from '../../core/src/layers/tar-parser.js';
+import { MAX_TAR_META_BYTES, readTarNumber, tarChecksumMatches } from '../../core/src/tar.js';
+import { TarParser, type TarHeader } from '../../core/src/layers/tar-parser.js';
 
 interface Seen {
   name: string;

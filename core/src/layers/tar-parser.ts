@@ -1,6 +1,8 @@
 import { PortcullisError } from '../errors.js';
 import {
+  MAX_TAR_META_BYTES,
   TAR_BLOCK,
+  isTarMetaType,
   isZeroBlock,
   parsePaxRecords,
   readTarName,
@@ -35,16 +37,12 @@ export interface TarDataSink {
 /** Called for every entry (not for GNU long-name or pax records); a sink gets the entry's data. */
 export type TarEntryHandler = (header: TarHeader) => TarDataSink | undefined;
 
-/** Bytes of one GNU long name or pax record; Go's reader refuses more than 1 MiB too. */
-export const MAX_TAR_META_BYTES = 1024 * 1024;
-
 /**
  * Typeflags whose entries carry no data whatever their size field says (hard and symbolic links,
  * devices, directories, FIFOs): Go's `archive/tar` skips nothing after them, so neither do we — a reader
  * that took their "data" would walk a different tar than the runtime unpacks.
  */
 const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
-const META = new Set(['L', 'K', 'x', 'g']);
 
 const enum Phase {
   Header,
@@ -57,7 +55,8 @@ const enum Phase {
 
 type Pending = PromiseLike<void> | undefined;
 
-function isThenable(v: unknown): v is PromiseLike<void> {
+/** True for a promise (or any thenable): a sink that holds the parser until it settles. */
+export function isThenable(v: unknown): v is PromiseLike<void> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
@@ -184,7 +183,7 @@ export class TarParser {
     }
     const typeflag = String.fromCharCode(block[156]!);
     const headerSize = readTarNumber(block, 124, 12);
-    if (META.has(typeflag)) {
+    if (isTarMetaType(typeflag)) {
       if (!Number.isSafeInteger(headerSize) || headerSize < 0)
         throw invalid(`bad size at byte ${this.offset}`);
       if (headerSize > MAX_TAR_META_BYTES) {

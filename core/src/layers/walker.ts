@@ -4,7 +4,7 @@ import type { EntryKind, FileHeader, ImageFile } from '../types/file.js';
 import type { Note } from '../types/finding.js';
 import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
-import { TarParser, type TarDataSink, type TarHeader } from './tar-parser.js';
+import { TarParser, isThenable, type TarDataSink, type TarHeader } from './tar-parser.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
 import { EntryTable } from './entry-table.js';
 import { PathTable } from './path-table.js';
@@ -199,11 +199,11 @@ export async function readLayer(
         const keep = (): void => {
           if (file.content !== undefined || consumer.retain?.()) table.pin(ordinal, file);
         };
-        if (done === undefined || done === null || typeof (done as Promise<void>).then !== 'function') {
+        if (!isThenable(done)) {
           keep();
           return undefined;
         }
-        return (done as Promise<void>).then(keep);
+        return done.then(keep);
       },
     };
   };

@@ -46,8 +46,8 @@ export function scanText(
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
     if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
-    // positions found on the bytes of an ASCII text are its indices; else positions in the lower-cased
-    // text are positions in `text` when lower-casing kept every length
+    // positions come from the bytes (valid UTF-8, see `createKeywordFinder`); else positions in the
+    // lower-cased text are positions in `text` when lower-casing kept every length
     const at = hits?.positionsOf;
     const source = !rule.window
       ? execAll(rule.regex, text)

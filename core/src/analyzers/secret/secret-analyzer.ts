@@ -106,16 +106,9 @@ function createTextScanner(rules: SecretRuleSet): TextScanner {
   const run = (text: Buffer, path: string, options: AnalyzerOptions): readonly SecretMatch[] => {
     const opts = options.secret;
     // most texts hold no keyword at all: they are never decoded
-    const keywords = keywordsIn(text);
-    if (keywords?.found.size === 0) return [];
-    const matches = scanText(
-      text.toString('utf8'),
-      path,
-      rules,
-      (r) => isSecretRuleEnabled(r, opts),
-      keywords,
-    );
-    return matches;
+    const hits = keywordsIn(text);
+    if (hits?.found.size === 0) return [];
+    return scanText(text.toString('utf8'), path, rules, (r) => isSecretRuleEnabled(r, opts), hits);
   };
   return (text, path, options, digest) => {
     if (!digest) return run(text, path, options);

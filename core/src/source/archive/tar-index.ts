@@ -2,7 +2,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PortcullisError } from '../../errors.js';
 import {
+  MAX_TAR_META_BYTES,
   TAR_BLOCK,
+  isTarMetaType,
   isZeroBlock,
   parsePaxRecords,
   readTarName,
@@ -21,9 +23,6 @@ export interface TarMember {
   size: number;
   linkname?: string;
 }
-
-const BLOCK = TAR_BLOCK;
-const MAX_META_BYTES = 1024 * 1024; // GNU long names and pax headers; real ones are tiny
 
 function archiveInvalid(file: string, why: string): PortcullisError {
   return new PortcullisError('SOURCE_ARCHIVE_INVALID', `${file}: ${why}`);
@@ -72,24 +71,24 @@ export async function readTarIndex(
   let pax: Record<string, string> = {};
   let count = 0;
   while (pos < fileSize) {
-    const header = await readExact(fh, BLOCK, pos);
-    if (header.length < BLOCK) throw archiveInvalid(file, `truncated tar header at offset ${pos}`);
+    const header = await readExact(fh, TAR_BLOCK, pos);
+    if (header.length < TAR_BLOCK) throw archiveInvalid(file, `truncated tar header at offset ${pos}`);
     if (isZeroBlock(header)) break; // end-of-archive marker
     if (!tarChecksumMatches(header)) throw archiveInvalid(file, `bad tar header checksum at offset ${pos}`);
     const typeflag = String.fromCharCode(header[156]!);
-    const isMeta = typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g';
+    const isMeta = isTarMetaType(typeflag);
     // A pax `size` record overrides the header (used for members over 8 GiB).
     const paxSize = !isMeta && pax.size !== undefined ? Number(pax.size) : undefined;
     const size = paxSize ?? readTarNumber(header, 124, 12);
     if (!Number.isSafeInteger(size) || size < 0)
       throw archiveInvalid(file, `bad member size at offset ${pos}`);
-    const dataOffset = pos + BLOCK;
+    const dataOffset = pos + TAR_BLOCK;
     if (dataOffset + size > fileSize) {
       throw archiveInvalid(file, `truncated: member at offset ${pos} runs past the end`);
     }
-    pos = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
+    pos = dataOffset + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
     if (isMeta) {
-      if (size > MAX_META_BYTES) {
+      if (size > MAX_TAR_META_BYTES) {
         throw new PortcullisError('SOURCE_LIMIT_EXCEEDED', `${file}: tar extended header of ${size} bytes`);
       }
       const data = await readExact(fh, size, dataOffset);
