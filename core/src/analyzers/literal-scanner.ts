@@ -103,34 +103,34 @@ export class LiteralScanner {
    * index, then the offset of its first byte.
    */
   occurrences(bytes: Uint8Array): number[] {
-    const { columns, width, table, outputs, firstOutput, literals } = this;
     const pairs: number[] = [];
-    let state = this.start;
-    for (let i = 0; i < bytes.length; i++) {
-      state = table[state * width + (columns[bytes[i] as number] as number)] as number;
-      if (state < firstOutput) continue;
-      for (const index of outputs[state] as number[])
-        pairs.push(index, i + 1 - (literals[index] as Uint8Array).length);
-    }
+    this.scan(bytes, (index, end) => {
+      pairs.push(index, end + 1 - (this.literals[index] as Uint8Array).length);
+    });
     return pairs;
   }
 
   /** Indices (into `literals`) of every literal that occurs in `bytes`, each once, in no given order. */
   find(bytes: Uint8Array): number[] {
-    const { columns, width, table, outputs, firstOutput } = this;
     const seen = new Uint8Array(this.literals.length);
     const found: number[] = [];
+    this.scan(bytes, (index) => {
+      if (seen[index] === 0) {
+        seen[index] = 1;
+        found.push(index);
+      }
+    });
+    return found;
+  }
+
+  /** The automaton over `bytes`: `onMatch` for each literal ending at each offset (one table lookup a byte). */
+  private scan(bytes: Uint8Array, onMatch: (index: number, end: number) => void): void {
+    const { columns, width, table, outputs, firstOutput } = this;
     let state = this.start;
     for (let i = 0; i < bytes.length; i++) {
       state = table[state * width + (columns[bytes[i] as number] as number)] as number;
       if (state < firstOutput) continue;
-      for (const index of outputs[state] as number[]) {
-        if (seen[index] === 0) {
-          seen[index] = 1;
-          found.push(index);
-        }
-      }
+      for (const index of outputs[state] as number[]) onMatch(index, i);
     }
-    return found;
   }
 }
