@@ -1,7 +1,8 @@
 /**
  * The Node inflate floor: `node bench/inflate-floor.mjs ARCHIVE` finds every gzip layer blob inside a
  * docker-save or OCI archive (by reading the outer tar's headers, no extraction) and runs all of them
- * through `zlib.createGunzip` at once, output discarded. No scan can read the layers faster in Node, so
+ * through `zlib.createGunzip` at once, output discarded. When the archive has a `manifest.json`, its
+ * image's layers are taken in its order, a blob named twice inflated twice (as a scan reads it twice). No scan can read the layers faster in Node, so
  * the scan's time is judged against this. Prints one JSON line like scan-child.mjs.
  */
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
@@ -52,12 +53,30 @@ function isGzip(path, member) {
   return member.size > 2 && magic[0] === 0x1f && magic[1] === 0x8b;
 }
 
+/** The gzip layers to inflate: manifest.json's first image's layers when there is one, else every gzip member. */
+function layersOf(path) {
+  const members = listMembers(path);
+  const manifest = members.find((m) => m.name === 'manifest.json');
+  if (!manifest) return members.filter((m) => isGzip(path, m));
+  const fd = openSync(path, 'r');
+  const text = Buffer.alloc(manifest.size);
+  try {
+    readSync(fd, text, 0, manifest.size, manifest.data);
+  } finally {
+    closeSync(fd);
+  }
+  const byName = new Map(members.map((m) => [m.name, m]));
+  return JSON.parse(text.toString('utf8'))[0]
+    .Layers.map((name) => byName.get(name))
+    .filter((m) => m && isGzip(path, m));
+}
+
 const archive = process.argv[2];
 if (!archive) {
   console.error('usage: node bench/inflate-floor.mjs ARCHIVE');
   process.exitCode = 2;
 } else {
-  const layers = listMembers(archive).filter((m) => isGzip(archive, m));
+  const layers = layersOf(archive);
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   let bytes = 0;

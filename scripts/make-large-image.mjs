@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Builds the large test image (issue 17) from files already on the machine, as a docker-save archive with
- * gzip-compressed layers:
+ * gzip-compressed layers, laid out as `docker save` writes it since Docker 25 with the containerd image
+ * store (blobs under `blobs/sha256/<hex>`, each once, named by `manifest.json` and by an OCI `index.json`,
+ * so the file opens as `docker-archive:` and as `oci-archive:`):
  *
  *   1. the Debian rootfs made by `bash scripts/test-images.sh build` (real dpkg database)
  *   2. copies of this repository's node_modules (/app/copyN/node_modules: thousands of package.json files)
@@ -172,15 +174,20 @@ async function writeLayer(dir, source, level) {
     source.done,
   ]);
   const digest = compressed.digest();
-  const hex = digest.slice('sha256:'.length);
-  mkdirSync(join(dir, hex), { recursive: true });
-  renameSync(tmp, join(dir, hex, 'layer.tar'));
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  renameSync(tmp, join(dir, blobPath(digest)));
   return {
-    path: `${hex}/layer.tar`,
+    digest,
+    path: blobPath(digest),
     diffId: uncompressed.digest(),
     size: compressed.bytes(),
     raw: uncompressed.bytes(),
   };
+}
+
+/** Where a blob lives in the archive (Docker 25+ and OCI image layouts). */
+function blobPath(digest) {
+  return `blobs/sha256/${digest.slice('sha256:'.length)}`;
 }
 
 function layerSources(opts) {
@@ -269,22 +276,55 @@ async function main() {
     history,
   };
   const configText = JSON.stringify(config);
-  const configName = `${createHash('sha256').update(configText).digest('hex')}.json`;
-  const manifest = [
-    { Config: configName, RepoTags: [`portcullis/${opts.size}:test`], Layers: layers.map((l) => l.path) },
-  ];
+  const configDigest = `sha256:${createHash('sha256').update(configText).digest('hex')}`;
+  const tag = `portcullis/${opts.size}:test`;
+  const manifest = [{ Config: blobPath(configDigest), RepoTags: [tag], Layers: layers.map((l) => l.path) }];
+  const ociManifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: Buffer.byteLength(configText),
+    },
+    layers: layers.map((l) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: l.digest,
+      size: l.size,
+    })),
+  });
+  const manifestDigest = `sha256:${createHash('sha256').update(ociManifest).digest('hex')}`;
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: manifestDigest,
+        size: Buffer.byteLength(ociManifest),
+        annotations: {
+          'io.containerd.image.name': `docker.io/${tag}`,
+          'org.opencontainers.image.ref.name': 'test',
+        },
+      },
+    ],
+  };
   // the outer archive is written by streaming each blob in, so the disk holds the layers once plus the tar
   const pack = tarStream.pack();
   const tmpOut = `${opts.out}.tmp`;
   const written = pipeline(pack, createWriteStream(tmpOut));
   const add = (name, content) =>
     new Promise((res, rej) => pack.entry({ name, mtime: MTIME }, content, (err) => (err ? rej(err) : res())));
-  await add(configName, configText);
-  for (const l of layers) {
-    const file = join(work, l.path);
-    const entry = pack.entry({ name: l.path, size: statSync(file).size, mtime: MTIME });
+  await add('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await add(blobPath(configDigest), configText);
+  await add(blobPath(manifestDigest), ociManifest);
+  // a layer used twice (the /usr copies are the same bytes) is one blob, as a registry or Docker stores it
+  for (const path of new Set(layers.map((l) => l.path))) {
+    const file = join(work, path);
+    const entry = pack.entry({ name: path, size: statSync(file).size, mtime: MTIME });
     await pipeline(createReadStream(file), entry);
   }
+  await add('index.json', JSON.stringify(index));
   await add('manifest.json', JSON.stringify(manifest));
   pack.finalize();
   await written;
