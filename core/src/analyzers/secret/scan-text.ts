@@ -92,8 +92,9 @@ export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => 
   );
   const indexOf = new Map(keywords.map((k, i) => [k, i]));
   return (bytes) => {
-    if (CASE_TRAPS.some((t) => bytes.includes(t))) return undefined;
     const ascii = isAscii(bytes);
+    // two searches of the whole text, needed only when it is not ASCII (most texts are)
+    if (!ascii && CASE_TRAPS.some((t) => bytes.includes(t))) return undefined;
     // byte offsets map to text indices only when the decoder turns each sequence into its character
     if (!ascii && !isUtf8(bytes))
       return { found: new Set(scanner.find(bytes).map((i) => keywords[i] as string)) };
