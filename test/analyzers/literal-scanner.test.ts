@@ -3,6 +3,7 @@ import { LiteralScanner } from '../../core/src/analyzers/literal-scanner.js';
 import { readDefaultSecretRules } from '../../core/src/analyzers/secret/redactor.js';
 import {
   createKeywordFinder,
+  mayMatchAscii,
   scanText,
   type KeywordHits,
 } from '../../core/src/analyzers/secret/scan-text.js';
@@ -136,5 +137,66 @@ describe('secret keywords found on the bytes', () => {
     expect(at).toEqual([5, 11]);
     // invalid UTF-8 decodes to replacement characters: no byte positions for it
     expect(finder(Buffer.from([0x6c, 0x6f, 0x62, 0xff]))?.positionsOf).toBeUndefined();
+  });
+
+  it('skips decoding only texts scanText finds nothing in (ASCII, every selected rule windowed, no candidate)', () => {
+    const next = random(23);
+    const pieces = [
+      ...new Set(rules.content.flatMap((r) => r.keywords)),
+      ' = ',
+      ': "',
+      '\n',
+      'user:Zx81-qLm.44Tr0@host',
+      'AKIA' + 'Q3EGRBHGXCMYSW7F',
+      'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+      'https://example.com/path',
+      'Value: hunter2',
+    ];
+    let skipped = 0;
+    let scanned = 0;
+    for (let round = 0; round < 1500; round++) {
+      const parts = Array.from({ length: 1 + Math.floor(next() * 12) }, () => {
+        const p = pieces[Math.floor(next() * pieces.length)] as string;
+        return next() < 0.3 ? p.toUpperCase() : p;
+      });
+      const text = parts.join(next() < 0.5 ? '' : ' ');
+      const bytes = Buffer.from(text);
+      const hits = finder(bytes);
+      if (!hits || hits.found.size === 0) continue;
+      const path = next() < 0.2 ? '/var/cache/debconf/passwords.dat' : '/app/x.env';
+      const found = scanText(text, path, rules, () => true, hits);
+      if (mayMatchAscii(bytes, path, rules, () => true, hits)) scanned++;
+      else {
+        skipped++;
+        expect(found, text).toEqual([]);
+      }
+    }
+    // both answers must occur, or the check proves little
+    expect(skipped).toBeGreaterThan(100);
+    expect(scanned).toBeGreaterThan(100);
+  });
+
+  it('decodes a text whose keyword has a candidate, a text with rules that run everywhere, and any non-ASCII text', () => {
+    const ask = (text: string, path = '/app/x.env'): boolean => {
+      const bytes = Buffer.from(text);
+      const hits = finder(bytes);
+      expect(hits?.found.size, text).toBeGreaterThan(0);
+      return mayMatchAscii(bytes, path, rules, () => true, hits as KeywordHits);
+    };
+    expect(ask('see https://example.com/docs for more')).toBe(false);
+    expect(ask('url = https://deploy:Zx81-qLm.44Tr0@example.com/x')).toBe(true);
+    // a path-limited rule whose path this is not: never run, so nothing to decode for
+    expect(ask('Value: hunter2', '/etc/app.conf')).toBe(false);
+    expect(ask('Value: hunter2', '/var/cache/debconf/passwords.dat')).toBe(true);
+    // the JWT rule has a validator, so no window: it runs over the whole text
+    expect(rules.content.find((r) => r.id === 'PCS-SECRET-JWT')?.window).toBeUndefined();
+    expect(ask('token eyJ nothing here')).toBe(true);
+    expect(ask('caf\u00e9 https://example.com/docs')).toBe(true);
+    // a rule turned off by the policy is not a reason to decode
+    const bytes = Buffer.from('url = https://deploy:Zx81-qLm.44Tr0@example.com/x');
+    const hits = finder(bytes) as KeywordHits;
+    expect(mayMatchAscii(bytes, '/app/x.env', rules, (r) => r.id !== 'PCS-SECRET-BASIC-AUTH-URL', hits)).toBe(
+      false,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSecretRules, type SecretRuleSet } from '../../../core/src/analyzers/secret/index.js';
 import { readDefaultSecretRules } from '../../../core/src/analyzers/secret/redactor.js';
-import { boundMatchExtent } from '../../../core/src/analyzers/secret/pattern-safety.js';
+import { boundMatchExtent, startsWithKeyword } from '../../../core/src/analyzers/secret/pattern-safety.js';
 import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
 
 /** The same rules with every keyword window removed: each rule runs over the whole text. */
@@ -110,26 +110,114 @@ describe('boundMatchExtent (the bound keyword windows rely on)', () => {
   });
 });
 
-describe('keyword windows (vendor rules run around their keywords only)', () => {
+describe('startsWithKeyword (the proof keyword-anchored windows rely on)', () => {
+  it('holds when every spelling of the literal opening begins with a keyword', () => {
+    expect(
+      startsWithKeyword('\\b(https?|ftps?)://(?<user>[^:]{1,64}):x@', [
+        'http://',
+        'https://',
+        'ftp://',
+        'ftps://',
+      ]),
+    ).toBe(true);
+    expect(startsWithKeyword('(?<![A-Za-z0-9])(?<secret>EAA[MC][A-Za-z0-9]{100})', ['eaam', 'eaac'])).toBe(
+      true,
+    );
+    expect(
+      startsWithKeyword('\\b(?<secret>gh[pousr]_[A-Za-z0-9]{36})\\b', [
+        'ghp_',
+        'gho_',
+        'ghu_',
+        'ghs_',
+        'ghr_',
+      ]),
+    ).toBe(true);
+    expect(startsWithKeyword('^mongodb(\\+srv)?://x', ['mongodb://', 'mongodb+srv://'])).toBe(true);
+    // case is folded as the keyword finder folds it
+    expect(startsWithKeyword('AKIA[A-Z0-9]{16}', ['akia'])).toBe(true);
+  });
+
+  it('fails whenever some match could start otherwise', () => {
+    // one spelling ('http://') does not begin with the only keyword
+    expect(startsWithKeyword('https?://x', ['https://'])).toBe(false);
+    // the keyword is optional, repeated, or after something that is not literal
+    expect(startsWithKeyword('(ghp_)?[a-z]{4}', ['ghp_'])).toBe(false);
+    expect(startsWithKeyword('(ghp_){1,2}x', ['ghp_'])).toBe(false);
+    expect(startsWithKeyword('[a-f0-9]{32}-us[0-9]', ['-us'])).toBe(false);
+    expect(startsWithKeyword('\\sghp_x', ['ghp_'])).toBe(false);
+    expect(startsWithKeyword('.ghp_x', ['ghp_'])).toBe(false);
+    // a top-level alternative without the keyword, or one hidden in a group's other branch
+    expect(startsWithKeyword('ghp_x|token', ['ghp_'])).toBe(false);
+    expect(startsWithKeyword('(ghp_x|[a-z]ghp_)', ['ghp_'])).toBe(false);
+    // a lookahead is not an opening; a class with a range is not a list of literals
+    expect(startsWithKeyword('(?=ghp_)ghp_x', ['ghp_'])).toBe(false);
+    expect(startsWithKeyword('gh[o-p]_x', ['ghp_', 'gho_'])).toBe(false);
+    expect(startsWithKeyword('ghp_', [])).toBe(false);
+  });
+});
+
+describe('keyword windows (rules run around their keywords only)', () => {
   const rules = readDefaultSecretRules();
   const plain = withoutWindows(rules);
-  const windowed = rules.content.filter((r) => r.window);
+  // vendor-context rules: the keyword is the key's name, after up to 40 characters of key
+  const windowed = rules.content.filter((r) => r.window && r.window.before > 0);
+  // every match starts with a keyword (startsWithKeyword)
+  const anchored = rules.content.filter((r) => r.window?.before === 0);
 
-  it('every vendor rule has a window, derived from its template; no other rule has one', () => {
+  it('windows are derived, never given: vendor templates and patterns that start with a keyword', () => {
     expect(windowed.length).toBeGreaterThanOrEqual(60);
     for (const r of windowed) expect(r.regex.source).toContain('(?<key>');
-    for (const r of rules.content.filter((c) => !c.window))
+    expect(anchored.length).toBeGreaterThanOrEqual(40);
+    for (const r of anchored) expect(startsWithKeyword(r.regex.source, r.keywords), r.id).toBe(true);
+    for (const id of ['PCS-SECRET-BASIC-AUTH-URL', 'PCS-SECRET-GITHUB-TOKEN', 'PCS-SECRET-AWS-ACCESS-KEY-ID'])
+      expect(anchored.map((r) => r.id)).toContain(id);
+    for (const r of rules.content.filter((c) => !c.window)) {
       expect(r.regex.source).not.toMatch(/^\(\?<!\[A-Za-z0-9\]\)\(\?<key>/);
+      if (!r.validate) expect(startsWithKeyword(r.regex.source, r.keywords), r.id).toBe(false);
+    }
   });
 
   it('a rule file cannot set a window itself', () => {
-    const set = parseSecretRules([
-      {
-        source: 'x.yaml',
-        text: "rules:\n  - id: PCS-SECRET-X\n    title: X\n    severity: low\n    remediation: r\n    category: token\n    pattern: 'x[0-9]{4}'\n    keywords: [x]\n    window: { before: 0, maxLength: 1, maxLook: 0 }\n",
-      },
-    ]);
-    expect(set.content[0]?.window).toBeUndefined();
+    const rule = (pattern: string): string =>
+      `rules:\n  - id: PCS-SECRET-X\n    title: X\n    severity: low\n    remediation: r\n    category: token\n    pattern: '${pattern}'\n    keywords: [x]\n    window: { before: 0, after: 1, maxLook: 0 }\n`;
+    const [unanchored] = parseSecretRules([{ source: 'x.yaml', text: rule('[0-9]x[0-9]{4}') }]).content;
+    expect(unanchored?.window).toBeUndefined();
+    // an anchored pattern gets the window its pattern proves, not the one the file names
+    const [anchoredX] = parseSecretRules([{ source: 'x.yaml', text: rule('x[0-9]{4}') }]).content;
+    expect(anchoredX?.window).toEqual({ before: 0, after: 5, maxLook: 0 });
+  });
+
+  it('keyword-anchored rules find exactly what the whole-text run finds (longest values, at text edges)', () => {
+    const next = random(17);
+    let total = 0;
+    const samples: string[] = [
+      `https://${'u'.repeat(64)}:${'p'.repeat(128)}@example.com`,
+      `ftp://me:Zx81-qLm.44Tr0@[::1]/`,
+      `postgresql://admin:S3cr3t-Pass@db.internal:5432/app`,
+      `MONGODB+SRV://root:Wq8-zz.91kk@cluster0.example.net`,
+    ];
+    for (const r of anchored) {
+      const open = r.regex.source.indexOf('(?<secret>');
+      if (open === -1) continue;
+      let depth = 0;
+      let end = open;
+      for (; end < r.regex.source.length; end++) {
+        const c = r.regex.source[end];
+        if (c === '\\') end++;
+        else if (c === '(') depth++;
+        else if (c === ')' && --depth === 0) break;
+      }
+      samples.push(longest(r.regex.source.slice(open + '(?<secret>'.length, end), next));
+    }
+    for (const s of samples) {
+      for (const text of [s, ` ${s} `, `${'y'.repeat(300)}\n${s}`, `${s};${s.toUpperCase()} ${s}x`]) {
+        const expected = shape(plain, text);
+        total += expected.length;
+        expect(shape(rules, text), text).toEqual(expected);
+      }
+    }
+    // the samples must reach real matches, or the comparison proves little
+    expect(total).toBeGreaterThan(anchored.length);
   });
 
   it('finds exactly what the whole-text run finds, on generated texts with keywords, values and noise', () => {

@@ -189,3 +189,146 @@ export function boundMatchExtent(source: string): MatchExtent | undefined {
     throw err;
   }
 }
+
+/** Most spellings of a pattern's literal opening `startsWithKeyword` expands before it gives up. */
+const MAX_SPELLINGS = 256;
+
+/**
+ * True when every match of the pattern starts with one of `keywords` (compared in lower case, as the
+ * keyword finder folds case; patterns only have the `i`, `m` and `s` flags, so an ASCII letter never
+ * matches a non-ASCII one). Proven from the pattern, never taken from rule data: after zero-width
+ * assertions (`\b`, `^`, lookbehinds) the pattern opens with literal characters, small classes of
+ * literal characters and groups of such alternatives (parts optional with `?`), and every spelling of
+ * that opening begins with a keyword. Anything else ends the opening; an alternation at the top level,
+ * or an opening whose spellings do not all begin with a keyword, gives false.
+ */
+export function startsWithKeyword(source: string, keywords: readonly string[]): boolean {
+  if (keywords.length === 0 || hasTopLevelAlternation(source)) return false;
+  const lower = keywords.map((k) => k.toLowerCase());
+  let i = 0;
+  // zero-width openings
+  for (;;) {
+    if (source.startsWith('\\b', i)) i += 2;
+    else if (source[i] === '^') i++;
+    else if (source.startsWith('(?<=', i) || source.startsWith('(?<!', i)) {
+      const end = closingParen(source, i);
+      if (end === undefined) return false;
+      i = end + 1;
+    } else break;
+  }
+  const opening = spellSequence(source, i);
+  return (
+    opening !== undefined && opening.spellings.every((s) => lower.some((k) => s.toLowerCase().startsWith(k)))
+  );
+}
+
+/** The spellings of a pattern's literal opening; `end` is where the alternative ends. */
+interface Spelled {
+  spellings: string[];
+  end: number;
+  /** False when a construct that is not literal ended the opening before the alternative did. */
+  complete: boolean;
+}
+
+/**
+ * Spells the literal opening of the alternative starting at `i`, up to its end (`|`, `)` or the end of
+ * the pattern) or to the first construct that is not literal (the rest of the alternative is skipped).
+ * Undefined past MAX_SPELLINGS.
+ */
+function spellSequence(source: string, i: number): Spelled | undefined {
+  let spellings = [''];
+  let j = i;
+  while (j < source.length && source[j] !== '|' && source[j] !== ')') {
+    const atom = spellAtom(source, j);
+    let end = atom?.end ?? j;
+    let options = atom?.spellings ?? [];
+    if (atom && source[end] === '?' && source[end + 1] !== '?') {
+      options = [...options, ''];
+      end++;
+    }
+    // not literal, or repeated: the opening ends before it
+    if (!atom || readQuantifier(source, end))
+      return { spellings, end: skipAlternative(source, j), complete: false };
+    const next: string[] = [];
+    for (const s of spellings) for (const o of options) next.push(s + o);
+    if (next.length > MAX_SPELLINGS) return undefined;
+    spellings = next;
+    if (!atom.complete) return { spellings, end: skipAlternative(source, end), complete: false };
+    j = end;
+  }
+  return { spellings, end: j, complete: true };
+}
+
+/**
+ * One literal atom at `i`: a character (escaped punctuation included), a class of at most 8 plain
+ * characters, or a group whose alternatives are spelled (not `complete` when one of them stops early:
+ * nothing after the group may then be appended). Undefined for anything else.
+ */
+function spellAtom(source: string, i: number): Spelled | undefined {
+  const c = source[i];
+  if (c === undefined) return undefined;
+  if (c === '\\') {
+    const next = source[i + 1];
+    // `\/`, `\.`, `\+`…: the character itself; `\d`, `\x41`, `\b`…: not a literal
+    if (next === undefined || /[A-Za-z0-9]/.test(next)) return undefined;
+    return { spellings: [next], end: i + 2, complete: true };
+  }
+  if (c === '[') {
+    const close = source.indexOf(']', i + 1);
+    const body = close === -1 ? '' : source.slice(i + 1, close);
+    // `[MC]`, `[pousr]`: each character a spelling; ranges, negation and escapes are not literal
+    if (!/^[A-Za-z0-9_~.:/@+]{1,8}$/.test(body)) return undefined;
+    return { spellings: [...new Set(body)], end: close + 1, complete: true };
+  }
+  if (c === '(') {
+    const named = source[i + 2] === '<' && /[A-Za-z]/.test(source[i + 3] ?? '');
+    if (source[i + 1] === '?' && source[i + 2] !== ':' && !named) return undefined; // lookarounds
+    let j = i + 1 + (source[i + 1] === '?' ? skipGroupPrefix(source, i + 1) : 0);
+    const all: string[] = [];
+    let complete = true;
+    for (;;) {
+      const alternative = spellSequence(source, j);
+      if (!alternative) return undefined;
+      all.push(...alternative.spellings);
+      if (all.length > MAX_SPELLINGS) return undefined;
+      complete &&= alternative.complete;
+      j = alternative.end;
+      if (source[j] === '|') j++;
+      else if (source[j] === ')') return { spellings: all, end: j + 1, complete };
+      else return undefined;
+    }
+  }
+  if ('^$.|?*+)]{}'.includes(c)) return undefined;
+  return { spellings: [c], end: i + 1, complete: true };
+}
+
+/** Index of the `|` or `)` ending the alternative that contains `i` (groups, classes and escapes skipped). */
+function skipAlternative(source: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < source.length; j++) {
+    const c = source[j];
+    if (c === '\\') j++;
+    else if (c === '[') {
+      j++;
+      if (source[j] === ']') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+    } else if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0) return j;
+      depth--;
+    } else if (c === '|' && depth === 0) return j;
+  }
+  return source.length;
+}
+
+/** Index of the `)` closing the group opened at `i` (classes and escapes skipped), if any. */
+function closingParen(source: string, i: number): number | undefined {
+  let j = skipAlternative(source, i + 1);
+  while (source[j] === '|') j = skipAlternative(source, j + 1);
+  return source[j] === ')' ? j : undefined;
+}
+
+/** True unless the pattern is one alternative from start to end (no top-level `|`, no stray `)`). */
+function hasTopLevelAlternation(source: string): boolean {
+  return skipAlternative(source, 0) !== source.length;
+}

@@ -61,9 +61,44 @@ export function scanText(
   return dedupe(applyBundles(pairMatches(matches), text));
 }
 
+/** What `execAround` reads of a text: its length and slices (a string, or an ASCII text's bytes). */
+interface TextWindows {
+  readonly length: number;
+  slice(from: number, to: number): string;
+}
+
+/**
+ * Whether `scanText` could find anything in this ASCII text, told from its bytes without decoding it:
+ * false only when every rule its keywords select runs in keyword windows (see `ContentRule.window`) and
+ * none of their patterns matches in any of its windows — then `scanText` has no match to report. Each
+ * window is decoded alone (latin1: in ASCII, a byte is its character and an offset its index), so a text
+ * with keywords but no candidate is never decoded whole nor scanned by the rules that run everywhere.
+ */
+export function mayMatchAscii(
+  bytes: Buffer,
+  path: string | undefined,
+  ruleSet: SecretRuleSet,
+  enabled: (rule: ContentRule) => boolean,
+  hits: KeywordHits,
+): boolean {
+  const at = hits.positionsOf;
+  if (!hits.ascii || !at) return true;
+  const text: TextWindows = { length: bytes.length, slice: (from, to) => bytes.toString('latin1', from, to) };
+  for (const rule of ruleSet.content) {
+    if (!enabled(rule) || !rule.keywords.some((k) => hits.found.has(k))) continue;
+    if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
+    if (!rule.window) return true;
+    for (const m of execAround(rule.regex, text, at(rule.keywords), rule.window))
+      if (m[0] !== '') return true;
+  }
+  return false;
+}
+
 /** The keywords a text holds, found on its bytes (`createKeywordFinder`). */
 export interface KeywordHits {
   found: ReadonlySet<string>;
+  /** The bytes are ASCII: byte offsets are text indices and the latin1 decoding is the text. */
+  ascii?: boolean;
   /**
    * Where the given keywords start in the text, ascending (as `keywordPositions` gives them), from their
    * byte offsets; present for valid UTF-8, so the text is never lower-cased for them.
@@ -103,6 +138,7 @@ export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => 
     for (let i = 0; i < pairs.length; i += 2) found.add(keywords[pairs[i] as number] as string);
     return {
       found,
+      ...(ascii ? { ascii } : {}),
       positionsOf(wanted) {
         const ids = new Set(wanted.map((k) => indexOf.get(k)));
         const at: number[] = [];
@@ -172,7 +208,7 @@ function keywordPositions(lower: string, keywords: readonly string[]): number[] 
  */
 function* execAround(
   re: RegExp,
-  text: string,
+  text: TextWindows,
   positions: readonly number[],
   window: KeywordWindow,
 ): Generator<RegExpExecArray> {

@@ -4,8 +4,8 @@ import type { FileHeader, ImageFile } from '../../types/file.js';
 import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
 import { readDefaultSecretRules } from './redactor.js';
-import { isSecretRuleEnabled, type PathRule, type SecretRuleSet } from './rules.js';
-import { createKeywordFinder, scanText, type SecretMatch } from './scan-text.js';
+import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
+import { createKeywordFinder, mayMatchAscii, scanText, type SecretMatch } from './scan-text.js';
 import { ContentCache } from '../content-cache.js';
 import { fileBufferPool } from '../../layers/buffer-pool.js';
 
@@ -108,7 +108,10 @@ function createTextScanner(rules: SecretRuleSet): TextScanner {
     // most texts hold no keyword at all: they are never decoded
     const hits = keywordsIn(text);
     if (hits?.found.size === 0) return [];
-    return scanText(text.toString('utf8'), path, rules, (r) => isSecretRuleEnabled(r, opts), hits);
+    const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
+    // keywords but no candidate near them (most texts with one): not decoded
+    if (hits && !mayMatchAscii(text, path, rules, enabled, hits)) return [];
+    return scanText(text.toString('utf8'), path, rules, enabled, hits);
   };
   return (text, path, options, digest) => {
     if (!digest) return run(text, path, options);
