@@ -3,7 +3,7 @@ import { LiteralScanner } from '../../core/src/analyzers/literal-scanner.js';
 import { readDefaultSecretRules } from '../../core/src/analyzers/secret/redactor.js';
 import {
   createKeywordFinder,
-  mayMatchAscii,
+  mayMatch,
   scanText,
   type KeywordHits,
 } from '../../core/src/analyzers/secret/scan-text.js';
@@ -139,7 +139,7 @@ describe('secret keywords found on the bytes', () => {
     expect(finder(Buffer.from([0x6c, 0x6f, 0x62, 0xff]))?.positionsOf).toBeUndefined();
   });
 
-  it('skips decoding only texts scanText finds nothing in (ASCII, every selected rule windowed, no candidate)', () => {
+  it('skips decoding only texts scanText finds nothing in (every selected rule windowed, no candidate)', () => {
     const next = random(23);
     const pieces = [
       ...new Set(rules.content.flatMap((r) => r.keywords)),
@@ -151,10 +151,14 @@ describe('secret keywords found on the bytes', () => {
       'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
       'https://example.com/path',
       'Value: hunter2',
+      'é',
+      '€',
+      '\u{1F600}',
     ];
     let skipped = 0;
     let scanned = 0;
-    for (let round = 0; round < 1500; round++) {
+    let wide = 0;
+    for (let round = 0; round < 3000; round++) {
       const parts = Array.from({ length: 1 + Math.floor(next() * 12) }, () => {
         const p = pieces[Math.floor(next() * pieces.length)] as string;
         return next() < 0.3 ? p.toUpperCase() : p;
@@ -165,23 +169,25 @@ describe('secret keywords found on the bytes', () => {
       if (!hits || hits.found.size === 0) continue;
       const path = next() < 0.2 ? '/var/cache/debconf/passwords.dat' : '/app/x.env';
       const found = scanText(text, path, rules, () => true, hits);
-      if (mayMatchAscii(bytes, path, rules, () => true, hits)) scanned++;
+      if (mayMatch(bytes, path, rules, () => true, hits)) scanned++;
       else {
         skipped++;
+        if (!hits.ascii) wide++;
         expect(found, text).toEqual([]);
       }
     }
     // both answers must occur, or the check proves little
     expect(skipped).toBeGreaterThan(100);
     expect(scanned).toBeGreaterThan(100);
+    expect(wide).toBeGreaterThan(20);
   });
 
-  it('decodes a text whose keyword has a candidate, a text with rules that run everywhere, and any non-ASCII text', () => {
+  it('decodes a text whose keyword has a candidate, a text with rules that run everywhere, and invalid UTF-8', () => {
     const ask = (text: string, path = '/app/x.env'): boolean => {
       const bytes = Buffer.from(text);
       const hits = finder(bytes);
       expect(hits?.found.size, text).toBeGreaterThan(0);
-      return mayMatchAscii(bytes, path, rules, () => true, hits as KeywordHits);
+      return mayMatch(bytes, path, rules, () => true, hits as KeywordHits);
     };
     expect(ask('see https://example.com/docs for more')).toBe(false);
     expect(ask('url = https://deploy:Zx81-qLm.44Tr0@example.com/x')).toBe(true);
@@ -191,11 +197,15 @@ describe('secret keywords found on the bytes', () => {
     // the JWT rule has a validator, so no window: it runs over the whole text
     expect(rules.content.find((r) => r.id === 'PCS-SECRET-JWT')?.window).toBeUndefined();
     expect(ask('token eyJ nothing here')).toBe(true);
-    expect(ask('caf\u00e9 https://example.com/docs')).toBe(true);
+    // in UTF-8 the windows are decoded from three bytes per character of reach
+    expect(ask('caf\u00e9 https://example.com/docs')).toBe(false);
+    expect(ask('\u20ac\u20ac url = https://d\u00e9ploy:Zx81-qLm.44Tr0@example.com/x \u{1F600}')).toBe(true);
+    const invalid = Buffer.concat([Buffer.from('see https://example.com/docs '), Buffer.from([0xff])]);
+    expect(mayMatch(invalid, '/app/x.env', rules, () => true, finder(invalid) as KeywordHits)).toBe(true);
     // a rule turned off by the policy is not a reason to decode
     const bytes = Buffer.from('url = https://deploy:Zx81-qLm.44Tr0@example.com/x');
     const hits = finder(bytes) as KeywordHits;
-    expect(mayMatchAscii(bytes, '/app/x.env', rules, (r) => r.id !== 'PCS-SECRET-BASIC-AUTH-URL', hits)).toBe(
+    expect(mayMatch(bytes, '/app/x.env', rules, (r) => r.id !== 'PCS-SECRET-BASIC-AUTH-URL', hits)).toBe(
       false,
     );
   });

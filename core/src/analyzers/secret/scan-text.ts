@@ -68,28 +68,62 @@ interface TextWindows {
 }
 
 /**
- * Whether `scanText` could find anything in this ASCII text, told from its bytes without decoding it:
+ * Whether `scanText` could find anything in this text, told from its bytes without decoding it whole:
  * false only when every rule its keywords select runs in keyword windows (see `ContentRule.window`) and
- * none of their patterns matches in any of its windows — then `scanText` has no match to report. Each
- * window is decoded alone (latin1: in ASCII, a byte is its character and an offset its index), so a text
- * with keywords but no candidate is never decoded whole nor scanned by the rules that run everywhere.
+ * none of their patterns matches in any of its windows — then `scanText` has no match to report. In
+ * ASCII a byte is its character, so each window is decoded alone (latin1) exactly as `scanText` slices
+ * it. In other valid UTF-8 a character is at most 3 bytes per UTF-16 unit, so each window is decoded from
+ * 3 × its reach of bytes around the keyword: a superset of the characters `scanText` reads there, in the
+ * same order, so any match it would report is found again (a cut character at the edges lies outside
+ * what the window needs). Invalid UTF-8: true (decoded whole, as before).
  */
-export function mayMatchAscii(
+export function mayMatch(
   bytes: Buffer,
   path: string | undefined,
   ruleSet: SecretRuleSet,
   enabled: (rule: ContentRule) => boolean,
   hits: KeywordHits,
 ): boolean {
-  const at = hits.positionsOf;
-  if (!hits.ascii || !at) return true;
-  const text: TextWindows = { length: bytes.length, slice: (from, to) => bytes.toString('latin1', from, to) };
+  const offsets = hits.byteOffsetsOf;
+  if (!offsets) return true;
+  const latin1: TextWindows = {
+    length: bytes.length,
+    slice: (from, to) => bytes.toString('latin1', from, to),
+  };
   for (const rule of ruleSet.content) {
     if (!enabled(rule) || !rule.keywords.some((k) => hits.found.has(k))) continue;
     if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
     if (!rule.window) return true;
-    for (const m of execAround(rule.regex, text, at(rule.keywords), rule.window))
+    if (hits.ascii) {
+      for (const m of execAround(rule.regex, latin1, offsets(rule.keywords), rule.window))
+        if (m[0] !== '') return true;
+    } else if (matchesNearUtf8(bytes, rule.regex, offsets(rule.keywords), rule.window)) return true;
+  }
+  return false;
+}
+
+/** Any non-empty match of `re` in UTF-8 decoded from 3 × the window's reach of bytes around each offset. */
+function matchesNearUtf8(
+  bytes: Buffer,
+  re: RegExp,
+  offsets: readonly number[],
+  window: KeywordWindow,
+): boolean {
+  const back = 3 * (window.before + window.maxLook);
+  const ahead = 3 * (window.after + window.maxLook) + 3;
+  let k = 0;
+  while (k < offsets.length) {
+    const start = Math.max(0, (offsets[k] as number) - back);
+    let last = offsets[k] as number;
+    while (k + 1 < offsets.length && (offsets[k + 1] as number) - back <= last + ahead)
+      last = offsets[++k] as number;
+    k++;
+    const slice = bytes.toString('utf8', start, Math.min(bytes.length, last + ahead));
+    re.lastIndex = 0;
+    for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
       if (m[0] !== '') return true;
+      re.lastIndex++;
+    }
   }
   return false;
 }
@@ -99,6 +133,8 @@ export interface KeywordHits {
   found: ReadonlySet<string>;
   /** The bytes are ASCII: byte offsets are text indices and the latin1 decoding is the text. */
   ascii?: boolean;
+  /** Where the given keywords start in the bytes, ascending; present with `positionsOf`. */
+  byteOffsetsOf?: (keywords: readonly string[]) => number[];
   /**
    * Where the given keywords start in the text, ascending (as `keywordPositions` gives them), from their
    * byte offsets; present for valid UTF-8, so the text is never lower-cased for them.
@@ -136,14 +172,18 @@ export function createKeywordFinder(ruleSet: SecretRuleSet): (bytes: Buffer) => 
     const pairs = scanner.occurrences(bytes);
     const found = new Set<string>();
     for (let i = 0; i < pairs.length; i += 2) found.add(keywords[pairs[i] as number] as string);
+    const byteOffsetsOf = (wanted: readonly string[]): number[] => {
+      const ids = new Set(wanted.map((k) => indexOf.get(k)));
+      const at: number[] = [];
+      for (let i = 0; i < pairs.length; i += 2) if (ids.has(pairs[i])) at.push(pairs[i + 1] as number);
+      return at.sort((a, b) => a - b);
+    };
     return {
       found,
       ...(ascii ? { ascii } : {}),
+      byteOffsetsOf,
       positionsOf(wanted) {
-        const ids = new Set(wanted.map((k) => indexOf.get(k)));
-        const at: number[] = [];
-        for (let i = 0; i < pairs.length; i += 2) if (ids.has(pairs[i])) at.push(pairs[i + 1] as number);
-        at.sort((a, b) => a - b);
+        const at = byteOffsetsOf(wanted);
         return ascii ? at : toTextIndices(bytes, at);
       },
     };

@@ -5,7 +5,7 @@ import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
 import { readDefaultSecretRules } from './redactor.js';
 import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
-import { createKeywordFinder, mayMatchAscii, scanText, type SecretMatch } from './scan-text.js';
+import { createKeywordFinder, mayMatch, scanText, type SecretMatch } from './scan-text.js';
 import { ContentCache } from '../content-cache.js';
 import { fileBufferPool } from '../../layers/buffer-pool.js';
 
@@ -110,7 +110,7 @@ function createTextScanner(rules: SecretRuleSet): TextScanner {
     if (hits?.found.size === 0) return [];
     const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
     // keywords but no candidate near them (most texts with one): not decoded
-    if (hits && !mayMatchAscii(text, path, rules, enabled, hits)) return [];
+    if (hits && !mayMatch(text, path, rules, enabled, hits)) return [];
     return scanText(text.toString('utf8'), path, rules, enabled, hits);
   };
   return (text, path, options, digest) => {
