@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSecretRules, type SecretRuleSet } from '../../../core/src/analyzers/secret/index.js';
 import { readDefaultSecretRules } from '../../../core/src/analyzers/secret/redactor.js';
-import { boundMatchExtent, startsWithKeyword } from '../../../core/src/analyzers/secret/pattern-safety.js';
+import {
+  boundMatchExtent,
+  keywordOffsetBound,
+  startsWithKeyword,
+} from '../../../core/src/analyzers/secret/pattern-safety.js';
 import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
 
 /** The same rules with every keyword window removed: each rule runs over the whole text. */
@@ -154,40 +158,55 @@ describe('startsWithKeyword (the proof keyword-anchored windows rely on)', () =>
     expect(startsWithKeyword('gh[o-p]_x', ['ghp_', 'gho_'])).toBe(false);
     expect(startsWithKeyword('ghp_', [])).toBe(false);
   });
+
+  it('bounds how far in a keyword starts: a gap of bounded length, then a literal part holding one', () => {
+    expect(keywordOffsetBound('(?<![A-Za-z0-9])(?<secret>[a-f0-9]{32}-us[0-9]{1,2})', ['-us'])).toBe(32);
+    expect(keywordOffsetBound('aws[_.-]?account[_.-]?(id)?', ['account'])).toBe(4);
+    expect(keywordOffsetBound('(?<secret>[A-Za-z0-9_]{20,255}):x-oauth-basic@', ['x-oauth-basic'])).toBe(256);
+    expect(keywordOffsetBound('^[ \\t]{0,20}token:', ['token:'])).toBe(20);
+    // unbounded gaps, a gap after literal characters, a spelling without a keyword
+    expect(keywordOffsetBound('[a-z]+x', ['x'])).toBeUndefined();
+    expect(keywordOffsetBound('a[0-9]{3}key', ['key'])).toBeUndefined();
+    expect(keywordOffsetBound('EZ[AT]K[A-Za-z0-9]{54}', ['ezak', 'ezat'])).toBeUndefined();
+    expect(keywordOffsetBound('(x|y)key', ['key'])).toBe(1);
+  });
 });
 
 describe('keyword windows (rules run around their keywords only)', () => {
   const rules = readDefaultSecretRules();
   const plain = withoutWindows(rules);
   // vendor-context rules: the keyword is the key's name, after up to 40 characters of key
-  const windowed = rules.content.filter((r) => r.window && r.window.before > 0);
-  // every match starts with a keyword (startsWithKeyword)
-  const anchored = rules.content.filter((r) => r.window?.before === 0);
+  const isVendor = (r: (typeof rules.content)[number]): boolean =>
+    r.regex.source.startsWith('(?<![A-Za-z0-9])(?<key>');
+  const windowed = rules.content.filter((r) => r.window && isVendor(r));
+  // a keyword at a proven offset of every match (keywordOffsetBound)
+  const anchored = rules.content.filter((r) => r.window && !isVendor(r));
 
-  it('windows are derived, never given: vendor templates and patterns that start with a keyword', () => {
+  it('windows are derived, never given: vendor templates and patterns with a keyword near their start', () => {
     expect(windowed.length).toBeGreaterThanOrEqual(60);
-    for (const r of windowed) expect(r.regex.source).toContain('(?<key>');
-    expect(anchored.length).toBeGreaterThanOrEqual(40);
-    for (const r of anchored) expect(startsWithKeyword(r.regex.source, r.keywords), r.id).toBe(true);
-    for (const id of ['PCS-SECRET-BASIC-AUTH-URL', 'PCS-SECRET-GITHUB-TOKEN', 'PCS-SECRET-AWS-ACCESS-KEY-ID'])
+    for (const r of windowed) expect(r.window?.before, r.id).toBe(40);
+    expect(anchored.length).toBeGreaterThanOrEqual(60);
+    for (const r of anchored)
+      expect(r.window?.before, r.id).toBe(keywordOffsetBound(r.regex.source, r.keywords));
+    for (const id of ['PCS-SECRET-BASIC-AUTH-URL', 'PCS-SECRET-GITHUB-TOKEN', 'PCS-SECRET-MAILCHIMP-API-KEY'])
       expect(anchored.map((r) => r.id)).toContain(id);
     for (const r of rules.content.filter((c) => !c.window)) {
       expect(r.regex.source).not.toMatch(/^\(\?<!\[A-Za-z0-9\]\)\(\?<key>/);
-      if (!r.validate) expect(startsWithKeyword(r.regex.source, r.keywords), r.id).toBe(false);
+      if (!r.validate) expect(keywordOffsetBound(r.regex.source, r.keywords), r.id).toBeUndefined();
     }
   });
 
   it('a rule file cannot set a window itself', () => {
     const rule = (pattern: string): string =>
       `rules:\n  - id: PCS-SECRET-X\n    title: X\n    severity: low\n    remediation: r\n    category: token\n    pattern: '${pattern}'\n    keywords: [x]\n    window: { before: 0, after: 1, maxLook: 0 }\n`;
-    const [unanchored] = parseSecretRules([{ source: 'x.yaml', text: rule('[0-9]x[0-9]{4}') }]).content;
+    const [unanchored] = parseSecretRules([{ source: 'x.yaml', text: rule('a[0-9]{3}x[0-9]{4}') }]).content;
     expect(unanchored?.window).toBeUndefined();
     // an anchored pattern gets the window its pattern proves, not the one the file names
     const [anchoredX] = parseSecretRules([{ source: 'x.yaml', text: rule('x[0-9]{4}') }]).content;
     expect(anchoredX?.window).toEqual({ before: 0, after: 5, maxLook: 0 });
   });
 
-  it('keyword-anchored rules find exactly what the whole-text run finds (longest values, at text edges)', () => {
+  it('rules windowed by keyword offset find exactly what the whole-text run finds (longest values, at text edges)', () => {
     const next = random(17);
     let total = 0;
     const samples: string[] = [

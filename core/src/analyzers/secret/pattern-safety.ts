@@ -190,20 +190,22 @@ export function boundMatchExtent(source: string): MatchExtent | undefined {
   }
 }
 
-/** Most spellings of a pattern's literal opening `startsWithKeyword` expands before it gives up. */
+/** Most spellings of a pattern's literal opening `keywordOffsetBound` expands before it gives up. */
 const MAX_SPELLINGS = 256;
 
 /**
- * True when every match of the pattern starts with one of `keywords` (compared in lower case, as the
- * keyword finder folds case; patterns only have the `i`, `m` and `s` flags, so an ASCII letter never
- * matches a non-ASCII one). Proven from the pattern, never taken from rule data: after zero-width
- * assertions (`\b`, `^`, lookbehinds) the pattern opens with literal characters, small classes of
- * literal characters and groups of such alternatives (parts optional with `?`), and every spelling of
- * that opening begins with a keyword. Anything else ends the opening; an alternation at the top level,
- * or an opening whose spellings do not all begin with a keyword, gives false.
+ * How far into every match of the pattern one of `keywords` starts at most, or undefined when that is
+ * not proven. Proven from the pattern, never taken from rule data: after zero-width assertions (`\b`, `^`,
+ * lookbehinds) the pattern may open with a gap of bounded length (classes, `\d`-like escapes or `.`, with
+ * bounded repeats: `[a-f0-9]{32}`), then has a literal part — characters, small classes of literal
+ * characters, groups of such alternatives, parts optional with `?` — and every spelling of that part
+ * holds a keyword (compared in lower case, as the keyword finder folds case; patterns only have the
+ * `i`, `m` and `s` flags, so an ASCII letter never matches a non-ASCII one). The bound is the gap's
+ * length plus where, at the furthest, a keyword starts in a spelling. An alternation at the top level, or
+ * a literal part that some spelling holds no keyword in, gives undefined.
  */
-export function startsWithKeyword(source: string, keywords: readonly string[]): boolean {
-  if (keywords.length === 0 || hasTopLevelAlternation(source)) return false;
+export function keywordOffsetBound(source: string, keywords: readonly string[]): number | undefined {
+  if (keywords.length === 0 || hasTopLevelAlternation(source)) return undefined;
   const lower = keywords.map((k) => k.toLowerCase());
   let i = 0;
   // zero-width openings
@@ -212,57 +214,111 @@ export function startsWithKeyword(source: string, keywords: readonly string[]): 
     else if (source[i] === '^') i++;
     else if (source.startsWith('(?<=', i) || source.startsWith('(?<!', i)) {
       const end = closingParen(source, i);
-      if (end === undefined) return false;
+      if (end === undefined) return undefined;
       i = end + 1;
     } else break;
   }
   const opening = spellSequence(source, i);
-  return (
-    opening !== undefined && opening.spellings.every((s) => lower.some((k) => s.toLowerCase().startsWith(k)))
-  );
+  if (!opening) return undefined;
+  // each spelling is in every match it stands for, after the gap: where its first keyword starts
+  let furthest = 0;
+  for (const spelling of opening.spellings) {
+    const text = spelling.toLowerCase();
+    let first = -1;
+    for (const k of lower) {
+      const at = text.indexOf(k);
+      if (at !== -1 && (first === -1 || at < first)) first = at;
+    }
+    if (first === -1) return undefined;
+    furthest = Math.max(furthest, first);
+  }
+  return opening.gap + furthest;
 }
 
-/** The spellings of a pattern's literal opening; `end` is where the alternative ends. */
+/** True when every match of the pattern starts with one of `keywords` (a bound of 0). */
+export function startsWithKeyword(source: string, keywords: readonly string[]): boolean {
+  return keywordOffsetBound(source, keywords) === 0;
+}
+
+/** The spellings of a pattern's literal part, after a gap of at most `gap` characters. */
 interface Spelled {
   spellings: string[];
+  gap: number;
   end: number;
-  /** False when a construct that is not literal ended the opening before the alternative did. */
+  /** False when a construct that is not literal ended the literal part before the alternative did. */
   complete: boolean;
 }
 
 /**
- * Spells the literal opening of the alternative starting at `i`, up to its end (`|`, `)` or the end of
- * the pattern) or to the first construct that is not literal (the rest of the alternative is skipped).
- * Undefined past MAX_SPELLINGS.
+ * Spells the alternative starting at `i`: a leading gap of bounded length, then its literal part, up to
+ * the alternative's end (`|`, `)` or the end of the pattern) or to the first construct that is not literal
+ * (the rest of the alternative is then skipped). Undefined past MAX_SPELLINGS.
  */
 function spellSequence(source: string, i: number): Spelled | undefined {
   let spellings = [''];
+  let gap = 0;
   let j = i;
+  const started = (): boolean => spellings.length !== 1 || spellings[0] !== '';
+  const stop = (at: number): Spelled => ({
+    spellings,
+    gap,
+    end: skipAlternative(source, at),
+    complete: false,
+  });
   while (j < source.length && source[j] !== '|' && source[j] !== ')') {
     const atom = spellAtom(source, j);
-    let end = atom?.end ?? j;
-    let options = atom?.spellings ?? [];
-    if (atom && source[end] === '?' && source[end + 1] !== '?') {
+    if (!atom) {
+      // nothing literal yet: a class, `\d`, `.` of bounded length widens the gap
+      const skip = started() ? undefined : gapAtom(source, j);
+      if (!skip) return stop(j);
+      gap += skip.length;
+      j = skip.end;
+      continue;
+    }
+    let options = atom.spellings;
+    let end = atom.end;
+    if (source[end] === '?' && source[end + 1] !== '?') {
       options = [...options, ''];
       end++;
     }
-    // not literal, or repeated: the opening ends before it
-    if (!atom || readQuantifier(source, end))
-      return { spellings, end: skipAlternative(source, j), complete: false };
+    // repeated, or a group with its own gap after literal characters: the literal part ends before it
+    if (readQuantifier(source, end) || (atom.gap > 0 && started())) return stop(j);
+    gap += atom.gap;
     const next: string[] = [];
     for (const s of spellings) for (const o of options) next.push(s + o);
     if (next.length > MAX_SPELLINGS) return undefined;
     spellings = next;
-    if (!atom.complete) return { spellings, end: skipAlternative(source, end), complete: false };
+    if (!atom.complete) return stop(end);
     j = end;
   }
-  return { spellings, end: j, complete: true };
+  return { spellings, gap, end: j, complete: true };
+}
+
+/** A class, an escape like `\d`, or `.`, with a bounded repeat: its most characters. */
+function gapAtom(source: string, i: number): { length: number; end: number } | undefined {
+  let end: number;
+  const c = source[i];
+  if (c === '[') {
+    let j = i + 1;
+    if (source[j] === '^') j++;
+    if (source[j] === ']') j++;
+    while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+    if (j >= source.length) return undefined;
+    end = j + 1;
+  } else if (c === '\\' && /[dDwWsS]/.test(source[i + 1] ?? '')) end = i + 2;
+  else if (c === '.') end = i + 1;
+  else return undefined;
+  const q = readQuantifier(source, end);
+  if (!q) return { length: 1, end };
+  if (q.max === Infinity) return undefined;
+  const after = end + q.length;
+  return { length: q.max, end: source[after] === '?' ? after + 1 : after };
 }
 
 /**
  * One literal atom at `i`: a character (escaped punctuation included), a class of at most 8 plain
- * characters, or a group whose alternatives are spelled (not `complete` when one of them stops early:
- * nothing after the group may then be appended). Undefined for anything else.
+ * characters, or a group whose alternatives are spelled (their largest gap is the group's; not `complete`
+ * when one of them stops early: nothing after the group may then be appended). Undefined otherwise.
  */
 function spellAtom(source: string, i: number): Spelled | undefined {
   const c = source[i];
@@ -271,35 +327,38 @@ function spellAtom(source: string, i: number): Spelled | undefined {
     const next = source[i + 1];
     // `\/`, `\.`, `\+`…: the character itself; `\d`, `\x41`, `\b`…: not a literal
     if (next === undefined || /[A-Za-z0-9]/.test(next)) return undefined;
-    return { spellings: [next], end: i + 2, complete: true };
+    return { spellings: [next], gap: 0, end: i + 2, complete: true };
   }
   if (c === '[') {
     const close = source.indexOf(']', i + 1);
     const body = close === -1 ? '' : source.slice(i + 1, close);
-    // `[MC]`, `[pousr]`: each character a spelling; ranges, negation and escapes are not literal
-    if (!/^[A-Za-z0-9_~.:/@+]{1,8}$/.test(body)) return undefined;
-    return { spellings: [...new Set(body)], end: close + 1, complete: true };
+    // `[MC]`, `[_.-]`: each character a spelling (a `-` first or last is itself); ranges, negation and
+    // escapes are not literal
+    if (!/^-?[A-Za-z0-9_~.:/@+]{0,8}-?$/.test(body) || body === '' || body === '--') return undefined;
+    return { spellings: [...new Set(body)], gap: 0, end: close + 1, complete: true };
   }
   if (c === '(') {
     const named = source[i + 2] === '<' && /[A-Za-z]/.test(source[i + 3] ?? '');
     if (source[i + 1] === '?' && source[i + 2] !== ':' && !named) return undefined; // lookarounds
     let j = i + 1 + (source[i + 1] === '?' ? skipGroupPrefix(source, i + 1) : 0);
     const all: string[] = [];
+    let gap = 0;
     let complete = true;
     for (;;) {
       const alternative = spellSequence(source, j);
       if (!alternative) return undefined;
       all.push(...alternative.spellings);
       if (all.length > MAX_SPELLINGS) return undefined;
+      gap = Math.max(gap, alternative.gap);
       complete &&= alternative.complete;
       j = alternative.end;
       if (source[j] === '|') j++;
-      else if (source[j] === ')') return { spellings: all, end: j + 1, complete };
+      else if (source[j] === ')') return { spellings: all, gap, end: j + 1, complete };
       else return undefined;
     }
   }
   if ('^$.|?*+)]{}'.includes(c)) return undefined;
-  return { spellings: [c], end: i + 1, complete: true };
+  return { spellings: [c], gap: 0, end: i + 1, complete: true };
 }
 
 /** Index of the `|` or `)` ending the alternative that contains `i` (groups, classes and escapes skipped). */

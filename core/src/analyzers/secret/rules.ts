@@ -5,7 +5,7 @@ import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { AnalyzerOptions } from '../analyzer.js';
 import { locateRulesDir, parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
 import { createKeywordRegex } from './keyword-trie.js';
-import { boundMatchExtent, checkPatternSafety, startsWithKeyword } from './pattern-safety.js';
+import { boundMatchExtent, checkPatternSafety, keywordOffsetBound } from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
 import { expandVendorRule, VENDOR_KEY_PREFIX } from './vendor-rule.js';
 
@@ -63,7 +63,7 @@ export interface ContentRule extends RuleBase {
   bundle?: { marker: string; id: string; title: string };
   /**
    * Set for vendor-context rules (derived from the template, never from rule data), and for rules whose
-   * pattern provably starts every match with a keyword (`startsWithKeyword`): every match contains
+   * pattern provably has a keyword near the start of every match (`keywordOffsetBound`): every match contains
    * one of the keywords, starting at most `before` characters after the match's start, and ends at most
    * `after` characters after that keyword's start; lookarounds read at most `maxLook` characters beyond
    * the match. So the rule only needs to run around the keywords' occurrences (see `scan-text.ts`).
@@ -259,11 +259,13 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
         after: extent.maxLength - VENDOR_KEY_PREFIX,
         maxLook: extent.maxLook,
       };
-  } else if (!validate && startsWithKeyword(regex.source, keywords)) {
-    // every match starts with a keyword (proven from the pattern, see startsWithKeyword): the keyword is
-    // the match's start, and the match ends within its bounded length of it
-    const extent = boundMatchExtent(regex.source);
-    if (extent) rule.window = { before: 0, after: extent.maxLength, maxLook: extent.maxLook };
+  } else if (!validate) {
+    // every match has a keyword starting at most `offset` characters in (proven from the pattern, see
+    // keywordOffsetBound), and ends within its bounded length of the match's start
+    const offset = keywordOffsetBound(regex.source, keywords);
+    const extent = offset === undefined ? undefined : boundMatchExtent(regex.source);
+    if (offset !== undefined && extent)
+      rule.window = { before: offset, after: extent.maxLength, maxLook: extent.maxLook };
   }
   return rule;
 }
