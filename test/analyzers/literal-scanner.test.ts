@@ -209,4 +209,21 @@ describe('secret keywords found on the bytes', () => {
       false,
     );
   });
+
+  it('finds tokens whose prefixes the keyword lists once missed (EZTK, FLWPUBK-, vcc_)', () => {
+    const hex = '0123456789abcdef'.repeat(4);
+    for (const [id, token] of [
+      ['PCS-SECRET-EASYPOST-TOKEN', 'EZTK' + 'a1B2c3D4e5'.repeat(5) + 'Zz9y'],
+      ['PCS-SECRET-FLUTTERWAVE-KEY', `FLWPUBK-${hex.slice(0, 32)}-X`],
+      ['PCS-SECRET-VERCEL-TOKEN', 'vcc_' + 'Ab3dE6gH9jK2mN5pQ8sT1vW4'],
+    ] as const) {
+      const text = `token: ${token}\n`;
+      const hits = finder(Buffer.from(text));
+      expect(hits?.found.size, id).toBeGreaterThan(0);
+      expect(
+        scanText(text, '/app/x.env', rules, () => true, hits).map((m) => m.id),
+        id,
+      ).toContain(id);
+    }
+  });
 });
