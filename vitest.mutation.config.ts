@@ -6,19 +6,23 @@ import { defineConfig } from 'vitest/config';
  * `MUTATION_SCOPE=policy` (`npm run mutation:policy`) runs the policy suites alone.
  */
 const policyOnly = process.env.MUTATION_SCOPE === 'policy';
+// `MUTATION_SCOPE=secret` (`npm run mutation:secret`): the keyword windows' proof and the decode skip
+const secretOnly = process.env.MUTATION_SCOPE === 'secret';
 
 export default defineConfig({
   test: {
-    include: [
-      'test/policy/**/*.test.ts',
-      ...(policyOnly
-        ? []
-        : [
-            'test/webhook/decisions.test.ts',
-            'test/webhook/scope-negative.test.ts',
-            'test/webhook/protocol.test.ts',
-          ]),
-    ],
+    include: secretOnly
+      ? ['test/analyzers/secret/keyword-window.test.ts', 'test/analyzers/literal-scanner.test.ts']
+      : [
+          'test/policy/**/*.test.ts',
+          ...(policyOnly
+            ? []
+            : [
+                'test/webhook/decisions.test.ts',
+                'test/webhook/scope-negative.test.ts',
+                'test/webhook/protocol.test.ts',
+              ]),
+        ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -200,6 +200,17 @@ describe('secret keywords found on the bytes', () => {
     // in UTF-8 the windows are decoded from three bytes per character of reach
     expect(ask('caf\u00e9 https://example.com/docs')).toBe(false);
     expect(ask('\u20ac\u20ac url = https://d\u00e9ploy:Zx81-qLm.44Tr0@example.com/x \u{1F600}')).toBe(true);
+    // windows in characters, not bytes: a match made of 3-byte characters reaches far past `after` bytes
+    const cjk = (n: number, seed: number): string =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7919 + seed) % 2000))).join('');
+    const wide = `https://${cjk(64, 1)}:${cjk(128, 5)}@example.com`;
+    expect(scanText(wide, '/app/x.env', rules, () => true).map((m) => m.id)).toContain(
+      'PCS-SECRET-BASIC-AUTH-URL',
+    );
+    expect(ask(wide)).toBe(true);
+    // a keyword 32 characters into its match (Mailchimp), in a text that is not ASCII
+    expect(ask(`\u20ac key ${'a1'.repeat(16)}-us12`)).toBe(true);
+    expect(ask(`\u20ac key ${'zz'.repeat(16)}-us12`)).toBe(false);
     const invalid = Buffer.concat([Buffer.from('see https://example.com/docs '), Buffer.from([0xff])]);
     expect(mayMatch(invalid, '/app/x.env', rules, () => true, finder(invalid) as KeywordHits)).toBe(true);
     // a rule turned off by the policy is not a reason to decode

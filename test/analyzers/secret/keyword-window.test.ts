@@ -170,6 +170,23 @@ describe('startsWithKeyword (the proof keyword-anchored windows rely on)', () =>
     expect(keywordOffsetBound('EZ[AT]K[A-Za-z0-9]{54}', ['ezak', 'ezat'])).toBeUndefined();
     expect(keywordOffsetBound('(x|y)key', ['key'])).toBe(1);
   });
+
+  it('does not mistake escapes, classes or groups for the characters they contain', () => {
+    // `\d` is a digit, `\x61` an `a`, not the letters after the backslash
+    expect(keywordOffsetBound('\\dkey', ['dkey'])).toBeUndefined();
+    expect(keywordOffsetBound('\\dkey', ['key'])).toBe(1);
+    expect(keywordOffsetBound('\\x61b', ['ab'])).toBeUndefined();
+    expect(keywordOffsetBound('\\(key\\)', ['(key)'])).toBe(0);
+    // a `|` or `)` inside a class is not an alternation or a group's end
+    expect(keywordOffsetBound('ab[)|]', ['ab'])).toBe(0);
+    expect(keywordOffsetBound('(ab[)|]c|abd)', ['ab'])).toBe(0);
+    expect(keywordOffsetBound('[)]x|key', ['key'])).toBeUndefined();
+    expect(keywordOffsetBound('(?<=[)|])key', ['key'])).toBe(0);
+    // lookarounds are zero-width only at the opening; a lookbehind later ends the literal part
+    expect(keywordOffsetBound('a(?<=a)key', ['key'])).toBeUndefined();
+    expect(keywordOffsetBound('(?<n>key)x', ['key'])).toBe(0);
+    expect(keywordOffsetBound('(?:ke|k)y', ['key'])).toBeUndefined();
+  });
 });
 
 describe('keyword windows (rules run around their keywords only)', () => {
@@ -326,5 +343,195 @@ describe('keyword windows (rules run around their keywords only)', () => {
       const text = readFileSync(f, 'utf8');
       expect(shape(rules, text), f).toEqual(shape(plain, text));
     }
+  });
+});
+
+describe('keywordOffsetBound on random patterns (the bound must hold for every match the pattern finds)', () => {
+  type Node =
+    | { kind: 'lit'; ch: string }
+    | { kind: 'cls'; chars: string; src: string }
+    | { kind: 'any'; pick: (r: () => number) => string; src: string }
+    | { kind: 'group'; alts: Node[][]; open: string }
+    | { kind: 'look'; src: string }
+    | { kind: 'rep'; node: Node; min: number; max: number; src: string };
+  const LITS = 'abcdswxyzAB01_-:/.@+()|';
+  const ESCAPE = new Set(['.', '+', '/', '(', ')', '|']);
+  const pickOf = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+
+  function atom(r: () => number, depth: number): Node {
+    const k = r();
+    if (k < 0.4) return { kind: 'lit', ch: pickOf(r, [...LITS]) };
+    if (k < 0.55) {
+      const chars = [
+        ...new Set(Array.from({ length: 1 + Math.floor(r() * 4) }, () => pickOf(r, [...'abcxyz01_.']))),
+      ];
+      if (r() < 0.3) chars.push('-');
+      return { kind: 'cls', chars: chars.join(''), src: `[${chars.join('')}]` };
+    }
+    if (k < 0.7) {
+      // escapes that are one character but not literal punctuation: `\x61` is `a`, `\t` a tab
+      const which = pickOf(r, ['\\d', '\\w', '\\s', '.', '[a-c]', '[^a]', '\\x61', '\\t', '[\\da]', '[)|(]']);
+      const pick = (rr: () => number): string =>
+        which === '\\d'
+          ? pickOf(rr, [...'0123456789'])
+          : which === '\\w'
+            ? pickOf(rr, [...'abcdswxyzAB01_'])
+            : which === '\\s'
+              ? pickOf(rr, [' ', '\t'])
+              : which === '[a-c]'
+                ? pickOf(rr, [...'abc'])
+                : which === '\\x61'
+                  ? 'a'
+                  : which === '\\t'
+                    ? '\t'
+                    : which === '[\\da]'
+                      ? pickOf(rr, [...'0a9'])
+                      : which === '[)|(]'
+                        ? pickOf(rr, [...')|('])
+                        : pickOf(rr, [...'bcdsxyz01_:/.@-']);
+      return { kind: 'any', pick, src: which };
+    }
+    if (k < 0.92 && depth < 2) {
+      const alts = Array.from({ length: 1 + Math.floor(r() * 3) }, () =>
+        seq(r, depth + 1, 1 + Math.floor(r() * 3)),
+      );
+      const open = pickOf(r, ['(', '(?:', `(?<g${Math.floor(r() * 1e6)}>`]);
+      return { kind: 'group', alts, open };
+    }
+    return { kind: 'look', src: pickOf(r, ['(?=a)', '(?!x)', '\\b']) };
+  }
+
+  function quantified(r: () => number, depth: number): Node {
+    const node = atom(r, depth);
+    if (node.kind === 'look' || r() < 0.6) return node;
+    const q = r();
+    if (q < 0.35) return { kind: 'rep', node, min: 0, max: 1, src: '?' };
+    if (q < 0.65) {
+      const n = 1 + Math.floor(r() * 3);
+      return { kind: 'rep', node, min: n, max: n, src: `{${n}}` };
+    }
+    const min = Math.floor(r() * 2);
+    const max = min + 1 + Math.floor(r() * 3);
+    return { kind: 'rep', node, min, max, src: `{${min},${max}}` };
+  }
+
+  function seq(r: () => number, depth: number, n: number): Node[] {
+    return Array.from({ length: n }, () => quantified(r, depth));
+  }
+
+  function render(nodes: readonly Node[]): string {
+    return nodes
+      .map((n): string => {
+        switch (n.kind) {
+          case 'lit':
+            return ESCAPE.has(n.ch) ? `\\${n.ch}` : n.ch;
+          case 'cls':
+          case 'any':
+          case 'look':
+            return n.src;
+          case 'group':
+            return `${n.open}${n.alts.map(render).join('|')})`;
+          case 'rep':
+            return render([n.node]) + n.src;
+        }
+      })
+      .join('');
+  }
+
+  function sample(nodes: readonly Node[], r: () => number): string {
+    return nodes
+      .map((n): string => {
+        switch (n.kind) {
+          case 'lit':
+            return r() < 0.2 ? n.ch.toUpperCase() : n.ch;
+          case 'cls':
+            return pickOf(r, [...n.chars]);
+          case 'any':
+            return n.pick(r);
+          case 'look':
+            return '';
+          case 'group':
+            return sample(pickOf(r, n.alts), r);
+          case 'rep': {
+            const times = n.min + Math.floor(r() * (n.max - n.min + 1));
+            return Array.from({ length: times }, () => sample([n.node], r)).join('');
+          }
+        }
+      })
+      .join('');
+  }
+
+  /** The literal characters a sample would hold, without what classes and escapes add between them. */
+  function literalsOnly(nodes: readonly Node[], r: () => number): string {
+    return nodes
+      .map((n): string => {
+        switch (n.kind) {
+          case 'lit':
+            return n.ch;
+          case 'cls':
+            return pickOf(r, [...n.chars]);
+          case 'any':
+          case 'look':
+            return '';
+          case 'group':
+            return literalsOnly(pickOf(r, n.alts), r);
+          case 'rep':
+            return n.max > 0 ? literalsOnly([n.node], r) : '';
+        }
+      })
+      .join('');
+  }
+
+  it('holds on 10,000 generated patterns, keywords and texts', () => {
+    const r = random(31);
+    let proven = 0;
+    let checked = 0;
+    for (let round = 0; round < 10_000; round++) {
+      const nodes = seq(r, 0, 1 + Math.floor(r() * 6));
+      const opening = pickOf(r, ['', '', '\\b', '(?<![a-z])', '^']);
+      let source = opening + render(nodes);
+      // a second top-level alternative: its matches must count too
+      const other = r() < 0.08 ? seq(r, 0, 1 + Math.floor(r() * 3)) : undefined;
+      if (other) source += '|' + render(other);
+      const anySample = (): string => (other && r() < 0.5 ? sample(other, r) : sample(nodes, r));
+      const flags = r() < 0.5 ? 'g' : 'gi';
+      let re: RegExp;
+      try {
+        re = new RegExp(source, flags);
+      } catch {
+        continue;
+      }
+      // keywords: pieces of what the pattern matches (so some proofs succeed), sometimes unrelated
+      const keywords = Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
+        // from a sample, or from the literals alone (a keyword spanning a gap must not be believed)
+        const s = (r() < 0.3 ? literalsOnly(nodes, r) : sample(nodes, r)).toLowerCase();
+        if (s.length === 0 || r() < 0.1) return pickOf(r, ['ab', 'x', 'key', ':/']);
+        const from = Math.floor(r() * s.length);
+        return s.slice(from, from + 1 + Math.floor(r() * 4));
+      });
+      const bound = keywordOffsetBound(source, keywords);
+      if (bound === undefined) continue;
+      proven++;
+      const text = Array.from({ length: 6 }, () =>
+        r() < 0.7 ? sample(nodes, r) : pickOf(r, ['zz ', ' ', 'q']),
+      ).join(pickOf(r, ['', ' ', 'y']));
+      const lower = keywords.map((k) => k.toLowerCase());
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (m[0] === '') {
+          re.lastIndex++;
+          continue;
+        }
+        checked++;
+        const found = m[0].toLowerCase();
+        const at = Math.min(...lower.map((k) => (found.includes(k) ? found.indexOf(k) : Infinity)));
+        expect(
+          at,
+          `${source} /${flags} keywords ${JSON.stringify(keywords)} bound ${bound}: ${JSON.stringify(m[0])}`,
+        ).toBeLessThanOrEqual(bound);
+      }
+    }
+    // the generator must reach proofs and real matches, or the check proves little
+    expect(proven).toBeGreaterThan(1000);
+    expect(checked).toBeGreaterThan(3000);
   });
 });
