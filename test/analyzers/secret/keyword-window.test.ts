@@ -438,45 +438,28 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
       .join('');
   }
 
-  function sample(nodes: readonly Node[], r: () => number): string {
+  /**
+   * A string the nodes match (letters in random case), or with `literals`, only the characters literals and
+   * literal classes put in it (what classes and escapes add between them left out, each part once).
+   */
+  function sample(nodes: readonly Node[], r: () => number, literals = false): string {
     return nodes
       .map((n): string => {
         switch (n.kind) {
           case 'lit':
-            return r() < 0.2 ? n.ch.toUpperCase() : n.ch;
+            return literals || r() >= 0.2 ? n.ch : n.ch.toUpperCase();
           case 'cls':
             return pickOf(r, [...n.chars]);
           case 'any':
-            return n.pick(r);
+            return literals ? '' : n.pick(r);
           case 'look':
             return '';
           case 'group':
-            return sample(pickOf(r, n.alts), r);
+            return sample(pickOf(r, n.alts), r, literals);
           case 'rep': {
-            const times = n.min + Math.floor(r() * (n.max - n.min + 1));
-            return Array.from({ length: times }, () => sample([n.node], r)).join('');
+            const times = literals ? Math.min(1, n.max) : n.min + Math.floor(r() * (n.max - n.min + 1));
+            return Array.from({ length: times }, () => sample([n.node], r, literals)).join('');
           }
-        }
-      })
-      .join('');
-  }
-
-  /** The literal characters a sample would hold, without what classes and escapes add between them. */
-  function literalsOnly(nodes: readonly Node[], r: () => number): string {
-    return nodes
-      .map((n): string => {
-        switch (n.kind) {
-          case 'lit':
-            return n.ch;
-          case 'cls':
-            return pickOf(r, [...n.chars]);
-          case 'any':
-          case 'look':
-            return '';
-          case 'group':
-            return literalsOnly(pickOf(r, n.alts), r);
-          case 'rep':
-            return n.max > 0 ? literalsOnly([n.node], r) : '';
         }
       })
       .join('');
@@ -504,7 +487,7 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
       // keywords: pieces of what the pattern matches (so some proofs succeed), sometimes unrelated
       const keywords = Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
         // from a sample, or from the literals alone (a keyword spanning a gap must not be believed)
-        const s = (r() < 0.3 ? literalsOnly(nodes, r) : sample(nodes, r)).toLowerCase();
+        const s = (r() < 0.3 ? sample(nodes, r, true) : sample(nodes, r)).toLowerCase();
         if (s.length === 0 || r() < 0.1) return pickOf(r, ['ab', 'x', 'key', ':/']);
         const from = Math.floor(r() * s.length);
         return s.slice(from, from + 1 + Math.floor(r() * 4));
