@@ -101,6 +101,9 @@ describe('boundMatchExtent (the bound keyword windows rely on)', () => {
     expect(boundMatchExtent('[a-z]{2,5}x?')).toEqual({ maxLength: 6, maxLook: 0 });
     expect(boundMatchExtent('(?:ab|cdef){2}')).toEqual({ maxLength: 8, maxLook: 0 });
     expect(boundMatchExtent('(?<v>[\\]x]{3})')).toEqual({ maxLength: 3, maxLook: 0 });
+    // as JavaScript reads classes: `[^]` is any one character, and the `a]` after it two more
+    expect(boundMatchExtent('[^]a]')).toEqual({ maxLength: 3, maxLook: 0 });
+    expect(new RegExp('[^]a]').exec('xa]')?.[0]).toBe('xa]');
     expect(boundMatchExtent('(?<![a-z])k(?=[;,]|$)')).toEqual({ maxLength: 1, maxLook: 1 });
     expect(boundMatchExtent('\\bab(?=xyz)')).toEqual({ maxLength: 2, maxLook: 3 });
   });
@@ -181,6 +184,10 @@ describe('startsWithKeyword (the proof keyword-anchored windows rely on)', () =>
     expect(keywordOffsetBound('ab[)|]', ['ab'])).toBe(0);
     expect(keywordOffsetBound('(ab[)|]c|abd)', ['ab'])).toBe(0);
     expect(keywordOffsetBound('[)]x|key', ['key'])).toBeUndefined();
+    // `[]` is an empty class and `[^]` any character (JavaScript), not classes holding a `]`
+    expect(keywordOffsetBound('[]|]key', ['key'])).toBeUndefined();
+    expect(keywordOffsetBound('[^]ab]key', ['key'])).toBeUndefined();
+    expect(keywordOffsetBound('[^]ab]key', ['ab'])).toBe(1);
     expect(keywordOffsetBound('(?<=[)|])key', ['key'])).toBe(0);
     // lookarounds are zero-width only at the opening; a lookbehind later ends the literal part
     expect(keywordOffsetBound('a(?<=a)key', ['key'])).toBeUndefined();

@@ -95,6 +95,17 @@ function readQuantifier(source: string, i: number): { max: number; length: numbe
   return { max, length: m[0].length };
 }
 
+/**
+ * Index just past the character class opening at `i`, or undefined when it is not closed. As JavaScript
+ * reads a class (no `u` flag): it ends at the first `]` not escaped, so `[]` is an empty class and `[^]`
+ * matches any character (`checkPatternSafety` reads it the same way).
+ */
+function classEnd(source: string, i: number): number | undefined {
+  let j = i + 1;
+  while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+  return j < source.length ? j + 1 : undefined;
+}
+
 /** Upper bounds on what a pattern reads: characters one match spans, and how far its lookarounds peek. */
 export interface MatchExtent {
   /** Most characters one match can span (lookarounds count zero). */
@@ -151,12 +162,7 @@ export function boundMatchExtent(source: string): MatchExtent | undefined {
       return 1;
     }
     if (c === '[') {
-      i++;
-      if (source[i] === '^') i++;
-      if (source[i] === ']') i++; // a leading `]` is a literal
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
-      if (i >= source.length) fail();
-      i++;
+      i = classEnd(source, i) ?? fail();
       return 1;
     }
     if (c === '(') {
@@ -299,12 +305,9 @@ function gapAtom(source: string, i: number): { length: number; end: number } | u
   let end: number;
   const c = source[i];
   if (c === '[') {
-    let j = i + 1;
-    if (source[j] === '^') j++;
-    if (source[j] === ']') j++;
-    while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
-    if (j >= source.length) return undefined;
-    end = j + 1;
+    const close = classEnd(source, i);
+    if (close === undefined) return undefined;
+    end = close;
   } else if (c === '\\' && /[dDwWsS]/.test(source[i + 1] ?? '')) end = i + 2;
   else if (c === '.') end = i + 1;
   else return undefined;
@@ -367,11 +370,8 @@ function skipAlternative(source: string, i: number): number {
   for (let j = i; j < source.length; j++) {
     const c = source[j];
     if (c === '\\') j++;
-    else if (c === '[') {
-      j++;
-      if (source[j] === ']') j++;
-      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
-    } else if (c === '(') depth++;
+    else if (c === '[') j = (classEnd(source, j) ?? source.length) - 1;
+    else if (c === '(') depth++;
     else if (c === ')') {
       if (depth === 0) return j;
       depth--;
