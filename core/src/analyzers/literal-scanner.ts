@@ -89,7 +89,7 @@ export class LiteralScanner {
     for (let st = 0; st < states; st++) if (outputs[st] !== undefined) order.push(st);
     const rename = new Uint32Array(states);
     order.forEach((old, i) => (rename[old] = i));
-    // entries are row offsets (state number × width): no multiplication per byte (~40% faster scans)
+    // entries are row offsets (state number × width): no multiplication per byte (~15% faster scans)
     const renamed = new Uint32Array(states * width);
     for (let old = 0; old < states; old++)
       for (let col = 0; col < width; col++)

@@ -44,8 +44,7 @@ export function scanText(
   const lines = createLineIndex(text);
   const matches: SecretMatch[] = [];
   for (const rule of ruleSet.content) {
-    if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) continue;
-    if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
+    if (!selects(rule, found, path, enabled)) continue;
     // positions come from the bytes (valid UTF-8, see `createKeywordFinder`); else positions in the
     // lower-cased text are positions in `text` when lower-casing kept every length
     const at = hits?.positionsOf;
@@ -59,6 +58,21 @@ export function scanText(
     for (const m of runRule(rule, text, source, lines)) matches.push(m);
   }
   return dedupe(applyBundles(pairMatches(matches), text));
+}
+
+/**
+ * Whether `rule` runs on a text with these keywords at `path`: enabled, one of its keywords found, and its
+ * paths (if any) holding `path`. One test for `scanText` and `mayMatch`: a text may go undecoded only if
+ * `scanText` would have run exactly the rules `mayMatch` looked at.
+ */
+function selects(
+  rule: ContentRule,
+  found: ReadonlySet<string>,
+  path: string | undefined,
+  enabled: (rule: ContentRule) => boolean,
+): boolean {
+  if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) return false;
+  return !rule.paths || (path !== undefined && rule.paths.some((p) => p.test(path)));
 }
 
 /** What `execAround` reads of a text: its length and slices (a string, or an ASCII text's bytes). */
@@ -91,8 +105,7 @@ export function mayMatch(
     slice: (from, to) => bytes.toString('latin1', from, to),
   };
   for (const rule of ruleSet.content) {
-    if (!enabled(rule) || !rule.keywords.some((k) => hits.found.has(k))) continue;
-    if (rule.paths && !(path !== undefined && rule.paths.some((p) => p.test(path)))) continue;
+    if (!selects(rule, hits.found, path, enabled)) continue;
     if (!rule.window) return true;
     if (hits.ascii) {
       for (const m of execAround(rule.regex, latin1, offsets(rule.keywords), rule.window))
