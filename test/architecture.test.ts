@@ -46,9 +46,11 @@ const ALLOWED: Record<string, string[]> = {
   choices: ['errors'],
   // tar header decoding (Go archive/tar rules), shared by the archive index and the layer parser
   tar: [],
+  // the 256 KiB buffers a layer streams through, reused once the walker is done with them
+  'chunk-pool': [],
   versions: ['errors', 'types'],
-  source: ['errors', 'types', 'tar'],
-  layers: ['errors', 'types', 'tar'],
+  source: ['errors', 'types', 'tar', 'chunk-pool'],
+  layers: ['errors', 'types', 'tar', 'chunk-pool'],
   dockerfile: ['errors', 'types'],
   analyzers: ['errors', 'types', 'versions', 'layers', 'dockerfile', 'sqlite'],
   vulndb: ['errors', 'types', 'versions', 'sqlite'],
@@ -66,6 +68,7 @@ const CORE_AREAS = [
   'sqlite',
   'choices',
   'tar',
+  'chunk-pool',
   'versions',
   'source',
   'layers',

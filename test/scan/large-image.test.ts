@@ -11,12 +11,15 @@
 //    object per tar entry (≈ 570 bytes each) needed a 48 MB heap for this image's 42,000 entries and ran
 //    out at 32; the compact entry tables pass at 24 (bundle) — 32 keeps a margin, and an image-sized
 //    structure of objects fails it.
+// Both also run with every buffer the layer walker releases to the chunk pool overwritten at once
+// (core/src/chunk-pool.ts): the reports must not change, so no consumer reads a reused chunk.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chunkPoolStats, poisonReleasedChunks } from '../../core/src/chunk-pool.js';
 import { portcullis } from '../e2e/helpers.js';
 import { NO_IMAGES_REASON, ROOT, TEST_IMAGES, haveTestImages, skipReason } from '../helpers/env.js';
 
@@ -41,8 +44,11 @@ function normalise(json: string): Record<string, unknown> {
 }
 
 describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('multi image report (golden)', () => {
-  it('is unchanged finding for finding', async () => {
-    const image = `docker-archive:${join(TEST_IMAGES, 'docker-multi.tar')}`;
+  afterEach(() => poisonReleasedChunks(false));
+
+  /** Scans the multi image (in this process) and compares the report with the golden copy. */
+  async function compareWithGolden(archive: string): Promise<void> {
+    const image = `docker-archive:${join(TEST_IMAGES, archive)}`;
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-golden-'));
     try {
       const args = ['scan', image, '--scanners', RISK_SCANNERS, '--db', join(dir, 'none.sqlite')];
@@ -59,6 +65,16 @@ describe.skipIf(!haveTestImages && skipReason(NO_IMAGES_REASON))('multi image re
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('is unchanged finding for finding', () => compareWithGolden('docker-multi.tar'), 180_000);
+
+  it('is unchanged when every buffer the walker releases is overwritten at once (chunk-pool.ts)', async () => {
+    // a consumer keeping a view of a read chunk instead of a copy would now read 0xa5 bytes
+    poisonReleasedChunks(true);
+    const before = chunkPoolStats().reused;
+    await compareWithGolden('docker-multi.tar');
+    expect(chunkPoolStats().reused - before).toBeGreaterThan(100);
   }, 180_000);
 });
 
@@ -72,7 +88,12 @@ interface ChildScan {
 }
 
 /** `portcullis scan` of the medium image in a fresh Node process, with extra V8 flags. */
-async function scanInChild(image: string, dir: string, nodeFlags: string[]): Promise<ChildScan> {
+async function scanInChild(
+  image: string,
+  dir: string,
+  nodeFlags: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChildScan> {
   const out = join(dir, `report-${nodeFlags.length}.json`);
   const timeFile = join(dir, `time-${nodeFlags.length}.txt`);
   const node = [
@@ -97,7 +118,7 @@ async function scanInChild(image: string, dir: string, nodeFlags: string[]): Pro
   try {
     await run(cmd, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: dir },
+      env: { PATH: process.env.PATH, HOME: dir, ...env },
       maxBuffer: 1 << 24,
       timeout: 600_000,
     });
@@ -143,7 +164,11 @@ describe.skipIf(
       );
     }
     // one after the other: two scans at once would share the two cores and the RSS measurement
-    limited = await scanInChild(image, dir, [`--max-old-space-size=${HEAP_MB}`]);
+    // the limited run also overwrites every buffer the walker releases (chunk-pool.ts): a consumer that
+    // kept a view of a reused chunk would change its report
+    limited = await scanInChild(image, dir, [`--max-old-space-size=${HEAP_MB}`], {
+      PORTCULLIS_POISON_CHUNKS: '1',
+    });
     unlimited = await scanInChild(image, dir, []);
   }, 900_000);
   afterAll(() => {

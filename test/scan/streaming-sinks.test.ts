@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { feedReused } from '../helpers/reused-chunks.js';
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult, Analyzer } from '../../core/src/analyzers/analyzer.js';
 import { cargoAnalyzer } from '../../core/src/analyzers/lang/cargo.js';
@@ -33,16 +34,15 @@ const AUDIT = {
 
 const CHUNK_SIZES = [1, 13, 4096, 65536, Number.MAX_SAFE_INTEGER];
 
-/** Feeds `content` to the analyzer's sink in chunks of `size` (stopping when it says so). */
+/**
+ * Feeds `content` to the analyzer's sink in chunks of `size` (stopping when it says so), each chunk a view
+ * of one buffer overwritten once `write` returns — as the walker's chunk pool reuses memory — so a sink
+ * that keeps a view instead of a copy reads garbage.
+ */
 function streamThrough(analyzer: Analyzer, file: ImageFile, content: Buffer, size: number) {
   const sink = analyzer.stream?.({ ...file, content: undefined }, {});
   if (!sink) throw new Error(`${analyzer.name} does not stream ${file.path}`);
-  let fed = 0;
-  for (let i = 0; i < content.length; i += size) {
-    const chunk = content.subarray(i, i + size);
-    fed += chunk.length;
-    if (sink.write(chunk) === false) break;
-  }
+  const fed = feedReused(sink, content, size);
   return { result: sink.end(), fed };
 }
 

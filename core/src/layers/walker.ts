@@ -9,6 +9,7 @@ import { ZstdWindowGuard } from './zstd-frames.js';
 import { EntryTable } from './entry-table.js';
 import { PathTable } from './path-table.js';
 import { boundYoungGeneration } from './young-generation.js';
+import { installChunkPool, releaseInflated, releaseRead } from '../chunk-pool.js';
 import { baseName, parentOf, toImagePath } from './path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -103,6 +104,7 @@ export async function readLayer(
 ): Promise<LayerContents> {
   const limits = resolveLayerLimits(options.limits);
   boundYoungGeneration();
+  installChunkPool();
   const table = new EntryTable(options.paths ?? new PathTable(), layer.digest, layer.index);
   const result = createLayerContents(table, {
     whiteouts: [],
@@ -247,6 +249,11 @@ export async function readLayer(
       result.uncompressedBytes = uncompressedBytes;
       resolve();
     };
+    /** The tar parser is done with `chunk` (from `source`): its buffer can be reused (chunk-pool.ts). */
+    const release = (chunk: Buffer, source: Readable): void => {
+      if (source !== inflate) releaseRead(chunk);
+      else if (compression === 'gzip') releaseInflated(chunk, source);
+    };
     /** Uncompressed bytes: limits, then the tar parser; `source` pauses while a sink holds the parser. */
     const parse = (chunk: Buffer, source: Readable): void => {
       if (settled) return;
@@ -267,11 +274,15 @@ export async function readLayer(
           }
         }
         const pending = parser.write(chunk);
-        if (!pending) return;
+        if (!pending) {
+          release(chunk, source);
+          return;
+        }
         source.pause();
         const current = pending.then(
           () => {
             if (holding === current) holding = undefined;
+            release(chunk, source);
             if (!settled) source.resume();
           },
           (err: unknown) => fail(toTarError(err)),
@@ -288,7 +299,9 @@ export async function readLayer(
         return;
       }
       const sink = guard ?? inflate!;
-      if (!sink.write(chunk)) {
+      // gunzip is done with its input when the write is (zstd's frame guard passes it on: not then)
+      const done = compression === 'gzip' ? (err?: Error | null) => err || releaseRead(chunk) : undefined;
+      if (!sink.write(chunk, done)) {
         blob.pause();
         sink.once('drain', () => {
           if (!settled) blob.resume();

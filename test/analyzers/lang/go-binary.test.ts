@@ -8,6 +8,7 @@ import {
   toGoStdlibVersion,
 } from '../../../core/src/analyzers/lang/go-binary.js';
 import { NO_IMAGES_REASON, TEST_IMAGES, haveTestImages, skipReason } from '../../helpers/env.js';
+import { feedReused } from '../../helpers/reused-chunks.js';
 import { buildElf, buildGoInlineElf, buildGoPointerElf } from './elf-builder.js';
 import { LAYER, header, imageFile, readFixture } from './helpers.js';
 
@@ -142,13 +143,18 @@ describe('go-binary', () => {
   });
 
   describe('streaming (goBinaryAnalyzer.stream) finds what the buffered parser finds', () => {
-    /** Feeds `content` to the analyzer's streaming reader in chunks of `size` bytes. */
-    async function streamed(path: string, content: Buffer, size: number) {
+    /**
+     * Feeds `content` to the analyzer's streaming reader in chunks of `size` bytes: views of `content`, or
+     * (`reused`) one buffer overwritten after each write, as the walker's chunk pool does.
+     */
+    async function streamed(path: string, content: Buffer, size: number, reused = false) {
       const sink = goBinaryAnalyzer.stream!(imageFile(path, undefined, 0o755, content.length), {});
       if (!sink) return undefined;
-      for (let at = 0; at < content.length; at += size) {
-        if (!sink.write(content.subarray(at, at + size))) break;
-      }
+      if (reused) feedReused(sink, content, size);
+      else
+        for (let at = 0; at < content.length; at += size) {
+          if (!sink.write(content.subarray(at, at + size))) break;
+        }
       return sink.end();
     }
     const purls = (r: Awaited<ReturnType<typeof streamed>>) => (r?.packages ?? []).map((p) => p.purl);
@@ -169,6 +175,10 @@ describe('go-binary', () => {
         expect(purls(buffered)).toEqual(EXPECTED_PURLS);
         for (const size of [1, 7, 4096, 65_536 + 13, elf.length]) {
           expect(purls(await streamed('/bin/app', elf, size))).toEqual(EXPECTED_PURLS);
+          // nothing kept as a view of a chunk: the pointer format retains data for the buffered parser
+          expect(purls(await streamed('/bin/app', elf, size, true)), `reused chunks of ${size}`).toEqual(
+            EXPECTED_PURLS,
+          );
         }
       });
     }

@@ -89,7 +89,8 @@ class Retained {
   constructor(readonly size: number) {}
 
   keep(at: number, data: Buffer): void {
-    if (data.length > 0) this.parts.push({ at, data });
+    // a copy: the chunk's memory is reused once the walker has parsed it (see FileConsumer)
+    if (data.length > 0) this.parts.push({ at, data: Buffer.from(data) });
   }
 
   assemble(): Buffer {

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PortcullisError } from '../../errors.js';
-import { READ_CHUNK, type FileStore } from './store.js';
+import { streamRange, type FileStore } from './store.js';
 import { toSafeMemberPath } from './tar-index.js';
 import { readFileHead } from './tar-store.js';
 
@@ -35,8 +34,12 @@ export function createDirStore(root: string): FileStore {
     },
     readHead: (path, length) => readFileHead(full(path), length, (err) => missing(root, path, err)),
     async openFile(path): Promise<Readable> {
-      if ((await sizeOf(path)) === undefined) throw missing(root, path);
-      return createReadStream(full(path), { highWaterMark: READ_CHUNK });
+      const size = await sizeOf(path);
+      if (size === undefined) throw missing(root, path);
+      const fh = await open(full(path), 'r').catch((err: unknown) => {
+        throw missing(root, path, err);
+      });
+      return streamRange(fh, 0, size, () => fh.close());
     },
     close: async () => {},
   };
