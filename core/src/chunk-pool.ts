@@ -1,5 +1,5 @@
 /**
- * Reuses the 256 KiB buffers a layer streams through: the file reads of archives and layouts, and the gzip
+ * Reuses the 1 MiB buffers a layer streams through: the file reads of archives and layouts, and the gzip
  * streams' output.
  *
  * Without it a scan turns every byte it reads and every byte it inflates into a fresh array buffer that
@@ -26,10 +26,15 @@
  * On a Node whose zlib lacks the fields the check reads, inflated buffers are simply not recycled.
  */
 
-/** Size of the pooled buffers: the archive stores' reads and the gzip streams' output chunks. */
-export const POOL_CHUNK = 256 * 1024;
-/** Free buffers kept at most: 4 MiB (two layers in flight hold ~4 each). */
-const MAX_FREE = 16;
+/**
+ * Size of the pooled buffers: the archive stores' reads and the gzip streams' output chunks. Each read and
+ * each inflate call is a round trip through the main thread (a callback, the next call): on the large image
+ * 1 MiB instead of 256 KiB took the sbom from ~4.8 to ~4.2 s and the scan from ~7.9 to ~7.3 s, for ~8 MB
+ * more peak RSS (two layers in flight hold ~4 buffers each). Without the pool, 1 MiB chunks cost ~20 MB.
+ */
+export const POOL_CHUNK = 1024 * 1024;
+/** Free buffers kept at most (6 MiB): enough for the buffers two layers in flight hand back. */
+export const MAX_FREE_CHUNKS = 6;
 
 const free: Buffer[] = [];
 /** Array buffers of `POOL_CHUNK` bytes handed out and not given back since. */
@@ -53,7 +58,7 @@ export function takeChunk(): Buffer {
 }
 
 function giveBack(buffer: ArrayBufferLike): void {
-  if (!lent.delete(buffer) || free.length >= MAX_FREE) return;
+  if (!lent.delete(buffer) || free.length >= MAX_FREE_CHUNKS) return;
   const whole = Buffer.from(buffer, 0, POOL_CHUNK);
   if (poison) whole.fill(0xa5);
   free.push(whole);
