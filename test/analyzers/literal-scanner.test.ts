@@ -71,6 +71,28 @@ describe('LiteralScanner (one pass for many literals)', () => {
     }
   });
 
+  it('agrees with Buffer.includes with an automaton too large for a column per byte (the narrow table)', () => {
+    // > 2,048 states: the table keeps one column per byte value the literals use (see WIDE_MAX_ENTRIES)
+    const next = random(5);
+    const alphabet = 'abcdefgh:_-\x00\xffXY';
+    const word = (n: number): string =>
+      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const literals = Array.from({ length: 700 }, () => word(4 + Math.floor(next() * 6)));
+    for (const fold of [false, true]) {
+      const s = new LiteralScanner(
+        literals.map((l) => Buffer.from(l, 'latin1')),
+        fold,
+      );
+      expect((s as unknown as { wide: boolean }).wide).toBe(false);
+      for (let round = 0; round < 20; round++) {
+        const text = Buffer.from(word(3000), 'latin1');
+        expect(s.find(text).sort((a, b) => a - b)).toEqual(naive(literals, text, fold));
+      }
+    }
+    // the small automata above had the wide table
+    expect((new LiteralScanner([Buffer.from('ab')]) as unknown as { wide: boolean }).wide).toBe(true);
+  });
+
   it('refuses an empty literal', () => {
     expect(() => new LiteralScanner([Buffer.alloc(0)])).toThrow(RangeError);
   });
