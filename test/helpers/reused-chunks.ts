@@ -1,8 +1,9 @@
 /**
  * Feeds `content` to a streaming consumer in `size`-byte chunks the way the layer walker does with the
- * chunk pool (core/src/chunk-pool.ts): every chunk is a view of one buffer that is overwritten as soon as
- * `write` returns, so a consumer that keeps a view instead of copying reads garbage. Stops when the
- * consumer says so; returns the bytes fed.
+ * chunk pool (core/src/chunk-pool.ts): a chunk's memory is reused once the parser has finished it, so by
+ * the next `write` the previous chunk holds garbage (0xa5 here). A consumer that keeps a view of an earlier
+ * chunk instead of a copy reads that garbage. The last chunk stays intact for `end`, which the walker calls
+ * before it finishes that chunk. Stops when the consumer says so; returns the bytes fed.
  */
 export function feedReused(
   sink: { write(chunk: Buffer): boolean | void },
@@ -10,14 +11,14 @@ export function feedReused(
   size: number,
 ): number {
   let fed = 0;
-  const scratch = Buffer.alloc(Math.max(1, Math.min(size, content.length)));
-  for (let at = 0; at < content.length; at += size) {
+  const scratch = [0, 1].map(() => Buffer.alloc(Math.max(1, Math.min(size, content.length))));
+  for (let at = 0, k = 0; at < content.length; at += size, k++) {
     const part = content.subarray(at, at + size);
-    part.copy(scratch);
+    const buffer = scratch[k % 2] as Buffer;
+    (scratch[(k + 1) % 2] as Buffer).fill(0xa5); // the previous chunk, reused
+    part.copy(buffer);
     fed += part.length;
-    const more = sink.write(scratch.subarray(0, part.length));
-    scratch.fill(0xa5);
-    if (more === false) break;
+    if (sink.write(buffer.subarray(0, part.length)) === false) break;
   }
   return fed;
 }

@@ -12,6 +12,7 @@ import {
 import type { ImageFile } from '../../../core/src/types/file.js';
 import type { Finding } from '../../../core/src/types/finding.js';
 import { FIXTURES } from '../../helpers/env.js';
+import { feedReused } from '../../helpers/reused-chunks.js';
 
 const L2 = join(FIXTURES, 'secrets', 'multi-l2');
 const LAYER = 'sha256:2222222222222222222222222222222222222222222222222222222222222222';
@@ -110,6 +111,35 @@ describe('secretAnalyzer', () => {
       expect(findings.map((f) => [f.id, f.severity])).toEqual([
         ['PCS-SECRET-AWS-ACCESS-KEY-PAIR', 'critical'],
       ]);
+    });
+  });
+
+  describe('streaming (secretAnalyzer.stream), as the walker feeds it', () => {
+    /** The sink's result for `file` fed in one write (a view of the chunk) or in reused chunks of `size`. */
+    function streamed(file: ImageFile, size?: number): Finding[] {
+      const content = file.content as Buffer;
+      const sink = secretAnalyzer.stream!({ ...file, content: undefined }, {});
+      if (!sink) return [];
+      if (size === undefined) sink.write(content);
+      else feedReused(sink, content, size);
+      const result = sink.end() as { findings?: Finding[] } | undefined;
+      return result?.findings ?? [];
+    }
+
+    it('finds what the buffered analysis finds, from one chunk or from reused ones', async () => {
+      for (const path of ['/root/.ssh/id_rsa', '/app/config/oss.yaml']) {
+        const file = readL2(path);
+        const expected = await analyze(file);
+        expect(expected.length).toBeGreaterThan(0);
+        // one chunk holding the whole file: the sink reads it in place, before the chunk is reused
+        expect(streamed(file)).toEqual(expected);
+        for (const size of [1, 7, 100]) expect(streamed(file, size), `chunks of ${size}`).toEqual(expected);
+      }
+    });
+
+    it('treats an empty file as an empty text', async () => {
+      const file = fileOf('/app/.env', '');
+      expect(streamed(file)).toEqual(await analyze(file));
     });
   });
 
