@@ -19,10 +19,12 @@ function targets(r: Record<string, Row>, image: string): string[] {
   const sbom = r[`${image} sbom`];
   const scan = r[`${image} scan`];
   const peer = r[`${image} peer`];
+  const tuned = r[`${image} inflate, 1 MiB chunks`];
   return [
     `| ${image} | scan ≤ 1.5 × inflate floor | ${times(scan, floor)} | ${met(scan && floor && scan.wallMs <= 1.5 * floor.wallMs)} |`,
     `| ${image} | sbom ≤ 1.2 × inflate floor | ${times(sbom, floor)} | ${met(sbom && floor && sbom.wallMs <= 1.2 * floor.wallMs)} |`,
     `| ${image} | scan peak RSS ≤ 150 MB | ${fmt(scan?.peakRssMb)} MB | ${met(scan && scan.peakRssMb <= 150)} |`,
+    `| ${image} | (information) scan / sbom vs the 1 MiB-chunk inflate | ${times(scan, tuned)} / ${times(sbom, tuned)} | – |`,
     `| ${image} | scan ahead of the peer (time, RSS) | ${times(scan, peer)}, ${fmt(scan?.peakRssMb)} vs ${fmt(peer?.peakRssMb)} MB | ${met(scan && peer && scan.wallMs < peer.wallMs && scan.peakRssMb < peer.peakRssMb)} |`,
   ];
 }
@@ -46,8 +48,13 @@ written as \`docker save\` writes it since Docker 25 (blobs under \`blobs/sha256
 ${rows.join('\n')}
 
 - **inflate floor**: \`node bench/inflate-floor.mjs ARCHIVE\`: every layer blob of the archive through
-  \`zlib.createGunzip\` at once, output discarded (no tar parsing, no hashing). A stronger floor than
-  \`gzip -dc | tar -t\`: Node's zlib inflates faster than the gzip binary.
+  \`zlib.createGunzip()\` at once, output discarded (no tar parsing, no hashing) — issue 17's floor, with
+  Node's default 16 KiB output chunks. A stronger floor than \`gzip -dc | tar -t\`: Node's zlib inflates
+  faster than the gzip binary.
+- **inflate, 1 MiB chunks**: the same with \`--chunk-size 1048576\` (1 MiB reads and output chunks, as the
+  scan's reader uses): the same bytes in about half the time, because each output chunk is a round trip
+  through the main thread. No scan can beat this one; the goals are stated against the floor above, and the
+  ratio to this one is shown too, so the margin the default chunk size gives is in plain sight.
 - **sbom / scan**: the shipped CLI as above; **scan** runs every scanner with the vulnerability DB
   imported from the shared OSV sets (\`--db\`).
 - **peer**: snyk-docker-plugin@9.8.0 (inventory only) on the same archive.

@@ -11,6 +11,9 @@
  * 4. bench/vulndb.ts, bench/webhook.ts, bench/registry-scan.ts, bench/service.ts, bench/console.ts and
  *    bench/large.ts when present (each prints one JSON line; large.ts: the Node inflate floor, sbom, scan with
  *    a DB and the peer on the multi and large images).
+ *
+ * `npm run bench -- --render` writes BENCHMARKS.md again from the last run's numbers (.tmp/bench-last.json),
+ * for when only the notes in bench/report*.ts changed.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -165,6 +168,17 @@ function machine(): BenchReport['machine'] {
   };
 }
 
+// `npm run bench -- --render`: BENCHMARKS.md again from the last run's numbers (after editing the notes)
+if (process.argv.includes('--render')) {
+  const last = join(ROOT, '.tmp', 'bench-last.json');
+  if (!existsSync(last)) fail(`${last} is missing: run npm run bench first`);
+  writeFileSync(
+    join(ROOT, 'BENCHMARKS.md'),
+    formatReport(JSON.parse(readFileSync(last, 'utf8')) as BenchReport),
+  );
+  console.log(`BENCHMARKS.md rendered from ${last}`);
+  process.exit(0);
+}
 if (!existsSync(ARCHIVE)) {
   fail(`${ARCHIVE} is missing: build the test images first (bash scripts/test-images.sh build)`);
 }
