@@ -66,54 +66,48 @@ ${[...targets(results, 'multi'), ...targets(results, 'large')].join('\n')}
 ${LARGE_NOTES}`;
 }
 
-/** What the numbers mean; measured on 2026-12-07, sessions 7 and 8 (update with the code, not with every run). */
+/** What the numbers mean; measured on 2026-12-07, sessions 7 to 9 (update with the code, not with every run). */
 const LARGE_NOTES = `**Memory (issue 17).** Content never outlives one file's window (≤ 1 MiB of text for secrets, ≤ 2 MiB
-for malware string rules, hashes streamed), entries are compact columns over one path table, and on
-2026-12-07 four things went: (1) V8's nursery grew to 32 MB and dead decompressed chunks waited for its rare
-scavenges: a bounded young generation (\`--semi-space-growth-factor=1\`, set at run time) frees them at the
-next scavenge and replaced the forced \`gc()\` every 8 MB; (2) the secret and malware sinks' per-file copies
-come from a pool (≤ 4 MiB kept) instead of becoming garbage; (3) blob reads are 256 KiB, not 1 MiB; (4) npm's
-whole-image step kept every installed package.json (17 MB here) and the sshd check copied every path of the
-image (10 MB). The large image's \`scan\` went from 202–212 MB to 150–170 MB (with the DB; run-to-run spread
-is ±10 MB, from when V8 runs its full collections); \`test/scan/large-image.test.ts\` scans the medium image
-under a 32 MB V8 heap and 175 MB RSS. What is left: ~80 MB before the first layer (Node, the CLI bundle,
-the rules, the malware hash DB), the entry and path tables (~10 MB on the large image: they grow with the
-entry count, by design ~60 bytes an entry), two layers' read/inflate/tar chunks in flight, and chunks promoted
-past the nursery that wait for a full collection. The 150 MB target is met in some runs, not reliably.
+for malware string rules, hashes streamed), entries are compact columns over one path table, the young
+generation stays at 1 MiB (\`--semi-space-growth-factor=1\`, set at run time), per-file copies come from a
+pool, and since session 9 the 1 MiB buffers a layer streams through (archive reads, gzip output) are reused
+(\`core/src/chunk-pool.ts\`). The large image's \`scan\` peaks at ~130–145 MB with the DB (run-to-run spread
+±8 MB); \`test/scan/large-image.test.ts\` scans the medium image under a 32 MB V8 heap and 175 MB RSS (it
+measures ~145). What is left: ~80 MB before the first layer (Node, the CLI bundle, the rules, the malware
+hash DB), the entry and path tables (~10 MB on the large image: by design ~60 bytes an entry), two layers'
+buffers in flight (~8 MB) and the free list (≤ 6 MB).
 
-**Time above the floor.** Session 6 (quiet machine, large image, scan without a DB): 32.4 s → ~12 s wall,
-39 s → ~16 s CPU, reports byte-identical: vendor-context secret rules run on slices around their keywords
-(7 s), secret and malware answers cached by the file's SHA-256 (the four node_modules copies cost one), one
-Aho–Corasick pass over the bytes for the secret keywords and the malware strings. Session 7: our own push
-tar parser (\`core/src/layers/tar-parser.ts\`, Go \`archive/tar\` rules) instead of tar-stream; the blob
-straight into gunzip; one-call file hashes; keyword windows placed from the automaton's byte offsets.
-Session 8 (scan 2.43× → ~2.2× the floor, sbom 1.69× → ~1.5×): the large image is written as Docker 25+
-saves it (blobs named by digest, each once; the floor still inflates every layer the manifest lists), so no
-layer is hashed twice any more (the old \`<id>/layer.tar\` names made the reader hash each member before the
-scan, serially, ~0.5 s); 173 of the 186 secret rules now have keyword windows (\`keywordOffsetBound\`: the
-pattern proves where its keyword lies) and a text is decoded only when some rule could match in one of its
-windows (on node_modules, 180 of ~12,000 texts with a keyword instead of 7,000); the keyword automaton's table
-holds row offsets (~15% faster); the İ/Kelvin check only for non-ASCII texts; a file holding none of the
-malware strings skips the rule walk. Where the main thread (the critical path: ~6 s CPU of the scan's
-~12 s; the inflate runs on the thread pool) still goes, from CPU profiles: Node's zlib stream plumbing on
-this thread ~0.75 s (per 256 KiB output chunk: a callback, a new 256 KiB buffer, the next write); garbage
-collection ~1 s here and ~3 s on V8's helper threads; SHA-256 ~0.8 s (blobs as verified, text files for the
-content cache); the tar entries and the file router ~0.6 s; secret ~0.8 s, malware ~0.3 s, package parsers
-~0.3 s; the end (merge, whole-image analyzers, matching, report) ~0.5 s.
+**Time above the floor.** Session 6 (quiet machine, large image, scan without a DB): 32.4 s → ~12 s wall:
+vendor-context secret rules run on slices around their keywords, secret and malware answers cached by the
+file's SHA-256 (the four node_modules copies cost one), one Aho–Corasick pass over the bytes for the secret
+keywords. Session 7: our own push tar parser instead of tar-stream; one-call file hashes; keyword windows
+from the automaton's byte offsets. Session 8: the image written as Docker 25+ saves it (no layer hashed
+twice); 173 of 186 secret rules windowed, and a text decoded only when a rule could match in a window.
+Session 9 (sbom ~1.5× → ~1.0× the floor, scan ~2.2× → ~1.7×): **garbage collection was the largest cost
+left**. Every fs read and every gzip output chunk was a fresh array buffer; V8 counts those as external
+memory and started a full (marking) collection each time ~12 MB of them had been allocated since the last
+one — ~70 per large sbom, ~3 s of CPU on V8's four helper threads competing with the inflate for the two
+cores. With the buffers reused, the sbom runs 5 full collections and the scan 13; and since pooled buffers
+are not garbage, 1 MiB chunks (each output chunk is a round trip through the main thread: a callback and
+the next inflate call) now cost ~8 MB instead of ~20. The keyword automaton has a column per byte value
+(2.9 instead of 3.4 ns a byte), and a file that arrives in one chunk is read in place by the secret and
+malware sinks.
 
-**Why garbage collection costs so much, and what was tried (session 8).** A plain \`gunzip\` of these
-layers runs no full collection; the scan runs ~100. Node's gunzip allocates a new 256 KiB array buffer per
-output chunk on the stream's thread; array buffers count as external memory, and once the old generation is
-past V8's 8 MB activation threshold (the scan's is 8–15 MB: code, rules, the path and entry tables), ~10 MB of
-external growth since the last full collection starts the next one; on two cores V8's four helper threads
-then compete with the inflate. Measured and dropped: (1) **inflating on a worker thread** into a
-SharedArrayBuffer ring (views on this thread, no buffer per chunk): sbom ~0.5–1 s faster, but +40 MB RSS (the
-worker isolate ~10 MB, its own chunk garbage, and — found on the way — starting any worker re-reads the
-process's V8 flags and drops the \`--semi-space-growth-factor=1\` bound, which then has to be set again); the
-scan's 150 MB target rules it out. (2) \`--heap-growing-percent\` at run time: 300 % cut full collections from
-~100 to ~12 and the scan to ~8.6 s, at 160–175 MB RSS. (3) Recycling the 256 KiB read buffers: no gain. (4)
-Smaller or larger output chunks, two libuv threads instead of four, largest layers first: within noise.
-\`--single-threaded-gc\` (sbom 7.0 → 6.2 s) works only on the command line, which is the user's. On two cores
-the scan's CPU (~12 s with V8's helpers) is still about what 1.5 × the floor allows (2 × ~6.2 s) with
-perfect overlap, so the goal needs the zlib plumbing and collections off this thread without the memory
-a second isolate costs, and the analyzers cheaper still.`;
+**Where the scan's time goes now.** The main thread is the critical path (~6 s CPU of ~10 s; the inflate
+runs on the libuv pool). Measured by switching scanners off: without the secret and malware scanners the
+large scan takes about the sbom's time (~4.6 s); malware adds ~0.7 s and secrets ~2.5 s. Of the secret
+scanner's share, from CPU profiles: SHA-256 of every text file for the content cache (~110,000 files,
+680 MB: ~0.6 s — it pays on this image, whose node_modules and /usr repeat four times), the keyword
+automaton over the unique text (~0.5 s), windows and regexes (~0.3 s), per-file bookkeeping and copies.
+Also on the main thread: blob SHA-256 (~0.4 s, the digests the report and the verdict store rely on), the
+zlib stream callbacks (~0.5 s), tar entries and the file router (~0.8 s), the end phase (merge, whole-image
+analyzers, matching, report: ~0.5 s).
+
+**Tried and dropped.** Session 8: inflating on a worker thread into a shared ring (+40 MB RSS);
+\`--heap-growing-percent\` at run time (fewer collections, +20 MB); other chunk sizes and layer orders.
+Session 9: hashing blobs on a worker thread that reads the file itself (no measurable gain, +12 MB RSS);
+letting the nursery grow again now that chunks are not garbage (slower, +25 MB); V8 GC flags at run time
+(\`--no-concurrent-marking\` and friends: no gain; \`--single-threaded-gc\` only works on the command line).
+The next step would be the secret and malware analysis on a worker thread fed through a shared buffer,
+which the main thread's share suggests could bring the scan near 1.5×, but a worker costs ~12 MB of RSS
+and the 150 MB bound leaves about that much.`;
