@@ -85,8 +85,22 @@ describe('LiteralScanner (one pass for many literals)', () => {
       );
       expect((s as unknown as { wide: boolean }).wide).toBe(false);
       for (let round = 0; round < 20; round++) {
-        const text = Buffer.from(word(3000), 'latin1');
+        // random bytes with literals planted in them (the first ones always: their states come first)
+        const planted = [0, 1, 2, ...Array.from({ length: 30 }, () => Math.floor(next() * literals.length))];
+        const text = Buffer.from(planted.map((i) => word(40) + literals[i]).join(''), 'latin1');
         expect(s.find(text).sort((a, b) => a - b)).toEqual(naive(literals, text, fold));
+        // and every occurrence with its offset
+        const hay = fold ? text.toString('latin1').toLowerCase() : text.toString('latin1');
+        const expected: string[] = [];
+        literals.forEach((l, i) => {
+          const needle = fold ? l.toLowerCase() : l;
+          for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1))
+            expected.push(`${i}@${at}`);
+        });
+        const pairs = s.occurrences(text);
+        const got: string[] = [];
+        for (let k = 0; k < pairs.length; k += 2) got.push(`${pairs[k]}@${pairs[k + 1]}`);
+        expect(got.sort()).toEqual(expected.sort());
       }
     }
     // the small automata above had the wide table

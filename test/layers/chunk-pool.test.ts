@@ -72,6 +72,14 @@ describe('takeChunk / releaseRead', () => {
     expect(chunkPoolStats().free).toBe(MAX_FREE_CHUNKS);
   });
 
+  it('leaves released buffers as they are unless asked to poison them', () => {
+    drain();
+    const a = takeChunk();
+    a.fill(1);
+    releaseRead(a);
+    expect(takeChunk().every((b) => b === 1)).toBe(true);
+  });
+
   it('poisons released buffers when asked', () => {
     drain();
     poisonReleasedChunks(true);
@@ -102,14 +110,22 @@ describe('releaseInflated', () => {
   it('never takes back a buffer zlib may still write, or a chunk short of its end', () => {
     drain();
     const a = takeChunk();
+    const other = takeChunk();
     // zlib's current buffer with room left: it writes there next
     releaseInflated(a, stream(a, POOL_CHUNK - 1));
+    expect(chunkPoolStats().free).toBe(0);
     // a chunk that stops before the buffer's end: zlib is still filling it
-    releaseInflated(a.subarray(0, 1000), stream(takeChunk(), 0));
+    releaseInflated(a.subarray(0, 1000), stream(other, 0));
+    expect(chunkPoolStats().free).toBe(0);
     // a stream without zlib's fields (another Node): nothing is recycled
     releaseInflated(a, stream(undefined, undefined));
+    releaseInflated(a, stream(other, undefined));
+    releaseInflated(a, stream(undefined, 0));
     releaseInflated(a, {});
     expect(chunkPoolStats().free).toBe(0);
+    // the same buffer with zlib's fields in place is taken back: the cases above were refused for their reason
+    releaseInflated(a, stream(other, 0));
+    expect(chunkPoolStats().free).toBe(1);
   });
 });
 
@@ -123,6 +139,10 @@ describe('installChunkPool', () => {
     const other = Buffer.allocUnsafe(100);
     expect(other.length).toBe(100);
     expect(chunkPoolStats().free).toBe(0);
+    // once per process: a second call does not wrap the wrapper
+    const wrapped = Buffer.allocUnsafe;
+    installChunkPool();
+    expect(Buffer.allocUnsafe).toBe(wrapped);
   });
 });
 
