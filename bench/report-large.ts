@@ -89,8 +89,8 @@ memory and started a full (marking) collection each time ~12 MB of them had been
 one — ~70 per large sbom, ~3 s of CPU on V8's four helper threads competing with the inflate for the two
 cores. With the buffers reused, the sbom runs 5 full collections and the scan 13; and since pooled buffers
 are not garbage, 1 MiB chunks (each output chunk is a round trip through the main thread: a callback and
-the next inflate call) now cost ~8 MB instead of ~20. The keyword automaton has a column per byte value
-(2.9 instead of 3.4 ns a byte), and a file that arrives in one chunk is read in place by the secret and
+the next inflate call) now cost ~8 MB instead of ~20. The keyword automaton's table is Int32 (2.9 instead
+of 3.4 ns a byte), and a file that arrives in one chunk is read in place by the secret and
 malware sinks.
 
 **Where the scan's time goes now.** The main thread is the critical path (~6 s CPU of ~10 s; the inflate

@@ -3,22 +3,16 @@
  * a table: one lookup per byte, whatever the number of literals). The secret rules' keywords are matched
  * ASCII case-insensitively (`foldCase`), the malware rules' strings byte for byte.
  *
- * Memory: the table has one row per trie state. Up to `WIDE_MAX_ENTRIES` entries it has a column for every
- * byte value (the secret keywords: ~1,600 states × 256 columns, 1.7 MB); a larger automaton gets one column
- * per byte value that occurs in some literal (all other bytes share one) and pays a column lookup per byte.
- * Entries are Int32 (V8 loads them without the range checks a Uint32Array needs): 3.5 → 2.2 ns a byte on
- * node_modules text for the wide table, 2.9 for the narrow one.
+ * Memory: the table has one row per trie state and one column per byte value that occurs in some literal
+ * (all other bytes share one column): the secret keywords make ~1,600 states × ~50 columns. Entries are
+ * Int32 (V8 loads them without the range check a Uint32Array needs): 3.4 → 2.9 ns a byte on node_modules
+ * text. (A column for every byte value, to skip the column lookup, measured no faster and is 5× larger.)
  */
-/** Largest table (in entries) given a column for every byte value. */
-const WIDE_MAX_ENTRIES = 1 << 19;
-
 export class LiteralScanner {
   /** Column of each byte value (0: a byte no literal uses). */
   private readonly columns = new Uint8Array(256);
   private readonly width: number;
   private readonly table: Int32Array;
-  /** The table has a column for every byte value (`columns` is not read). */
-  private readonly wide: boolean;
   /** Literal indices recognised in each state (including those ending inside it), or undefined. */
   private readonly outputs: (number[] | undefined)[];
   /** Row offsets from this one on recognise some literal (the others none). */
@@ -38,6 +32,7 @@ export class LiteralScanner {
         if (this.columns[b] === 0) this.columns[b] = width++;
       }
     if (foldCase) for (let b = 0x41; b <= 0x5a; b++) this.columns[b] = this.columns[b + 0x20] as number;
+    this.width = width;
 
     // the trie, as a table of child states (-1: none); at most one state per literal byte, plus the root
     let bound = 1;
@@ -97,20 +92,15 @@ export class LiteralScanner {
     const rename = new Uint32Array(states);
     order.forEach((old, i) => (rename[old] = i));
     // entries are row offsets (state number × width): no multiplication per byte (~15% faster scans)
-    this.wide = states * 256 <= WIDE_MAX_ENTRIES;
-    const rowWidth = this.wide ? 256 : width;
-    const renamed = new Int32Array(states * rowWidth);
+    const renamed = new Int32Array(states * width);
     for (let old = 0; old < states; old++)
-      for (let col = 0; col < rowWidth; col++) {
-        const narrow = this.wide ? (this.columns[col] as number) : col;
-        renamed[(rename[old] as number) * rowWidth + col] =
-          (rename[table[old * width + narrow] as number] as number) * rowWidth;
-      }
-    this.width = rowWidth;
+      for (let col = 0; col < width; col++)
+        renamed[(rename[old] as number) * width + col] =
+          (rename[table[old * width + col] as number] as number) * width;
     this.table = renamed;
     this.outputs = order.map((old) => outputs[old]);
-    this.start = (rename[0] as number) * rowWidth;
-    this.firstOutput = firstOutputState * rowWidth;
+    this.start = (rename[0] as number) * width;
+    this.firstOutput = firstOutputState * width;
   }
 
   /**
@@ -140,55 +130,13 @@ export class LiteralScanner {
 
   /** The automaton over `bytes`: `onMatch` for each literal ending at each offset (one table lookup a byte). */
   private scan(bytes: Uint8Array, onMatch: (index: number, end: number) => void): void {
-    if (this.wide) scanWide(this.table, this.start, this.firstOutput, this.outputs, bytes, onMatch);
-    else
-      scanNarrow(
-        this.table,
-        this.columns,
-        this.width,
-        this.start,
-        this.firstOutput,
-        this.outputs,
-        bytes,
-        onMatch,
-      );
-  }
-}
-
-// The scan loops, one per table layout (one loop per function keeps each tight once optimised). `row` is the
-// current state's offset in the table; divided back to its number only on a match.
-
-function scanWide(
-  table: Int32Array,
-  start: number,
-  firstOutput: number,
-  outputs: readonly (number[] | undefined)[],
-  bytes: Uint8Array,
-  onMatch: (index: number, end: number) => void,
-): void {
-  let row = start;
-  const n = bytes.length;
-  for (let i = 0; i < n; i++) {
-    row = table[row + (bytes[i] as number)] as number;
-    if (row < firstOutput) continue;
-    for (const index of outputs[row >>> 8] as number[]) onMatch(index, i);
-  }
-}
-
-function scanNarrow(
-  table: Int32Array,
-  columns: Uint8Array,
-  width: number,
-  start: number,
-  firstOutput: number,
-  outputs: readonly (number[] | undefined)[],
-  bytes: Uint8Array,
-  onMatch: (index: number, end: number) => void,
-): void {
-  let row = start;
-  for (let i = 0; i < bytes.length; i++) {
-    row = table[row + (columns[bytes[i] as number] as number)] as number;
-    if (row < firstOutput) continue;
-    for (const index of outputs[row / width] as number[]) onMatch(index, i);
+    const { columns, width, table, outputs, firstOutput } = this;
+    // `row` is the current state's offset in the table; divided back to its number only on a match
+    let row = this.start;
+    for (let i = 0; i < bytes.length; i++) {
+      row = table[row + (columns[bytes[i] as number] as number)] as number;
+      if (row < firstOutput) continue;
+      for (const index of outputs[row / width] as number[]) onMatch(index, i);
+    }
   }
 }
