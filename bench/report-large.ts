@@ -72,7 +72,7 @@ for malware string rules, hashes streamed), entries are compact columns over one
 generation stays at 1 MiB (\`--semi-space-growth-factor=1\`, set at run time), per-file copies come from a
 pool, and since session 9 the 1 MiB buffers a layer streams through (archive reads, gzip output) are reused
 (\`core/src/chunk-pool.ts\`). The large image's \`scan\` peaks at ~130–145 MB with the DB (run-to-run spread
-±8 MB); \`test/scan/large-image.test.ts\` scans the medium image under a 32 MB V8 heap and 175 MB RSS (it
+±8 MB); \`test/scan/large-image.test.ts\` scans the medium image under a 32 MB V8 heap and 165 MB RSS (it
 measures ~145). What is left: ~80 MB before the first layer (Node, the CLI bundle, the rules, the malware
 hash DB), the entry and path tables (~10 MB on the large image: by design ~60 bytes an entry), two layers'
 buffers in flight (~8 MB) and the free list (≤ 6 MB).
