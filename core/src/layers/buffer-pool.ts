@@ -59,3 +59,36 @@ function classOf(size: number): number {
 
 /** The pool the analyzers' file sinks share (one process, files end one at a time per layer). */
 export const fileBufferPool = new BufferPool();
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * One file's bytes as it streams, for a sink that reads them whole at `end`: a view of the chunk when the
+ * file arrives in one (the walker calls `end` right after that write, before it reuses the chunk's memory:
+ * see `core/src/chunk-pool.ts`), else a copy in a buffer from `fileBufferPool`. `release` after `end`.
+ */
+export class FileBytes {
+  private lease: PooledBuffer | undefined;
+  private bytes: Buffer | undefined;
+  private length = 0;
+
+  constructor(private readonly size: number) {}
+
+  write(chunk: Buffer): void {
+    if (this.bytes === undefined)
+      this.bytes =
+        chunk.length === this.size ? chunk : (this.lease = fileBufferPool.acquire(this.size)).bytes;
+    if (this.bytes !== chunk) this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
+  /** The bytes written so far (none when the file ended before its first byte). Valid until `release`. */
+  read(): Buffer {
+    return this.bytes?.subarray(0, this.length) ?? NO_BYTES;
+  }
+
+  release(): void {
+    fileBufferPool.release(this.lease);
+    this.lease = this.bytes = undefined;
+  }
+}

@@ -7,9 +7,7 @@ import { readDefaultSecretRules } from './redactor.js';
 import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
 import { createKeywordFinder, mayMatch, scanText, type SecretMatch } from './scan-text.js';
 import { ContentCache } from '../content-cache.js';
-import { fileBufferPool, type PooledBuffer } from '../../layers/buffer-pool.js';
-
-const EMPTY = Buffer.alloc(0);
+import { FileBytes } from '../../layers/buffer-pool.js';
 
 /** Largest file whose text the content rules read; bigger files are data, not configuration. */
 export const SECRET_MAX_TEXT_SIZE = 1024 * 1024;
@@ -176,43 +174,32 @@ const DER_HEAD_BYTES = 8;
  */
 export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rules: SecretRuleSet): FileSink {
   const wantsText = file.size <= SECRET_MAX_TEXT_SIZE;
-  // the text: a view of the chunk when the whole file came in one (its end follows that write at once,
-  // before the walker reuses the chunk's memory), else a pooled copy
-  let lease: PooledBuffer | undefined;
-  let text: Buffer | undefined;
-  let binary = false;
+  // the text, until a NUL in its first bytes says it is binary
+  let text = wantsText ? new FileBytes(file.size) : undefined;
   const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
   let length = 0;
   const drop = (): void => {
-    fileBufferPool.release(lease);
-    lease = undefined;
+    text?.release();
     text = undefined;
   };
   return {
     write(chunk) {
       if (length < head.length) chunk.copy(head, length, 0, head.length - length);
-      if (wantsText && !binary && length < BINARY_SNIFF_BYTES) {
-        if (chunk.subarray(0, BINARY_SNIFF_BYTES - length).includes(0)) {
-          binary = true;
-          drop();
-        } else if (length === 0) {
-          if (chunk.length === file.size) text = chunk;
-          else text = (lease = fileBufferPool.acquire(file.size)).bytes;
-        }
+      if (text && length < BINARY_SNIFF_BYTES && chunk.subarray(0, BINARY_SNIFF_BYTES - length).includes(0)) {
+        drop();
       }
-      if (text !== undefined && text !== chunk) text.set(chunk, length);
+      text?.write(chunk);
       length += chunk.length;
       // a binary or oversized file: its first bytes were all the rules need
       return text !== undefined || length < head.length;
     },
     end(digest) {
-      // a text that ended before its first byte (truncated, or empty) is read as no bytes
-      if (wantsText && !binary && length === 0) text = EMPTY;
       // a file that stopped early (binary, large) was read only for its head: its size is the header's
-      const size = text ? length : file.size;
-      const sample: SecretSample = { head, size, ...(text ? { text: text.subarray(0, length) } : {}) };
+      const bytes = text?.read();
+      const size = bytes ? length : file.size;
+      const sample: SecretSample = { head, size, ...(bytes ? { text: bytes } : {}) };
       try {
-        return analyzeSecretSample(file, sample, options, rules, text ? digest : undefined);
+        return analyzeSecretSample(file, sample, options, rules, bytes ? digest : undefined);
       } finally {
         // the rules read a decoded copy of the text: the bytes go back to the pool (or the chunk to the walker)
         drop();
