@@ -124,13 +124,7 @@ function matchesNearUtf8(
 ): boolean {
   const back = 3 * (window.before + window.maxLook);
   const ahead = 3 * (window.after + window.maxLook) + 3;
-  let k = 0;
-  while (k < offsets.length) {
-    const start = Math.max(0, (offsets[k] as number) - back);
-    let last = offsets[k] as number;
-    while (k + 1 < offsets.length && (offsets[k + 1] as number) - back <= last + ahead)
-      last = offsets[++k] as number;
-    k++;
+  for (const [start, last] of windowRuns(offsets, back, ahead)) {
     const slice = bytes.toString('utf8', start, Math.min(bytes.length, last + ahead));
     re.lastIndex = 0;
     for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
@@ -139,6 +133,27 @@ function matchesNearUtf8(
     }
   }
   return false;
+}
+
+/**
+ * Keyword positions (ascending) grouped into windows that overlap: each run starts `before` ahead of its
+ * first position (not below 0) and holds every position whose own start falls within `reach` after the
+ * run's last one. Yields [start, last position]; `scanText` and `mayMatch` read each run's text once.
+ */
+function* windowRuns(
+  positions: readonly number[],
+  before: number,
+  reach: number,
+): Generator<[start: number, last: number]> {
+  let k = 0;
+  while (k < positions.length) {
+    const start = Math.max(0, (positions[k] as number) - before);
+    let last = positions[k] as number;
+    while (k + 1 < positions.length && (positions[k + 1] as number) - before <= last + reach)
+      last = positions[++k] as number;
+    k++;
+    yield [start, last];
+  }
 }
 
 /** The keywords a text holds, found on its bytes (`createKeywordFinder`). */
@@ -266,13 +281,7 @@ function* execAround(
   window: KeywordWindow,
 ): Generator<RegExpExecArray> {
   const reach = window.after + window.maxLook;
-  let k = 0;
-  while (k < positions.length) {
-    const first = Math.max(0, (positions[k] as number) - window.before);
-    let last = positions[k] as number;
-    while (k + 1 < positions.length && (positions[k + 1] as number) - window.before <= last + reach)
-      last = positions[++k] as number;
-    k++;
+  for (const [first, last] of windowRuns(positions, window.before, reach)) {
     const from = Math.max(0, first - window.maxLook);
     const slice = text.slice(from, Math.min(text.length, last + reach));
     re.lastIndex = first - from;

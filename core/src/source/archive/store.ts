@@ -25,12 +25,9 @@ export interface FileStore {
   close(): Promise<void>;
 }
 
-/** Read size for blobs in archives and layout directories (large reads: fewer trips through the main thread). */
-export const READ_CHUNK = POOL_CHUNK;
-
 /**
- * Bytes `start` to `start + length` of an open file as a stream of `READ_CHUNK` reads into pooled buffers,
- * one read ahead. A file that ends early ends the stream early (the digest verifier names the shortfall).
+ * Bytes `start` to `start + length` of an open file as a stream of reads into pooled buffers (`POOL_CHUNK`
+ * bytes each: large reads are fewer trips through the main thread), one read ahead. A file that ends early ends the stream early (the digest verifier names the shortfall).
  * `onClose` runs once when the stream ends or is destroyed, after any read in flight.
  */
 export function streamRange(
@@ -52,7 +49,7 @@ export function streamRange(
       ));
   return new Readable({
     read() {
-      const n = Math.min(READ_CHUNK, stop - pos);
+      const n = Math.min(POOL_CHUNK, stop - pos);
       if (n <= 0) {
         this.push(null);
         return;
