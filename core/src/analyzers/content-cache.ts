@@ -1,4 +1,11 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
+
+/** A buffer's SHA-256 in one call (Node ≥ 20.12 without a `Hash` object). */
+export const sha256Once: (data: Uint8Array) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'buffer') as unknown as Buffer
+    : (data) => crypto.createHash('sha256').update(data).digest();
 
 /** Bytes of a SHA-256 digest. */
 const DIGEST_BYTES = 32;

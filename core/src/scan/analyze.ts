@@ -7,6 +7,7 @@ import type {
   ImageContext,
 } from '../analyzers/analyzer.js';
 import { INVENTORY_INCOMPLETE } from '../analyzers/pkg/record.js';
+import { sha256Once } from '../analyzers/content-cache.js';
 import { wrapError } from '../errors.js';
 import type { FileConsumer, LayerLimits, MergedView } from '../layers/index.js';
 import type { ImageFile } from '../types/file.js';
@@ -274,12 +275,6 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
   };
 }
 
-/** Node ≥ 20.12 hashes a buffer in one call, without a `Hash` object. */
-const hashOnce: (data: Buffer) => Buffer =
-  typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'buffer') as unknown as Buffer
-    : (data) => crypto.createHash('sha256').update(data).digest();
-
 /**
  * One file's SHA-256 as it streams. A file that arrives in one chunk (most do) is hashed in a single call
  * when it ends — the end follows that write at once, before the chunk's memory can be reused — and a `Hash`
@@ -310,7 +305,7 @@ class FileDigest {
 
   digest(): Buffer | undefined {
     if (this.dropped) return undefined;
-    if (this.whole) return hashOnce(this.whole);
+    if (this.whole) return sha256Once(this.whole);
     return (this.hash ?? crypto.createHash('sha256')).digest();
   }
 }

@@ -4,9 +4,8 @@ import type { FileHeader, ImageFile } from '../../types/file.js';
 import { toMatchFinding, toPathFinding, withHidden } from './findings.js';
 import { analyzeImageConfig } from './image-config.js';
 import { readDefaultSecretRules } from './redactor.js';
-import { isSecretRuleEnabled, type ContentRule, type PathRule, type SecretRuleSet } from './rules.js';
-import { createKeywordFinder, mayMatch, scanText, type SecretMatch } from './scan-text.js';
-import { ContentCache } from '../content-cache.js';
+import { isSecretRuleEnabled, type PathRule, type SecretRuleSet } from './rules.js';
+import { textScannerFor } from './text-scanner.js';
 import { FileBytes } from '../../layers/buffer-pool.js';
 
 /** Largest file whose text the content rules read; bigger files are data, not configuration. */
@@ -75,51 +74,6 @@ export interface SecretSample {
   size: number;
   /** The whole content when it is at most `SECRET_MAX_TEXT_SIZE` bytes and not binary. */
   text?: Buffer;
-}
-
-/** Runs the content rules over one file's text; `digest` (its SHA-256) lets a repeated text reuse the answer. */
-type TextScanner = (
-  text: Buffer,
-  path: string,
-  options: AnalyzerOptions,
-  digest?: Buffer,
-) => readonly SecretMatch[];
-
-const scanners = new WeakMap<SecretRuleSet, TextScanner>();
-
-/** The text scanner of a rule set: one cache and one keyword automaton per rule set, whoever scans with it. */
-function textScannerFor(rules: SecretRuleSet): TextScanner {
-  let scanner = scanners.get(rules);
-  if (!scanner) scanners.set(rules, (scanner = createTextScanner(rules)));
-  return scanner;
-}
-
-/**
- * `scanText` behind a content cache. What a text yields depends on its bytes, on which rules are on (the
- * policy's `scanners.secret`) and, for rules limited to some paths, on which of those the path is in: all
- * three make the key, so a cached answer is exactly the one a new run would give.
- */
-function createTextScanner(rules: SecretRuleSet): TextScanner {
-  const cache = new ContentCache<SecretMatch>();
-  const pathLimited = rules.content.filter((r) => r.paths);
-  const keywordsIn = createKeywordFinder(rules);
-  const run = (text: Buffer, path: string, options: AnalyzerOptions): readonly SecretMatch[] => {
-    const opts = options.secret;
-    // most texts hold no keyword at all: they are never decoded
-    const hits = keywordsIn(text);
-    if (hits?.found.size === 0) return [];
-    const enabled = (r: ContentRule): boolean => isSecretRuleEnabled(r, opts);
-    // keywords but no candidate near them (most texts with one): not decoded
-    if (hits && !mayMatch(text, path, rules, enabled, hits)) return [];
-    return scanText(text.toString('utf8'), path, rules, enabled, hits);
-  };
-  return (text, path, options, digest) => {
-    if (!digest) return run(text, path, options);
-    let variant = options.secret ? JSON.stringify(options.secret) : '';
-    if (pathLimited.some((r) => r.paths?.some((p) => p.test(path))))
-      for (const r of pathLimited) variant += r.paths?.some((p) => p.test(path)) ? '1' : '0';
-    return cache.getOrCompute(digest, variant, () => run(text, path, options));
-  };
 }
 
 /** Runs path rules and, for text files, every content rule in one pass. */
