@@ -3,6 +3,7 @@ import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { PortcullisError } from '../errors.js';
 import { POOL_CHUNK } from '../chunk-pool.js';
+import { GzipMembers } from './gzip-members.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -53,12 +54,27 @@ function createFzstdStream(): Duplex {
   });
 }
 
-/** A stream that decompresses `kind`, keeping memory bounded whatever the compression ratio. */
-export function createDecompressor(kind: Compression): Duplex {
+/**
+ * What the walker writes compressed bytes to and reads `data` from: a stream, or `GzipMembers` (whose
+ * `data` events also name the inflater a chunk came from).
+ */
+export interface Decompressor {
+  on(event: 'data', listener: (chunk: Buffer, from?: Duplex) => void): this;
+  on(event: 'end', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  once(event: 'drain', listener: () => void): this;
+  write(chunk: Buffer, done?: (err?: Error | null) => void): boolean;
+  end(): void;
+  destroy(): void;
+}
+
+/** Decompresses `kind`, keeping memory bounded whatever the compression ratio. */
+export function createDecompressor(kind: Compression): Decompressor {
   switch (kind) {
     case 'gzip':
-      // pooled output chunks (chunk-pool.ts: their size, and why they are reused)
-      return zlib.createGunzip({ chunkSize: POOL_CHUNK });
+      // raw inflate of each member (no CRC-32: the blob's digest covers the bytes), pooled output chunks
+      // (chunk-pool.ts: their size, and why they are reused)
+      return new GzipMembers(POOL_CHUNK);
     case 'zstd':
       return nativeZstd ? nativeZstd() : createFzstdStream();
     case 'none':

@@ -2,7 +2,13 @@ import type { Duplex, Readable } from 'node:stream';
 import { PortcullisError, isPortcullisError } from '../errors.js';
 import type { EntryKind, FileHeader, ImageFile } from '../types/file.js';
 import type { Note } from '../types/finding.js';
-import { createDecompressor, sniffCompression, toDecompressError, type Compression } from './decompress.js';
+import {
+  createDecompressor,
+  sniffCompression,
+  toDecompressError,
+  type Compression,
+  type Decompressor,
+} from './decompress.js';
 import { resolveLayerLimits, type LayerLimits } from './limits.js';
 import { TarParser, isThenable, type TarDataSink, type TarHeader } from './tar-parser.js';
 import { ZstdWindowGuard } from './zstd-frames.js';
@@ -93,7 +99,8 @@ function toKind(typeflag: string, name: string): EntryKind {
 }
 
 /**
- * Streams one layer blob once: sniffs and decompresses it, parses its tar entries as the chunks arrive
+ * Streams one layer blob once (which its source verifies against the layer's digest: gzip's CRC-32 is not
+ * checked again, see `gzip-members.ts`): sniffs and decompresses it, parses its tar entries as the chunks arrive
  * (`TarParser`: no stream object per entry), records every header, hands regular files to their consumers
  * or buffers wanted ones, and records whiteouts by file *name* (never by regex on the whole path).
  */
@@ -218,7 +225,7 @@ export async function readLayer(
     let headBytes = 0;
     let compressedBytes = 0;
     let uncompressedBytes = 0;
-    let inflate: Duplex | undefined;
+    let inflate: Decompressor | undefined;
     let guard: ZstdWindowGuard | undefined;
     /** The parse of the chunk a sink is holding, if any: the end waits for it. */
     let holding: PromiseLike<void> | undefined;
@@ -251,7 +258,7 @@ export async function readLayer(
     };
     /** The tar parser is done with `chunk` (from `source`): its buffer can be reused (chunk-pool.ts). */
     const release = (chunk: Buffer, source: Readable): void => {
-      if (source !== inflate) releaseRead(chunk);
+      if (source === blob) releaseRead(chunk);
       else if (compression === 'gzip') releaseInflated(chunk, source);
     };
     /** Uncompressed bytes: limits, then the tar parser; `source` pauses while a sink holds the parser. */
@@ -316,13 +323,16 @@ export async function readLayer(
         const decompressor = createDecompressor(compression);
         inflate = decompressor;
         decompressor.on('error', (err) => fail(toDecompressError(err, compression!)));
-        decompressor.on('data', (chunk: Buffer) => parse(chunk, decompressor));
+        // gzip names the member's inflater: that one pauses, and its buffers go back to the pool
+        decompressor.on('data', (chunk: Buffer, from?: Duplex) =>
+          parse(chunk, from ?? (decompressor as Duplex)),
+        );
         decompressor.on('end', finish);
         if (compression === 'zstd') {
           // zstd frames are checked before the decoder sees them: it allocates the window a header asks for
           guard = new ZstdWindowGuard(limits.maxZstdWindowBytes);
           guard.on('error', fail);
-          guard.pipe(decompressor);
+          guard.pipe(decompressor as Duplex);
         }
       }
       if (first.length > 0) feed(first);
