@@ -8,7 +8,8 @@ import { defineConfig } from 'vitest/config';
 const policyOnly = process.env.MUTATION_SCOPE === 'policy';
 // `MUTATION_SCOPE=secret` (`npm run mutation:secret`): the keyword windows' proof and the decode skip
 const secretOnly = process.env.MUTATION_SCOPE === 'secret';
-// `MUTATION_SCOPE=pool` (`npm run mutation:pool`): the chunk pool's release rules and the keyword automaton
+// `MUTATION_SCOPE=pool` (`npm run mutation:pool`): the chunk pool's release rules, the keyword automaton and
+// the gzip member reader
 const poolOnly = process.env.MUTATION_SCOPE === 'pool';
 
 export default defineConfig({
@@ -16,7 +17,11 @@ export default defineConfig({
     include: secretOnly
       ? ['test/analyzers/secret/keyword-window.test.ts', 'test/analyzers/literal-scanner.test.ts']
       : poolOnly
-        ? ['test/layers/chunk-pool.test.ts', 'test/analyzers/literal-scanner.test.ts']
+        ? [
+            'test/layers/chunk-pool.test.ts',
+            'test/analyzers/literal-scanner.test.ts',
+            'test/layers/gzip-members.test.ts',
+          ]
         : [
             'test/policy/**/*.test.ts',
             ...(policyOnly

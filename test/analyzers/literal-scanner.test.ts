@@ -103,6 +103,58 @@ describe('LiteralScanner (one pass for many literals)', () => {
     }
   });
 
+  it('reads a long text as two halves: each occurrence once, in end order, wherever it lies around the middle', () => {
+    const literals = ['k', 'ke', 'key', 'token', 'secret_key', 'x-api-key-', 'abcdefghijkl', 'cdefgh'];
+    const s = new LiteralScanner(literals.map((l) => Buffer.from(l, 'latin1')));
+    const lengths = literals.map((l) => l.length);
+    const every = (text: Buffer): string[] => {
+      const hay = text.toString('latin1');
+      const out: string[] = [];
+      literals.forEach((l, i) => {
+        for (let at = hay.indexOf(l); at >= 0; at = hay.indexOf(l, at + 1)) out.push(`${i}@${at}`);
+      });
+      return out.sort();
+    };
+    let checked = 0;
+    for (const size of [1024, 1025, 1337, 4096]) {
+      const mid = size >> 1;
+      for (const lit of literals) {
+        // planted so that it ends before, at and after the middle, and starts where the second walk starts
+        for (let at = mid - 14 - lit.length; at <= mid + 2; at++) {
+          const text = Buffer.alloc(size, '.');
+          text.write(lit, at, 'latin1');
+          text.write('token', 3, 'latin1');
+          text.write('key', size - 3, 'latin1');
+          const pairs = s.occurrences(text);
+          const got: string[] = [];
+          let lastEnd = -1;
+          for (let k = 0; k < pairs.length; k += 2) {
+            const index = pairs[k] as number;
+            const start = pairs[k + 1] as number;
+            got.push(`${index}@${start}`);
+            const end = start + (lengths[index] as number) - 1;
+            expect(end, `${lit} at ${at} in ${size}`).toBeGreaterThanOrEqual(lastEnd);
+            lastEnd = end;
+          }
+          expect(got.sort(), `${lit} at ${at} in ${size}`).toEqual(every(text));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(400);
+  });
+
+  it('reads a text in one walk when a literal is longer than a quarter of it', () => {
+    const long = 'L'.repeat(300) + 'end';
+    const s = new LiteralScanner([Buffer.from(long), Buffer.from('end')]);
+    for (const at of [0, 200, 400, 500, 897]) {
+      const text = Buffer.alloc(1200, '.');
+      text.write(long, at);
+      const pairs = s.occurrences(text);
+      expect(pairs).toEqual([0, at, 1, at + 300]);
+    }
+  });
+
   it('refuses an empty literal', () => {
     expect(() => new LiteralScanner([Buffer.alloc(0)])).toThrow(RangeError);
   });
