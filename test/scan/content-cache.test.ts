@@ -67,6 +67,24 @@ describe('ContentCache', () => {
     expect(runs).toBe(3);
     expect(cache.hits).toBe(2);
   });
+
+  it('keeps variants apart however many there are (past the few it keeps, it starts over)', () => {
+    const cache = new ContentCache<string>();
+    let runs = 0;
+    const answer = (v: number) => () => (runs++, v % 3 === 0 ? [] : [`v${v}`]);
+    for (let round = 0; round < 3; round++)
+      for (let v = 0; v < 10; v++) {
+        const want = v % 3 === 0 ? [] : [`v${v}`];
+        // the same content under each variant: never another variant's answer, empty or not
+        expect(cache.getOrCompute(sha('same'), `variant ${v}`, answer(v)), `round ${round}, ${v}`).toEqual(
+          want,
+        );
+        expect(cache.getOrCompute(sha('same'), `variant ${v}`, () => ['wrong'])).toEqual(want);
+      }
+    // every first lookup computed (ten variants never fit), every second one hit
+    expect(runs).toBe(30);
+    expect(cache.hits).toBe(30);
+  });
 });
 
 const KEY = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';

@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 
 /** A buffer's SHA-256 in one call (Node ≥ 20.12 without a `Hash` object). */
 export const sha256Once: (data: Uint8Array) => Buffer =
@@ -91,42 +90,59 @@ const MAX_RESULT_ENTRIES = 1024;
 const NOTHING: readonly never[] = Object.freeze([]);
 
 /**
- * Results of a content analysis (lists: matches, rule hits) keyed by the SHA-256 of the bytes analysed, plus a
- * `variant` string for whatever else the result depends on: an image that holds the same file many times —
+ * Results of a content analysis (lists: matches, rule hits) keyed by the SHA-256 of the bytes analysed and a
+ * `variant` string for whatever else the result depends on (each variant its own shelf): an image that holds the same file many times —
  * `COPY` of a tree already in a lower layer, `RUN chown -R` rewriting a whole layer, vendored copies of one
  * package — pays for the analysis once. Results are a pure function of the key, so the cache lives as long
  * as its owner (a service worker reuses it across scans). Bounded by design: empty results (nearly every
- * file) are one digest in a {@link DigestSet} (≤ 2 MiB), the few others a capped map.
+ * file) are one digest in a {@link DigestSet} (≤ 2 MiB a variant), the few others a capped map.
  */
 export class ContentCache<T> {
-  private readonly empty = new DigestSet();
-  private readonly values = new Map<string, readonly T[]>();
+  /** One shelf per variant: the digest alone is the key within it (no second hash per lookup). */
+  private readonly shelves = new Map<string, Shelf<T>>();
   hits = 0;
   misses = 0;
 
   /** The cached list for the content digest and variant, else `compute()`'s (then cached). */
   getOrCompute(digest: Buffer, variant: string, compute: () => readonly T[]): readonly T[] {
-    const key = variant === '' ? digest : createHash('sha256').update(digest).update(variant).digest();
-    if (this.empty.has(key)) {
+    let shelf = this.shelves.get(variant);
+    if (!shelf) {
+      // a few variants in practice (the policy's options, a path-limited rule's paths); more start over
+      if (this.shelves.size >= MAX_VARIANTS) this.shelves.clear();
+      shelf = { empty: new DigestSet(), values: new Map() };
+      this.shelves.set(variant, shelf);
+    }
+    if (shelf.empty.has(digest)) {
       this.hits++;
       return NOTHING;
     }
-    const id = key.toString('latin1');
-    const cached = this.values.get(id);
+    const id = digest.toString('latin1');
+    const cached = shelf.values.get(id);
     if (cached !== undefined) {
       this.hits++;
       return cached;
     }
     this.misses++;
     const value = compute();
-    if (value.length === 0) this.empty.add(key);
+    if (value.length === 0) shelf.empty.add(digest);
     else {
-      if (this.values.size >= MAX_RESULT_ENTRIES) {
-        const oldest = this.values.keys().next();
-        if (!oldest.done) this.values.delete(oldest.value);
+      if (shelf.values.size >= MAX_RESULT_ENTRIES) {
+        const oldest = shelf.values.keys().next();
+        if (!oldest.done) shelf.values.delete(oldest.value);
       }
-      this.values.set(id, value);
+      shelf.values.set(id, value);
     }
     return value;
   }
 }
+
+interface Shelf<T> {
+  empty: DigestSet;
+  values: Map<string, readonly T[]>;
+}
+
+/**
+ * Variants kept at once. The key used to be SHA-256(digest ‖ variant): one more `Hash` object per file,
+ * ~0.3 s of a large scan, since the CLI's policy always sets the secret options (a variant).
+ */
+const MAX_VARIANTS = 4;
