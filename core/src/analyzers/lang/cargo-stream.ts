@@ -81,8 +81,11 @@ export class CargoAuditSink implements FileSink {
   write(chunk: Buffer): boolean {
     if (this.done) return false;
     if (!this.checked) {
-      // the ELF magic may arrive split over tiny chunks
-      const seen = Buffer.concat([this.pending, chunk]).subarray(0, ELF_MAGIC.length);
+      // the ELF magic may arrive split over tiny chunks (only its bytes are joined, not the chunk)
+      const seen = Buffer.concat([this.pending, chunk.subarray(0, ELF_MAGIC.length)]).subarray(
+        0,
+        ELF_MAGIC.length,
+      );
       if (!ELF_MAGIC.subarray(0, seen.length).equals(seen)) {
         this.done = true;
         return false;
