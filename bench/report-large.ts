@@ -66,7 +66,7 @@ ${[...targets(results, 'multi'), ...targets(results, 'large')].join('\n')}
 ${LARGE_NOTES}`;
 }
 
-/** What the numbers mean; measured on 2026-12-07, sessions 7 to 9 (update with the code, not with every run). */
+/** What the numbers mean; measured on 2026-12-07, sessions 7 to 10 (update with the code, not with every run). */
 const LARGE_NOTES = `**Memory (issue 17).** Content never outlives one file's window (≤ 1 MiB of text for secrets, ≤ 2 MiB
 for malware string rules, hashes streamed), entries are compact columns over one path table, the young
 generation stays at 1 MiB (\`--semi-space-growth-factor=1\`, set at run time), per-file copies come from a
@@ -93,21 +93,31 @@ the next inflate call) now cost ~8 MB instead of ~20. The keyword automaton's ta
 of 3.4 ns a byte), and a file that arrives in one chunk is read in place by the secret and
 malware sinks.
 
-**Where the scan's time goes now.** The main thread is the critical path (~6 s CPU of ~10 s; the inflate
-runs on the libuv pool). Measured by switching scanners off: without the secret and malware scanners the
-large scan takes about the sbom's time (~4.6 s); malware adds ~0.7 s and secrets ~2.5 s. Of the secret
-scanner's share, from CPU profiles: SHA-256 of every text file for the content cache (~110,000 files,
-680 MB: ~0.6 s — it pays on this image, whose node_modules and /usr repeat four times), the keyword
-automaton over the unique text (~0.5 s), windows and regexes (~0.3 s), per-file bookkeeping and copies.
-Also on the main thread: blob SHA-256 (~0.4 s, the digests the report and the verdict store rely on), the
-zlib stream callbacks (~0.5 s), tar entries and the file router (~0.8 s), the end phase (merge, whole-image
-analyzers, matching, report: ~0.5 s).
+Session 10 (scan ~1.7× → ~1.5×): **the two cores are the limit, not one thread.** Per-thread CPU of the
+large scan (from /proc): the main thread ~6 s, the libuv pool (inflate) ~3 s, V8's helper threads ~2 s
+(concurrent marking and TurboFan compiles, about half each): ~11 s of CPU on two cores. Moving work to
+another thread only helps while a core is idle, and both experiments that did (below) lost more to copies,
+messages and a fourth busy thread than they moved. So this session removed CPU instead: gzip layers are
+inflated raw without zlib's CRC-32, which the layer's SHA-256 already covers (−0.5 s on the pool;
+\`core/src/layers/gzip-members.ts\`); the content cache no longer hashes digest and variant again for every
+text file (the CLI's policy always sets a variant: −0.2 s); the keyword automaton reads long texts as two
+independent walks (2.4 → 1.7 ns a byte); the cargo sink no longer copies each executable's first chunk to
+check four bytes (−0.1 s).
+
+**Where the scan's time goes now.** Main thread, from \`perf\` (cpu-clock, JIT symbols): SHA-256 ~1.0 s
+(the blobs ~0.55 s — the digests the report and the verdict store rely on — and the text files for the
+content cache ~0.45 s: it pays on this image, whose node_modules and /usr repeat), the keyword automata of
+the secret and malware rules ~0.6 s, kernel time for reads and page faults ~0.7 s, copies ~0.3 s, tar
+entries, the file router and per-file rules ~1 s, GC ~0.5 s, the end phase (merge, whole-image analyzers
+each walking every entry, matching, report) ~0.5 s, during which the other core is idle.
 
 **Tried and dropped.** Session 8: inflating on a worker thread into a shared ring (+40 MB RSS);
 \`--heap-growing-percent\` at run time (fewer collections, +20 MB); other chunk sizes and layer orders.
 Session 9: hashing blobs on a worker thread that reads the file itself (no measurable gain, +12 MB RSS);
 letting the nursery grow again now that chunks are not garbage (slower, +25 MB); V8 GC flags at run time
 (\`--no-concurrent-marking\` and friends: no gain; \`--single-threaded-gc\` only works on the command line).
-The next step would be the secret and malware analysis on a worker thread fed through a shared buffer,
-which the main thread's share suggests could bring the scan near 1.5×, but a worker costs ~12 MB of RSS
-and the 150 MB bound leaves about that much.`;
+Session 10: the secret rules on a worker thread for texts ≥ 64 KiB (main −0.5 s, but as much CPU added:
+no gain, RSS up while shared buffers waited for collection); the blobs' SHA-256 on a hasher thread fed
+through a shared ring (slower by ~0.5 s, +24 MB); V8 inlining budgets (\`--max-inlined-bytecode-size-cumulative\`:
+within the noise). What is left is spread thin: no single part above is worth more than a few per cent,
+and the end phase (~0.5 s on one core) is the largest piece of pure waiting.`;

@@ -6,6 +6,7 @@ import { BASELINE_RULES, resolveBaselineChecks } from './checks.js';
 import type { BaselineRule } from './checks.js';
 import {
   findPackageCaches,
+  packageCacheCandidates,
   findUnexpectedSetuid,
   findWorldWritableInPath,
   MAX_SYMLINK_HOPS,
@@ -206,7 +207,7 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
   }
 
   if (checks.has('package-cache')) {
-    for (const { cache, files } of findPackageCaches(ctx.files.values())) {
+    for (const { cache, files } of findPackageCaches(packageCacheCandidates(ctx.files))) {
       const bytes = files.reduce((n, f) => n + f.size, 0);
       const first = files[0] as ImageFile;
       findings.push(

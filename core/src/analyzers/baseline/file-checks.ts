@@ -119,6 +119,18 @@ export function findWorldWritableInPath(
   return { entries: out.sort((a, b) => a.path.localeCompare(b.path)), unresolved };
 }
 
+/**
+ * The entries of `files` whose path is in some package-manager cache, found by path first (an image's
+ * entries are built as objects only for those: most of a large image is elsewhere).
+ */
+export function* packageCacheCandidates(files: ReadonlyMap<string, ImageFile>): Generator<ImageFile> {
+  for (const path of files.keys()) {
+    if (!PACKAGE_CACHES.some((c) => c.matches(path))) continue;
+    const file = files.get(path);
+    if (file) yield file;
+  }
+}
+
 /** Files per package-manager cache (only caches that hold at least one regular file). */
 export function findPackageCaches(files: Iterable<ImageFile>): { cache: CacheKind; files: ImageFile[] }[] {
   const byCache = new Map<CacheKind, ImageFile[]>();

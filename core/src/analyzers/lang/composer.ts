@@ -118,8 +118,11 @@ export const composerAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    for (const file of ctx.files.values()) {
-      if (file.kind !== 'file' || !isComposerLockPath(file.path)) continue;
+    // paths first: building every entry of a large image as an object is what costs here
+    for (const path of ctx.files.keys()) {
+      if (!isComposerLockPath(path)) continue;
+      const file = ctx.files.get(path);
+      if (file?.kind !== 'file') continue;
       try {
         const r = analyzeWith(file, 'composer', (b, p) =>
           selectUninstalledComposer(p, parseComposerLock(b, p), ctx.files),

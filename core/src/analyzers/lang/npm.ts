@@ -214,8 +214,11 @@ export const npmAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    for (const file of ctx.files.values()) {
-      if (file.kind !== 'file' || !isNpmLockPath(file.path)) continue;
+    // paths first: building every entry of a large image as an object is what costs here
+    for (const path of ctx.files.keys()) {
+      if (!isNpmLockPath(path)) continue;
+      const file = ctx.files.get(path);
+      if (file?.kind !== 'file') continue;
       try {
         const r = analyzeLockfile(file, ctx.files);
         packages.push(...r.packages);
