@@ -144,14 +144,18 @@ describe('LiteralScanner (one pass for many literals)', () => {
     expect(checked).toBeGreaterThan(400);
   });
 
-  it('reads a text in one walk when a literal is longer than a quarter of it', () => {
-    const long = 'L'.repeat(300) + 'end';
-    const s = new LiteralScanner([Buffer.from(long), Buffer.from('end')]);
-    for (const at of [0, 200, 400, 500, 897]) {
-      const text = Buffer.alloc(1200, '.');
-      text.write(long, at);
-      const pairs = s.occurrences(text);
-      expect(pairs).toEqual([0, at, 1, at + 300]);
+  it('reads a text in one walk when a literal is longer than a quarter of it (even than half of it)', () => {
+    for (const [pad, size] of [
+      [300, 1200],
+      [700, 1100],
+    ] as const) {
+      const long = 'L'.repeat(pad) + 'end';
+      const s = new LiteralScanner([Buffer.from(long), Buffer.from('end')]);
+      for (const at of [0, 200, size - long.length]) {
+        const text = Buffer.alloc(size, '.');
+        text.write(long, at);
+        expect(s.occurrences(text), `${pad} at ${at}`).toEqual([0, at, 1, at + pad]);
+      }
     }
   });
 

@@ -21,7 +21,7 @@ interface Outcome {
  * a chunk given back while something still reads it corrupts the output. `pauseEvery` pauses the inflater
  * after every n-th output chunk and resumes it a tick later (the walker does that while a sink is busy).
  */
-async function run(input: Buffer, size: number | number[], pauseEvery = 0): Promise<Outcome> {
+async function run(input: Buffer, size: number | number[], pauseEvery = 0, spaced = false): Promise<Outcome> {
   const g = new GzipMembers(64 * 1024);
   const parts: Buffer[] = [];
   const cuts = Array.isArray(size) ? size : [];
@@ -65,6 +65,12 @@ async function run(input: Buffer, size: number | number[], pauseEvery = 0): Prom
         });
         if (!ok) {
           g.once('drain', next);
+          return;
+        }
+        // spaced: one chunk per turn of the event loop, as a file stream delivers them (a member's end is
+        // then seen between two writes, not after all of them)
+        if (spaced && k < bounds.length - 1) {
+          setTimeout(next, 1);
           return;
         }
       }
@@ -139,12 +145,13 @@ describe('GzipMembers: the same bytes as gunzip', () => {
   for (const [name, input] of layouts) {
     it(`${name}: whole, in 64 KiB chunks and in 1,000-byte chunks`, async () => {
       const want = gunzipSync(input);
-      for (const size of [input.length, 64 * 1024, 1000]) {
-        const r = await run(input, size);
-        expect(r.error).toBeUndefined();
-        expect(r.out.equals(want)).toBe(true);
-        expect(r.releasedTwice).toBe(0);
-      }
+      for (const size of [input.length, 64 * 1024, 1000])
+        for (const spaced of [false, true]) {
+          const r = await run(input, size, 0, spaced);
+          expect(r.error, `${size} ${spaced}`).toBeUndefined();
+          expect(r.out.equals(want), `${size} ${spaced}`).toBe(true);
+          expect(r.releasedTwice).toBe(0);
+        }
     });
   }
 
@@ -183,6 +190,46 @@ describe('GzipMembers: the same bytes as gunzip', () => {
     expect(r.out.equals(text)).toBe(true);
   });
 
+  it('after destroy: no event, and every later chunk given back at once', async () => {
+    const g = new GzipMembers(64 * 1024);
+    const events: string[] = [];
+    g.on('data', () => events.push('data'));
+    g.on('end', () => events.push('end'));
+    g.on('error', () => events.push('error'));
+    const input = gzipSync(noise);
+    g.write(input.subarray(0, 20));
+    g.destroy();
+    let released = 0;
+    expect(g.write(input.subarray(20), () => released++)).toBe(true);
+    expect(released).toBe(1);
+    g.end();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.filter((e) => e !== 'data')).toEqual([]);
+  });
+
+  it('ends once, however often end() is called, and gives back chunks written after the end', async () => {
+    const g = new GzipMembers(64 * 1024);
+    let ends = 0;
+    const out: Buffer[] = [];
+    g.on('data', (c: Buffer) => out.push(Buffer.from(c)));
+    const ended = new Promise<void>((resolve) =>
+      g.on('end', () => {
+        ends++;
+        resolve();
+      }),
+    );
+    g.write(gzipSync(text));
+    g.end();
+    g.end();
+    await ended;
+    let released = 0;
+    g.write(Buffer.from('late'), () => released++);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ends).toBe(1);
+    expect(released).toBe(1);
+    expect(Buffer.concat(out).equals(text)).toBe(true);
+  });
+
   it('is what createDecompressor gives for gzip', () => {
     expect(createDecompressor('gzip')).toBeInstanceOf(GzipMembers);
   });
@@ -195,6 +242,13 @@ describe('GzipMembers: damaged streams get the codes gunzip gets', () => {
     ['trailer cut short', whole.subarray(0, whole.length - 3), 'LAYER_TRUNCATED', /unexpected end/],
     ['no trailer at all', whole.subarray(0, whole.length - 8), 'LAYER_TRUNCATED', /unexpected end/],
     ['header cut short', whole.subarray(0, 6), 'LAYER_TRUNCATED', /unexpected end/],
+    ['a header and nothing after it', whole.subarray(0, 10), 'LAYER_TRUNCATED', /unexpected end/],
+    [
+      'a second header and nothing after it',
+      Buffer.concat([whole, whole.subarray(0, 10)]),
+      'LAYER_TRUNCATED',
+      /unexpected end/,
+    ],
     [
       'a name that never ends',
       Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3]), Buffer.alloc(5000, 0x41)]),
@@ -247,8 +301,13 @@ describe('GzipMembers: damaged streams get the codes gunzip gets', () => {
         gunzipCode = toDecompressError(err, 'gzip').code;
       }
       expect(gunzipCode).toBe(code);
-      for (const size of [input.length, 1024, 7]) {
-        const r = await run(input, size);
+      for (const [size, spaced] of [
+        [input.length, false],
+        [1024, false],
+        [7, false],
+        [1024, true],
+      ] as const) {
+        const r = await run(input, size, 0, spaced);
         expect(r.error?.code, `chunks of ${size}`).toBe(code);
         expect(r.error?.message).toMatch(message);
         expect(r.releasedTwice).toBe(0);
