@@ -93,8 +93,9 @@ the next inflate call) now cost ~8 MB instead of ~20. The keyword automaton's ta
 of 3.4 ns a byte), and a file that arrives in one chunk is read in place by the secret and
 malware sinks.
 
-Session 10 (scan ~1.7× → ~1.5×): **the two cores are the limit, not one thread.** Per-thread CPU of the
-large scan (from /proc): the main thread ~6 s, the libuv pool (inflate) ~3 s, V8's helper threads ~2 s
+Session 10 (scan 1.69× → 1.55× in this run, 1.52× in a run of bench/large.ts alone): **the two cores are
+the limit, not one thread.** Per-thread CPU of the large scan (from /proc): the main thread ~6 s, the libuv
+pool (inflate) ~3 s, V8's helper threads ~2 s
 (concurrent marking and TurboFan compiles, about half each): ~11 s of CPU on two cores. Moving work to
 another thread only helps while a core is idle, and both experiments that did (below) lost more to copies,
 messages and a fourth busy thread than they moved. So this session removed CPU instead: gzip layers are
