@@ -190,6 +190,23 @@ describe('GzipMembers: the same bytes as gunzip', () => {
     expect(r.out.equals(text)).toBe(true);
   });
 
+  it('inflates only the first member raw: a stream of many members goes on through zlib (bounded work each)', async () => {
+    const one = gzipSync(Buffer.from('x'));
+    const many = Buffer.concat([gzipSync(text), ...Array.from({ length: 20_000 }, () => one)]);
+    const g = new GzipMembers(64 * 1024);
+    const out: Buffer[] = [];
+    g.on('data', (c: Buffer) => out.push(Buffer.from(c)));
+    const ended = new Promise<void>((resolve, reject) => {
+      g.on('end', resolve);
+      g.on('error', reject);
+    });
+    for (let at = 0; at < many.length; at += 65_536) g.write(many.subarray(at, at + 65_536));
+    g.end();
+    await ended;
+    expect(Buffer.concat(out).equals(gunzipSync(many))).toBe(true);
+    expect(g.rawMembers).toBe(1);
+  });
+
   it('after destroy: no event, and every later chunk given back at once', async () => {
     const g = new GzipMembers(64 * 1024);
     const events: string[] = [];

@@ -4,8 +4,9 @@ import * as zlib from 'node:zlib';
 
 /**
  * gzip as `zlib.createGunzip` reads it — members one after another, zero padding after a member ignored,
- * anything else after one read as the next member's header — with the deflate data inflated raw, so zlib
- * computes no CRC-32 over the output. Layer blobs are checked against their SHA-256 digest as they are read
+ * anything else after one read as the next member's header — with the first member's deflate data (a layer
+ * has one) inflated raw, so zlib computes no CRC-32 over the output; later members, if any, go to zlib's
+ * gunzip itself. Layer blobs are checked against their SHA-256 digest as they are read
  * (`source/digest.ts`: every source verifies the compressed bytes, and a mismatch fails the scan), which
  * covers every output byte already; the CRC was a second, weaker check over the same data and cost 13% of
  * the inflate time. The trailer's length (ISIZE) is still compared with the output.
@@ -18,7 +19,9 @@ export class GzipMembers extends EventEmitter {
   private readonly header = new GzipHeader();
   private inner: zlib.InflateRaw | undefined;
   /** Where we are: a member's header, its deflate data (`inner`), or past its data (trailer, padding). */
-  private state: 'header' | 'body' | 'after' | 'padding' = 'header';
+  private state: 'header' | 'body' | 'after' | 'padding' | 'rest' = 'header';
+  /** zlib's gunzip, for everything after the first member (`rest`). */
+  private rest: zlib.Gunzip | undefined;
   /** Body bytes written to `inner`; a chunk is fully read once `inner.bytesWritten` passes its end. */
   private fed = 0;
   /** Chunks written to `inner` whose write callback has not run yet. */
@@ -39,12 +42,18 @@ export class GzipMembers extends EventEmitter {
     super();
   }
 
+  /** Members inflated raw: at most one (the rest go to zlib's gunzip). */
+  get rawMembers(): number {
+    return this.members;
+  }
+
   /** Writes compressed bytes; `done` runs once nothing reads `chunk` any more. False: wait for `drain`. */
   write(chunk: Buffer, done: () => void = noop): boolean {
     if (this.finished || this.state === 'padding') {
       done();
       return true;
     }
+    if (this.state === 'rest') return this.rest!.write(chunk, () => done());
     if (this.state === 'body') return this.feed(chunk, done);
     if (this.state === 'after') {
       this.keepAfter(chunk);
@@ -52,12 +61,17 @@ export class GzipMembers extends EventEmitter {
       this.advance();
       return true;
     }
-    // a zero where a member's header would start: padding to the end, ignored (as zlib's gunzip does)
-    if (this.members > 0 && !this.header.started && chunk[0] === 0) {
-      this.state = 'padding';
-      done();
-      this.advance();
-      return true;
+    if (this.members > 0 && chunk.length > 0) {
+      // a zero where a member's header would start: padding to the end, ignored (as zlib's gunzip does)
+      if (chunk[0] === 0) {
+        this.state = 'padding';
+        done();
+        this.advance();
+        return true;
+      }
+      // more members (rare: concatenated gzip files): zlib's gunzip reads them, resetting one stream per
+      // member; a raw inflater per member would cost ~0.2 ms each, and a hostile layer can hold millions
+      return this.handOver(chunk, done);
     }
     let start: number;
     try {
@@ -85,13 +99,29 @@ export class GzipMembers extends EventEmitter {
   end(): void {
     if (this.inputEnded) return;
     this.inputEnded = true;
-    if (this.state === 'body') this.endMemberIfInputEnded();
+    if (this.state === 'rest') this.rest!.end();
+    else if (this.state === 'body') this.endMemberIfInputEnded();
     else this.advance();
   }
 
   destroy(): void {
     this.finished = true;
     this.inner?.destroy();
+    this.rest?.destroy();
+  }
+
+  /** Zlib's gunzip takes the stream from the second member on, `first` its first bytes. */
+  private handOver(first: Buffer, done: () => void): boolean {
+    const rest = zlib.createGunzip({ chunkSize: this.chunkSize });
+    this.rest = rest;
+    this.state = 'rest';
+    rest.on('data', (out: Buffer) => this.emit('data', out, rest));
+    rest.on('drain', () => this.emit('drain'));
+    rest.on('error', (err) => this.fail(err));
+    rest.on('end', () => this.finish());
+    const ok = rest.write(first, () => done());
+    if (this.inputEnded) rest.end();
+    return ok;
   }
 
   private startMember(): void {
@@ -196,6 +226,7 @@ export class GzipMembers extends EventEmitter {
     if (this.finished) return;
     this.finished = true;
     this.inner?.destroy();
+    this.rest?.destroy();
     for (const h of this.held.splice(0)) h.done();
     this.emit('error', err);
   }
