@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 
 /**
@@ -344,6 +343,3 @@ class GzipHeader {
     return 'done';
   }
 }
-
-/** The inflater a `data` event came from, as the walker needs it (pause, resume, buffer recycling). */
-export type GzipSource = Readable;
