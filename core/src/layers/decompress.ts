@@ -72,8 +72,8 @@ export interface Decompressor {
 export function createDecompressor(kind: Compression): Decompressor {
   switch (kind) {
     case 'gzip':
-      // raw inflate of each member (no CRC-32: the blob's digest covers the bytes), pooled output chunks
-      // (chunk-pool.ts: their size, and why they are reused)
+      // the first member inflated raw (no CRC-32: the blob's digest covers the bytes), any later ones by
+      // zlib's gunzip; pooled output chunks (chunk-pool.ts: their size, and why they are reused)
       return new GzipMembers(POOL_CHUNK);
     case 'zstd':
       return nativeZstd ? nativeZstd() : createFzstdStream();

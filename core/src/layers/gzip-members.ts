@@ -17,7 +17,10 @@ import * as zlib from 'node:zlib';
 export class GzipMembers extends EventEmitter {
   private readonly header = new GzipHeader();
   private inner: zlib.InflateRaw | undefined;
-  /** Where we are: a member's header, its deflate data (`inner`), or past its data (trailer, padding). */
+  /**
+   * Where we are: the first member's header, its deflate data (`inner`), past its data (trailer, then what
+   * follows), padding to the end, or the `rest` of the members (zlib's gunzip).
+   */
   private state: 'header' | 'body' | 'after' | 'padding' | 'rest' = 'header';
   /** zlib's gunzip, for everything after the first member (`rest`). */
   private rest: zlib.Gunzip | undefined;
@@ -60,7 +63,11 @@ export class GzipMembers extends EventEmitter {
       this.advance();
       return true;
     }
-    if (this.members > 0 && chunk.length > 0) {
+    if (this.members > 0) {
+      if (chunk.length === 0) {
+        done();
+        return true;
+      }
       // a zero where a member's header would start: padding to the end, ignored (as zlib's gunzip does)
       if (chunk[0] === 0) {
         this.state = 'padding';
@@ -126,12 +133,8 @@ export class GzipMembers extends EventEmitter {
   private startMember(): void {
     const inner = zlib.createInflateRaw({ chunkSize: this.chunkSize });
     this.inner = inner;
-    this.innerEnding = false;
     this.members++;
     this.state = 'body';
-    this.fed = 0;
-    this.output = 0;
-    this.innerEnded = false;
     inner.on('data', (out: Buffer) => {
       this.output += out.length;
       this.emit('data', out, inner);
@@ -202,7 +205,6 @@ export class GzipMembers extends EventEmitter {
       }
       this.inner = undefined;
       this.state = 'header';
-      this.header.reset();
       const next = rest.subarray(TRAILER_BYTES);
       // padding or the next member's header (the copy is ours: nothing to give back)
       if (next.length > 0) this.write(next);
@@ -210,7 +212,8 @@ export class GzipMembers extends EventEmitter {
       return;
     }
     if (this.inputEnded && (this.state === 'header' || this.state === 'padding')) {
-      if (this.state === 'header' && this.header.started) this.fail(truncated());
+      // a first header cut short; after the first member, the end of the input is the end of the stream
+      if (this.state === 'header' && this.members === 0 && this.header.started) this.fail(truncated());
       else this.finish();
     }
   }
@@ -247,7 +250,7 @@ function truncated(): Error {
 function noop(): void {}
 
 /**
- * A gzip member header (RFC 1952 §2.3) read incrementally: 10 fixed bytes, then the optional extra field,
+ * The first member's header (RFC 1952 §2.3) read incrementally: 10 fixed bytes, then the optional extra field,
  * name, comment and header CRC, skipped without being kept (a name has no length limit).
  */
 class GzipHeader {
@@ -261,14 +264,6 @@ class GzipHeader {
   /** True once any byte of a header was read. */
   get started(): boolean {
     return this.got > 0;
-  }
-
-  reset(): void {
-    this.got = 0;
-    this.flags = 0;
-    this.step = 'fixed';
-    this.remaining = 0;
-    this.xlen = 0;
   }
 
   /** Reads header bytes from `chunk`: the offset where the deflate data starts, or -1 if it needs more. */
