@@ -176,6 +176,21 @@ function toTables(ordered: readonly LayerContents[]): { paths: PathTable; tables
   return { paths, tables };
 }
 
+/**
+ * The entries of an image's file map whose path passes `wanted`, tested on the paths alone: only those are
+ * built as `ImageFile` objects (on the merged view, `values()` builds one for every entry of the image).
+ */
+export function* filesWhere(
+  files: ReadonlyMap<string, ImageFile>,
+  wanted: (path: string) => boolean,
+): Generator<ImageFile> {
+  for (const path of files.keys()) {
+    if (!wanted(path)) continue;
+    const file = files.get(path);
+    if (file) yield file;
+  }
+}
+
 /** `ReadonlyMap` over the view: entries are built from their columns on each read. */
 function toFileMap(view: View): ReadonlyMap<string, ImageFile> {
   const get = (path: string): ImageFile | undefined => {

@@ -2,11 +2,12 @@ import type { FileHeader, ImageFile } from '../../types/file.js';
 import type { Finding, FindingLocation, Note } from '../../types/finding.js';
 import type { ImageConfig } from '../../types/image.js';
 import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
+import { filesWhere } from '../../layers/merge.js';
 import { BASELINE_RULES, resolveBaselineChecks } from './checks.js';
 import type { BaselineRule } from './checks.js';
 import {
   findPackageCaches,
-  packageCacheCandidates,
+  isInPackageCache,
   findUnexpectedSetuid,
   findWorldWritableInPath,
   MAX_SYMLINK_HOPS,
@@ -207,7 +208,7 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
   }
 
   if (checks.has('package-cache')) {
-    for (const { cache, files } of findPackageCaches(packageCacheCandidates(ctx.files))) {
+    for (const { cache, files } of findPackageCaches(filesWhere(ctx.files, isInPackageCache))) {
       const bytes = files.reduce((n, f) => n + f.size, 0);
       const first = files[0] as ImageFile;
       findings.push(

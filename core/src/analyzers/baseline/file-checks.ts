@@ -119,16 +119,9 @@ export function findWorldWritableInPath(
   return { entries: out.sort((a, b) => a.path.localeCompare(b.path)), unresolved };
 }
 
-/**
- * The entries of `files` whose path is in some package-manager cache, found by path first (an image's
- * entries are built as objects only for those: most of a large image is elsewhere).
- */
-export function* packageCacheCandidates(files: ReadonlyMap<string, ImageFile>): Generator<ImageFile> {
-  for (const path of files.keys()) {
-    if (!PACKAGE_CACHES.some((c) => c.matches(path))) continue;
-    const file = files.get(path);
-    if (file) yield file;
-  }
+/** True when `path` lies in some package-manager cache. */
+export function isInPackageCache(path: string): boolean {
+  return PACKAGE_CACHES.some((c) => c.matches(path));
 }
 
 /** Files per package-manager cache (only caches that hold at least one regular file). */

@@ -1,4 +1,5 @@
 import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
+import { filesWhere } from '../../layers/merge.js';
 import type { ImageFile } from '../../types/file.js';
 import type { Note } from '../../types/finding.js';
 import type { Package } from '../../types/package.js';
@@ -118,11 +119,8 @@ export const composerAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    // paths first: building every entry of a large image as an object is what costs here
-    for (const path of ctx.files.keys()) {
-      if (!isComposerLockPath(path)) continue;
-      const file = ctx.files.get(path);
-      if (file?.kind !== 'file') continue;
+    for (const file of filesWhere(ctx.files, isComposerLockPath)) {
+      if (file.kind !== 'file') continue;
       try {
         const r = analyzeWith(file, 'composer', (b, p) =>
           selectUninstalledComposer(p, parseComposerLock(b, p), ctx.files),

@@ -1,4 +1,5 @@
 import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
+import { filesWhere } from '../../layers/merge.js';
 import type { ImageFile } from '../../types/file.js';
 import type { Note } from '../../types/finding.js';
 import type { Package } from '../../types/package.js';
@@ -214,11 +215,8 @@ export const npmAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    // paths first: building every entry of a large image as an object is what costs here
-    for (const path of ctx.files.keys()) {
-      if (!isNpmLockPath(path)) continue;
-      const file = ctx.files.get(path);
-      if (file?.kind !== 'file') continue;
+    for (const file of filesWhere(ctx.files, isNpmLockPath)) {
+      if (file.kind !== 'file') continue;
       try {
         const r = analyzeLockfile(file, ctx.files);
         packages.push(...r.packages);
