@@ -91,9 +91,9 @@ const NOTHING: readonly never[] = Object.freeze([]);
 
 /**
  * Results of a content analysis (lists: matches, rule hits) keyed by the SHA-256 of the bytes analysed and a
- * `variant` string for whatever else the result depends on (each variant its own shelf): an image that holds the same file many times —
- * `COPY` of a tree already in a lower layer, `RUN chown -R` rewriting a whole layer, vendored copies of one
- * package — pays for the analysis once. Results are a pure function of the key, so the cache lives as long
+ * `variant` string for whatever else the result depends on (each variant its own shelf): an image that holds
+ * the same file many times — `COPY` of a tree already in a lower layer, `RUN chown -R` rewriting a whole
+ * layer, vendored copies of one package — pays for the analysis once. Results are a pure function of the key, so the cache lives as long
  * as its owner (a service worker reuses it across scans). Bounded by design: empty results (nearly every
  * file) are one digest in a {@link DigestSet} (≤ 2 MiB a variant), the few others a capped map.
  */

@@ -27,7 +27,8 @@ export interface FileStore {
 
 /**
  * Bytes `start` to `start + length` of an open file as a stream of reads into pooled buffers (`POOL_CHUNK`
- * bytes each: large reads are fewer trips through the main thread), one read ahead. A file that ends early ends the stream early (the digest verifier names the shortfall).
+ * bytes each: large reads are fewer trips through the main thread), one read ahead. A file that ends early
+ * ends the stream early (the digest verifier names the shortfall).
  * `onClose` runs once when the stream ends or is destroyed, after any read in flight.
  */
 export function streamRange(
