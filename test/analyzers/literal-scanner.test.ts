@@ -159,6 +159,61 @@ describe('LiteralScanner (one pass for many literals)', () => {
     }
   });
 
+  it('finds exact literals of 4+ bytes by skipping (Wu–Manber) with the automaton’s answer', () => {
+    const next = random(11);
+    const alphabet = 'abcd:"\x00\xff';
+    const word = (n: number): string =>
+      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    let skipped = 0;
+    let hits = 0;
+    for (let round = 0; round < 400; round++) {
+      const words = Array.from({ length: 1 + Math.floor(next() * 10) }, () => word(4 + Math.floor(next() * 9)));
+      // the same bytes twice (two indices), as the malware rules list `stratum+tcp://` for several rules
+      const literals = [...words, words[0] as string].map((l) => Buffer.from(l, 'latin1'));
+      const fast = new LiteralScanner(literals);
+      const automaton = new LiteralScanner(literals, false, { skipSearch: false });
+      expect(fast.skipsBytes).toBe(true);
+      expect(automaton.skipsBytes).toBe(false);
+      // literals planted at the start, the end and anywhere, in texts from shorter than any literal up
+      const planted = Array.from({ length: Math.floor(next() * 4) }, () => words[Math.floor(next() * words.length)]);
+      const text = Buffer.from(
+        (next() < 0.3 ? (planted[0] ?? '') : '') +
+          planted.map((w) => word(Math.floor(next() * 30)) + w).join('') +
+          word(Math.floor(next() * 40)),
+        'latin1',
+      );
+      const want = automaton.find(text).sort((a, b) => a - b);
+      expect(fast.find(text).sort((a, b) => a - b), `${words} | ${text.toString('latin1')}`).toEqual(want);
+      expect(want).toEqual(naive(literals.map((l) => l.toString('latin1')), text, false));
+      skipped++;
+      hits += want.length;
+    }
+    expect(skipped).toBe(400);
+    // most rounds find something: the comparison is not between two empty answers
+    expect(hits).toBeGreaterThan(400);
+  });
+
+  it('takes the skip search only for exact literals of 4+ bytes, and not too many of them', () => {
+    const lits = (...l: string[]): Buffer[] => l.map((x) => Buffer.from(x));
+    expect(new LiteralScanner(lits('abcd', 'stratum+tcp://')).skipsBytes).toBe(true);
+    expect(new LiteralScanner(lits('abcd', 'abc')).skipsBytes).toBe(false);
+    expect(new LiteralScanner(lits('abcd', 'efgh'), true).skipsBytes).toBe(false);
+    const many = Array.from({ length: 257 }, (_, i) => Buffer.from(`lit-${i}`));
+    expect(new LiteralScanner(many).skipsBytes).toBe(false);
+    expect(new LiteralScanner(many.slice(0, 256)).skipsBytes).toBe(true);
+  });
+
+  it('gives the automaton’s answer on texts that keep the skip search comparing (a long prefix repeated)', () => {
+    const literals = [Buffer.from(`${'a'.repeat(40)}b`), Buffer.from('aaaac'), Buffer.from('zzzz')];
+    const s = new LiteralScanner(literals);
+    expect(s.skipsBytes).toBe(true);
+    const run = 'a'.repeat(5000);
+    expect(s.find(Buffer.from(run))).toEqual([]);
+    expect(s.find(Buffer.from(`${run}b`))).toEqual([0]);
+    expect(s.find(Buffer.from(`${run}c zzzz`)).sort()).toEqual([1, 2]);
+    expect(s.find(Buffer.from(`zzzz${run}b${run}c`)).sort()).toEqual([0, 1, 2]);
+  });
+
   it('refuses an empty literal', () => {
     expect(() => new LiteralScanner([Buffer.alloc(0)])).toThrow(RangeError);
   });

@@ -112,7 +112,9 @@ class Retained {
  */
 export class GoBuildInfoSink implements FileSink {
   private mode: Mode = 'head';
-  private readonly head: Buffer;
+  /** The first `headSize` bytes, copied only when the first write holds fewer (most hold them all). */
+  private head: Buffer | undefined;
+  private readonly headSize: number;
   private headLength = 0;
   private offset = 0;
   private windows: { start: number; end: number }[] = [];
@@ -131,18 +133,25 @@ export class GoBuildInfoSink implements FileSink {
   private result: AnalysisResult | undefined;
 
   constructor(private readonly file: ImageFile) {
-    this.head = Buffer.allocUnsafe(Math.min(file.size, HEAD_BYTES));
+    this.headSize = Math.min(file.size, HEAD_BYTES);
   }
 
   write(chunk: Buffer): boolean {
     if (this.mode === 'head') {
-      const n = Math.min(chunk.length, this.head.length - this.headLength);
-      chunk.copy(this.head, this.headLength, 0, n);
+      if (this.headLength === 0 && chunk.length >= this.headSize) {
+        // the whole head in the first write: read in place (nothing refers to it once `decide` returns)
+        this.decide(chunk.subarray(0, this.headSize));
+        this.process(chunk, 0);
+        return !this.isDone();
+      }
+      const head = (this.head ??= Buffer.allocUnsafe(this.headSize));
+      const n = Math.min(chunk.length, head.length - this.headLength);
+      chunk.copy(head, this.headLength, 0, n);
       this.headLength += n;
-      if (this.headLength < this.head.length) return true;
-      this.decide();
-      this.process(this.head, 0);
-      if (n < chunk.length && !this.isDone()) this.process(chunk.subarray(n), this.head.length);
+      if (this.headLength < head.length) return true;
+      this.decide(head);
+      this.process(head, 0);
+      if (n < chunk.length && !this.isDone()) this.process(chunk.subarray(n), head.length);
       return !this.isDone();
     }
     if (!this.isDone()) this.process(chunk, this.offset);
@@ -157,8 +166,9 @@ export class GoBuildInfoSink implements FileSink {
   end(): AnalysisResult | undefined {
     if (this.mode === 'head') {
       // a file shorter than its announced size: judge what arrived
-      this.decide();
-      this.process(this.head.subarray(0, this.headLength), 0);
+      const head = (this.head ?? Buffer.alloc(0)).subarray(0, this.headLength);
+      this.decide(head);
+      this.process(head, 0);
     }
     if (this.mode === 'done') return this.result;
     const mode = this.mode;
@@ -189,8 +199,7 @@ export class GoBuildInfoSink implements FileSink {
     return this.found(toGoPackages(parseGoModInfo(stripModFraming(raw.mod), raw.vers)));
   }
 
-  private decide(): void {
-    const head = this.head.subarray(0, this.headLength);
+  private decide(head: Buffer): void {
     this.mode = 'anywhere';
     if (!isElf(head)) return;
     let elf;
