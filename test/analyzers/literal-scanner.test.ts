@@ -167,7 +167,9 @@ describe('LiteralScanner (one pass for many literals)', () => {
     let skipped = 0;
     let hits = 0;
     for (let round = 0; round < 400; round++) {
-      const words = Array.from({ length: 1 + Math.floor(next() * 10) }, () => word(4 + Math.floor(next() * 9)));
+      const words = Array.from({ length: 1 + Math.floor(next() * 10) }, () =>
+        word(4 + Math.floor(next() * 9)),
+      );
       // the same bytes twice (two indices), as the malware rules list `stratum+tcp://` for several rules
       const literals = [...words, words[0] as string].map((l) => Buffer.from(l, 'latin1'));
       const fast = new LiteralScanner(literals);
@@ -175,7 +177,10 @@ describe('LiteralScanner (one pass for many literals)', () => {
       expect(fast.skipsBytes).toBe(true);
       expect(automaton.skipsBytes).toBe(false);
       // literals planted at the start, the end and anywhere, in texts from shorter than any literal up
-      const planted = Array.from({ length: Math.floor(next() * 4) }, () => words[Math.floor(next() * words.length)]);
+      const planted = Array.from(
+        { length: Math.floor(next() * 4) },
+        () => words[Math.floor(next() * words.length)],
+      );
       const text = Buffer.from(
         (next() < 0.3 ? (planted[0] ?? '') : '') +
           planted.map((w) => word(Math.floor(next() * 30)) + w).join('') +
@@ -183,8 +188,17 @@ describe('LiteralScanner (one pass for many literals)', () => {
         'latin1',
       );
       const want = automaton.find(text).sort((a, b) => a - b);
-      expect(fast.find(text).sort((a, b) => a - b), `${words} | ${text.toString('latin1')}`).toEqual(want);
-      expect(want).toEqual(naive(literals.map((l) => l.toString('latin1')), text, false));
+      expect(
+        fast.find(text).sort((a, b) => a - b),
+        `${words} | ${text.toString('latin1')}`,
+      ).toEqual(want);
+      expect(want).toEqual(
+        naive(
+          literals.map((l) => l.toString('latin1')),
+          text,
+          false,
+        ),
+      );
       skipped++;
       hits += want.length;
     }

@@ -252,7 +252,7 @@ class SkipSearch {
     const found: number[] = [];
     let budget = n * SKIP_COMPARE_BUDGET;
     // `i`: the last byte of the window (the literal's first `m` bytes would end here)
-    for (let i = m - 1; i < n; ) {
+    for (let i = m - 1; i < n;) {
       const pair = ((bytes[i - 1] as number) << 8) | (bytes[i] as number);
       const jump = shift[pair] as number;
       if (jump !== 0) {
