@@ -218,6 +218,29 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
       openSinks--;
       if (s.sink.wantsDigest && --digestReaders === 0) digest?.drop();
     };
+    /** Drops the content once read, unless a whole-image step still reads it. */
+    const release = (): void => {
+      if (keep || !content) return;
+      delete file.content;
+      buffered -= file.size;
+    };
+    /** The analyzers that read the buffered content, awaited (the history ones maybe after the merge). */
+    async function settle(): Promise<void> {
+      for (const a of eager) results.add(file, a, await runOne(a, file, options));
+      if (historic.length > 0 && history) {
+        if (history.tracker.isSettled(file.layerIndex)) {
+          await analyzeHistory(file, historic, forImage, { history, results, options });
+          if (!forImage) buffered -= file.size;
+        } else {
+          // held (and counted against this layer's buffer limit) until the layers above are read
+          const queue = history.pending.get(file.layerIndex) ?? [];
+          queue.push({ file, analyzers: historic, keep: forImage });
+          history.pending.set(file.layerIndex, queue);
+        }
+        return;
+      }
+      release();
+    }
     return {
       write(chunk) {
         if (content) {
@@ -236,7 +259,9 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
         }
         return content !== undefined || openSinks > 0;
       },
-      async end() {
+      // synchronous unless an analyzer must be awaited: a promise and a microtask per file add up
+      // over the hundreds of thousands of files of a large image
+      end() {
         const sum = digest?.digest();
         for (const s of sinks) {
           if (results.has(file, s.analyzer)) continue;
@@ -249,25 +274,13 @@ export function createFileRouter(ctx: RouterContext): (file: ImageFile) => FileC
           // most files yield nothing: remembering them would grow with the image for no result
           if (!isEmptyResult(result)) results.add(file, s.analyzer, result);
         }
-        if (!content) return;
+        if (!content) return undefined;
         file.content = length === content.length ? content : content.subarray(0, length);
-        for (const a of eager) results.add(file, a, await runOne(a, file, options));
-        if (historic.length > 0 && history) {
-          if (history.tracker.isSettled(file.layerIndex)) {
-            await analyzeHistory(file, historic, forImage, { history, results, options });
-            if (!forImage) buffered -= file.size;
-          } else {
-            // held (and counted against this layer's buffer limit) until the layers above are read
-            const queue = history.pending.get(file.layerIndex) ?? [];
-            queue.push({ file, analyzers: historic, keep: forImage });
-            history.pending.set(file.layerIndex, queue);
-          }
-          return;
+        if (eager.length === 0 && !(historic.length > 0 && history)) {
+          release();
+          return undefined;
         }
-        if (!keep) {
-          delete file.content;
-          buffered -= file.size;
-        }
+        return settle();
       },
       // the layer keeps this object (not just its header) only when some result refers to it
       retain: () => results.hasFile(file),
