@@ -6,13 +6,17 @@ import { readDefaultSecretRules } from '../../../core/src/analyzers/secret/redac
 import {
   boundMatchExtent,
   keywordOffsetBound,
+  requiredLiterals,
   startsWithKeyword,
 } from '../../../core/src/analyzers/secret/pattern-safety.js';
 import { scanText } from '../../../core/src/analyzers/secret/scan-text.js';
 
-/** The same rules with every keyword window removed: each rule runs over the whole text. */
+/**
+ * The same rules with every keyword window and every literal a rule also needs removed: each rule runs over
+ * the whole text of every text holding its keyword.
+ */
 function withoutWindows(rules: SecretRuleSet): SecretRuleSet {
-  return { ...rules, content: rules.content.map(({ window: _w, ...rest }) => rest) };
+  return { ...rules, content: rules.content.map(({ window: _w, alsoNeeds: _n, ...rest }) => rest) };
 }
 
 const shape = (rules: SecretRuleSet, text: string): unknown[] =>
@@ -523,5 +527,107 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
     // the generator must reach proofs and real matches, or the check proves little
     expect(proven).toBeGreaterThan(1000);
     expect(checked).toBeGreaterThan(3000);
+  });
+
+  it('requiredLiterals: every match holds one of the literals, on 20,000 generated patterns', () => {
+    const r = random(43);
+    let proven = 0;
+    let checked = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const nodes = seq(r, 0, 1 + Math.floor(r() * 6));
+      let source = pickOf(r, ['', '', '', '\\b', '^']) + render(nodes);
+      const other = r() < 0.08 ? seq(r, 0, 1 + Math.floor(r() * 3)) : undefined;
+      if (other) source += '|' + render(other);
+      const flags = r() < 0.5 ? 'g' : 'gi';
+      let re: RegExp;
+      try {
+        re = new RegExp(source, flags);
+      } catch {
+        continue;
+      }
+      const literals = requiredLiterals(source, 2);
+      if (literals === undefined) continue;
+      proven++;
+      for (const l of literals) {
+        expect(l.length).toBeGreaterThanOrEqual(2);
+        expect(l).toBe(l.toLowerCase());
+      }
+      const text = Array.from({ length: 6 }, () =>
+        r() < 0.7 ? (other && r() < 0.5 ? sample(other, r) : sample(nodes, r)) : pickOf(r, ['zz ', ' ', 'q']),
+      ).join(pickOf(r, ['', ' ', 'y']));
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        if (m[0] === '') {
+          re.lastIndex++;
+          continue;
+        }
+        checked++;
+        const found = m[0].toLowerCase();
+        expect(
+          literals.some((l) => found.includes(l)),
+          `${source} /${flags} literals ${JSON.stringify(literals)}: ${JSON.stringify(m[0])}`,
+        ).toBe(true);
+      }
+    }
+    expect(proven).toBeGreaterThan(1000);
+    expect(checked).toBeGreaterThan(3000);
+  });
+});
+
+describe('literals vendor rules also need (their value’s literal opening)', () => {
+  it('reads the opening: alternatives, a bounded gap before it, what ends it', () => {
+    expect(requiredLiterals('(live|test)_[a-f0-9]{35}', 4)).toEqual(['live_', 'test_']);
+    expect(requiredLiterals('(test|live)_pub_[a-f0-9]{31}', 4)).toEqual(['test_pub_', 'live_pub_']);
+    expect(requiredLiterals('AQVN[a-z0-9_-]{35,38}', 4)).toEqual(['aqvn']);
+    expect(requiredLiterals('[a-z0-9]{11}(AAAAAAAAAA)[a-z0-9_=-]{43}', 4)).toEqual(['aaaaaaaaaa']);
+    // an optional last character is not required; a repeated one ends the literal part before it
+    expect(requiredLiterals('abcde?[0-9]{8}', 4)).toEqual(['abcde', 'abcd']);
+    expect(requiredLiterals('abcd+x', 4)).toBeUndefined();
+    expect(requiredLiterals('abcdd+x', 4)).toEqual(['abcd']);
+  });
+
+  it('gives none when a match need not hold one: alternation at the top, short or unbounded openings', () => {
+    expect(requiredLiterals('[a-z0-9_-]{40}|[a-f0-9]{37}', 4)).toBeUndefined();
+    expect(requiredLiterals('live_[a-f0-9]{35}|[a-f0-9]{40}', 4)).toBeUndefined();
+    expect(requiredLiterals('00[a-z0-9_=-]{40}', 4)).toBeUndefined();
+    expect(requiredLiterals('su[a-z0-9]{12}', 4)).toBeUndefined();
+    expect(requiredLiterals('(live|t)_[a-f0-9]{35}', 4)).toBeUndefined();
+    expect(requiredLiterals('[a-z]+live_', 4)).toBeUndefined();
+    expect(requiredLiterals('[a-f0-9]{32}', 4)).toBeUndefined();
+    expect(requiredLiterals('\\blive_x', 4)).toBeUndefined();
+  });
+
+  it('are derived for vendor rules only, never taken from a rule file', () => {
+    const rules = readDefaultSecretRules();
+    const lob = rules.content.find((r) => r.id === 'PCS-SECRET-LOB-API-KEY');
+    expect(lob?.alsoNeeds).toEqual(['live_', 'test_']);
+    expect(rules.content.filter((r) => r.alsoNeeds).length).toBeGreaterThanOrEqual(5);
+    const text = (extra: string): string =>
+      `rules:\n  - id: PCS-SECRET-X\n    title: X\n    severity: low\n    remediation: r\n${extra}`;
+    const [vendor] = parseSecretRules([
+      { source: 'x.yaml', text: text(`    vendor: { names: ['acme'], value: '(live|test)_[a-f0-9]{8}' }\n`) },
+    ]).content;
+    expect(vendor?.alsoNeeds).toEqual(['live_', 'test_']);
+    const [plainRule] = parseSecretRules([
+      {
+        source: 'x.yaml',
+        text: text(
+          `    category: token\n    pattern: 'acme.{0,9}(live|test)_[a-f0-9]{8}'\n    keywords: [acme]\n    alsoNeeds: [nothing]\n`,
+        ),
+      },
+    ]).content;
+    expect(plainRule?.alsoNeeds).toBeUndefined();
+  });
+
+  it('skip a text with the vendor name but none of the literals, and still find the key when it has one', () => {
+    const rules = readDefaultSecretRules();
+    const key = `live_${'0a1b2c3d4e'.repeat(3)}f0a1b`;
+    const found = (t: string): string[] => scanText(t, '/app/config.js', rules, () => true).map((m) => m.id);
+    expect(found(`const lob_key = "${key}";`)).toContain('PCS-SECRET-LOB-API-KEY');
+    expect(found(`const LOB_KEY = "${key.toUpperCase()}";`)).toContain('PCS-SECRET-LOB-API-KEY');
+    // the same text without `live_`: the value does not have the rule's shape, and the rule does not run
+    const without = `const lob_key = "${key.replace('live_', 'lime_')}";`;
+    expect(found(without)).not.toContain('PCS-SECRET-LOB-API-KEY');
+    const lob = rules.content.find((r) => r.id === 'PCS-SECRET-LOB-API-KEY');
+    expect(lob && rules.keywordClosure.has('live_')).toBe(true);
   });
 });

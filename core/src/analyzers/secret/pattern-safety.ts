@@ -241,6 +241,25 @@ export function keywordOffsetBound(source: string, keywords: readonly string[]):
   return opening.gap + furthest;
 }
 
+/** Most literals `requiredLiterals` gives: past that the opening is too varied to be worth finding. */
+const MAX_REQUIRED_LITERALS = 16;
+
+/**
+ * Literals one of which every match of the pattern holds, lower-cased: the spellings of its literal opening
+ * (after a gap of bounded length, as `keywordOffsetBound` reads it). Undefined when that is not proven (an
+ * alternation at the top level, no literal opening, a zero-width one) or when a spelling is shorter than
+ * `minLength` or not printable ASCII (the keyword finder folds ASCII case only).
+ */
+export function requiredLiterals(source: string, minLength: number): string[] | undefined {
+  if (hasTopLevelAlternation(source)) return undefined;
+  const opening = spellSequence(source, 0);
+  if (!opening) return undefined;
+  const spellings = [...new Set(opening.spellings.map((s) => s.toLowerCase()))];
+  if (spellings.length > MAX_REQUIRED_LITERALS) return undefined;
+  if (spellings.some((s) => s.length < minLength || !/^[\x20-\x7e]+$/.test(s))) return undefined;
+  return spellings;
+}
+
 /** True when every match of the pattern starts with one of `keywords` (a bound of 0). */
 export function startsWithKeyword(source: string, keywords: readonly string[]): boolean {
   return keywordOffsetBound(source, keywords) === 0;

@@ -5,9 +5,14 @@ import { SEVERITIES, type Severity } from '../../types/finding.js';
 import type { AnalyzerOptions } from '../analyzer.js';
 import { locateRulesDir, parseRuleDocuments, type RuleDocument } from '../rule-documents.js';
 import { createKeywordRegex } from './keyword-trie.js';
-import { boundMatchExtent, checkPatternSafety, keywordOffsetBound } from './pattern-safety.js';
+import {
+  boundMatchExtent,
+  checkPatternSafety,
+  keywordOffsetBound,
+  requiredLiterals,
+} from './pattern-safety.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
-import { expandVendorRule, VENDOR_KEY_PREFIX } from './vendor-rule.js';
+import { expandVendorRule, VENDOR_KEY_PREFIX, VENDOR_MIN_VALUE_LITERAL } from './vendor-rule.js';
 
 /** Rule groups users select with `scanners.secret.items` (rule ids are accepted too). */
 export type SecretCategory = 'private-key' | 'access-key' | 'token' | 'password' | 'credential-file';
@@ -69,6 +74,12 @@ export interface ContentRule extends RuleBase {
    * the match. So the rule only needs to run around the keywords' occurrences (see `scan-text.ts`).
    */
   window?: KeywordWindow;
+  /**
+   * Lower-case literals one of which every match holds besides a keyword, derived for vendor-context rules
+   * from the value's literal opening (`(live|test)_…` → `live_`, `test_`; never from rule data): the rule
+   * runs only when one of them occurs too. `lob`, a keyword, is in every `global`; `live_` is not.
+   */
+  alsoNeeds?: string[];
   /**
    * Finding ids this rule produces besides its own (its pair's and bundle's, or the pair it is the second
    * half of): naming one of them in `scanners.secret.items` enables this rule.
@@ -165,7 +176,10 @@ export function parseSecretRules(docs: RuleDocument[]): SecretRuleSet {
     }
   });
   const content = rules.filter((r): r is ContentRule => r.kind === 'content');
-  const keywords = [...new Set(content.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
+  // the literals rules also need are found with the keywords, in the same pass
+  const keywords = [...new Set(content.flatMap((r) => [...r.keywords, ...(r.alsoNeeds ?? [])]))].sort(
+    (a, b) => b.length - a.length,
+  );
   const keywordClosure = new Map(keywords.map((k) => [k, keywords.filter((o) => k.includes(o))]));
   const keywordRegex = createKeywordRegex(keywords);
   return {
@@ -249,7 +263,12 @@ function toRule(raw: unknown, at: string, problems: Problem[]): SecretRule | und
   if (validate) rule.validate = validate;
   if (pair) rule.pair = pair;
   if (bundle) rule.bundle = bundle;
-  if ((raw as Record<string, unknown>).vendor !== undefined && !validate) {
+  const vendor = (raw as { vendor?: { value?: unknown } }).vendor;
+  if (vendor !== undefined) {
+    const needs = requiredLiterals(String(vendor.value), VENDOR_MIN_VALUE_LITERAL);
+    if (needs) rule.alsoNeeds = needs;
+  }
+  if (vendor !== undefined && !validate) {
     // the template's key is up to VENDOR_KEY_PREFIX identifier characters, then the name: what the
     // bound counts beyond those characters lies after the name's start
     const extent = boundMatchExtent(regex.source);

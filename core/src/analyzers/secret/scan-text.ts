@@ -72,6 +72,7 @@ function selects(
   enabled: (rule: ContentRule) => boolean,
 ): boolean {
   if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) return false;
+  if (rule.alsoNeeds && !rule.alsoNeeds.some((k) => found.has(k))) return false;
   return !rule.paths || (path !== undefined && rule.paths.some((p) => p.test(path)));
 }
 

@@ -17,6 +17,12 @@ export interface VendorSpec {
   value: string;
 }
 
+/**
+ * Shortest literal opening of a value that a vendor rule also needs in the text (`live_`, `ion_`): a shorter
+ * one (`00`, `su`) is in too many texts to save a run.
+ */
+export const VENDOR_MIN_VALUE_LITERAL = 4;
+
 /** Most identifier characters before the vendor's name in the key (`my_…_asana_token`). */
 export const VENDOR_KEY_PREFIX = 40;
 
