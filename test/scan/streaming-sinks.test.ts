@@ -133,11 +133,16 @@ describe('streaming sinks', () => {
         );
     });
 
-    it('skips magic hits without a valid inline header in a non-ELF file, keeping only the real blob', async () => {
+    it('skips magic hits without a valid inline header in a non-ELF (PE) file, keeping only the real blob', async () => {
       const elf = buildGoInlineElf('go1.21.3', MOD);
       const blob = elf.subarray(elf.indexOf(Buffer.from('\xff Go buildinf:', 'latin1')));
       const decoy = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.alloc(40, 0x33)]);
-      const content = Buffer.concat([Buffer.from('#!/bin/x\n'), decoy, Buffer.alloc(3 * 1024 * 1024), blob]);
+      const content = Buffer.concat([
+        Buffer.from('MZ, not an ELF\n'),
+        decoy,
+        Buffer.alloc(3 * 1024 * 1024),
+        blob,
+      ]);
       const file = imageFile('/app/tool', content, 0o755);
       const expected = await goBinaryAnalyzer.analyze!(file, {});
       expect(packagesOf(expected)).toHaveLength(3);
@@ -149,7 +154,7 @@ describe('streaming sinks', () => {
 
     it('gives up with ANALYZER_LIMIT_EXCEEDED after 1000 bogus magic hits, like the buffered parser', async () => {
       const decoy = Buffer.concat([Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.alloc(40, 0x33)]);
-      const content = Buffer.concat([Buffer.from('#!'), ...Array.from({ length: 1100 }, () => decoy)]);
+      const content = Buffer.concat([Buffer.from('MZ'), ...Array.from({ length: 1100 }, () => decoy)]);
       const file = imageFile('/app/bogus', content, 0o755);
       const expected = await goBinaryAnalyzer.analyze!(file, {});
       const { result } = streamThrough(goBinaryAnalyzer, file, content, 65536);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   goBinaryAnalyzer,
+  isGoReadableFormat,
   parseGoBinary,
   parseGoBuildInfo,
   toGoStdlibVersion,
@@ -24,6 +25,9 @@ const MOD = [
   'build\tvcs.revision=0123456789abcdef',
   '',
 ].join('\n');
+
+const purls = (r: { packages?: { purl: string }[] } | undefined | void): string[] =>
+  (r?.packages ?? []).map((p) => p.purl);
 
 const EXPECTED_PURLS = [
   'pkg:golang/github.com/example/server@v1.2.0',
@@ -142,6 +146,69 @@ describe('go-binary', () => {
     });
   });
 
+  describe('which files are read at all: the formats Go’s debug/buildinfo reads, by their first bytes', () => {
+    const elf = buildGoInlineElf('go1.20.5', MOD);
+    // the inline build info (magic, header, both strings) behind a header of another format
+    const blob = elf.subarray(elf.indexOf(Buffer.from('\xff Go buildinf:', 'latin1')));
+    const withHead = (head: number[]): Buffer => {
+      const start = Buffer.alloc(4096, 0x41);
+      Buffer.from(head).copy(start);
+      return Buffer.concat([start, blob, Buffer.alloc(512)]);
+    };
+    const streamedPurls = (content: Buffer, size: number): string[] => {
+      const sink = goBinaryAnalyzer.stream!(imageFile('/bin/x', undefined, 0o755, content.length), {});
+      for (let at = 0; at < content.length; at += size)
+        if (!sink?.write(content.subarray(at, at + size))) break;
+      const r = sink?.end();
+      return ((r as { packages?: { purl: string }[] } | undefined)?.packages ?? []).map((p) => p.purl);
+    };
+    const readable: [string, number[]][] = [
+      ['PE', [0x4d, 0x5a]],
+      ['Mach-O 64-bit big-endian', [0xfe, 0xed, 0xfa, 0xcf]],
+      ['Mach-O 32-bit big-endian', [0xfe, 0xed, 0xfa, 0xce]],
+      ['Mach-O 64-bit little-endian', [0xcf, 0xfa, 0xed, 0xfe]],
+      ['Mach-O 32-bit little-endian', [0xce, 0xfa, 0xed, 0xfe]],
+      ['XCOFF 32-bit', [0x01, 0xdf]],
+      ['XCOFF 64-bit', [0x01, 0xf7]],
+      ['Plan 9 amd64', [0x00, 0x00, 0x8a, 0x97]],
+      ['Plan 9 386', [0x00, 0x00, 0x01, 0xeb]],
+      ['Plan 9 arm', [0x00, 0x00, 0x06, 0x47]],
+    ];
+    for (const [name, head] of readable) {
+      it(`${name}: the build info is read, buffered and streamed`, async () => {
+        const content = withHead(head);
+        expect(isGoReadableFormat(content)).toBe(true);
+        expect(purls(await goBinaryAnalyzer.analyze!(imageFile('/bin/x', content, 0o755), {}))).toEqual(
+          EXPECTED_PURLS,
+        );
+        for (const size of [7, 4096, content.length])
+          expect(streamedPurls(content, size)).toEqual(EXPECTED_PURLS);
+      });
+    }
+    const unreadable: [string, number[]][] = [
+      ['random bytes', [0x13, 0x37, 0xca, 0xfe]],
+      ['a script', [...Buffer.from('#!/bin/sh\n')]],
+      ['a fat Mach-O / Java class', [0xca, 0xfe, 0xba, 0xbe]],
+      ['almost ELF', [0x7f, 0x45, 0x4c, 0x47]],
+      ['almost PE', [0x4d, 0x59]],
+      ['almost Mach-O', [0xfe, 0xed, 0xfb, 0xcf]],
+      ['almost XCOFF', [0x01, 0xde]],
+      ['almost Plan 9', [0x00, 0x00, 0x8a, 0x98]],
+    ];
+    for (const [name, head] of unreadable) {
+      it(`${name}: not searched, nothing reported (as Go reports nothing)`, async () => {
+        const content = withHead(head);
+        expect(isGoReadableFormat(content)).toBe(false);
+        expect(await goBinaryAnalyzer.analyze!(imageFile('/bin/x', content, 0o755), {})).toBeUndefined();
+        for (const size of [7, 4096, content.length]) expect(streamedPurls(content, size)).toEqual([]);
+      });
+    }
+    it('needs the 16 bytes Go reads first', () => {
+      expect(isGoReadableFormat(Buffer.from([0x4d, 0x5a, 0, 0]))).toBe(false);
+      expect(isGoReadableFormat(Buffer.concat([Buffer.from('MZ'), Buffer.alloc(14)]))).toBe(true);
+    });
+  });
+
   describe('streaming (goBinaryAnalyzer.stream) finds what the buffered parser finds', () => {
     /**
      * Feeds `content` to the analyzer's streaming reader in chunks of `size` bytes: views of `content`, or
@@ -157,7 +224,6 @@ describe('go-binary', () => {
         }
       return sink.end();
     }
-    const purls = (r: Awaited<ReturnType<typeof streamed>>) => (r?.packages ?? []).map((p) => p.purl);
 
     const cases: [string, Buffer][] = [
       ['inline', buildGoInlineElf('go1.20.5', MOD)],

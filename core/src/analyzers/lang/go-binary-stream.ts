@@ -5,6 +5,7 @@ import { isElf, parseElf, PF_W, PF_X } from './elf.js';
 import {
   GO_BUILDINFO_MAGIC,
   decodeBuildInfoBlob,
+  isGoReadableFormat,
   parseGoBinary,
   parseGoModInfo,
   stripModFraming,
@@ -200,6 +201,11 @@ export class GoBuildInfoSink implements FileSink {
   }
 
   private decide(head: Buffer): void {
+    if (!isGoReadableFormat(head)) {
+      // no format Go's reader knows: no build info, as in the buffered parser
+      this.mode = 'done';
+      return;
+    }
     this.mode = 'anywhere';
     if (!isElf(head)) return;
     let elf;
@@ -226,6 +232,7 @@ export class GoBuildInfoSink implements FileSink {
   }
 
   private process(chunk: Buffer, at: number): void {
+    if (this.isDone()) return;
     this.offset = at + chunk.length;
     if (this.retained) this.retain(chunk, at);
     if (this.mode === 'retain') return;

@@ -125,6 +125,27 @@ function decodeBlob(
   return decoded;
 }
 
+/** Plan 9 a.out magics Go's reader knows (386, amd64, arm), as the big-endian first word. */
+const PLAN9_MAGICS = new Set([0x1eb, 0x8a97, 0x647]);
+
+/**
+ * Whether the first bytes name an executable format Go's `debug/buildinfo` reads — ELF, PE (`MZ`), Mach-O,
+ * XCOFF, Plan 9 a.out — checked on its 16-byte ident exactly as Go does. Go (and the scanners built on it)
+ * reports nothing for any other file, so neither do we: an executable of random bytes or a script is not
+ * searched for the build-info magic.
+ */
+export function isGoReadableFormat(head: Buffer): boolean {
+  if (head.length < 16) return false;
+  const b0 = head[0] as number;
+  const b1 = head[1] as number;
+  if (isElf(head) || (b0 === 0x4d && b1 === 0x5a)) return true;
+  // Mach-O: FE ED FA CE/CF (big-endian) or CE/CF FA ED FE (little-endian)
+  if (b0 === 0xfe && b1 === 0xed && head[2] === 0xfa) return true;
+  if (b1 === 0xfa && head[2] === 0xed && head[3] === 0xfe) return true;
+  if (b0 === 0x01 && (b1 === 0xdf || b1 === 0xf7)) return true;
+  return PLAN9_MAGICS.has(head.readUInt32BE(0));
+}
+
 /** Decodes a build-info blob that starts at the magic, without an ELF mapping (inline format only). */
 export function decodeBuildInfoBlob(blob: Buffer, path: string): { vers: string; mod: string } {
   return decodeBlob(blob, path, undefined, blob);
@@ -132,7 +153,7 @@ export function decodeBuildInfoBlob(blob: Buffer, path: string): { vers: string;
 
 /** Locates and decodes the raw `vers` and `mod` strings; undefined when the file is no Go binary. */
 export function readGoBuildInfoStrings(buf: Buffer, path: string): { vers: string; mod: string } | undefined {
-  if (buf.indexOf(GO_BUILDINFO_MAGIC) < 0) return undefined;
+  if (!isGoReadableFormat(buf) || buf.indexOf(GO_BUILDINFO_MAGIC) < 0) return undefined;
   let elf: ElfFile | undefined;
   if (isElf(buf)) {
     try {
