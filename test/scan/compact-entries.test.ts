@@ -135,6 +135,20 @@ describe('PathTable', () => {
     expect(paths.idOf('/var/passwd')).toBeUndefined();
     expect(paths.idOf('/etc/passwd')).toBe(0);
   });
+
+  it('keeps every name intact when lookups of unknown names come between interns (they stage bytes too)', () => {
+    const paths = new PathTable();
+    const kept: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // a long unknown name looked up, then a short new one interned where it was staged
+      expect(paths.idOf(`/etc/${'x'.repeat(200)}-${i}-ü`)).toBeUndefined();
+      const p = `/etc/n${i}`;
+      paths.intern(p);
+      kept.push(p);
+    }
+    expect(kept.map((p) => paths.pathOf(paths.idOf(p)!))).toEqual(kept);
+    expect(paths.size).toBe(3000);
+  });
 });
 
 describe('EntryTable', () => {

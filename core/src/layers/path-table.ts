@@ -7,12 +7,12 @@
  */
 const EMPTY = -1;
 
-function hashName(dir: number, name: Buffer): number {
+function hashName(dir: number, bytes: Buffer, start: number, end: number): number {
   // FNV-1a over the directory id and the name's bytes
   let h = (0x811c9dc5 ^ dir) >>> 0;
   h = Math.imul(h, 0x01000193);
-  for (let i = 0; i < name.length; i++) {
-    h ^= name[i] as number;
+  for (let i = start; i < end; i++) {
+    h ^= bytes[i] as number;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
@@ -44,17 +44,17 @@ export class PathTable {
 
   /** The id of `path` (an absolute image path), interning it when new. */
   intern(path: string): number {
-    const { dir, name } = this.split(path);
-    const dirId = this.internDir(dir);
-    return this.find(dirId, name, true);
+    const slash = path.lastIndexOf('/');
+    const dirId = this.internDir(slash <= 0 ? '/' : path.slice(0, slash));
+    return this.find(dirId, this.stage(path, slash + 1), true);
   }
 
   /** The id of `path`, or undefined when no entry ever had it. */
   idOf(path: string): number | undefined {
-    const { dir, name } = this.split(path);
-    const dirId = this.dirIds.get(dir);
+    const slash = path.lastIndexOf('/');
+    const dirId = this.dirIds.get(slash <= 0 ? '/' : path.slice(0, slash));
     if (dirId === undefined) return undefined;
-    const id = this.find(dirId, name, false);
+    const id = this.find(dirId, this.stage(path, slash + 1), false);
     return id === EMPTY ? undefined : id;
   }
 
@@ -71,9 +71,20 @@ export class PathTable {
     return this.dirs[this.dirOf[id] as number] as string;
   }
 
-  private split(path: string): { dir: string; name: Buffer } {
-    const i = path.lastIndexOf('/');
-    return { dir: i <= 0 ? '/' : path.slice(0, i), name: Buffer.from(path.slice(i + 1), 'utf8') };
+  /**
+   * Writes the base name (from `from` on) as UTF-8 where the next name would go, and returns its length:
+   * a lookup compares those bytes in place, and an insert keeps them (no Buffer per entry).
+   */
+  private stage(path: string, from: number): number {
+    const name = path.slice(from);
+    // at most 3 UTF-8 bytes per UTF-16 unit
+    const room = this.namesUsed + name.length * 3;
+    if (room > this.names.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.names.length * 2, room));
+      this.names.copy(next, 0, 0, this.namesUsed);
+      this.names = next;
+    }
+    return this.names.write(name, this.namesUsed, 'utf8');
   }
 
   private internDir(dir: string): number {
@@ -88,13 +99,15 @@ export class PathTable {
     return id;
   }
 
-  private find(dirId: number, name: Buffer, insert: boolean): number {
+  /** The id of the name staged at `namesUsed` (`length` bytes) in directory `dirId`; inserted if asked. */
+  private find(dirId: number, length: number, insert: boolean): number {
+    const at = this.namesUsed;
     const mask = this.slots.length - 1;
-    let slot = hashName(dirId, name) & mask;
+    let slot = hashName(dirId, this.names, at, at + length) & mask;
     for (;;) {
       const id = this.slots[slot] as number;
       if (id === EMPTY) break;
-      if (this.dirOf[id] === dirId && this.sameName(id, name)) return id;
+      if (this.dirOf[id] === dirId && this.sameName(id, at, length)) return id;
       slot = (slot + 1) & mask;
     }
     if (!insert) return EMPTY;
@@ -102,26 +115,22 @@ export class PathTable {
     this.dirOf = grow(this.dirOf, this.count);
     this.nameStart = grow(this.nameStart, this.count);
     this.nameLength = grow(this.nameLength, this.count);
-    if (this.namesUsed + name.length > this.names.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.names.length * 2, this.namesUsed + name.length));
-      this.names.copy(next, 0, 0, this.namesUsed);
-      this.names = next;
-    }
-    name.copy(this.names, this.namesUsed);
     this.dirOf[id] = dirId;
-    this.nameStart[id] = this.namesUsed;
-    this.nameLength[id] = name.length;
-    this.namesUsed += name.length;
+    this.nameStart[id] = at;
+    this.nameLength[id] = length;
+    this.namesUsed += length;
     this.slots[slot] = id;
     // at most half full: probes stay short
     if (this.count * 2 > this.slots.length) this.rehash();
     return id;
   }
 
-  private sameName(id: number, name: Buffer): boolean {
-    if (this.nameLength[id] !== name.length) return false;
+  private sameName(id: number, at: number, length: number): boolean {
+    if (this.nameLength[id] !== length) return false;
     const start = this.nameStart[id] as number;
-    return this.names.compare(name, 0, name.length, start, start + name.length) === 0;
+    const names = this.names;
+    for (let i = 0; i < length; i++) if (names[start + i] !== names[at + i]) return false;
+    return true;
   }
 
   private rehash(): void {
@@ -129,8 +138,8 @@ export class PathTable {
     const mask = slots.length - 1;
     for (let id = 0; id < this.count; id++) {
       const start = this.nameStart[id] as number;
-      const name = this.names.subarray(start, start + (this.nameLength[id] as number));
-      let slot = hashName(this.dirOf[id] as number, name) & mask;
+      const end = start + (this.nameLength[id] as number);
+      let slot = hashName(this.dirOf[id] as number, this.names, start, end) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = id;
     }

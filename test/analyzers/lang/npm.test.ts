@@ -195,5 +195,49 @@ describe('npm', () => {
       );
       expect(r?.notes?.[0]?.code).toBe('ANALYZER_LIMIT_EXCEEDED');
     });
+
+    it('reads a manifest seen before (another copy of the tree) to the same packages, at its own path', async () => {
+      const manifest = Buffer.from('{"name":"left-pad","version":"1.3.0","license":"WTFPL"}');
+      const first = await npmAnalyzer.analyze!(
+        imageFile('/a/node_modules/left-pad/package.json', manifest),
+        {},
+      );
+      const copy = Buffer.from(manifest);
+      const second = await npmAnalyzer.analyze!(imageFile('/b/node_modules/left-pad/package.json', copy), {});
+      expect(first?.packages?.[0]).toMatchObject({
+        purl: 'pkg:npm/left-pad@1.3.0',
+        path: '/a/node_modules/left-pad/package.json',
+        licenses: ['WTFPL'],
+      });
+      expect(second?.packages?.[0]).toMatchObject({
+        purl: 'pkg:npm/left-pad@1.3.0',
+        path: '/b/node_modules/left-pad/package.json',
+        licenses: ['WTFPL'],
+      });
+      // each answer its own objects: changing one cannot change what the next copy gets
+      first?.packages?.[0]?.licenses?.push('MIT');
+      const third = await npmAnalyzer.analyze!(imageFile('/c/node_modules/left-pad/package.json', copy), {});
+      expect(third?.packages?.[0]?.licenses).toEqual(['WTFPL']);
+    });
+
+    it('never answers for other bytes, and notes a broken manifest every time it is met', async () => {
+      const v1 = Buffer.from('{"name":"left-pad","version":"1.3.0"}');
+      const v2 = Buffer.from('{"name":"left-pad","version":"1.3.1"}');
+      await npmAnalyzer.analyze!(imageFile('/a/node_modules/left-pad/package.json', v1), {});
+      const other = await npmAnalyzer.analyze!(imageFile('/b/node_modules/left-pad/package.json', v2), {});
+      expect(other?.packages?.map((p) => p.purl)).toEqual(['pkg:npm/left-pad@1.3.1']);
+      const broken = Buffer.from('{"name":"left-pad","version":');
+      for (const dir of ['/a', '/b']) {
+        const r = await npmAnalyzer.analyze!(
+          imageFile(`${dir}/node_modules/left-pad/package.json`, broken),
+          {},
+        );
+        expect(r?.packages).toBeUndefined();
+        expect(r?.notes?.[0]).toMatchObject({
+          code: 'ANALYZER_PARSE_FAILED',
+          path: `${dir}/node_modules/left-pad/package.json`,
+        });
+      }
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { Analyzer, AnalysisResult, ImageContext } from '../analyzer.js';
 import { filesWhere } from '../../layers/merge.js';
+import { ContentCache, sha256Once } from '../content-cache.js';
 import type { ImageFile } from '../../types/file.js';
 import type { Note } from '../../types/finding.js';
 import type { Package } from '../../types/package.js';
@@ -131,6 +132,20 @@ export function parseNpmPackageJson(buf: Buffer, path: string): ParsedPackage[] 
   return [toNpmPackage(name, version, licensesOf(doc))];
 }
 
+/**
+ * Installed manifests by content: an image holding a node_modules tree twice (copied by another stage,
+ * rewritten by `RUN chown -R`, vendored per app) parses each manifest once. `JSON.parse` of a package.json
+ * costs ~40 ns a byte (every manifest has its own shape), its SHA-256 under 2 µs. Errors are not cached:
+ * a broken manifest gets its note every time.
+ */
+const manifests = new ContentCache<ParsedPackage>();
+
+function parseInstalledManifest(buf: Buffer, path: string): ParsedPackage[] {
+  const parsed = manifests.getOrCompute(sha256Once(buf), '', () => parseNpmPackageJson(buf, path));
+  // each result its own objects: nothing downstream can change what the cache hands out next time
+  return parsed.map((p) => (p.licenses ? { ...p, licenses: [...p.licenses] } : { ...p }));
+}
+
 export function isNpmLockPath(path: string): boolean {
   const base = path.slice(path.lastIndexOf('/') + 1);
   return LOCK_NAMES.has(base) && !path.includes('/node_modules/');
@@ -205,7 +220,7 @@ export const npmAnalyzer: Analyzer = {
   },
   analyze(file) {
     if (!isNpmInstalledPath(file.path)) return undefined;
-    const result = analyzeWith(file, 'npm', parseNpmPackageJson);
+    const result = analyzeWith(file, 'npm', parseInstalledManifest);
     const [pkg] = result.packages ?? [];
     if (pkg) identities.set(file, `${pkg.name}@${pkg.version}`);
     return result;
