@@ -3,7 +3,7 @@
 // same hidden list — since reports list findings in view order.
 import { describe, expect, it } from 'vitest';
 import { EntryTable } from '../../core/src/layers/entry-table.js';
-import { mergeLayers } from '../../core/src/layers/merge.js';
+import { filesWhere, mergeLayers, type FileHints } from '../../core/src/layers/merge.js';
 import { isWithin } from '../../core/src/layers/path.js';
 import { PathTable } from '../../core/src/layers/path-table.js';
 import type { LayerContents } from '../../core/src/layers/walker.js';
@@ -218,5 +218,109 @@ describe('mergeLayers over compact entries', () => {
     expect(hidden[0]!.how).toBe('deleted');
     // the plain file is hidden too, just not handled
     expect(view.hidden.map((f) => f.path)).toEqual(['/app/secret.env', '/app/plain.txt']);
+  });
+});
+
+describe('filesWhere (hints tested on the columns before anything is built)', () => {
+  /** Layers whose names, directories and modes the hints tell apart (names of equal UTF-8 length too). */
+  function hintedLayers(seed: number): LayerContents[] {
+    let st = seed;
+    const next = (n: number): number => {
+      st = (Math.imul(st, 1103515245) + 12345) >>> 0;
+      return st % n;
+    };
+    const dirs = [
+      '',
+      '/etc',
+      '/etc/ssh',
+      '/etc/sshd',
+      '/var/cache/apt',
+      '/var/cache/apt/archives',
+      '/app',
+      '/app/ü',
+    ];
+    // `package-lock.json` and `package-lock.jsoü` differ in one byte count: 17 and 18; `composer.lock` and
+    // `composer.lockx` too; `ab.lock`/`ü.lock` share a UTF-8 length (7) but not a name
+    const names = [
+      'package-lock.json',
+      'package-lock.jsoü',
+      'composer.lock',
+      'ab.lock',
+      'ü.lock',
+      'x.deb',
+      'f',
+    ];
+    const modes = [0o644, 0o755, 0o4755, 0o2755, 0o777, 0o1777, 0o666];
+    return Array.from({ length: 4 }, (_, index) => {
+      const entries: ImageFile[] = [];
+      for (let i = 0; i < 80; i++) {
+        const path = `${dirs[next(dirs.length)]}/${names[next(names.length)]}${next(3) === 0 ? next(4) : ''}`;
+        entries.push(file(path, index, next(8) === 0 ? 'dir' : 'file', { mode: modes[next(modes.length)]! }));
+      }
+      return {
+        digest: `sha256:${index}`,
+        index,
+        entries,
+        whiteouts: index > 0 ? [`${dirs[next(dirs.length)]}/${names[next(names.length)]}`] : [],
+        opaqueDirs: [],
+        compression: 'none',
+        compressedBytes: 0,
+        uncompressedBytes: 0,
+        notes: [],
+      } satisfies LayerContents;
+    });
+  }
+  const hintSets: FileHints[] = [
+    {},
+    { names: ['package-lock.json', 'npm-shrinkwrap.json'] },
+    { names: ['composer.lock'] },
+    { names: ['ab.lock'] },
+    { names: ['ü.lock', 'f'] },
+    { inDir: (d) => d === '/var/cache/apt' || d.startsWith('/var/cache/apt/') },
+    { inDir: (d) => d === '/' },
+    { modeAny: 0o6000 },
+    { modeAny: 0o002 },
+    { modeAny: 0o002, inDir: (d) => d.startsWith('/etc'), names: ['f', 'ab.lock'] },
+  ];
+  const wants: ((p: string) => boolean)[] = [() => true, (p) => !p.includes('/app/'), (p) => p.endsWith('1')];
+
+  it.each([1, 2, 3, 4, 5])(
+    'yields what the same tests on a Map of objects yield, in order (seed %i)',
+    (seed) => {
+      const layers = hintedLayers(seed);
+      const reference = referenceMerge(layers).files;
+      let yielded = 0;
+      for (const view of [mergeLayers(layers), mergeLayers(toPacked(layers))])
+        for (const hints of hintSets)
+          for (const wanted of wants) {
+            const got = [...filesWhere(view.files, wanted, hints)];
+            expect(got).toEqual([...filesWhere(reference, wanted, hints)]);
+            yielded += got.length;
+          }
+      expect(yielded).toBeGreaterThan(100);
+    },
+  );
+
+  it('each hint leaves out what it must: other names of the same length, other directories, other modes', () => {
+    const layers = hintedLayers(9);
+    const view = mergeLayers(toPacked(layers));
+    const all = [...view.files.values()];
+    const paths = (hints: FileHints): string[] =>
+      [...filesWhere(view.files, () => true, hints)].map((f) => f.path);
+    const named = paths({ names: ['ab.lock'] });
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.every((p) => p.endsWith('/ab.lock'))).toBe(true);
+    // `ü.lock` has the same byte length and is in the image, but is not named
+    expect(all.some((f) => f.path.endsWith('/ü.lock'))).toBe(true);
+    const apt = paths({ inDir: (d) => d === '/var/cache/apt' });
+    expect(apt.length).toBeGreaterThan(0);
+    expect(apt.every((p) => p.slice(0, p.lastIndexOf('/')) === '/var/cache/apt')).toBe(true);
+    expect(all.some((f) => f.path.startsWith('/var/cache/apt/archives/'))).toBe(true);
+    const setid = [...filesWhere(view.files, () => true, { modeAny: 0o6000 })];
+    expect(setid.length).toBeGreaterThan(0);
+    expect(setid.every((f) => (f.mode & 0o6000) !== 0)).toBe(true);
+    expect(all.filter((f) => (f.mode & 0o6000) !== 0).length).toBe(setid.length);
+    // top-level entries are in `/`
+    expect(paths({ inDir: (d) => d === '/' }).every((p) => p.lastIndexOf('/') === 0)).toBe(true);
   });
 });

@@ -88,6 +88,10 @@ export class EntryTable {
     return this.pathIds[i] as number;
   }
 
+  modeAt(i: number): number {
+    return this.modes[i] as number;
+  }
+
   kindAt(i: number): EntryKind {
     return KINDS[this.kinds[i] as number] as EntryKind;
   }

@@ -106,6 +106,10 @@ class View {
     return this.tableAt(pos).fileAt(this.entryAt(pos));
   }
 
+  modeAt(pos: number): number {
+    return this.tableAt(pos).modeAt(this.entryAt(pos));
+  }
+
   pathIdAt(pos: number): number {
     return this.posPath[pos] as number;
   }
@@ -177,17 +181,72 @@ function toTables(ordered: readonly LayerContents[]): { paths: PathTable; tables
 }
 
 /**
- * The entries of an image's file map whose path passes `wanted`, tested on the paths alone: only those are
- * built as `ImageFile` objects (on the merged view, `values()` builds one for every entry of the image).
+ * What `filesWhere` may test before a path string or a file object is built. Each hint only narrows: an
+ * entry is yielded when it passes every hint given and `wanted`.
+ */
+export interface FileHints {
+  /** Base names the path must end in (compared by UTF-8 length first, then decoded). */
+  names?: readonly string[];
+  /** Whether the directory holding the entry (`/` at the top) may hold a wanted file; asked once a directory. */
+  inDir?: (dir: string) => boolean;
+  /** Mode bits of which at least one must be set. */
+  modeAny?: number;
+}
+
+/** The merged view's own `filesWhere`: hints tested on its columns. */
+const SELECT = Symbol('filesWhere');
+type Select = (wanted: (path: string) => boolean, hints: FileHints) => Iterable<ImageFile>;
+
+/**
+ * The entries of an image's file map whose path passes `wanted` (and which pass `hints`), tested before
+ * anything is built: on the merged view, on its columns (a mode, a directory once, a base name's length),
+ * so a pass over a large image decodes and builds only the few entries it wants; `keys()` and `values()`
+ * build a path or an `ImageFile` for every entry of the image. Any other map gets the same tests on its
+ * entries.
  */
 export function* filesWhere(
   files: ReadonlyMap<string, ImageFile>,
   wanted: (path: string) => boolean,
+  hints: FileHints = {},
 ): Generator<ImageFile> {
-  for (const path of files.keys()) {
-    if (!wanted(path)) continue;
-    const file = files.get(path);
-    if (file) yield file;
+  const select = (files as { [SELECT]?: Select })[SELECT];
+  if (select) {
+    yield* select(wanted, hints);
+    return;
+  }
+  const names = hints.names && new Set(hints.names);
+  for (const [path, file] of files) {
+    if (hints.modeAny !== undefined && (file.mode & hints.modeAny) === 0) continue;
+    const slash = path.lastIndexOf('/');
+    if (hints.inDir && !hints.inDir(slash <= 0 ? '/' : path.slice(0, slash))) continue;
+    if (names && !names.has(path.slice(slash + 1))) continue;
+    if (wanted(path)) yield file;
+  }
+}
+
+/** `filesWhere` over the view's columns. */
+function* selectFromView(
+  view: View,
+  wanted: (path: string) => boolean,
+  hints: FileHints,
+): Generator<ImageFile> {
+  const { paths } = view;
+  const { inDir, modeAny } = hints;
+  const names = hints.names && new Set(hints.names);
+  const lengths = hints.names && new Set(hints.names.map((n) => Buffer.byteLength(n, 'utf8')));
+  const dirs = new Map<number, boolean>();
+  for (const pos of view.livePositions()) {
+    if (modeAny !== undefined && (view.modeAt(pos) & modeAny) === 0) continue;
+    const id = view.pathIdAt(pos);
+    if (lengths && !lengths.has(paths.nameLengthOf(id))) continue;
+    if (inDir) {
+      const dir = paths.dirIdOf(id);
+      let inside = dirs.get(dir);
+      if (inside === undefined) dirs.set(dir, (inside = inDir(paths.dirPathOf(id))));
+      if (!inside) continue;
+    }
+    if (names && !names.has(paths.nameOf(id))) continue;
+    if (wanted(paths.pathOf(id))) yield view.fileAt(pos);
   }
 }
 
@@ -225,6 +284,7 @@ function toFileMap(view: View): ReadonlyMap<string, ImageFile> {
       for (const [path, file] of entries()) fn.call(thisArg, file, path, map);
     },
     [Symbol.iterator]: entries,
+    [SELECT]: (wanted: (path: string) => boolean, hints: FileHints) => selectFromView(view, wanted, hints),
   } as unknown as ReadonlyMap<string, ImageFile>;
   return map;
 }

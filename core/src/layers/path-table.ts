@@ -61,9 +61,24 @@ export class PathTable {
   /** The path of an id from `intern`. */
   pathOf(id: number): string {
     const dir = this.dirs[this.dirOf[id] as number] as string;
-    const start = this.nameStart[id] as number;
-    const name = this.names.toString('utf8', start, start + (this.nameLength[id] as number));
+    const name = this.nameOf(id);
     return dir === '/' ? `/${name}` : `${dir}/${name}`;
+  }
+
+  /** The UTF-8 length of path `id`'s base name (read without decoding it). */
+  nameLengthOf(id: number): number {
+    return this.nameLength[id] as number;
+  }
+
+  /** Path `id`'s base name. */
+  nameOf(id: number): string {
+    const start = this.nameStart[id] as number;
+    return this.names.toString('utf8', start, start + (this.nameLength[id] as number));
+  }
+
+  /** The id of the directory holding path `id` (one per distinct directory). */
+  dirIdOf(id: number): number {
+    return this.dirOf[id] as number;
   }
 
   /** The directory holding path `id` (`/` for top-level entries). */

@@ -8,6 +8,7 @@ import type { BaselineRule } from './checks.js';
 import {
   findPackageCaches,
   isInPackageCache,
+  mayHoldPackageCache,
   findUnexpectedSetuid,
   findWorldWritableInPath,
   MAX_SYMLINK_HOPS,
@@ -106,7 +107,7 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
   if (checks.has('setuid')) {
     capped(
       'setuid',
-      findUnexpectedSetuid(ctx.files.values()).map((f) => {
+      findUnexpectedSetuid(filesWhere(ctx.files, () => true, { modeAny: 0o6000 })).map((f) => {
         const bits = [
           (f.mode & 0o4000) !== 0 ? 'setuid' : '',
           (f.mode & 0o2000) !== 0 ? 'setgid' : '',
@@ -159,7 +160,8 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
       // one pass over the paths, keeping only /etc/ssh's (a copy of every path of a large image was 10 MB)
       () => {
         const under: string[] = [];
-        for (const p of ctx.files.keys()) if (p.startsWith('/etc/ssh/')) under.push(p);
+        const inSsh = (d: string): boolean => d === '/etc/ssh' || d.startsWith('/etc/ssh/');
+        for (const f of filesWhere(ctx.files, () => true, { inDir: inSsh })) under.push(f.path);
         return under;
       },
     );
@@ -208,7 +210,9 @@ export function evaluateBaseline(ctx: ImageContext): AnalysisResult {
   }
 
   if (checks.has('package-cache')) {
-    for (const { cache, files } of findPackageCaches(filesWhere(ctx.files, isInPackageCache))) {
+    for (const { cache, files } of findPackageCaches(
+      filesWhere(ctx.files, isInPackageCache, { inDir: mayHoldPackageCache }),
+    )) {
       const bytes = files.reduce((n, f) => n + f.size, 0);
       const first = files[0] as ImageFile;
       findings.push(

@@ -1,5 +1,6 @@
 import type { ImageFile } from '../../types/file.js';
 import { isKnownSetuidPath } from './known-setuid.js';
+import { filesWhere } from '../../layers/merge.js';
 
 /** The PATH an image gets when its config sets none (Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -110,13 +111,18 @@ export function findWorldWritableInPath(
     else dirs.add(resolved);
   }
   const out: ImageFile[] = [];
-  for (const f of files.values()) {
-    if (f.kind === 'symlink' || (f.mode & 0o002) === 0) continue;
+  for (const f of filesWhere(files, () => true, { modeAny: 0o002 })) {
+    if (f.kind === 'symlink') continue;
     const parent = f.path.slice(0, f.path.lastIndexOf('/')) || '/';
     const isPathDir = f.kind === 'dir' && dirs.has(f.path) && (f.mode & 0o1000) === 0;
     if (dirs.has(parent) || isPathDir) out.push(f);
   }
   return { entries: out.sort((a, b) => a.path.localeCompare(b.path)), unresolved };
+}
+
+/** True when a directory is some package-manager cache or lies in one (every cached file's directory does). */
+export function mayHoldPackageCache(dir: string): boolean {
+  return PACKAGE_CACHES.some((c) => dir === c.dir || dir.startsWith(`${c.dir}/`));
 }
 
 /** True when `path` lies in some package-manager cache. */

@@ -119,7 +119,7 @@ export const composerAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    for (const file of filesWhere(ctx.files, isComposerLockPath)) {
+    for (const file of filesWhere(ctx.files, isComposerLockPath, { names: ['composer.lock'] })) {
       if (file.kind !== 'file') continue;
       try {
         const r = analyzeWith(file, 'composer', (b, p) =>

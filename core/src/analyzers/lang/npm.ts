@@ -230,7 +230,7 @@ export const npmAnalyzer: Analyzer = {
   analyzeImage(ctx: ImageContext): AnalysisResult {
     const packages: Package[] = [];
     const notes: Note[] = [];
-    for (const file of filesWhere(ctx.files, isNpmLockPath)) {
+    for (const file of filesWhere(ctx.files, isNpmLockPath, { names: [...LOCK_NAMES] })) {
       if (file.kind !== 'file') continue;
       try {
         const r = analyzeLockfile(file, ctx.files);
