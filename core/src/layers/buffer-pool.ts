@@ -62,33 +62,88 @@ export const fileBufferPool = new BufferPool();
 
 const NO_BYTES = Buffer.alloc(0);
 
-/**
- * One file's bytes as it streams, for a sink that reads them whole at `end`: a view of the chunk when the
- * file arrives in one (the walker calls `end` right after that write, before it reuses the chunk's memory:
- * see `core/src/chunk-pool.ts`), else a copy in a buffer from `fileBufferPool`. `release` after `end`.
- */
-export class FileBytes {
-  private lease: PooledBuffer | undefined;
-  private bytes: Buffer | undefined;
-  private length = 0;
+/** The copy behind one or more `FileBytes` handles of one file. */
+class SharedBytes {
+  lease: PooledBuffer | undefined;
+  bytes: Buffer | undefined;
+  /** Bytes of the file copied (or, in place, seen) so far. */
+  length = 0;
+  /** Handles not yet released. */
+  refs = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    readonly size: number,
+    readonly owner: object | undefined,
+  ) {}
 
-  write(chunk: Buffer): void {
+  append(chunk: Buffer): void {
     if (this.bytes === undefined)
       this.bytes =
-        chunk.length === this.size ? chunk : (this.lease = fileBufferPool.acquire(this.size)).bytes;
+        this.length === 0 && chunk.length === this.size
+          ? chunk
+          : (this.lease = fileBufferPool.acquire(this.size)).bytes;
     if (this.bytes !== chunk) this.bytes.set(chunk, this.length);
     this.length += chunk.length;
-  }
-
-  /** The bytes written so far (none when the file ended before its first byte). Valid until `release`. */
-  read(): Buffer {
-    return this.bytes?.subarray(0, this.length) ?? NO_BYTES;
   }
 
   release(): void {
     fileBufferPool.release(this.lease);
     this.lease = this.bytes = undefined;
+  }
+}
+
+/** The copy each file's handles share, by the file they were made for. */
+const sharedBytes = new WeakMap<object, SharedBytes>();
+
+/**
+ * One file's bytes as it streams, for a sink that reads them whole at `end`: a view of the chunk when the
+ * file arrives in one (the walker calls `end` right after that write, before it reuses the chunk's memory:
+ * see `core/src/chunk-pool.ts`), else a copy in a buffer from `fileBufferPool`. `release` after `end`.
+ * Handles made for the same `owner` (the file: the secret and the malware sinks both read most scripts
+ * whole) share one copy: the first to get a chunk copies it, the others find it there; the copy goes back
+ * to the pool when the last handle is released.
+ */
+export class FileBytes {
+  private shared: SharedBytes | undefined;
+  /** Bytes this handle was given so far. */
+  private length = 0;
+
+  constructor(size: number, owner?: object) {
+    let shared = owner === undefined ? undefined : sharedBytes.get(owner);
+    // only a copy nothing was written to yet is joined (a file's sinks are made before its first chunk):
+    // one left unreleased by an earlier read of the same file object is never read again
+    if (shared === undefined || shared.size !== size || shared.length > 0) {
+      shared = new SharedBytes(size, owner);
+      if (owner !== undefined) sharedBytes.set(owner, shared);
+    }
+    shared.refs++;
+    this.shared = shared;
+  }
+
+  write(chunk: Buffer): void {
+    const shared = this.shared;
+    if (shared === undefined) return;
+    const end = this.length + chunk.length;
+    // the same chunks reach every handle of a file in order: copy only what no other handle copied yet
+    if (end > shared.length) {
+      const have = shared.length - this.length;
+      shared.append(have === 0 ? chunk : chunk.subarray(have));
+    }
+    this.length = end;
+  }
+
+  /** The bytes written so far (none when the file ended before its first byte). Valid until `release`. */
+  read(): Buffer {
+    return this.shared?.bytes?.subarray(0, this.length) ?? NO_BYTES;
+  }
+
+  release(): void {
+    const shared = this.shared;
+    if (shared === undefined) return;
+    this.shared = undefined;
+    if (--shared.refs > 0) return;
+    shared.release();
+    if (shared.owner !== undefined && sharedBytes.get(shared.owner) === shared)
+      sharedBytes.delete(shared.owner);
   }
 }

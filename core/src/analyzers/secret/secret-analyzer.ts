@@ -129,7 +129,7 @@ const DER_HEAD_BYTES = 8;
 export function createSecretSink(file: ImageFile, options: AnalyzerOptions, rules: SecretRuleSet): FileSink {
   const wantsText = file.size <= SECRET_MAX_TEXT_SIZE;
   // the text, until a NUL in its first bytes says it is binary
-  let text = wantsText ? new FileBytes(file.size) : undefined;
+  let text = wantsText ? new FileBytes(file.size, file) : undefined;
   const head = Buffer.alloc(Math.min(DER_HEAD_BYTES, file.size));
   let length = 0;
   const drop = (): void => {
