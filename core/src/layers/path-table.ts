@@ -35,6 +35,9 @@ export class PathTable {
   private names = Buffer.allocUnsafe(16 * 1024);
   private namesUsed = 0;
   private slots = new Int32Array(2048).fill(EMPTY);
+  /** The directory of the last path interned (never `/`: top-level paths take the map), and its id. */
+  private lastDir = '';
+  private lastDirId = -1;
   private count = 0;
 
   /** Distinct paths interned so far. */
@@ -45,7 +48,12 @@ export class PathTable {
   /** The id of `path` (an absolute image path), interning it when new. */
   intern(path: string): number {
     const slash = path.lastIndexOf('/');
-    const dirId = this.internDir(slash <= 0 ? '/' : path.slice(0, slash));
+    // a tar lists a directory's entries together: most paths are in the directory of the one before
+    const last = this.lastDir;
+    const dirId =
+      slash > 0 && slash === last.length && path.startsWith(last)
+        ? this.lastDirId
+        : this.internDir(slash <= 0 ? '/' : path.slice(0, slash));
     return this.find(dirId, this.stage(path, slash + 1), true);
   }
 
@@ -111,6 +119,8 @@ export class PathTable {
       this.dirs.push(flat);
       this.dirIds.set(flat, id);
     }
+    this.lastDir = this.dirs[id] as string;
+    this.lastDirId = id;
     return id;
   }
 

@@ -43,8 +43,7 @@ export function scanText(
   if (found.size === 0) return [];
   const lines = createLineIndex(text);
   const matches: SecretMatch[] = [];
-  for (const rule of ruleSet.content) {
-    if (!selects(rule, found, path, enabled)) continue;
+  for (const rule of selectedRules(ruleSet, found, path, enabled)) {
     // positions come from the bytes (valid UTF-8, see `createKeywordFinder`); else positions in the
     // lower-cased text are positions in `text` when lower-casing kept every length
     const at = hits?.positionsOf;
@@ -60,20 +59,50 @@ export function scanText(
   return dedupe(applyBundles(pairMatches(matches), text));
 }
 
+/** Per rule set: each keyword (and each literal rules also need) → the rules that name it, by index. */
+const rulesByKeyword = new WeakMap<SecretRuleSet, Map<string, number[]>>();
+
+function keywordIndex(ruleSet: SecretRuleSet): Map<string, number[]> {
+  let index = rulesByKeyword.get(ruleSet);
+  if (!index) {
+    index = new Map();
+    ruleSet.content.forEach((rule, i) => {
+      for (const k of new Set(rule.keywords)) {
+        const list = index?.get(k);
+        if (list) list.push(i);
+        else index?.set(k, [i]);
+      }
+    });
+    rulesByKeyword.set(ruleSet, index);
+  }
+  return index;
+}
+
 /**
- * Whether `rule` runs on a text with these keywords at `path`: enabled, one of its keywords found, and its
- * paths (if any) holding `path`. One test for `scanText` and `mayMatch`: a text may go undecoded only if
- * `scanText` would have run exactly the rules `mayMatch` looked at.
+ * The rules that run on a text with these keywords at `path`, in rule order: enabled, one of their keywords
+ * found (and one of the literals they also need), and their paths (if any) holding `path`. One selection for
+ * `scanText` and `mayMatch`: a text may go undecoded only if `scanText` would have run exactly the rules
+ * `mayMatch` looked at. Found from the keywords (a few per text), not by asking each of ~190 rules.
  */
-function selects(
-  rule: ContentRule,
+function selectedRules(
+  ruleSet: SecretRuleSet,
   found: ReadonlySet<string>,
   path: string | undefined,
   enabled: (rule: ContentRule) => boolean,
-): boolean {
-  if (!enabled(rule) || !rule.keywords.some((k) => found.has(k))) return false;
-  if (rule.alsoNeeds && !rule.alsoNeeds.some((k) => found.has(k))) return false;
-  return !rule.paths || (path !== undefined && rule.paths.some((p) => p.test(path)));
+): ContentRule[] {
+  const index = keywordIndex(ruleSet);
+  const marked = new Uint8Array(ruleSet.content.length);
+  for (const k of found) for (const i of index.get(k) ?? []) marked[i] = 1;
+  const out: ContentRule[] = [];
+  for (let i = 0; i < marked.length; i++) {
+    if (marked[i] === 0) continue;
+    const rule = ruleSet.content[i] as ContentRule;
+    if (!enabled(rule)) continue;
+    if (rule.alsoNeeds && !rule.alsoNeeds.some((k) => found.has(k))) continue;
+    if (rule.paths && (path === undefined || !rule.paths.some((p) => p.test(path)))) continue;
+    out.push(rule);
+  }
+  return out;
 }
 
 /** What `execAround` reads of a text: its length and slices (a string, or an ASCII text's bytes). */
@@ -105,8 +134,7 @@ export function mayMatch(
     length: bytes.length,
     slice: (from, to) => bytes.toString('latin1', from, to),
   };
-  for (const rule of ruleSet.content) {
-    if (!selects(rule, hits.found, path, enabled)) continue;
+  for (const rule of selectedRules(ruleSet, hits.found, path, enabled)) {
     if (!rule.window) return true;
     if (hits.ascii) {
       for (const m of execAround(rule.regex, latin1, offsets(rule.keywords), rule.window))
