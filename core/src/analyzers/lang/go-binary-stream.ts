@@ -27,6 +27,17 @@ const PT_LOAD = 1;
 const GO_NOTE_NAME = Buffer.from('Go\0\0', 'latin1');
 const NT_GO_BUILDID = 4;
 
+/** Ranges sorted by start, overlapping or touching ones joined. */
+function mergeRanges(ranges: { start: number; end: number }[]): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
 /** True when the head of an ELF file holds the Go linker's build-id note (`Go\0\0`, type 4). */
 export function hasGoBuildIdNote(head: Buffer, littleEndian: boolean): boolean {
   const u32 = (o: number): number => (littleEndian ? head.readUInt32LE(o) : head.readUInt32BE(o));
@@ -214,10 +225,12 @@ export class GoBuildInfoSink implements FileSink {
     } catch {
       return; // program headers beyond the head or broken: no mapping, as in the buffered parser
     }
-    this.windows = elf.segments
-      .filter((p) => p.type === PT_LOAD && (p.flags & (PF_X | PF_W)) === PF_W && p.filesz > 0)
-      // the whole segment: with external linking (cgo) `.go.buildinfo` follows the RELRO data, past 64 KiB
-      .map((p) => ({ start: p.offset, end: p.offset + p.filesz }));
+    this.windows = mergeRanges(
+      elf.segments
+        .filter((p) => p.type === PT_LOAD && (p.flags & (PF_X | PF_W)) === PF_W && p.filesz > 0)
+        // the whole segment: with external linking (cgo) `.go.buildinfo` follows the RELRO data, past 64 KiB
+        .map((p) => ({ start: p.offset, end: p.offset + p.filesz })),
+    );
     if (this.windows.length === 0) return;
     this.mode = 'windows';
     if (hasGoBuildIdNote(head, elf.littleEndian)) {
@@ -250,10 +263,22 @@ export class GoBuildInfoSink implements FileSink {
         return;
       }
     }
-    for (let i = chunk.indexOf(magic); i >= 0; i = chunk.indexOf(magic, i + 1)) {
-      if (this.accept(at + i)) {
-        this.startCapture(at + i, chunk.subarray(i), undefined);
-        return;
+    // an ELF's header starts inside its data segments: only those parts of the chunk are searched (in
+    // file order: the windows are sorted and disjoint), not its code
+    const ranges =
+      this.mode === 'windows'
+        ? this.windows.map((w) => [Math.max(w.start, at) - at, Math.min(w.end, at + chunk.length) - at])
+        : [[0, chunk.length]];
+    for (const [from, to] of ranges as [number, number][]) {
+      for (
+        let i = from < to ? chunk.indexOf(magic, from) : -1;
+        i >= 0 && i < to;
+        i = chunk.indexOf(magic, i + 1)
+      ) {
+        if (this.accept(at + i)) {
+          this.startCapture(at + i, chunk.subarray(i), undefined);
+          return;
+        }
       }
     }
     // the last bytes seen, however small the chunks (a magic may span several)
