@@ -476,18 +476,17 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
       .join('');
   }
 
-  it('holds on 10,000 generated patterns, keywords and texts', () => {
-    const r = random(31);
-    let proven = 0;
-    let checked = 0;
-    for (let round = 0; round < 10_000; round++) {
+  /**
+   * Random patterns (sometimes with a second top-level alternative, whose matches must count too) that
+   * compile, each with a maker of texts from its samples and some noise.
+   */
+  function* generatedPatterns(seed: number, rounds: number, openings: readonly string[]) {
+    const r = random(seed);
+    for (let round = 0; round < rounds; round++) {
       const nodes = seq(r, 0, 1 + Math.floor(r() * 6));
-      const opening = pickOf(r, ['', '', '\\b', '(?<![a-z])', '^']);
-      let source = opening + render(nodes);
-      // a second top-level alternative: its matches must count too
+      let source = pickOf(r, openings) + render(nodes);
       const other = r() < 0.08 ? seq(r, 0, 1 + Math.floor(r() * 3)) : undefined;
       if (other) source += '|' + render(other);
-      const anySample = (): string => (other && r() < 0.5 ? sample(other, r) : sample(nodes, r));
       const flags = r() < 0.5 ? 'g' : 'gi';
       let re: RegExp;
       try {
@@ -495,6 +494,36 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
       } catch {
         continue;
       }
+      const text = (): string =>
+        Array.from({ length: 6 }, () =>
+          r() < 0.7
+            ? other && r() < 0.5
+              ? sample(other, r)
+              : sample(nodes, r)
+            : pickOf(r, ['zz ', ' ', 'q']),
+        ).join(pickOf(r, ['', ' ', 'y']));
+      yield { r, nodes, source, flags, re, text };
+    }
+  }
+
+  /** Every non-empty match of a global regex in `text`. */
+  function* nonEmptyMatches(re: RegExp, text: string): Generator<string> {
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0] === '') re.lastIndex++;
+      else yield m[0];
+    }
+  }
+
+  it('holds on 10,000 generated patterns, keywords and texts', () => {
+    let proven = 0;
+    let checked = 0;
+    for (const { r, nodes, source, flags, re, text } of generatedPatterns(31, 10_000, [
+      '',
+      '',
+      '\\b',
+      '(?<![a-z])',
+      '^',
+    ])) {
       // keywords: pieces of what the pattern matches (so some proofs succeed), sometimes unrelated
       const keywords = Array.from({ length: 1 + Math.floor(r() * 3) }, () => {
         // from a sample, or from the literals alone (a keyword spanning a gap must not be believed)
@@ -506,21 +535,14 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
       const bound = keywordOffsetBound(source, keywords);
       if (bound === undefined) continue;
       proven++;
-      const text = Array.from({ length: 6 }, () =>
-        r() < 0.7 ? anySample() : pickOf(r, ['zz ', ' ', 'q']),
-      ).join(pickOf(r, ['', ' ', 'y']));
       const lower = keywords.map((k) => k.toLowerCase());
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        if (m[0] === '') {
-          re.lastIndex++;
-          continue;
-        }
+      for (const match of nonEmptyMatches(re, text())) {
         checked++;
-        const found = m[0].toLowerCase();
+        const found = match.toLowerCase();
         const at = Math.min(...lower.map((k) => (found.includes(k) ? found.indexOf(k) : Infinity)));
         expect(
           at,
-          `${source} /${flags} keywords ${JSON.stringify(keywords)} bound ${bound}: ${JSON.stringify(m[0])}`,
+          `${source} /${flags} keywords ${JSON.stringify(keywords)} bound ${bound}: ${JSON.stringify(match)}`,
         ).toBeLessThanOrEqual(bound);
       }
     }
@@ -530,21 +552,9 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
   });
 
   it('requiredLiterals: every match holds one of the literals, on 20,000 generated patterns', () => {
-    const r = random(43);
     let proven = 0;
     let checked = 0;
-    for (let round = 0; round < 20_000; round++) {
-      const nodes = seq(r, 0, 1 + Math.floor(r() * 6));
-      let source = pickOf(r, ['', '', '', '\\b', '^']) + render(nodes);
-      const other = r() < 0.08 ? seq(r, 0, 1 + Math.floor(r() * 3)) : undefined;
-      if (other) source += '|' + render(other);
-      const flags = r() < 0.5 ? 'g' : 'gi';
-      let re: RegExp;
-      try {
-        re = new RegExp(source, flags);
-      } catch {
-        continue;
-      }
+    for (const { source, flags, re, text } of generatedPatterns(43, 20_000, ['', '', '', '\\b', '^'])) {
       const literals = requiredLiterals(source, 2);
       if (literals === undefined) continue;
       proven++;
@@ -552,19 +562,12 @@ describe('keywordOffsetBound on random patterns (the bound must hold for every m
         expect(l.length).toBeGreaterThanOrEqual(2);
         expect(l).toBe(l.toLowerCase());
       }
-      const text = Array.from({ length: 6 }, () =>
-        r() < 0.7 ? (other && r() < 0.5 ? sample(other, r) : sample(nodes, r)) : pickOf(r, ['zz ', ' ', 'q']),
-      ).join(pickOf(r, ['', ' ', 'y']));
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        if (m[0] === '') {
-          re.lastIndex++;
-          continue;
-        }
+      for (const match of nonEmptyMatches(re, text())) {
         checked++;
-        const found = m[0].toLowerCase();
+        const found = match.toLowerCase();
         expect(
           literals.some((l) => found.includes(l)),
-          `${source} /${flags} literals ${JSON.stringify(literals)}: ${JSON.stringify(m[0])}`,
+          `${source} /${flags} literals ${JSON.stringify(literals)}: ${JSON.stringify(match)}`,
         ).toBe(true);
       }
     }
