@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiteralScanner } from '../../core/src/analyzers/literal-scanner.js';
+import { LiteralScanner, SkipSearch } from '../../core/src/analyzers/literal-scanner.js';
 import { readDefaultSecretRules } from '../../core/src/analyzers/secret/redactor.js';
 import {
   createKeywordFinder,
@@ -205,6 +205,46 @@ describe('LiteralScanner (one pass for many literals)', () => {
     expect(skipped).toBe(400);
     // most rounds find something: the comparison is not between two empty answers
     expect(hits).toBeGreaterThan(400);
+  });
+
+  it('skip search on its own: the automaton’s answer on ordinary texts, without handing over', () => {
+    const next = random(23);
+    const alphabet = 'abcd:"\x00\xff';
+    const word = (n: number): string =>
+      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    let answered = 0;
+    for (let round = 0; round < 300; round++) {
+      const words = Array.from({ length: 1 + Math.floor(next() * 8) }, () =>
+        word(4 + Math.floor(next() * 6)),
+      );
+      const literals = words.map((w) => Buffer.from(w, 'latin1'));
+      const skip = new SkipSearch(literals);
+      const automaton = new LiteralScanner(literals, false, { skipSearch: false });
+      // a literal at the very start and one at the very end, noise between
+      const text = Buffer.from(
+        `${words[0]}${word(Math.floor(next() * 50))}${words[words.length - 1]}`,
+        'latin1',
+      );
+      const got = skip.find(text);
+      // ordinary texts never run out of the compare budget
+      expect(got, `${words} | ${text.toString('latin1')}`).toBeDefined();
+      expect([...(got ?? [])].sort((a, b) => a - b)).toEqual(automaton.find(text).sort((a, b) => a - b));
+      answered++;
+    }
+    expect(answered).toBe(300);
+    // a literal that would run past the text's end is not read there
+    const s = new SkipSearch([Buffer.from('abcdefgh')]);
+    expect(s.find(Buffer.from('xxabcdefg'))).toEqual([]);
+    expect(s.find(Buffer.from('xxabcdefgh'))).toEqual([0]);
+    expect(s.find(Buffer.from('abcd'))).toEqual([]);
+  });
+
+  it('skip search hands over (undefined) only once a text has made it compare 4 bytes per byte', () => {
+    const s = new SkipSearch([Buffer.from(`${'a'.repeat(40)}b`), Buffer.from('aaaac')]);
+    // every position of a long run of `a` ends the literals' first 5 bytes: ~40 compared bytes each
+    expect(s.find(Buffer.from('a'.repeat(5000)))).toBeUndefined();
+    // a short run stays within the budget of the whole text
+    expect(s.find(Buffer.from(`${'a'.repeat(6)}c${'z'.repeat(400)}`))).toEqual([1]);
   });
 
   it('takes the skip search only for exact literals of 4+ bytes, and not too many of them', () => {

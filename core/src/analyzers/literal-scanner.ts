@@ -212,7 +212,7 @@ const SKIP_COMPARE_BUDGET = 4;
  * stops it after `SKIP_COMPARE_BUDGET` compared bytes per text byte, and the automaton answers instead: never
  * much slower than the automaton alone.
  */
-class SkipSearch {
+export class SkipSearch {
   /** Jump for each byte pair (first byte × 256 + second) ending the window. */
   private readonly shift: Uint8Array;
   /** Literals whose first `m` bytes end in each pair (a linked list: head per pair, next per literal). */

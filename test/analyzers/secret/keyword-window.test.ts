@@ -597,6 +597,15 @@ describe('literals vendor rules also need (their value’s literal opening)', ()
     expect(requiredLiterals('[a-z]+live_', 4)).toBeUndefined();
     expect(requiredLiterals('[a-f0-9]{32}', 4)).toBeUndefined();
     expect(requiredLiterals('\\blive_x', 4)).toBeUndefined();
+    // more than 16 spellings, more than the spelling reader takes (256), or one that is not printable ASCII
+    const alternatives = (n: number): string =>
+      `(${Array.from({ length: n }, (_, i) => `k${i}`).join('|')})_x`;
+    expect(requiredLiterals(alternatives(16), 2)).toHaveLength(16);
+    expect(requiredLiterals(alternatives(17), 2)).toBeUndefined();
+    expect(requiredLiterals('[ab][ab][ab][ab][ab][ab][ab][ab][ab]x', 2)).toBeUndefined();
+    expect(requiredLiterals('éabcd', 2)).toBeUndefined();
+    expect(requiredLiterals('abcdé', 2)).toBeUndefined();
+    expect(requiredLiterals('ab\tcd', 2)).toBeUndefined();
   });
 
   it('are derived for vendor rules only, never taken from a rule file', () => {
