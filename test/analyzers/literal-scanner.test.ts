@@ -16,6 +16,11 @@ function random(seed: number): () => number {
   };
 }
 
+/** Random words of `n` characters of `alphabet`, drawn from `next`. */
+function wordMaker(next: () => number, alphabet: string): (n: number) => string {
+  return (n) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+}
+
 const naive = (literals: string[], text: Buffer, fold: boolean): number[] => {
   const hay = fold
     ? Buffer.from(
@@ -50,9 +55,7 @@ describe('LiteralScanner (one pass for many literals)', () => {
 
   it('agrees with Buffer.includes on random literals and texts, folded or not', () => {
     const next = random(3);
-    const alphabet = 'abAB:_-\x00\xff';
-    const word = (n: number): string =>
-      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const word = wordMaker(next, 'abAB:_-\x00\xff');
     for (let round = 0; round < 300; round++) {
       const literals = Array.from({ length: 1 + Math.floor(next() * 12) }, () =>
         word(1 + Math.floor(next() * 5)),
@@ -73,9 +76,7 @@ describe('LiteralScanner (one pass for many literals)', () => {
 
   it('agrees with Buffer.includes and indexOf with a large automaton (thousands of states), every occurrence', () => {
     const next = random(5);
-    const alphabet = 'abcdefgh:_-\x00\xffXY';
-    const word = (n: number): string =>
-      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const word = wordMaker(next, 'abcdefgh:_-\x00\xffXY');
     const literals = Array.from({ length: 700 }, () => word(4 + Math.floor(next() * 6)));
     for (const fold of [false, true]) {
       const s = new LiteralScanner(
@@ -161,9 +162,7 @@ describe('LiteralScanner (one pass for many literals)', () => {
 
   it('finds exact literals of 4+ bytes by skipping (Wu–Manber) with the automaton’s answer', () => {
     const next = random(11);
-    const alphabet = 'abcd:"\x00\xff';
-    const word = (n: number): string =>
-      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const word = wordMaker(next, 'abcd:"\x00\xff');
     let skipped = 0;
     let hits = 0;
     for (let round = 0; round < 400; round++) {
@@ -209,9 +208,7 @@ describe('LiteralScanner (one pass for many literals)', () => {
 
   it('skip search on its own: the automaton’s answer on ordinary texts, without handing over', () => {
     const next = random(23);
-    const alphabet = 'abcd:"\x00\xff';
-    const word = (n: number): string =>
-      Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const word = wordMaker(next, 'abcd:"\x00\xff');
     let answered = 0;
     for (let round = 0; round < 300; round++) {
       const words = Array.from({ length: 1 + Math.floor(next() * 8) }, () =>

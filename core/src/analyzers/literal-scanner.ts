@@ -232,7 +232,8 @@ export class SkipSearch {
     const m = Math.min(...literals.map((l) => l.length));
     this.m = m;
     this.shift = new Uint8Array(65536).fill(m - 1);
-    this.next = new Int32Array(literals.length).fill(-1);
+    // each literal's entry is set below (to its pair's previous head, or -1)
+    this.next = new Int32Array(literals.length);
     literals.forEach((lit, index) => {
       for (let j = 1; j < m; j++) {
         const pair = ((lit[j - 1] as number) << 8) | (lit[j] as number);

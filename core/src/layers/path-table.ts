@@ -35,7 +35,7 @@ export class PathTable {
   private names = Buffer.allocUnsafe(16 * 1024);
   private namesUsed = 0;
   private slots = new Int32Array(2048).fill(EMPTY);
-  /** The directory of the last path interned (never `/`: top-level paths take the map), and its id. */
+  /** The directory of the last path interned, and its id (top-level paths always look theirs up). */
   private lastDir = '';
   private lastDirId = -1;
   private count = 0;

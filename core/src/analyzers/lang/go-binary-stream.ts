@@ -163,10 +163,10 @@ export class GoBuildInfoSink implements FileSink {
       if (this.headLength < head.length) return true;
       this.decide(head);
       this.process(head, 0);
-      if (n < chunk.length && !this.isDone()) this.process(chunk.subarray(n), head.length);
+      if (n < chunk.length) this.process(chunk.subarray(n), head.length);
       return !this.isDone();
     }
-    if (!this.isDone()) this.process(chunk, this.offset);
+    this.process(chunk, this.offset);
     return !this.isDone();
   }
 
@@ -244,6 +244,7 @@ export class GoBuildInfoSink implements FileSink {
     }
   }
 
+  /** Searches (or retains) the next bytes of the file, at file offset `at`; nothing once done. */
   private process(chunk: Buffer, at: number): void {
     if (this.isDone()) return;
     this.offset = at + chunk.length;

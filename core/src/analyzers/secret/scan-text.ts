@@ -59,22 +59,21 @@ export function scanText(
   return dedupe(applyBundles(pairMatches(matches), text));
 }
 
-/** Per rule set: each keyword (and each literal rules also need) → the rules that name it, by index. */
+/** Per rule set: each keyword → the rules that list it, by index (the literals rules also need are not keys). */
 const rulesByKeyword = new WeakMap<SecretRuleSet, Map<string, number[]>>();
 
 function keywordIndex(ruleSet: SecretRuleSet): Map<string, number[]> {
-  let index = rulesByKeyword.get(ruleSet);
-  if (!index) {
-    index = new Map();
-    ruleSet.content.forEach((rule, i) => {
-      for (const k of new Set(rule.keywords)) {
-        const list = index?.get(k);
-        if (list) list.push(i);
-        else index?.set(k, [i]);
-      }
-    });
-    rulesByKeyword.set(ruleSet, index);
-  }
+  const known = rulesByKeyword.get(ruleSet);
+  if (known) return known;
+  const index = new Map<string, number[]>();
+  ruleSet.content.forEach((rule, i) => {
+    for (const k of new Set(rule.keywords)) {
+      const list = index.get(k);
+      if (list) list.push(i);
+      else index.set(k, [i]);
+    }
+  });
+  rulesByKeyword.set(ruleSet, index);
   return index;
 }
 
